@@ -1,0 +1,1 @@
+"""A GitHub App that carries a security threat model through maintainer review."""
