@@ -1,0 +1,96 @@
+"""parse_settings: defaults, every field honoured, and every problem reported with its key path."""
+from __future__ import annotations
+
+import pytest
+
+from bot.core.settings import (
+    DigestSettings,
+    MaintainerSettings,
+    RecordsSettings,
+    RepoSettings,
+    SettingsError,
+    TrackSettings,
+    parse_settings,
+)
+
+
+def test_no_mapping_and_empty_mapping_give_the_documented_defaults() -> None:
+    for empty in (None, {}):
+        settings = parse_settings(empty)
+        assert settings.document == "**/*THREAT*MODEL*.md"
+        assert settings.track == TrackSettings(prs="touching-document", labels=(), base_branches=())
+        assert settings.maintainers == MaintainerSettings(("OWNER", "MEMBER", "COLLABORATOR"), None, ())
+        assert (settings.tag_style, settings.retire, settings.dry_run) == ("auto", "strike", False)
+        assert settings.followup_labels == ("security", "threat-model")
+        assert settings.digest == DigestSettings(enabled=True, day="monday", time="09:00", timezone="UTC")
+        assert settings.records == RecordsSettings(location="state", branch="threat-model-records")
+
+
+def test_every_field_is_read() -> None:
+    settings = parse_settings({
+        "document": "docs/security/THREAT-MODEL.md",
+        "track": {"prs": "labelled", "labels": ["threat-model"], "base_branches": ["main", "4.20"]},
+        "maintainers": {"associations": ["owner", "MEMBER"], "permission": "write", "logins": ["@DaanHoogland", "weizhouapache"]},
+        "tag_style": "dated",
+        "retire": "remove",
+        "followup_labels": "security",
+        "digest": {"enabled": False, "day": "Friday", "time": "17:30", "timezone": "Europe/Amsterdam"},
+        "dry_run": True,
+        "records": {"location": "branch", "branch": "tm/records"},
+    })
+    assert settings == RepoSettings(
+        document="docs/security/THREAT-MODEL.md",
+        track=TrackSettings("labelled", ("threat-model",), ("main", "4.20")),
+        maintainers=MaintainerSettings(("OWNER", "MEMBER"), "write", ("DaanHoogland", "weizhouapache")),
+        tag_style="dated",
+        retire="remove",
+        followup_labels=("security",),
+        digest=DigestSettings(False, "friday", "17:30", "Europe/Amsterdam"),
+        dry_run=True,
+        records=RecordsSettings("branch", "tm/records"),
+    )
+
+
+def test_all_problems_are_reported_at_once_with_their_key_paths() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({
+            "documnet": "x.md",
+            "track": {"prs": "some"},
+            "maintainers": {"associations": ["OWNER", "BOSS"], "permission": "root", "logins": ["not a login"]},
+            "tag_style": 3,
+            "digest": {"day": "someday", "time": "9am", "timezone": "Mars/Olympus"},
+            "dry_run": "yes",
+            "records": {"location": "cloud", "branch": "bad..branch"},
+            "followup_labels": {"a": 1},
+        })
+    paths = {problem.path for problem in caught.value.problems}
+    assert paths == {
+        "documnet", "track.prs", "maintainers.associations[1]", "maintainers.permission",
+        "maintainers.logins[0]", "tag_style", "digest.day", "digest.time", "digest.timezone",
+        "dry_run", "records.location", "records.branch", "followup_labels",
+    }
+    assert "unknown key" in str(caught.value)
+
+
+def test_labelled_tracking_needs_labels_and_somebody_must_be_a_maintainer() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"track": {"prs": "labelled"}, "maintainers": {"associations": []}})
+    assert {problem.path for problem in caught.value.problems} == {"track.labels", "maintainers"}
+
+
+@pytest.mark.parametrize("document", ["/etc/passwd", "../outside.md", "docs/../../x.md"])
+def test_document_must_stay_inside_the_repository(document: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"document": document})
+    assert caught.value.problems[0].path == "document"
+
+
+def test_a_section_that_is_not_a_mapping_is_reported() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"digest": "monday"})
+    assert str(caught.value.problems[0]).startswith("digest: expected a mapping")
+
+
+def test_a_top_level_that_is_not_a_mapping_is_reported() -> None:
+    with pytest.raises(SettingsError, match="top level"):
+        parse_settings(["document"])  # type: ignore[arg-type]
