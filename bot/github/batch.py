@@ -1,0 +1,368 @@
+"""PyGithub adapter for the batch jobs (`sync`, `digest`) run from a shell or a scheduler.
+
+The webhook service talks to GitHub through gidgethub (async); these jobs are synchronous
+one-shots, so PyGithub suits them. Everything PyGithub-specific stays in this module: the
+commands get plain JSON dicts back and normalise them with `bot.github.normalise`.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
+from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.GithubObject import NonCompletableGithubObject
+from github.PaginatedList import PaginatedList
+
+from bot.core.digest import DigestFigures, parse_digest_marker
+
+DEFAULT_API_URL = "https://api.github.com"
+PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)
+TIMEOUT_SECONDS = 30  # per HTTP request; GitHub itself gives up on requests after 10 s
+
+TOKEN_VARIABLE = "GITHUB_TOKEN"
+APP_ID_VARIABLE = "GITHUB_APP_ID"
+PRIVATE_KEY_VARIABLE = "GITHUB_PRIVATE_KEY"
+PRIVATE_KEY_PATH_VARIABLE = "GITHUB_PRIVATE_KEY_PATH"
+API_URL_VARIABLE = "GITHUB_API_URL"
+
+
+class CredentialsError(RuntimeError):
+    """Neither App credentials nor a token are configured (the message names the variables)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    api_url: str
+    token: str | None = None
+    app_id: str | None = None
+    private_key: str | None = None
+
+    @property
+    def is_app(self) -> bool:
+        return self.app_id is not None and self.private_key is not None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a batch job may wait on GitHub before giving up.
+
+    A scheduler job must end: `GithubIntegration` has no retry at all by default, and an
+    unbounded one would sleep until an hour-long rate-limit window resets.
+    """
+
+    total: int = 5
+    backoff_factor: float = 1.0  # 0 s, 2 s, 4 s, ... between retries of 5xx answers
+    backoff_max: float = 30.0
+    secondary_rate_wait: float = 60.0  # GitHub asks for at least a minute after a secondary limit
+    max_wait: float = 300.0  # longest single wait for a rate-limit reset or a Retry-After
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """PyGithub's own spacing between requests (GitHub asks for >= 1 s between writes)."""
+
+    seconds_between_requests: float | None = 0.25
+    seconds_between_writes: float | None = 1.0
+
+
+class BoundedGithubRetry(GithubRetry):
+    """`GithubRetry` whose `Retry-After` sleeps are bounded as well.
+
+    GithubRetry caps only the waits it computes itself (rate-limit resets); urllib3 would
+    otherwise sleep for whatever `Retry-After` a 403/429/503 carries.
+    """
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        if seconds is not None and self.max_rate_limit_wait is not None and seconds > self.max_rate_limit_wait:
+            raise RateLimitExceededExceedsMaxWait(
+                response.status,
+                None,
+                dict(response.headers),
+                message=f"Retry-After {seconds:g}s exceeds the {self.max_rate_limit_wait:g}s bound",
+                wait=seconds,
+            )
+        return seconds
+
+
+def bounded_retry(policy: RetryPolicy = RetryPolicy()) -> GithubRetry:
+    return BoundedGithubRetry(
+        total=policy.total,
+        backoff_factor=policy.backoff_factor,
+        backoff_max=policy.backoff_max,
+        secondary_rate_wait=policy.secondary_rate_wait,
+        max_rate_limit_wait=policy.max_wait,
+    )
+
+
+def credentials_from_environment(environ: Mapping[str, str] = os.environ) -> Credentials:
+    """App credentials win over a token when both are set (an App's comments are the bot's)."""
+    api_url = (environ.get(API_URL_VARIABLE) or DEFAULT_API_URL).rstrip("/")
+    app_id = environ.get(APP_ID_VARIABLE) or None
+    private_key = environ.get(PRIVATE_KEY_VARIABLE) or None
+    key_path = environ.get(PRIVATE_KEY_PATH_VARIABLE) or None
+    if private_key is None and key_path is not None:
+        private_key = Path(key_path).read_text(encoding="utf-8")
+    if app_id is not None and private_key is not None:
+        return Credentials(api_url=api_url, app_id=app_id, private_key=private_key)
+    token = environ.get(TOKEN_VARIABLE) or None
+    if token is not None:
+        return Credentials(api_url=api_url, token=token)
+    if app_id is not None:
+        raise CredentialsError(
+            f"{APP_ID_VARIABLE} is set but neither {PRIVATE_KEY_VARIABLE} nor {PRIVATE_KEY_PATH_VARIABLE} is"
+        )
+    if private_key is not None:
+        raise CredentialsError(f"a private key is set but {APP_ID_VARIABLE} is not")
+    raise CredentialsError(
+        f"no GitHub credentials: set {APP_ID_VARIABLE} and {PRIVATE_KEY_VARIABLE} (or {PRIVATE_KEY_PATH_VARIABLE}) "
+        f"to act as the App, or {TOKEN_VARIABLE}"
+    )
+
+
+def connect(
+    credentials: Credentials,
+    repository: str,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    pacing: Pacing = Pacing(),
+) -> Github:
+    """A `Github` client for `owner/repo`: as the App's installation on it, or with the token."""
+    options: dict[str, Any] = dict(
+        base_url=credentials.api_url,
+        timeout=TIMEOUT_SECONDS,
+        per_page=PER_PAGE,
+        retry=bounded_retry(retry),
+        seconds_between_requests=pacing.seconds_between_requests,
+        seconds_between_writes=pacing.seconds_between_writes,
+    )
+    if not credentials.is_app:
+        assert credentials.token is not None
+        return Github(auth=Auth.Token(credentials.token), **options)
+    assert credentials.app_id is not None and credentials.private_key is not None
+    integration = GithubIntegration(auth=Auth.AppAuth(credentials.app_id, credentials.private_key), **options)
+    owner, name = split_repository(repository)
+    installation = integration.get_repo_installation(owner, name)
+    # The installation client inherits base URL, timeout, per_page and retry from the integration.
+    return integration.get_github_for_installation(installation.id)
+
+
+def split_repository(repository: str) -> tuple[str, str]:
+    owner, _, name = repository.partition("/")
+    if not owner or not name or "/" in name:
+        raise ValueError(f"expected OWNER/REPO, got {repository!r}")
+    return owner, name
+
+
+# --- reading a pull request ----------------------------------------------------------------
+
+
+class _Json(NonCompletableGithubObject):
+    """A list item kept as the JSON GitHub sent.
+
+    PyGithub's typed list items are "incomplete": reading `.raw_data` on one fetches the item
+    again, one GET per comment. Keeping the listed JSON avoids those calls.
+    """
+
+    def _initAttributes(self) -> None:
+        pass
+
+    def _useAttributes(self, attributes: dict[str, Any]) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class PullRequestInfo:
+    number: int
+    head_sha: str
+    head_ref: str
+    base_ref: str
+    html_url: str
+
+
+@dataclass(frozen=True)
+class PullRequestHistory:
+    """Everything said on a PR, as GitHub's JSON, each kind in GitHub's (ascending id) order."""
+
+    review_comments: tuple[dict[str, Any], ...]
+    reviews: tuple[dict[str, Any], ...]
+    issue_comments: tuple[dict[str, Any], ...]
+
+
+def get_pull_request(gh: Github, repository: str, number: int) -> PullRequestInfo:
+    _, data = gh.requester.requestJsonAndCheck("GET", f"/repos/{repository}/pulls/{number}")
+    return PullRequestInfo(
+        number=int(data["number"]),
+        head_sha=data["head"]["sha"],
+        head_ref=data["head"]["ref"],
+        base_ref=data["base"]["ref"],
+        html_url=data.get("html_url") or "",
+    )
+
+
+def list_json(gh: Github, path: str) -> list[dict[str, Any]]:
+    """Every item of a REST list endpoint, following `Link: rel="next"`, 100 per page."""
+    pages: PaginatedList[_Json] = PaginatedList(_Json, gh.requester, path, {"per_page": PER_PAGE})
+    return [item.raw_data for item in pages]
+
+
+def list_pull_request_files(gh: Github, repository: str, number: int) -> list[str]:
+    return [item["filename"] for item in list_json(gh, f"/repos/{repository}/pulls/{number}/files")]
+
+
+def list_review_comments(gh: Github, repository: str, number: int) -> list[dict[str, Any]]:
+    return list_json(gh, f"/repos/{repository}/pulls/{number}/comments")
+
+
+def list_reviews(gh: Github, repository: str, number: int) -> list[dict[str, Any]]:
+    return list_json(gh, f"/repos/{repository}/pulls/{number}/reviews")
+
+
+def list_issue_comments(gh: Github, repository: str, number: int) -> list[dict[str, Any]]:
+    return list_json(gh, f"/repos/{repository}/issues/{number}/comments")
+
+
+def read_history(gh: Github, repository: str, number: int) -> PullRequestHistory:
+    return PullRequestHistory(
+        review_comments=tuple(list_review_comments(gh, repository, number)),
+        reviews=tuple(list_reviews(gh, repository, number)),
+        issue_comments=tuple(list_issue_comments(gh, repository, number)),
+    )
+
+
+def read_file(gh: Github, repository: str, path: str, ref: str) -> str:
+    """A file's text at `ref` (the PR head), through PyGithub's contents API."""
+    contents = gh.get_repo(repository, lazy=True).get_contents(path, ref=ref)
+    if isinstance(contents, list):
+        raise IsADirectoryError(f"{repository}:{path}@{ref} is a directory")
+    return contents.decoded_content.decode("utf-8")
+
+
+# --- writing comments ------------------------------------------------------------------------
+
+
+def create_issue_comment(gh: Github, repository: str, number: int, body: str) -> dict[str, Any]:
+    _, data = gh.requester.requestJsonAndCheck(
+        "POST", f"/repos/{repository}/issues/{number}/comments", input={"body": body}
+    )
+    return data
+
+
+def delete_issue_comment(gh: Github, repository: str, comment_id: int) -> bool:
+    """Delete; False when it was already gone (another scheduler got there first)."""
+    try:
+        gh.requester.requestJsonAndCheck("DELETE", f"/repos/{repository}/issues/comments/{comment_id}")
+    except GithubException as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
+def minimize_comment(gh: Github, node_id: str, classifier: str = "OUTDATED") -> bool:
+    """Collapse a comment (GraphQL `minimizeComment`; REST has no equivalent).
+
+    PyGithub derives the GraphQL URL from the base URL (`.../api/v3` -> `.../api/graphql`,
+    otherwise `<base>/graphql`), so this also reaches GitHub Enterprise and the local hub.
+    """
+    _, payload = gh.requester.graphql_named_mutation(
+        mutation_name="minimizeComment",
+        mutation_input={"subjectId": node_id, "classifier": classifier},
+        output_schema="minimizedComment { isMinimized }",
+    )
+    minimized = (payload or {}).get("minimizedComment") or {}
+    return minimized.get("isMinimized") is True
+
+
+# --- the weekly digest comment ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedDigest:
+    """A digest comment found on the PR: its week comes from the hidden marker."""
+
+    comment_id: int
+    node_id: str
+    week: str
+    figures: DigestFigures | None
+    minimized: bool | None  # None when GitHub's JSON does not say
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    posted: PostedDigest | None  # the comment this run created and kept; None if it posted nothing
+    kept: PostedDigest | None  # this week's digest as it stands on the PR after the run
+    removed_duplicates: tuple[int, ...]  # this week's extra copies deleted by this run
+    minimized: tuple[int, ...]  # earlier digests collapsed by this run
+
+
+def posted_digests(issue_comments: list[dict[str, Any]]) -> list[PostedDigest]:
+    """Our digest comments, oldest first, recognised by the hidden week marker."""
+    found: list[PostedDigest] = []
+    for comment in issue_comments:
+        parsed = parse_digest_marker(comment.get("body") or "")
+        if parsed is None:
+            continue
+        week, figures = parsed
+        found.append(
+            PostedDigest(
+                comment_id=int(comment["id"]),
+                node_id=str(comment.get("node_id") or ""),
+                week=week,
+                figures=figures,
+                minimized=_minimized_flag(comment),
+            )
+        )
+    return sorted(found, key=lambda digest: digest.comment_id)
+
+
+def digest_for_week(digests: list[PostedDigest], week: str) -> PostedDigest | None:
+    """This week's digest: the oldest copy, so every scheduler agrees on which one stays."""
+    return next((digest for digest in digests if digest.week == week), None)
+
+
+def previous_digest(digests: list[PostedDigest], week: str) -> PostedDigest | None:
+    """The latest digest of an earlier week (ISO week ids sort chronologically)."""
+    earlier = [digest for digest in digests if digest.week < week]
+    return max(earlier, key=lambda digest: (digest.week, digest.comment_id), default=None)
+
+
+def publish_digest(gh: Github, repository: str, number: int, markdown: str, week: str) -> PublishOutcome:
+    """Post this week's digest once, then collapse the earlier ones.
+
+    Look first: if this week's marker is already on the PR, post nothing. Two schedulers
+    can still both look, see nothing and both post; so after posting, look again and delete
+    every copy of this week's digest except the oldest. Each scheduler deletes the same
+    ones, so they converge on one comment whatever the interleaving.
+    """
+    existing = digest_for_week(posted_digests(list_issue_comments(gh, repository, number)), week)
+    if existing is not None:
+        return PublishOutcome(posted=None, kept=existing, removed_duplicates=(), minimized=())
+    created = create_issue_comment(gh, repository, number, markdown)
+    digests = posted_digests(list_issue_comments(gh, repository, number))
+    this_week = [digest for digest in digests if digest.week == week]
+    kept = this_week[0] if this_week else None
+    removed = tuple(
+        digest.comment_id
+        for digest in this_week[1:]
+        if delete_issue_comment(gh, repository, digest.comment_id)
+    )
+    posted = kept if kept is not None and kept.comment_id == int(created["id"]) else None
+    minimized = tuple(
+        digest.comment_id
+        for digest in digests
+        if digest.week < week and digest.minimized is not True and digest.node_id
+        and minimize_comment(gh, digest.node_id)
+    )
+    return PublishOutcome(posted=posted, kept=kept, removed_duplicates=removed, minimized=minimized)
+
+
+def _minimized_flag(comment: Mapping[str, Any]) -> bool | None:
+    # Newer REST responses carry `minimized: {reason}` (null when not minimized).
+    if "minimized" not in comment:
+        return None
+    return bool(comment["minimized"])
