@@ -1,0 +1,75 @@
+"""Where the service keeps what it knows about one tracked pull request.
+
+    <state_dir>/repos/<owner>/<repo>/pulls/<number>/state.json   what the bot remembers
+    <state_dir>/repos/<owner>/<repo>/pulls/<number>/questions/    the question records
+
+state.json is machine-owned (plain JSON, written atomically); the records are YAML that
+people may edit, handled by FolderStore.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class PullState:
+    repo: str
+    number: int
+    document_path: str | None = None
+    head_sha: str | None = None
+    head_ref: str | None = None
+    # question id -> [first line, last line] in the document at head_sha
+    spans: dict[str, list[int]] = field(default_factory=dict)
+    # review-thread root comment id (as str, JSON keys) -> question id
+    threads: dict[str, str] = field(default_factory=dict)
+    # review-thread root comment id -> the bot's notice comment id in that thread
+    notices: dict[str, int] = field(default_factory=dict)
+    # comment ids seen deleted: a late "created" for them must not resurrect an answer
+    deleted_comments: list[int] = field(default_factory=list)
+    # PR-level notice (issue comment) the bot keeps for replies outside review threads
+    summary_notice: int | None = None
+    last_digest_week: str | None = None
+
+
+def pull_directory(state_dir: Path, repo: str, number: int) -> Path:
+    owner, name = repo.split("/", 1)
+    return Path(state_dir) / "repos" / owner / name / "pulls" / str(number)
+
+
+def load_pull_state(state_dir: Path, repo: str, number: int) -> PullState:
+    path = pull_directory(state_dir, repo, number) / "state.json"
+    if not path.exists():
+        return PullState(repo=repo, number=number)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    known = PullState.__dataclass_fields__
+    return PullState(**{key: value for key, value in data.items() if key in known})
+
+
+def save_pull_state(state_dir: Path, state: PullState) -> Path:
+    directory = pull_directory(state_dir, state.repo, state.number)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "state.json"
+    text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+    # Atomic replace: a crash mid-write must never leave a half-written state file.
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".state.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temp, path)
+    return path
+
+
+def tracked_pulls(state_dir: Path) -> list[tuple[str, int]]:
+    """Every (repo, number) the service has state for, for the scheduler and reconcile."""
+    root = Path(state_dir) / "repos"
+    found = []
+    for state_file in sorted(root.glob("*/*/pulls/*/state.json")):
+        number_dir = state_file.parent
+        repo = f"{number_dir.parent.parent.parent.name}/{number_dir.parent.parent.name}"
+        found.append((repo, int(number_dir.name)))
+    return found
