@@ -63,6 +63,10 @@ class Reading:
     binding: bool  # True when the author is a maintainer AND the reading came from commands/bulk lines
     confidence: float  # 1.0 for commands and bulk answers; < 1.0 for heuristic readings
     heuristic: bool  # True when no explicit command or bulk line was found
+    # Appended, optional (not part of the `explain --json` contract): what the bot should
+    # report back instead of silently dropping.
+    unknown_questions: tuple[str, ...] = ()  # ids the reply names that are not tracked questions
+    problems: tuple[str, ...] = ()  # human-readable notes, e.g. "/correct Q9 needs the corrected text"
 
     def to_json(self) -> dict:
         """The `explain --json` contract."""
