@@ -242,6 +242,16 @@ def read_file(gh: Github, repository: str, path: str, ref: str) -> str:
     return contents.decoded_content.decode("utf-8")
 
 
+def read_file_or_none(gh: Github, repository: str, path: str, ref: str) -> str | None:
+    """Like `read_file`, but None when the file does not exist at `ref`."""
+    try:
+        return read_file(gh, repository, path, ref)
+    except GithubException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
 # --- writing comments ------------------------------------------------------------------------
 
 

@@ -1,0 +1,123 @@
+"""`python -m bot digest`: render this week's review digest for a PR, and post it once.
+
+Meant for an external scheduler (Heroku Scheduler, cron, a GitHub Actions cron). Running it
+twice in one week, or from two schedulers at once, leaves one digest on the PR: the comment
+carries its ISO week in a hidden marker, the poster looks for it before posting and removes
+any duplicate a concurrent run slipped in. Last week's digest is then minimized as outdated.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Collection, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.commands.sync import OpenedPullRequest, add_target_arguments, open_pull_request, parse_opened_document, questions_directory
+from bot.core.digest import Digest, iso_week, render_digest
+from bot.core.records import Record
+from bot.core.settings import MaintainerSettings
+from bot.github import batch
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "digest",
+        help="render this week's review digest for a PR (and post it once with --post)",
+        description="Render this week's review digest for a PR. Without --post it only prints the "
+        "Markdown; with --post it posts it unless this week's digest is already on the PR, then "
+        "minimizes the previous one.",
+    )
+    add_target_arguments(parser)
+    parser.add_argument("--post", action="store_true", help="post the digest as a PR comment")
+    parser.add_argument("--dry-run", action="store_true", help="print the digest and post nothing, even with --post")
+    parser.add_argument(
+        "--now",
+        type=_parse_now,
+        default=None,
+        metavar="ISO-TIME",
+        help="the moment the digest describes (default: now, UTC); it decides the ISO week",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    now = args.now or datetime.now(timezone.utc)
+    week = iso_week(now)
+    try:
+        opened = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
+    except (batch.CredentialsError, ValueError) as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 2
+    issue_comments = batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number)
+    digests = batch.posted_digests(issue_comments)
+    already = batch.digest_for_week(digests, week)
+    posting = args.post and not args.dry_run
+    if posting and already is not None:
+        print(f"digest for {week} already posted on {opened.repository}#{opened.pull.number} "
+              f"(comment {already.comment_id}); nothing to do")
+        return 0
+    previous = batch.previous_digest(digests, week)
+    digest = build_digest(opened, load_records(questions_directory(args)), now, previous.figures if previous else None)
+    if not posting:
+        sys.stdout.write(digest.markdown)
+        return 0
+    outcome = batch.publish_digest(opened.gh, opened.repository, opened.pull.number, digest.markdown, week)
+    report_outcome(outcome, week, opened)
+    return 0
+
+
+def build_digest(
+    opened: OpenedPullRequest,
+    records: Sequence[Record],
+    now: datetime,
+    previous: batch.DigestFigures | None,
+) -> Digest:
+    document = parse_opened_document(opened)
+    pr_url = opened.pull.html_url or None
+    return render_digest(
+        records,
+        document,
+        previous,
+        now,
+        maintainers=maintainer_logins(records, opened.settings.maintainers),
+        thread_url=lambda record: thread_url(pr_url, record),
+        pr_url=pr_url,
+    )
+
+
+def thread_url(pr_url: str | None, record: Record) -> str | None:
+    if not pr_url or record.thread is None or record.thread.comment_id is None:
+        return None
+    return f"{pr_url}#discussion_r{record.thread.comment_id}"
+
+
+def maintainer_logins(records: Sequence[Record], settings: MaintainerSettings) -> Collection[str]:
+    """Who may be @-mentioned: the configured logins, and everyone who answered with a
+    maintainer's author association. Nobody else is ever pinged by a digest."""
+    logins = {login for login in settings.logins}
+    associations = {association.upper() for association in settings.associations}
+    for record in records:
+        logins.update(answer.author for answer in record.answers if answer.association.upper() in associations)
+    return logins
+
+
+def report_outcome(outcome: batch.PublishOutcome, week: str, opened: OpenedPullRequest) -> None:
+    where = f"{opened.repository}#{opened.pull.number}"
+    if outcome.posted is not None:
+        print(f"posted the {week} digest on {where} (comment {outcome.posted.comment_id})")
+    elif outcome.kept is not None:
+        print(f"another run posted the {week} digest on {where} first (comment {outcome.kept.comment_id}); kept that one")
+    if outcome.removed_duplicates:
+        print("removed duplicate digests: " + ", ".join(str(comment_id) for comment_id in outcome.removed_duplicates))
+    if outcome.minimized:
+        print("minimized earlier digests: " + ", ".join(str(comment_id) for comment_id in outcome.minimized))
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
