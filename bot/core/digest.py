@@ -608,9 +608,14 @@ def _tally_pie(tally: Mapping[str, int], title: str) -> list[str]:
         "```mermaid",
         "pie showData",
         f"    title {title}",
-        *(f'    "{kind}" : {count}' for kind, count in slices),
+        *(f'    "{_mermaid_label(kind)}" : {count}' for kind, count in slices),
         "```",
     ]
+
+
+def _mermaid_label(kind: str) -> str:
+    # A double quote would end the Mermaid label early.
+    return _inline(kind, 40).replace('"', "'")
 
 
 def _tally_text(tally: Mapping[str, int]) -> str:
@@ -826,7 +831,7 @@ def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: _Me
 def _member_section(member: FamilyMember, review: _Review, mentions: _Mentions) -> list[str]:
     figures = review.figures
     waves = ", ".join(f"{_inline(wave, 40)} {done}/{total}" for wave, done, total in _waves(review))
-    tally = _tally_text(review.document.tally.counted) if review.document is not None else "document unreadable"
+    tally = _tally_text(review.document.tally.counted) if review.document is not None else "no document this week"
     items = [
         f"**{_headline(figures)}** ({_status_line(figures)})",
         f"**Waves:** {waves or 'none'}",

@@ -1,0 +1,606 @@
+"""The weekly digest renderer: numbers, sections, mention discipline, markers, families."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.digest import (
+    DigestFigures,
+    FamilyMember,
+    FamilyRole,
+    digest_marker,
+    family_digest_marker,
+    iso_week,
+    parse_digest_marker,
+    parse_family_digest_marker,
+    progress_bar,
+    render_digest,
+    render_family_digest,
+)
+from bot.core.model import Document, Question, QuestionState, Span, Tally
+from bot.core.records import (
+    Answer,
+    FollowUp,
+    FollowUpState,
+    Proposal,
+    ProposalState,
+    Record,
+    Status,
+    Thread,
+)
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # a Thursday in ISO week 48
+PR = "https://github.com/example/widget/pull/77"
+WAVE_ONE = "Wave 1 — what the project promises"
+WAVE_TWO = "Wave 2 — defaults that bite"
+MENTION = re.compile(r"@([A-Za-z0-9][A-Za-z0-9-]*)")
+
+
+def ago(days: int, hours: int = 0) -> str:
+    return (NOW - timedelta(days=days, hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def record(
+    number: int,
+    status: Status = Status.OPEN,
+    *,
+    wave: str | None = WAVE_ONE,
+    title: str | None = None,
+    awaiting: tuple[str, ...] = (),
+    answers: tuple[Answer, ...] = (),
+    proposals: tuple[Proposal, ...] = (),
+    followups: tuple[FollowUp, ...] = (),
+    updated_at: str | None = None,
+    thread: Thread | None = None,
+) -> Record:
+    return Record(
+        id=f"Q{number}",
+        document="draft-THREAT-MODEL.md",
+        wave=wave,
+        title=title if title is not None else f"Topic number {number}",
+        question=f"Does component {number} trust its caller?",
+        proposed_answer=None,
+        maps_to=("§3",),
+        document_state="open",
+        lines=(100 + number, 104 + number),
+        status=status,
+        awaiting=awaiting,
+        answers=answers,
+        proposals=proposals,
+        followups=followups,
+        thread=thread,
+        updated_at=updated_at if updated_at is not None else ago(1),
+    )
+
+
+def answer(author: str, *, days_ago: int = 2, binding: bool = True, stance: str = "confirm") -> Answer:
+    return Answer(
+        author=author,
+        association="MEMBER",
+        stance=stance,
+        excerpt="that matches how we run it",
+        at=ago(days_ago),
+        binding=binding,
+    )
+
+
+def document(counted: dict[str, int], *, question_ids: tuple[str, ...] = (), disagreements: tuple[str, ...] = ()) -> Document:
+    questions = tuple(
+        Question(
+            id=qid,
+            wave=WAVE_ONE,
+            span=Span(10 + index, 11 + index),
+            text="A question in our own words?",
+            proposed_answer=None,
+            maps_to=(),
+            state=QuestionState.OPEN,
+        )
+        for index, qid in enumerate(question_ids)
+    )
+    return Document(
+        path="draft-THREAT-MODEL.md",
+        title="Widget threat model",
+        sections=(),
+        tags=(),
+        questions=questions,
+        tally=Tally(counted=counted, stated=None, stated_line=None, disagreements=disagreements),
+        has_open_questions_section=True,
+    )
+
+
+def mention_counts(markdown: str) -> Counter[str]:
+    return Counter(login.lower() for login in MENTION.findall(markdown))
+
+
+def section(markdown: str, title: str) -> str:
+    """The body of one `### title` section."""
+    match = re.search(rf"^### {re.escape(title)}\n(.*?)(?=^### |^<sub>)", markdown, re.S | re.M)
+    assert match, f"no section {title!r} in:\n{markdown}"
+    return match.group(1)
+
+
+# --- headline and progress ------------------------------------------------------------
+
+
+def thirty_one_questions() -> list[Record]:
+    """31 tracked questions (2 open), plus one retired that must not count."""
+    statuses = [Status.CONFIRMED] * 12 + [Status.FOLDED] * 10 + [Status.ANSWERED] * 5
+    statuses += [Status.CORRECTED, Status.STRUCK, Status.OPEN, Status.OPEN]
+    records = [
+        record(number, status, wave=WAVE_ONE if number <= 10 else WAVE_TWO)
+        for number, status in enumerate(statuses, start=1)
+    ]
+    return records + [record(99, Status.RETIRED, wave=WAVE_TWO)]
+
+
+def test_headline_counts_every_status_past_open_and_ignores_retired() -> None:
+    digest = render_digest(thirty_one_questions(), None, None, NOW, maintainers=())
+    assert "**29 of 31 questions answered**" in digest.markdown
+    assert digest.figures.total == 31 and digest.figures.answered == 29
+    assert digest.figures.count(Status.RETIRED) == 1
+
+
+def test_progress_by_wave_rows_carry_exact_numbers_and_bars() -> None:
+    digest = render_digest(thirty_one_questions(), None, None, NOW, maintainers=())
+    progress = section(digest.markdown, "Progress")
+    # Q1..Q10 are all settled; Q11..Q31 hold the two open ones.
+    assert f"| {WAVE_ONE} | 10 of 10 | `{'█' * 20}` 100% |" in progress
+    assert f"| {WAVE_TWO} | 19 of 21 | `{'█' * 18}{'░' * 2}` 90% |" in progress
+    assert progress.splitlines()[1] == f"`{'█' * 18}{'░' * 2}` 93%"  # 29/31, floored
+
+
+def test_questions_without_a_wave_get_their_own_row() -> None:
+    digest = render_digest([record(1, wave=None), record(2, Status.CONFIRMED, wave=None)], None, None, NOW, maintainers=())
+    assert "| No wave | 1 of 2 |" in digest.markdown
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "expected"),
+    [
+        (0, 10, "░" * 20),
+        (10, 10, "█" * 20),
+        (5, 10, "█" * 10 + "░" * 10),
+        (1, 1000, "█" + "░" * 19),  # something done never shows as empty
+        (999, 1000, "█" * 19 + "░"),  # not finished never shows as full
+        (0, 0, "░" * 20),
+    ],
+)
+def test_progress_bar_is_fixed_width_and_never_contradicts_the_numbers(done: int, total: int, expected: str) -> None:
+    bar = progress_bar(done, total)
+    assert bar == expected
+    assert len(bar) == 20
+
+
+def test_progress_bar_width_is_configurable() -> None:
+    assert progress_bar(3, 4, width=8) == "██████░░"
+
+
+# --- provenance pie -------------------------------------------------------------------
+
+
+def test_tally_is_a_mermaid_pie_with_one_slice_per_nonzero_kind() -> None:
+    doc = document({"documented": 120, "inferred": 0, "maintainer": 41})
+    digest = render_digest([record(1)], doc, None, NOW, maintainers=())
+    block = re.search(r"```mermaid\n(.*?)\n```", digest.markdown, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert lines[0] == "pie showData"
+    assert lines[1].strip().startswith("title ")
+    assert [line.strip() for line in lines[2:]] == ['"documented" : 120', '"maintainer" : 41']
+
+
+def test_without_a_document_there_is_no_pie_and_no_tally_figures() -> None:
+    digest = render_digest([record(1)], None, None, NOW, maintainers=())
+    assert "```mermaid" not in digest.markdown
+    assert "no tally" in section(digest.markdown, "Provenance tally")
+    assert digest.figures.tally == {}
+
+
+# --- change since last week -----------------------------------------------------------
+
+
+def test_changes_are_computed_against_last_weeks_figures() -> None:
+    previous = DigestFigures(
+        week="2026-W47",
+        status_counts={"open": 2, "answered": 1, "confirmed": 2},
+        confirmed=frozenset({"Q1", "Q2"}),
+        tally={"documented": 50, "inferred": 9, "maintainer": 4},
+    )
+    records = [
+        record(1, Status.CONFIRMED),  # unchanged
+        record(2, Status.FOLDED, answers=(answer("ada-l"),)),  # confirmed -> folded
+        record(3, Status.CONFIRMED, answers=(answer("vishesh92"),)),  # newly confirmed
+        record(4, Status.CORRECTED, answers=(answer("ada-l", stance="correct"),)),
+        record(5, Status.STRUCK),
+    ]
+    doc = document({"documented": 50, "inferred": 6, "maintainer": 7})
+    changes = section(render_digest(records, doc, previous, NOW, maintainers=()).markdown, "Since 2026-W47")
+    lines = [line for line in changes.splitlines() if line]
+    assert lines == [
+        "- Answered: 3 of 5 → 5 of 5",
+        "- Newly confirmed: Q3 (by `vishesh92`)",
+        "- Corrected: Q4 (by `ada-l`)",
+        "- Struck: Q5",
+        "- Folded into the document: Q2 (by `ada-l`)",
+        "- 3 tags promoted to maintainer (inferred 9 → 6, maintainer 4 → 7)",
+    ]
+
+
+def test_a_question_that_lost_its_settled_status_is_reported_reopened() -> None:
+    previous = DigestFigures(week="2026-W47", status_counts={"confirmed": 1}, confirmed=frozenset({"Q1"}))
+    changes = section(render_digest([record(1, Status.ANSWERED)], None, previous, NOW, maintainers=()).markdown, "Since 2026-W47")
+    assert "- Reopened: Q1" in changes
+
+
+def test_identical_figures_report_no_change_and_no_previous_says_first_digest() -> None:
+    records = [record(1, Status.CONFIRMED), record(2)]
+    doc = document({"documented": 3, "inferred": 1, "maintainer": 1})
+    first = render_digest(records, doc, None, NOW, maintainers=())
+    assert "First digest" in section(first.markdown, "Since last week")
+    again = render_digest(records, doc, first.figures, NOW + timedelta(days=7), maintainers=())
+    assert "- No change since 2026-W48." in section(again.markdown, "Since 2026-W48")
+
+
+# --- who is awaited, and mentions -----------------------------------------------------
+
+
+def test_each_awaited_person_is_listed_once_with_all_their_questions() -> None:
+    records = [
+        record(3, awaiting=("DaanHoogland",), thread=Thread(comment_id=3003)),
+        record(11, Status.ANSWERED, awaiting=("daanhoogland", "guest-user")),  # same person, other case
+        record(7, awaiting=("@DaanHoogland",)),
+        record(9, Status.CONFIRMED, awaiting=("DaanHoogland",)),  # settled: owes nothing any more
+    ]
+    awaited = section(render_digest(records, None, None, NOW, maintainers=(), pr_url=PR).markdown, "Awaiting answers")
+    people = [line for line in awaited.splitlines() if line.startswith("- ")]
+    assert people == ["- `DaanHoogland` — 3 questions:", "- `guest-user` — 1 question:"]
+    daan_block = awaited.split("- `guest-user`")[0]
+    assert re.findall(r"^  - \[?(Q\d+)", daan_block, re.M) == ["Q3", "Q7", "Q11"]
+    assert f"[Q3]({PR}#discussion_r3003) Topic number 3" in daan_block
+
+
+def test_thread_url_callable_overrides_the_pr_anchor() -> None:
+    digest = render_digest(
+        [record(4, awaiting=("ada-l",), thread=Thread(comment_id=1))],
+        None,
+        None,
+        NOW,
+        maintainers=(),
+        pr_url=PR,
+        thread_url=lambda rec: f"https://example.org/threads/{rec.id}",
+    )
+    assert "[Q4](https://example.org/threads/Q4)" in digest.markdown
+    assert "discussion_r1" not in digest.markdown
+
+
+def test_mentions_only_maintainers_and_each_at_most_once() -> None:
+    records = [
+        record(1, awaiting=("DaanHoogland", "outsider")),
+        record(2, Status.ANSWERED, awaiting=("DaanHoogland",), answers=(answer("outsider", binding=False),)),
+        record(3, awaiting=("DaanHoogland",), updated_at=ago(40)),  # stale: names him again
+        record(4, Status.CONFIRMED, answers=(answer("DaanHoogland"),)),  # named as the confirmer too
+        record(5, title="please ping @outsider and @DaanHoogland here", awaiting=("vishesh92",)),
+    ]
+    previous = DigestFigures(week="2026-W47", status_counts={"open": 5})
+    digest = render_digest(records, None, previous, NOW, maintainers={"daanhoogland", "Vishesh92"})
+    counts = mention_counts(digest.markdown)
+    assert counts == Counter({"daanhoogland": 1, "vishesh92": 1})
+    assert "outsider" not in counts
+    assert "`outsider`" in digest.markdown  # named, not mentioned
+    assert "`DaanHoogland`" in digest.markdown  # named again after the one mention
+    assert digest.mentioned == ("DaanHoogland", "vishesh92")
+
+
+def test_nobody_awaited_is_said_plainly() -> None:
+    digest = render_digest([record(1, Status.CONFIRMED)], None, None, NOW, maintainers={"x"})
+    assert "Nobody is awaited." in section(digest.markdown, "Awaiting answers")
+    assert digest.mentioned == ()
+
+
+# --- stale questions ------------------------------------------------------------------
+
+
+def test_stale_is_measured_from_the_latest_answer_or_update_relative_to_now() -> None:
+    records = [
+        record(1, updated_at=ago(30), answers=(answer("ada-l", days_ago=3, binding=False),)),  # answer is recent
+        record(2, updated_at=ago(15)),
+        record(3, updated_at=ago(14)),  # exactly the threshold counts
+        record(4, updated_at=ago(13, hours=23)),
+        record(5, Status.CONFIRMED, updated_at=ago(90)),  # settled questions are never stale
+        record(6, Status.ANSWERED, updated_at=ago(20), awaiting=("ada-l",)),
+    ]
+    stale = section(render_digest(records, None, None, NOW, maintainers=()).markdown, "No activity for 14+ days")
+    assert re.findall(r"^- (Q\d+)", stale, re.M) == ["Q6", "Q2", "Q3"]
+    assert "- Q6 Topic number 6 — 20 days without activity, awaiting `ada-l`" in stale
+    a_week_earlier = render_digest(records, None, None, NOW - timedelta(days=7), maintainers=())
+    assert "Nothing stale." in section(a_week_earlier.markdown, "No activity for 14+ days")
+
+
+def test_stale_days_is_a_parameter_and_unknown_activity_counts_as_stale() -> None:
+    undated = Record(**{**record(2).__dict__, "updated_at": None})
+    digest = render_digest([record(1, updated_at=ago(4)), undated], None, None, NOW, maintainers=(), stale_days=3)
+    stale = section(digest.markdown, "No activity for 3+ days")
+    assert "- Q2 Topic number 2 — no activity recorded" in stale
+    assert "- Q1 Topic number 1 — 4 days without activity" in stale
+
+
+# --- follow-ups and next steps --------------------------------------------------------
+
+
+def test_followups_link_opened_issues_and_name_unopened_ones() -> None:
+    records = [
+        record(
+            2,
+            Status.CONFIRMED,
+            followups=(
+                FollowUp("Check that download links expire", "test", FollowUpState.OPEN, url="https://github.com/example/widget/issues/12", number=12),
+                FollowUp("Say the admin API is trusted in the docs", "docs", FollowUpState.PROPOSED),
+            ),
+        ),
+        record(1, followups=(FollowUp("Retire the legacy port", "issue", FollowUpState.CLOSED, url="https://github.com/example/widget/issues/3", number=3),)),
+    ]
+    followups = section(render_digest(records, None, None, NOW, maintainers=()).markdown, "Follow-up issues")
+    assert [line for line in followups.splitlines() if line] == [
+        "- [#12 Check that download links expire](https://github.com/example/widget/issues/12) — open (Q2, test)",
+        "- Say the admin API is trusted in the docs — proposed, no issue opened yet (Q2, docs)",
+        "- [#3 Retire the legacy port](https://github.com/example/widget/issues/3) — closed (Q1, issue)",
+    ]
+
+
+def test_next_steps_cover_proposals_folding_confirmation_followups_and_the_document() -> None:
+    records = [
+        record(9, Status.ANSWERED, proposals=(Proposal("Q9-promote-1", "promote", ProposalState.PROPOSED, "flip 2 tags"), Proposal("Q9-x", "resolve", ProposalState.APPLIED, "done"))),
+        record(10, Status.CONFIRMED),
+        record(11, Status.CONFIRMED),
+        record(12, Status.CORRECTED),
+        record(13, Status.FOLDED, followups=(FollowUp("Write a fuzz test", "test", FollowUpState.PROPOSED),)),
+    ]
+    doc = document({"documented": 1, "inferred": 1, "maintainer": 1}, question_ids=("Q9", "Q10", "Q14"), disagreements=("inferred: stated 64, counted 1",))
+    steps = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Proposed next steps")
+    assert [line for line in steps.splitlines() if line] == [
+        "- Q9: 1 proposal waiting for `/accept`",
+        "- confirm, correct or strike 1 answered question with no binding answer yet: Q9",
+        "- fold 2 confirmed and 1 corrected questions into the document: Q10, Q11, Q12",
+        "- open 1 proposed follow-up issue with `/followup`: Q13",
+        "- fix the stated provenance tally (inferred: stated 64, counted 1)",
+        "- import 1 question the document has but no record tracks: Q14",
+    ]
+
+
+# --- week ids and the hidden marker ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "week"),
+    [
+        (NOW, "2026-W48"),
+        (datetime(2027, 1, 1, 12, tzinfo=timezone.utc), "2026-W53"),  # ISO year, not calendar year
+        (datetime(2026, 11, 29, 23, 30, tzinfo=timezone(timedelta(hours=-5))), "2026-W49"),  # Monday in UTC
+        (datetime(2026, 11, 29, 23, 30), "2026-W48"),  # naive is taken as UTC
+    ],
+)
+def test_iso_week(moment: datetime, week: str) -> None:
+    assert iso_week(moment) == week
+
+
+def test_marker_round_trips_the_figures() -> None:
+    figures = DigestFigures(
+        week="2026-W48",
+        status_counts={"open": 2, "folded": 3},
+        confirmed=frozenset({"Q8", "Q10"}),
+        folded=frozenset({"Q14.R1", "Q2", "Q3"}),
+        tally={"documented": 7, "inferred": 2, "maintainer": 9},
+    )
+    marker = digest_marker("2026-W48", figures)
+    assert marker.startswith("<!-- threat-model-bot:digest week=2026-W48 figures=")
+    assert marker.count("-->") == 1
+    assert parse_digest_marker(f"intro\n{marker}\nbody") == ("2026-W48", figures)
+    assert DigestFigures.from_json(json.dumps(figures.to_json())) == figures
+
+
+def test_marker_parsing_tolerates_absence_and_damage() -> None:
+    assert parse_digest_marker("just a comment") is None
+    assert parse_digest_marker(digest_marker("2026-W01")) == ("2026-W01", None)
+    assert parse_digest_marker("<!-- threat-model-bot:digest week=2026-W02 figures=bm90IGpzb24 -->") == ("2026-W02", None)
+    with pytest.raises(ValueError):
+        DigestFigures.from_json({"week": "2026-W02", "status": {"open": "two"}})
+
+
+def test_rendered_digest_starts_with_its_marker_and_it_recovers_the_figures() -> None:
+    records = [record(1, Status.CONFIRMED), record(2, awaiting=("ada-l",))]
+    digest = render_digest(records, document({"documented": 4, "inferred": 1, "maintainer": 2}), None, NOW, maintainers=())
+    assert digest.markdown.splitlines()[0] == digest_marker("2026-W48", digest.figures)
+    assert digest.week == "2026-W48"
+    assert parse_digest_marker(digest.markdown) == ("2026-W48", digest.figures)
+
+
+# --- determinism ----------------------------------------------------------------------
+
+
+def test_same_inputs_give_byte_identical_markdown_whatever_the_input_order() -> None:
+    records = thirty_one_questions() + [record(40, awaiting=("DaanHoogland", "ada-l"), updated_at=ago(30))]
+    doc = document({"documented": 9, "inferred": 3, "maintainer": 5})
+    previous = DigestFigures(week="2026-W47", status_counts={"open": 20}, tally={"documented": 9, "inferred": 6, "maintainer": 2})
+    first = render_digest(records, doc, previous, NOW, maintainers=["DaanHoogland", "ada-l"], pr_url=PR)
+    second = render_digest(list(reversed(records)), doc, previous, NOW, maintainers={"ada-l", "DaanHoogland"}, pr_url=PR)
+    assert first.markdown.encode() == second.markdown.encode()
+    assert first.figures == second.figures
+
+
+# --- the family digest ----------------------------------------------------------------
+
+
+def family() -> list[FamilyMember]:
+    canonical = FamilyMember(
+        repo="apache/cloudstack",
+        role=FamilyRole.CANONICAL,
+        records=[
+            record(8, Status.CONFIRMED),
+            record(9, awaiting=("DaanHoogland",), thread=Thread(comment_id=909)),
+            record(10, Status.ANSWERED, awaiting=("DaanHoogland", "passer-by"), thread=Thread(comment_id=910)),
+        ],
+        document=document({"documented": 30, "inferred": 4, "maintainer": 10}),
+        pr_url="https://github.com/apache/cloudstack/pull/13293",
+    )
+    go = FamilyMember(
+        repo="apache/cloudstack-go",
+        role=FamilyRole.SATELLITE,
+        records=[record(1, awaiting=("DaanHoogland",), thread=Thread(comment_id=101)), record(2, Status.FOLDED)],
+        document=document({"documented": 5, "inferred": 1, "maintainer": 2}),
+        pr_url="https://github.com/apache/cloudstack-go/pull/149",
+    )
+    monkey = FamilyMember(
+        repo="apache/cloudstack-cloudmonkey",
+        role=FamilyRole.SATELLITE,
+        records=[record(1, Status.CONFIRMED)],
+        document=None,
+    )
+    return [go, monkey, canonical]  # given out of order on purpose
+
+
+def test_family_digest_has_one_row_per_repository_canonical_first() -> None:
+    digest = render_family_digest(family(), NOW, maintainers={"DaanHoogland"}, previous=None)
+    rows = [line for line in digest.markdown.splitlines() if line.startswith("| [`") or line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == ["apache/cloudstack", "apache/cloudstack-cloudmonkey", "apache/cloudstack-go"]
+    assert "| canonical | 2 of 3 |" in rows[0]
+    assert "| satellite | 1 of 1 |" in rows[1] and rows[1].endswith("| nothing |")
+    assert "| satellite | 1 of 2 |" in rows[2]
+    assert "**4 of 6 questions answered across 3 repositories**" in digest.markdown
+    assert "(`apache/cloudstack` and 2 satellites)" in digest.markdown
+    for repo in ("apache/cloudstack", "apache/cloudstack-go", "apache/cloudstack-cloudmonkey"):
+        assert re.search(rf"^### {re.escape(repo)} \((canonical|satellite)\)$", digest.markdown, re.M)
+
+
+def test_family_digest_says_what_each_repository_owes_and_mentions_once() -> None:
+    digest = render_family_digest(family(), NOW, maintainers={"DaanHoogland"}, previous=None)
+    rows = {line.split("`")[1]: line for line in digest.markdown.splitlines() if line.startswith("| [`")}
+    canonical_pr = "https://github.com/apache/cloudstack/pull/13293"
+    # The canonical row comes first, so that is where the one mention lands.
+    assert rows["apache/cloudstack"].endswith(
+        f"| @DaanHoogland: [Q9]({canonical_pr}#discussion_r909), [Q10]({canonical_pr}#discussion_r910);"
+        f" `passer-by`: [Q10]({canonical_pr}#discussion_r910) |"
+    )
+    assert rows["apache/cloudstack-go"].endswith(
+        "| `DaanHoogland`: [Q1](https://github.com/apache/cloudstack-go/pull/149#discussion_r101) |"
+    )
+    assert mention_counts(digest.markdown) == Counter({"daanhoogland": 1})
+    assert digest.mentioned == ("DaanHoogland",)
+
+
+def test_family_figures_round_trip_through_the_marker_and_feed_next_week() -> None:
+    members = family()
+    first = render_family_digest(members, NOW, maintainers=(), previous=None)
+    assert set(first.member_figures) == {"apache/cloudstack", "apache/cloudstack-go", "apache/cloudstack-cloudmonkey"}
+    assert first.figures.total == 6 and "apache/cloudstack-go:Q2" in first.figures.folded
+    recovered = parse_family_digest_marker(first.markdown)
+    assert recovered == ("2026-W48", first.member_figures)
+    assert parse_digest_marker(first.markdown) is None  # a family digest is not a single one
+    assert family_digest_marker("2026-W48", first.member_figures) == first.markdown.splitlines()[0]
+
+    canonical = members[2]
+    progressed = FamilyMember(
+        repo=canonical.repo,
+        role=canonical.role,
+        records=[record(8, Status.CONFIRMED), record(9, Status.CONFIRMED), record(10, Status.ANSWERED, awaiting=("passer-by",))],
+        document=canonical.document,
+        pr_url=canonical.pr_url,
+    )
+    later = render_family_digest([members[0], members[1], progressed], NOW + timedelta(days=7), maintainers=(), previous=recovered[1])
+    assert "**Since 2026-W48:** Answered: 2 of 3 → 3 of 3; Newly confirmed: Q9" in later.markdown
+    assert "**Since 2026-W48:** No change since 2026-W48." in later.markdown  # the untouched satellites
+
+
+def test_family_digest_is_deterministic() -> None:
+    members = family()
+    first = render_family_digest(members, NOW, maintainers={"DaanHoogland"}, previous=None)
+    second = render_family_digest(list(reversed(members)), NOW, maintainers=["DaanHoogland"], previous=None)
+    assert first.markdown == second.markdown
+
+
+# --- property: mentions ---------------------------------------------------------------
+
+LOGINS = ["DaanHoogland", "daanhoogland", "vishesh92", "ada-l", "Outsider", "weizhouapache", "x"]
+titles = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["cc @ada-l", "@Outsider says no", "mail me at a@b.org", "@@x", "`@vishesh92`"]),
+)
+answers_strategy = st.builds(
+    Answer,
+    author=st.sampled_from(LOGINS),
+    association=st.just("MEMBER"),
+    stance=st.sampled_from(["confirm", "correct", "strike", "question"]),
+    excerpt=st.text(max_size=20),
+    at=st.one_of(st.none(), st.integers(0, 60).map(ago)),
+    binding=st.booleans(),
+)
+followups_strategy = st.builds(
+    FollowUp,
+    title=titles,
+    kind=st.sampled_from(["test", "docs", "issue"]),
+    state=st.sampled_from(list(FollowUpState)),
+    url=st.one_of(st.none(), st.just("https://github.com/example/widget/issues/5")),
+    number=st.one_of(st.none(), st.just(5)),
+)
+
+
+@st.composite
+def record_sets(draw: st.DrawFn) -> list[Record]:
+    numbers = draw(st.lists(st.integers(1, 60), unique=True, max_size=12))
+    return [
+        Record(
+            id=f"Q{number}",
+            document="draft-THREAT-MODEL.md",
+            wave=draw(st.one_of(st.none(), st.sampled_from([WAVE_ONE, WAVE_TWO, "Wave 3 — ask @ada-l"]))),
+            title=draw(titles),
+            question="?",
+            proposed_answer=None,
+            maps_to=(),
+            document_state="open",
+            lines=None,
+            status=draw(st.sampled_from(list(Status))),
+            awaiting=tuple(draw(st.lists(st.sampled_from(LOGINS), max_size=3))),
+            answers=tuple(draw(st.lists(answers_strategy, max_size=3))),
+            followups=tuple(draw(st.lists(followups_strategy, max_size=2))),
+            updated_at=draw(st.one_of(st.none(), st.integers(0, 60).map(ago))),
+        )
+        for number in numbers
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(records=record_sets(), maintainers=st.sets(st.sampled_from(LOGINS)))
+def test_every_mention_is_a_maintainer_and_appears_at_most_once(records: list[Record], maintainers: set[str]) -> None:
+    previous = DigestFigures(week="2026-W47", status_counts={"open": 1}, confirmed=frozenset({"Q1"}))
+    digest = render_digest(records, None, previous, NOW, maintainers=maintainers, pr_url=PR)
+    counts = mention_counts(digest.markdown)
+    allowed = {login.lower() for login in maintainers}
+    assert set(counts) <= allowed
+    assert all(count == 1 for count in counts.values())
+    assert sorted(login.lower() for login in digest.mentioned) == sorted(counts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(record_sets(), min_size=1, max_size=3),
+    maintainers=st.sets(st.sampled_from(LOGINS)),
+)
+def test_family_mentions_obey_the_same_rule(parts: list[list[Record]], maintainers: set[str]) -> None:
+    members = [
+        FamilyMember(
+            repo=f"apache/widget-{index}",
+            role=FamilyRole.CANONICAL if index == 0 else FamilyRole.SATELLITE,
+            records=records,
+            document=None,
+        )
+        for index, records in enumerate(parts)
+    ]
+    digest = render_family_digest(members, NOW, maintainers=maintainers, previous=None)
+    counts = mention_counts(digest.markdown)
+    assert set(counts) <= {login.lower() for login in maintainers}
+    assert all(count == 1 for count in counts.values())
