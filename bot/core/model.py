@@ -51,6 +51,10 @@ class Tag:
     maintainers: tuple[str, ...] = ()  # logins named in a maintainer tag
     date: str | None = None  # ISO date if the tag carries one
     section: str | None = None  # label of the innermost numbered section the tag sits in ("§5a")
+    # A tag may wrap across a line break: `line`/`col_start` are on its first line, `col_end` is
+    # measured on `end_line` (None = same line as `line`, for tags built by hand).
+    end_line: int | None = None
+    also: tuple[TagKind, ...] = ()  # other kinds of a combined tag: `documented + inferred` -> (DOCUMENTED,)
 
 
 @dataclass(frozen=True)

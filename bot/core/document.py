@@ -1,0 +1,769 @@
+"""Parse a threat-model document into `bot.core.model.Document`. Pure: no I/O.
+
+One pass over the lines finds code fences, headings (sections), the provenance legend and
+the stated tally; one regex pass over the whole text finds tags (they may wrap across a line
+break); §14 is then read block by block into questions. Shapes the parser does not understand
+are reported in `Document.issues` with their line, never silently dropped.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from bot.core.model import (
+    Document,
+    ParseIssue,
+    Question,
+    QuestionState,
+    Section,
+    Span,
+    Tag,
+    TagKind,
+    Tally,
+)
+from bot.core.tags import (
+    QUESTION_ID,
+    TAG_PATTERN,
+    find_tag_like,
+    flatten,
+    is_bare,
+    looks_like_provenance,
+    maintainer_names,
+    normalise_question_id,
+    parse_tag_text,
+    question_key,
+)
+
+__all__ = ["parse_document", "normalise_question_id", "parse_tag_text", "question_key"]
+
+# --- line shapes -------------------------------------------------------------------------------
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
+_FENCE = re.compile(r"^[ \t]*(?P<fence>```|~~~)")
+_SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*\*)?(?:\s+|$)(?P<title>.*)$")
+_NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
+_APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
+_OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
+_HR = re.compile(r"^[ \t]*(?:-[ \t]*){3,}$|^[ \t]*(?:\*[ \t]*){3,}$|^[ \t]*(?:_[ \t]*){3,}$")
+_LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
+_LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
+_TALLY_START = re.compile(
+    r"\*\*(?:draft\s+)?(?:confidence|stats|statistics)\b[^*]*\*\*|\bdraft stats\b"
+    r"|\bprovenance[- ](?:tag[- ])?(?:tally|summary)\b|\btag tally\b",
+    re.IGNORECASE,
+)
+_STATED_FIGURE = re.compile(
+    r"(?P<approx>~|≈|about\s+|approx\.?\s+)?(?P<count>\d+)\s*(?:[*_]\(\s*)?(?P<kind>documented|maintainer|inferred)\b",
+    re.IGNORECASE,
+)
+_KIND_CELL = re.compile(r"^[*_(\s]*(documented|maintainer|inferred)[)*_\s]*$", re.IGNORECASE)
+_COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
+
+# --- §14 shapes --------------------------------------------------------------------------------
+_IDS = rf"{QUESTION_ID}(?:\s*(?:/|,|&|and)\s*{QUESTION_ID})*"
+_BOLD_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?\*\*(?P<ids>{_IDS})(?P<after>[^*]*)\*\*")
+_PLAIN_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?(?P<ids>{QUESTION_ID})[.:)][ \t]+")
+_NUMBERED_QUESTION = re.compile(r"^(?P<indent>[ \t]?)(?P<ids>\d+)[.)][ \t]+")
+_MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?!\d)|Question\s*\d)", re.IGNORECASE)
+_WAVE_HEADING = re.compile(r"^(?P<wave>Wave\s+\d+\b.*?)[ \t]*[:.]?$", re.IGNORECASE)
+_WAVE_BOLD = re.compile(r"^[ \t]*\*\*(?P<wave>Wave\s+\d+\b[^*]*?)[:.]?\*\*[:.]?[ \t]*$", re.IGNORECASE)
+_RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
+_ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
+_TITLE_STATE = re.compile(r"\((?P<state>answered|resolved)(?:\s*[,—–:-]\s*(?P<who>[^)]*))?\)", re.IGNORECASE)
+_INLINE_ANSWER = re.compile(
+    r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
+)
+_ANSWER_LINE = re.compile(
+    r"^[ \t]*(?:[-*+][ \t]+)?(?:[*_]\((?:maintainer|confirmed)\b[^)]*\)[*_]|\((?:\*\*)?maintainer(?:\*\*)?\))"
+)
+_QUOTE_LINE = re.compile(r"^[ \t]*>")
+_SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
+_MAPS_MARKER = re.compile(
+    r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
+    r"|[*_]\(meta\b(?P<meta>[^()]*)\)[*_]",
+    re.IGNORECASE,
+)
+_PAREN = re.compile(r"(?<![*_])\((?P<inner>[^()]*)\)")
+_REF = re.compile(
+    r"§\s?(?P<num>\d+(?:\.\d+)*[a-z]?)"
+    r"(?:\s+(?P<qual>items?\s+\d+(?:\s*[–-]\s*\d+)?|[PBS]\d+(?:/[PBS]?\d+)*|#\d+|false[- ]friends?|row\s+\"[^\"]*\"))?"
+    r"(?P<rubric>\s+of the rubric)?"
+)
+_ONLY_REFS = re.compile(
+    r"^(?:(?:see|lands in)\s+)?(?:§\s?\d+(?:\.\d+)*[a-z]?"
+    r"(?:\s+(?:items?\s+\d+(?:\s*[–-]\s*\d+)?|[PBS]\d+(?:/[PBS]?\d+)*|#\d+))?[\s,/;]*)+\.?$",
+    re.IGNORECASE,
+)
+_PROPOSED_PAREN = re.compile(r"\(proposed:\s*", re.IGNORECASE)
+_PROPOSED_LEAD = re.compile(r"\bproposed(?:\s+[\w§-]+){0,3}:\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z*(`\"])")
+_AT_LOGIN = re.compile(r"`?@(?P<login>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})`?")
+
+# A bare tag that is talked about rather than attached to a claim: `Every *(inferred)* tag ...`,
+# `promoted from *(inferred)* to *(maintainer)*`, `folded above as *(maintainer)*`.
+_MENTION_BEFORE = re.compile(
+    r"(?:\b(?:from|promoted?|promotes|every|each|remaining|as|tagged|the|an?|all|any)|→|=|/)\s*$", re.IGNORECASE
+)
+_MENTION_AFTER = re.compile(r"^\s*(?:=|→|/|tags?\b|claims?\b|citations?\b|(?:to|and|or)\s+[*_]\()", re.IGNORECASE)
+_UNCLOSED_TAG = re.compile(r"[*_]\((?:documented|inferred|maintainer)\b", re.IGNORECASE)
+
+
+@dataclass
+class _Heading:
+    line: int
+    level: int
+    label: str
+    title: str
+
+
+@dataclass
+class _Block:
+    """The lines of one §14 question, as found."""
+
+    ids: tuple[str, ...]
+    start: int  # 1-based line
+    wave: str | None
+    listy: bool  # started as a list item: later paragraphs must be indented to belong to it
+    title: str  # text inside the bold id marker after the id (`Q1 — trust posture (answered, X)`)
+    lines: list[str] = field(default_factory=list)  # first line has its id marker removed
+
+
+def parse_document(text: str, path: str = "") -> Document:
+    """Read a threat-model document; never raises on a document shape it does not know."""
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    reader = _Reader(text, lines, path)
+    return reader.read()
+
+
+class _Reader:
+    def __init__(self, text: str, lines: list[str], path: str) -> None:
+        self.text = text
+        self.lines = lines
+        self.path = path
+        self.issues: list[ParseIssue] = []
+        self.line_starts = [0]
+        for line in text.split("\n")[:-1]:
+            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
+
+    # --- driver ---
+    def read(self) -> Document:
+        skipped = self._skipped_lines()
+        headings, title = self._headings(skipped)
+        sections = self._sections(headings)
+        section_of_line = self._innermost_numbered(sections)
+        quiet = self._legend_and_tally_lines(skipped, headings)
+        tags, mentions = self._tags(skipped, section_of_line, quiet)
+        open_section = self._open_questions_section(sections)
+        questions: tuple[Question, ...] = ()
+        if open_section is not None:
+            questions = self._questions(open_section, skipped)
+        self._check_backlinks(tags, questions)
+        tally = self._tally(tags, skipped, headings)
+        return Document(
+            path=self.path,
+            title=title,
+            sections=sections,
+            tags=tags,
+            questions=questions,
+            tally=tally,
+            issues=tuple(sorted(self.issues, key=lambda issue: issue.line)),
+            has_open_questions_section=open_section is not None,
+        )
+
+    def _issue(self, line: int, message: str, excerpt: str = "") -> None:
+        self.issues.append(ParseIssue(line=line, message=message, excerpt=excerpt[:160]))
+
+    # --- lines, headings, sections ---
+    def _skipped_lines(self) -> list[bool]:
+        """Lines inside code fences or HTML comments (index = 1-based line number)."""
+        skipped = [False] * (len(self.lines) + 1)
+        fence: str | None = None
+        in_comment = False
+        for number, line in enumerate(self.lines, start=1):
+            fence_match = _FENCE.match(line)
+            if fence is not None:
+                skipped[number] = True
+                if fence_match and fence_match.group("fence") == fence:
+                    fence = None
+                continue
+            if fence_match:
+                fence = fence_match.group("fence")
+                skipped[number] = True
+                continue
+            if in_comment or line.lstrip().startswith("<!--"):
+                skipped[number] = True
+                in_comment = "-->" not in line
+        return skipped
+
+    def _headings(self, skipped: list[bool]) -> tuple[list[_Heading], str | None]:
+        raw: list[tuple[int, int, str]] = []
+        for number, line in enumerate(self.lines, start=1):
+            if skipped[number] or not line.startswith("#"):
+                continue
+            match = _HEADING.match(line)
+            if match:
+                raw.append((number, len(match.group("hashes")), match.group("text").strip()))
+        # Plain `## 3. Out of scope` numbering counts only when the document clearly uses it.
+        numbered = sum(1 for _, _, heading in raw if _NUMBERED.match(heading))
+        title: str | None = None
+        headings: list[_Heading] = []
+        for number, level, heading in raw:
+            if level == 1 and title is None:
+                title = heading
+                continue
+            label, heading_title = _label(heading, numbered >= 2)
+            headings.append(_Heading(number, level, label, heading_title))
+        return headings, title
+
+    def _sections(self, headings: list[_Heading]) -> tuple[Section, ...]:
+        sections = []
+        last_line = len(self.lines)
+        while last_line > 1 and not self.lines[last_line - 1].strip():
+            last_line -= 1
+        for index, heading in enumerate(headings):
+            end = last_line
+            for later in headings[index + 1 :]:
+                if later.level <= heading.level:
+                    end = later.line - 1
+                    break
+            sections.append(Section(heading.label, heading.title, heading.level, Span(heading.line, max(end, heading.line))))
+        return tuple(sections)
+
+    def _innermost_numbered(self, sections: tuple[Section, ...]) -> list[str | None]:
+        labels: list[str | None] = [None] * (len(self.lines) + 2)
+        for section in sorted(sections, key=lambda section: section.level):
+            if section.label.startswith("§"):
+                for number in range(section.span.start_line, section.span.end_line + 1):
+                    labels[number] = section.label
+        return labels
+
+    def _open_questions_section(self, sections: tuple[Section, ...]) -> Section | None:
+        for section in sections:
+            if section.label == "§14":
+                return section
+        for section in sections:
+            if section.level <= 3 and _OPEN_QUESTIONS_TITLE.search(section.title):
+                return section
+        return None
+
+    # --- legend and stated tally ---
+    def _block_end(self, start: int, headings_at: set[int]) -> int:
+        """The last line of the list item / paragraph that starts at `start`."""
+        number = start
+        while number < len(self.lines):
+            following = self.lines[number]  # line number + 1
+            if not following.strip() or (number + 1) in headings_at or _LIST_ITEM_LABEL.match(following):
+                break
+            number += 1
+        return number
+
+    def _legend_and_tally_lines(self, skipped: list[bool], headings: list[_Heading]) -> list[bool]:
+        """Lines of the provenance legend and of the stated tally: tags there are talked about, not claims."""
+        quiet = [False] * (len(self.lines) + 2)
+        headings_at = {heading.line for heading in headings}
+        for number, line in enumerate(self.lines, start=1):
+            if skipped[number] or not (_LEGEND_START.search(line) or _TALLY_START.search(line)):
+                continue
+            if number in headings_at:
+                continue  # a `## Provenance summary` heading: its table is read by the tally, no tags
+            for covered in range(number, self._block_end(number, headings_at) + 1):
+                quiet[covered] = True
+        return quiet
+
+    def _tally(self, tags: tuple[Tag, ...], skipped: list[bool], headings: list[_Heading]) -> Tally:
+        counted = {kind.value: 0 for kind in TagKind}
+        for tag in tags:
+            counted[tag.kind.value] += 1
+        stated, stated_line, approximate = self._stated_tally(skipped, headings)
+        disagreements = []
+        if stated is not None:
+            for kind, figure in stated.items():
+                if counted.get(kind, 0) != figure:
+                    marker = "~" if kind in approximate else ""
+                    disagreements.append(f"{kind}: stated {marker}{figure}, counted {counted.get(kind, 0)}")
+        return Tally(counted=counted, stated=stated, stated_line=stated_line, disagreements=tuple(disagreements))
+
+    def _stated_tally(
+        self, skipped: list[bool], headings: list[_Heading]
+    ) -> tuple[dict[str, int] | None, int | None, set[str]]:
+        headings_at = {heading.line for heading in headings}
+        for number, line in enumerate(self.lines, start=1):
+            if skipped[number] or not _TALLY_START.search(line):
+                continue
+            end = self._block_end(number, headings_at) if number not in headings_at else number
+            # A label on its own (`**Draft stats**`, `### Provenance summary`) may head a table.
+            probe = end + 1
+            while probe <= len(self.lines) and not self.lines[probe - 1].strip():
+                probe += 1
+            if probe <= len(self.lines) and self.lines[probe - 1].lstrip().startswith("|"):
+                end = probe
+                while end < len(self.lines) and self.lines[end].lstrip().startswith("|"):
+                    end += 1
+            stated: dict[str, int] = {}
+            approximate: set[str] = set()
+            # Prose figures may wrap (`51 *(documented)* / 42\n *(maintainer)*`): read the block as one.
+            block = self.lines[number - 1 : end]
+            prose = flatten("\n".join(line for line in block if not line.lstrip().startswith("|")))
+            figures = _prose_figures(prose)
+            for line in block:
+                if line.lstrip().startswith("|"):
+                    figures.extend(_table_figures(line))
+            for kind, count, approx in figures:
+                if kind not in stated:
+                    stated[kind] = count
+                    if approx:
+                        approximate.add(kind)
+            first_line = next((n for n in range(number, end + 1) if re.search(r"\d", self.lines[n - 1])), number)
+            if stated:
+                return stated, first_line, approximate
+        return None, None, set()
+
+    # --- tags ---
+    def _position(self, offset: int) -> tuple[int, int]:
+        line_index = bisect_right(self.line_starts, offset) - 1
+        return line_index + 1, offset - self.line_starts[line_index]
+
+    def _tags(
+        self, skipped: list[bool], section_of_line: list[str | None], quiet: list[bool]
+    ) -> tuple[tuple[Tag, ...], int]:
+        tags: list[Tag] = []
+        mentions = 0
+        covered: list[tuple[int, int]] = []
+        for found in find_tag_like(self.text):
+            line, col_start = self._position(found.start)
+            end_line, col_end = self._position(found.end)
+            if skipped[line]:
+                continue
+            covered.append((found.start, found.end))
+            raw = self.text[found.start : found.end]
+            parsed = parse_tag_text(raw)
+            if parsed is None:
+                if looks_like_provenance(found.body):
+                    self._issue(line, "tag-like note reads like provenance but names no known kind", flatten(raw))
+                continue
+            kind, details = parsed
+            if is_bare(found.body) and (quiet[line] or self._is_mention(found.start, found.end)):
+                mentions += 1
+                continue
+            if quiet[line]:
+                mentions += 1
+                continue
+            tags.append(
+                Tag(
+                    line=line,
+                    col_start=col_start,
+                    col_end=col_end,
+                    kind=kind,
+                    raw=raw,
+                    source=details["source"],
+                    questions=details["questions"],
+                    maintainers=details["maintainers"],
+                    date=details["date"],
+                    section=section_of_line[line],
+                    end_line=end_line,
+                    also=details["also"],
+                )
+            )
+        tags.extend(self._check_unclosed(skipped, covered, section_of_line))
+        tags.sort(key=lambda tag: (tag.line, tag.col_start))
+        return tuple(tags), mentions
+
+    def _is_mention(self, start: int, end: int) -> bool:
+        before = self.text[max(0, start - 30) : start]
+        after = self.text[end : end + 30]
+        return bool(_MENTION_BEFORE.search(before) or _MENTION_AFTER.match(after))
+
+    def _check_unclosed(
+        self, skipped: list[bool], covered: list[tuple[int, int]], section_of_line: list[str | None]
+    ) -> list[Tag]:
+        """Openers the flat pattern missed: an outer tag around a nested one, or a tag never closed.
+
+        `*(documented: X; *(inferred — §14 Q5)*)*` holds two tags: the inner one is already
+        found; the outer one is closed here by counting nesting. Anything else is reported.
+        """
+        starts = {start for start, _ in covered}
+        outer_tags: list[Tag] = []
+        for match in _UNCLOSED_TAG.finditer(self.text):
+            if match.start() in starts:
+                continue
+            line, col_start = self._position(match.start())
+            if skipped[line]:
+                continue
+            end = _nested_close(self.text, match.start())
+            parsed = parse_tag_text(_without_nested(self.text[match.start() : end])) if end else None
+            if end is None or parsed is None:
+                self._issue(line, "provenance tag is opened but not closed within its paragraph", self.lines[line - 1])
+                continue
+            kind, details = parsed
+            end_line, col_end = self._position(end)
+            outer_tags.append(
+                Tag(
+                    line=line,
+                    col_start=col_start,
+                    col_end=col_end,
+                    kind=kind,
+                    raw=self.text[match.start() : end],
+                    source=details["source"],
+                    questions=details["questions"],
+                    maintainers=details["maintainers"],
+                    date=details["date"],
+                    section=section_of_line[line],
+                    end_line=end_line,
+                    also=details["also"],
+                )
+            )
+        return outer_tags
+
+    def _check_backlinks(self, tags: tuple[Tag, ...], questions: tuple[Question, ...]) -> None:
+        if not questions:
+            return
+        known = {question_key(question.id) for question in questions}
+        reported: set[str] = set()
+        for tag in tags:
+            for ref in tag.questions:
+                if question_key(ref) not in known and ref not in reported:
+                    reported.add(ref)
+                    self._issue(tag.line, f"tag links §14 {ref}, which §14 does not contain", flatten(tag.raw))
+
+    # --- §14 questions ---
+    def _questions(self, section: Section, skipped: list[bool]) -> tuple[Question, ...]:
+        first, last = section.span.start_line + 1, section.span.end_line
+        numbers = [number for number in range(first, last + 1) if not skipped[number]]
+        q_style = any(
+            _BOLD_QUESTION.match(self.lines[number - 1]) or _PLAIN_QUESTION.match(self.lines[number - 1])
+            for number in numbers
+        )
+        section_resolved = bool(re.search(r"\bRESOLVED\b", section.title))
+        blocks, intro = self._blocks(numbers, q_style)
+        resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(intro))))
+        questions: list[Question] = []
+        seen: dict[str, int] = {}
+        for block in blocks:
+            for question in self._block_questions(block, section_resolved, resolvers):
+                if question.id in seen:
+                    self._issue(block.start, f"question {question.id} appears again (first at line {seen[question.id]})")
+                    continue
+                seen[question.id] = block.start
+                questions.append(question)
+        return tuple(questions)
+
+    def _blocks(self, numbers: list[int], q_style: bool) -> tuple[list[_Block], list[str]]:
+        blocks: list[_Block] = []
+        intro: list[str] = []
+        orphan: list[tuple[int, str]] = []
+        current: _Block | None = None
+        wave: str | None = None
+        previous_blank = True
+
+        def close() -> None:
+            nonlocal current
+            if current is not None:
+                while current.lines and not current.lines[-1].strip():
+                    current.lines.pop()
+                blocks.append(current)
+            current = None
+
+        for number in numbers:
+            line = self.lines[number - 1]
+            heading = _HEADING.match(line) if line.startswith("#") else None
+            if heading:
+                close()
+                self._flush_orphan(orphan)
+                wave_match = _WAVE_HEADING.match(heading.group("text").strip())
+                wave = wave_match.group("wave").strip() if wave_match else None
+                previous_blank = True
+                continue
+            wave_match = _WAVE_BOLD.match(line)
+            if wave_match:
+                close()
+                self._flush_orphan(orphan)
+                wave = wave_match.group("wave").strip()
+                previous_blank = False
+                continue
+            if _HR.match(line):
+                close()
+                self._flush_orphan(orphan)
+                previous_blank = True
+                continue
+            started = _question_start(line, q_style)
+            if started is not None:
+                close()
+                self._flush_orphan(orphan)
+                ids, listy, title, remainder = started
+                current = _Block(ids=ids, start=number, wave=wave, listy=listy, title=title, lines=[remainder])
+                previous_blank = False
+                continue
+            blank = not line.strip()
+            if current is not None:
+                ends_list_item = current.listy and not blank and previous_blank and not line[:1].isspace()
+                if not ends_list_item:
+                    current.lines.append(line)
+                    previous_blank = blank
+                    continue
+                close()
+            if not blocks:
+                intro.append(line)
+            elif blank:
+                self._flush_orphan(orphan)
+            else:
+                orphan.append((number, line))
+            if _MALFORMED_QUESTION.match(line):
+                self._issue(number, "looks like a §14 question but has no parseable id", line.strip())
+            previous_blank = blank
+        close()
+        self._flush_orphan(orphan)
+        return blocks, intro
+
+    def _flush_orphan(self, orphan: list[tuple[int, str]]) -> None:
+        """A §14 paragraph outside every question that still asks something is reported."""
+        if orphan:
+            paragraph = flatten("\n".join(line for _, line in orphan))
+            if "?" in paragraph and not _MALFORMED_QUESTION.match(orphan[0][1]):
+                self._issue(orphan[0][0], "§14 paragraph reads like a question but has no question id", paragraph)
+            orphan.clear()
+
+    def _block_questions(
+        self, block: _Block, section_resolved: bool, resolvers: tuple[str, ...]
+    ) -> list[Question]:
+        end = block.start + len(block.lines) - 1
+        span = Span(block.start, end)
+        state = QuestionState.OPEN
+        answered_by: tuple[str, ...] = ()
+        answer: str | None = None
+        question_lines = block.lines
+        answer_lines: list[str] = []
+        title = block.title
+
+        # `(answered, Claudenw)` inside the bold id marker: the bold is the question, the rest answers it.
+        title_state = _TITLE_STATE.search(title)
+        for index, line in enumerate(block.lines[1:], start=1):
+            # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
+            paragraph_start = not block.lines[index - 1].strip() or _SUB_ITEM.match(line)
+            if _QUOTE_LINE.match(line) or (_ANSWER_LINE.match(line) and paragraph_start):
+                question_lines, answer_lines = block.lines[:index], block.lines[index:]
+                break
+        question_flat = flatten("\n".join(question_lines))
+        block_flat = flatten("\n".join(block.lines))
+        # `**Q14.R1** (§1a B5/B6) — ...` and a closing `... ? (§2/§7.)` map the question too.
+        question_flat, edge_refs = _edge_refs(question_flat)
+        maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
+
+        resolved = _RESOLVED_MARK.search(question_flat)
+        bracket = _ANSWERED_BRACKET.search(question_flat)
+        inline = _INLINE_ANSWER.match(question_flat)
+        if resolved:
+            state = QuestionState.RESOLVED
+            text = question_flat[: resolved.start()]
+            answer, answered_by = _answer_after_marker(question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)))
+        elif title_state:
+            state = QuestionState.RESOLVED if title_state.group("state").lower() == "resolved" else QuestionState.ANSWERED
+            answered_by = maintainer_names(title_state.group("who") or "")
+            text = (title[: title_state.start()] + title[title_state.end() :]).strip(" .—–-:")
+            answer = _clean(block_flat) or None
+        elif bracket:
+            state = QuestionState.ANSWERED
+            answered_by = maintainer_names(bracket.group("who") or "")
+            rest = (question_flat[: bracket.start()] + " " + question_flat[bracket.end() :]).strip()
+            asked, mark, reply = rest.partition("?")
+            text = asked + mark if mark else rest
+            answer = _clean(reply + " " + flatten("\n".join(answer_lines))) or None
+        elif inline:
+            # `*(Answered — PMC, PR #677: no bound ...)*` before the question; "Partially" keeps it open.
+            state = QuestionState.OPEN if inline.group("partial") else QuestionState.ANSWERED
+            who, _, said = inline.group("detail").partition(":")
+            answered_by = maintainer_names(who)
+            answer = _clean(said or inline.group("detail")) or None
+            text = question_flat[inline.end() :]
+        elif answer_lines:
+            state = QuestionState.ANSWERED
+            text = question_flat
+            answer, answered_by = _answer_after_marker(flatten("\n".join(answer_lines)))
+        elif section_resolved:
+            state = QuestionState.RESOLVED
+            text = question_flat
+            answer = _clean(question_flat) or None
+            answered_by = resolvers
+        else:
+            text = question_flat
+            if "~~" in question_flat:
+                state = QuestionState.RESOLVED
+                self._issue(block.start, "question is struck through but carries no RESOLVED note", question_flat)
+
+        if title and not title_state:
+            text = f"{title.strip(' .—–-:')} {text}".strip()
+        proposed = _proposed_answer(text)
+        cleaned_text = _clean(text)
+        if not cleaned_text:
+            self._issue(block.start, "question has an id but no text", block_flat)
+        return [
+            Question(
+                id=question_id,
+                wave=block.wave,
+                span=span,
+                text=cleaned_text,
+                proposed_answer=proposed,
+                maps_to=maps_to,
+                state=state,
+                answered_by=answered_by,
+                answer=answer,
+            )
+            for question_id in block.ids
+        ]
+
+
+# --- helpers -----------------------------------------------------------------------------------
+_NESTING = re.compile(r"[*_]\(|\)[*_]|\n[ \t>]*\n")
+
+
+def _nested_close(text: str, start: int) -> int | None:
+    """End offset of the tag opened at `start`, counting nested tags; None if its paragraph ends first."""
+    depth = 0
+    for match in _NESTING.finditer(text, start):
+        token = match.group(0)
+        if token.startswith("\n"):
+            return None
+        depth += 1 if token.endswith("(") else -1
+        if depth == 0:
+            return match.end()
+    return None
+
+
+def _without_nested(raw: str) -> str:
+    """The outer tag with its nested tags taken out, so their back-links are not read twice."""
+    inner = raw[2:-2]
+    return raw[:2] + TAG_PATTERN.sub("", inner) + raw[-2:]
+
+
+def _label(heading: str, numbered_document: bool) -> tuple[str, str]:
+    """("§5a", "Build-time ...") from `§5a Build-time ...`; ("Appendix: X", "X"); ("", heading)."""
+    match = _SECTION_SIGN.match(heading)
+    if match:
+        return f"§{match.group('num')}", match.group("title").strip(" —–-:")
+    if numbered_document:
+        match = _NUMBERED.match(heading)
+        if match:
+            return f"§{match.group('num').rstrip('.')}", match.group("title").strip()
+    match = _APPENDIX.match(heading)
+    if match and heading[:8].lower() == "appendix":
+        letter = f" {match.group('letter')}" if match.group("letter") else ""
+        title = match.group("title").strip()
+        return f"Appendix{letter}: {title}".rstrip(": "), title
+    return "", heading
+
+
+def _table_figures(line: str) -> list[tuple[str, int, bool]]:
+    """(kind, count, approximate) from a table row like `| *(inferred)* | ~12 |`."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    kind = next((m.group(1).lower() for cell in cells if (m := _KIND_CELL.match(cell))), None)
+    count = next((m for cell in cells if (m := _COUNT_CELL.match(cell))), None)
+    return [(kind, int(count.group(2)), bool(count.group(1)))] if kind and count else []
+
+
+def _prose_figures(text: str) -> list[tuple[str, int, bool]]:
+    """(kind, count, approximate) from prose like `~54 *(documented)* citations / 0 maintainer`."""
+    return [
+        (match.group("kind").lower(), int(match.group("count")), bool(match.group("approx")))
+        for match in _STATED_FIGURE.finditer(text)
+    ]
+
+
+def _question_start(line: str, q_style: bool) -> tuple[tuple[str, ...], bool, str, str] | None:
+    """(ids, listy, title-in-bold, rest of the line) when a §14 question starts on this line."""
+    if q_style:
+        match = _BOLD_QUESTION.match(line)
+        if match:
+            ids = _split_ids(match.group("ids"))
+            return ids, bool(match.group("bullet")), match.group("after").strip(), line[match.end() :]
+        match = _PLAIN_QUESTION.match(line)
+        if match:
+            return (normalise_question_id(match.group("ids")),), bool(match.group("bullet")), "", line[match.end() :]
+        return None
+    match = _NUMBERED_QUESTION.match(line)
+    if match:
+        return (match.group("ids"),), True, "", line[match.end() :]
+    return None
+
+
+def _split_ids(raw: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(normalise_question_id(part) for part in re.findall(QUESTION_ID, raw)))
+
+
+def _refs(fragment: str) -> list[str]:
+    refs = []
+    for match in _REF.finditer(fragment):
+        if match.group("rubric"):
+            continue  # `§3.1a of the rubric` cites the drafting rubric, not this document
+        qualifier = f" {match.group('qual')}" if match.group("qual") else ""
+        refs.append(f"§{match.group('num')}{qualifier}")
+    return refs
+
+
+def _maps_to(flat: str) -> tuple[str, ...]:
+    """Section references from `*(maps to ...)*`, `(→ ...)`, `*(meta — §11a)*`, `(Lands in ...)`, `(§2/§7.)`."""
+    refs: list[str] = []
+    for match in _MAPS_MARKER.finditer(flat):
+        refs.extend(_refs(match.group("refs") if match.group("refs") is not None else match.group("meta") or ""))
+    return tuple(dict.fromkeys(refs))
+
+
+_LEADING_REFS = re.compile(r"^\s*\((?P<inner>[^()]*)\)\s*[—–-]?\s*")
+_TRAILING_REFS = re.compile(r"\s*\((?P<inner>[^()]*)\)\s*$")
+
+
+def _edge_refs(flat: str) -> tuple[str, tuple[str, ...]]:
+    """Pure section-reference parentheses at the very start or end of a question, taken off the text."""
+    refs: list[str] = []
+    for pattern in (_LEADING_REFS, _TRAILING_REFS):
+        match = pattern.search(flat)
+        if match and _ONLY_REFS.match(match.group("inner").strip()):
+            refs.extend(_refs(match.group("inner")))
+            flat = flat[: match.start()] + " " + flat[match.end() :]
+    return flat.strip(), tuple(refs)
+
+
+def _clean(text: str) -> str:
+    """Question/answer text: strike-through and mapping markers removed, single-spaced."""
+    text = text.replace("~~", "")
+    text = _MAPS_MARKER.sub(" ", text)
+    return " ".join(text.split()).strip(" —–")
+
+
+def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
+    """The answer after `**RESOLVED**` / `*(maintainer: x)*` / `(**maintainer**)` / `>`: text and names."""
+    rest = flat.strip()
+    rest = re.sub(r"^(?:[-*+]\s+)?>?\s*", "", rest)
+    names: tuple[str, ...] = ()
+    note = ""
+    tag = TAG_PATTERN.match(rest)
+    if tag:
+        parsed = parse_tag_text(tag.group(0))
+        if parsed is not None:
+            names = parsed[1]["maintainers"]
+            rest = rest[tag.end() :]
+            # `*(maintainer: DaanHoogland — yes, out of scope)*`: the tag itself carries the reply.
+            said = re.search(r"\s[—–]\s(?P<note>.*)$", flatten(tag.group("body")))
+            if said and not re.match(r"^(?:§14|`?https?:|PR\b|see\b)", said.group("note"), re.IGNORECASE):
+                note = said.group("note").strip()
+    else:
+        rest = re.sub(r"^\((?:\*\*)?maintainer(?:\*\*)?\)", "", rest)
+    rest = _clean(re.sub(r"^[\s:—–.-]+", "", rest.replace(" > ", " ")))
+    answer = " — ".join(part for part in (note, rest) if part)
+    return (answer or None), names
+
+
+def _proposed_answer(text: str) -> str | None:
+    """`(proposed: **yes**)` -> "yes"; `Proposed: the X is Y. Confirm.` -> "the X is Y."."""
+    match = _PROPOSED_PAREN.search(text)
+    if match:
+        depth, index = 1, match.end()
+        while index < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[index], 0)
+            index += 1
+        answer = text[match.end() : index - 1 if depth == 0 else index]
+    else:
+        match = _PROPOSED_LEAD.search(text)
+        if match is None:
+            return None
+        answer = _SENTENCE_END.split(text[match.end() :], maxsplit=1)[0]
+    answer = _clean(answer.replace("**", ""))
+    return answer or None
