@@ -1,0 +1,107 @@
+"""The aiohttp application: POST /webhook, GET /health, and the worker's lifetime.
+
+`create_app(config)` wires the real pieces; tests and the bench pass their own `router` (a
+composed gidgethub Router) or `github` (e.g. pointed at the local GitHub) — never fakes of ours.
+Startup opens the journal and resumes unfinished deliveries *before* the first request is taken.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.github.auth import AppCredentials, utc_now
+from bot.github.client import GitHubApp
+from bot.service.config import ServiceConfig
+from bot.service.context import Context
+from bot.service.intake import Intake
+from bot.service.journal import Delivery, Journal
+from bot.service.routing import ComposedRouter, build_router
+from bot.service.worker import Worker
+
+JOURNAL = web.AppKey("journal", Journal)
+WORKER = web.AppKey("worker", Worker)
+GITHUB = web.AppKey("github", GitHubApp)
+CONFIG = web.AppKey("config", ServiceConfig)
+ROUTER = web.AppKey("router", ComposedRouter)
+INTAKE = web.AppKey("intake", Intake)
+
+
+def create_app(
+    config: ServiceConfig,
+    *,
+    router: ComposedRouter | None = None,
+    github: GitHubApp | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> web.Application:
+    app = web.Application()
+    app[CONFIG] = config
+    app[ROUTER] = router or build_router()
+    app.cleanup_ctx.append(_lifetime(config, app[ROUTER], github, clock))
+    app.router.add_post("/webhook", _webhook)
+    app.router.add_get("/health", _health)
+    return app
+
+
+def _lifetime(
+    config: ServiceConfig, router: ComposedRouter, github: GitHubApp | None, clock: Callable[[], datetime]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        journal = await Journal.open(config.journal_path, config.journal_synchronous)
+        owns_github = github is None
+        gh_app = github or GitHubApp.create(
+            AppCredentials(config.app_id, config.private_key), base_url=config.api_url
+        )
+
+        def make_context(delivery: Delivery, log: logging.LoggerAdapter[Any]) -> Context:
+            installation_id = delivery.installation_id
+            return Context(
+                gh=gh_app.installation_client(installation_id) if installation_id is not None else None,
+                installation_id=installation_id,
+                repo=delivery.repo,
+                delivery_id=delivery.delivery_id,
+                state_dir=config.state_dir,
+                settings=config,
+                clock=clock,
+                journal=journal,
+                log=log,
+            )
+
+        worker = Worker(
+            journal, router, make_context,
+            concurrency=config.worker_concurrency,
+            max_attempts=config.max_attempts,
+            retry_base_seconds=config.retry_base_seconds,
+            retry_max_seconds=config.retry_max_seconds,
+        )
+        intake = Intake(
+            secret=config.webhook_secret, max_body_bytes=config.max_body_bytes,
+            router=router, journal=journal, worker=worker,
+        )
+        # Set during startup (before aiohttp freezes the app); /webhook finds the intake here.
+        app[JOURNAL], app[WORKER], app[GITHUB], app[INTAKE] = journal, worker, gh_app, intake
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await journal.close()
+            if owns_github:
+                await gh_app.close()
+
+    return lifetime
+
+
+async def _webhook(request: web.Request) -> web.Response:
+    return await request.app[INTAKE].handle(request)
+
+
+async def _health(request: web.Request) -> web.Response:
+    journal = request.app.get(JOURNAL)
+    worker = request.app.get(WORKER)
+    counts = await journal.counts() if journal is not None else {}
+    return web.json_response({"status": "ok", "deliveries": counts, "worker_busy": bool(worker and worker.busy)})

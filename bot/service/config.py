@@ -1,0 +1,75 @@
+"""The service's configuration, read once from the environment.
+
+`ServiceConfig.from_env` refuses to build a configuration the service cannot run safely with —
+above all one without a webhook secret, since unsigned deliveries are never accepted — and names
+every missing variable in one message.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PUBLIC_API_URL = "https://api.github.com"
+GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024  # GitHub never delivers a bigger payload
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a runnable service; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    app_id: str
+    private_key: str  # PEM text
+    webhook_secret: str
+    api_url: str = PUBLIC_API_URL
+    state_dir: Path = Path(".bot-state")
+    max_body_bytes: int = GITHUB_MAX_PAYLOAD_BYTES
+    worker_concurrency: int = 8  # deliveries for different PRs handled at once
+    max_attempts: int = 5  # a delivery that fails this often is marked failed and left alone
+    retry_base_seconds: float = 2.0  # first retry delay; doubles per attempt, capped at retry_max_seconds
+    retry_max_seconds: float = 300.0
+    journal_synchronous: str = "FULL"  # SQLite fsync policy; see journal.py for why FULL is affordable
+
+    @property
+    def journal_path(self) -> Path:
+        return self.state_dir / "journal.sqlite3"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
+        env = os.environ if environ is None else environ
+        missing: list[str] = []
+        secret = env.get("GITHUB_WEBHOOK_SECRET", "")
+        if not secret:
+            missing.append("GITHUB_WEBHOOK_SECRET (deliveries are verified with it; unsigned ones are never accepted)")
+        app_id = env.get("GITHUB_APP_ID", "").strip()
+        if not app_id:
+            missing.append("GITHUB_APP_ID")
+        private_key = _read_private_key(env, missing)
+        if missing:
+            raise ConfigError("cannot start: set " + "; ".join(missing))
+        return cls(
+            app_id=app_id,
+            private_key=private_key,
+            webhook_secret=secret,
+            api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
+            state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
+        )
+
+
+def _read_private_key(env: Mapping[str, str], missing: list[str]) -> str:
+    text = env.get("GITHUB_PRIVATE_KEY", "")
+    if text.strip():
+        # Platforms that cannot hold multi-line values often store the PEM with literal "\n".
+        return text.replace("\\n", "\n") if "\\n" in text and "\n" not in text else text
+    path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+    if not path:
+        missing.append("GITHUB_PRIVATE_KEY (PEM text) or GITHUB_PRIVATE_KEY_PATH")
+        return ""
+    try:
+        return Path(path).read_text(encoding="ascii")
+    except OSError as error:
+        missing.append(f"GITHUB_PRIVATE_KEY_PATH to a readable PEM file ({path}: {error.strerror})")
+        return ""
