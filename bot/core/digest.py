@@ -423,13 +423,17 @@ def _status_line(figures: DigestFigures) -> str:
 
 
 def _waves(review: _Review) -> list[tuple[str, int, int]]:
-    """(wave, answered, total) in the order the waves' first questions appear."""
+    """(wave, answered, total), in the document's wave order when there is a document (its
+    numbering need not follow the waves), else in the order the waves' first questions appear."""
     by_wave: dict[str, list[Record]] = {}
     for record in review.records:
         by_wave.setdefault(record.wave or "No wave", []).append(record)
+    document_order = list(dict.fromkeys(question.wave for question in review.document.questions if question.wave)) if review.document else []
+    rank = {wave: index for index, wave in enumerate(document_order)}
+    ordered = sorted(by_wave, key=lambda wave: rank.get(wave, len(rank)))  # stable: unknown waves keep their order
     return [
-        (wave, sum(record.status is not Status.OPEN for record in members), len(members))
-        for wave, members in by_wave.items()
+        (wave, sum(record.status is not Status.OPEN for record in by_wave[wave]), len(by_wave[wave]))
+        for wave in ordered
     ]
 
 
@@ -587,7 +591,10 @@ def _document_steps(review: _Review) -> list[str]:
     document = review.document
     if document is None:
         return []
-    steps = [f"fix the stated provenance tally ({_inline(note)})" for note in document.tally.disagreements]
+    steps = []
+    if document.tally.disagreements:
+        notes = "; ".join(_inline(note) for note in document.tally.disagreements)
+        steps.append(f"fix the stated provenance tally ({notes})")
     known = review.known_ids  # retired records count: the document may still be catching up
     missing = [question.id for question in document.questions if question.id not in known]
     if missing:

@@ -361,14 +361,14 @@ def test_next_steps_cover_proposals_folding_confirmation_followups_and_the_docum
         record(12, Status.CORRECTED),
         record(13, Status.FOLDED, followups=(FollowUp("Write a fuzz test", "test", FollowUpState.PROPOSED),)),
     ]
-    doc = document({"documented": 1, "inferred": 1, "maintainer": 1}, question_ids=("Q9", "Q10", "Q14"), disagreements=("inferred: stated 64, counted 1",))
+    doc = document({"documented": 1, "inferred": 1, "maintainer": 1}, question_ids=("Q9", "Q10", "Q14"), disagreements=("inferred: stated 64, counted 1", "maintainer: stated 9, counted 1"))
     steps = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Proposed next steps")
     assert [line for line in steps.splitlines() if line] == [
         "- Q9: 1 proposal waiting for `/accept`",
         "- confirm, correct or strike 1 answered question with no binding answer yet: Q9",
         "- fold 2 confirmed and 1 corrected questions into the document: Q10, Q11, Q12",
         "- open 1 proposed follow-up issue with `/followup`: Q13",
-        "- fix the stated provenance tally (inferred: stated 64, counted 1)",
+        "- fix the stated provenance tally (inferred: stated 64, counted 1; maintainer: stated 9, counted 1)",
         "- import 1 question the document has but no record tracks: Q14",
     ]
 
@@ -604,3 +604,66 @@ def test_family_mentions_obey_the_same_rule(parts: list[list[Record]], maintaine
     counts = mention_counts(digest.markdown)
     assert set(counts) <= {login.lower() for login in maintainers}
     assert all(count == 1 for count in counts.values())
+
+
+# --- over a real document, when the shared corpus is present ---------------------------
+
+CORPUS_DOCUMENT = "/work/shared/corpus/threat-models/cloudstack--draft-THREAT-MODEL@0a0e38aa.md"
+
+
+def test_digest_over_the_real_cloudstack_document() -> None:
+    import os
+
+    if not os.path.exists(CORPUS_DOCUMENT):
+        pytest.skip("shared corpus not available")
+    from bot.core.document import parse_document
+
+    with open(CORPUS_DOCUMENT, encoding="utf-8") as handle:
+        doc = parse_document(handle.read(), "draft-THREAT-MODEL.md")
+    states = {QuestionState.OPEN: Status.OPEN, QuestionState.ANSWERED: Status.ANSWERED, QuestionState.RESOLVED: Status.CONFIRMED}
+    records = [
+        Record(
+            id=question.id,
+            document=doc.path,
+            wave=question.wave,
+            title=question.text[:60],
+            question=question.text,
+            proposed_answer=question.proposed_answer,
+            maps_to=question.maps_to,
+            document_state=question.state.value,
+            lines=(question.span.start_line, question.span.end_line),
+            status=states[question.state],
+            awaiting=("DaanHoogland",) if question.state is QuestionState.OPEN else (),
+            updated_at=ago(3),
+        )
+        for question in doc.questions
+    ]
+    digest = render_digest(records, doc, None, NOW, maintainers={"DaanHoogland"})
+    answered = sum(question.state is not QuestionState.OPEN for question in doc.questions)
+    assert f"**{answered} of {len(doc.questions)} questions answered**" in digest.markdown
+    pie = re.search(r"```mermaid\n(.*?)\n```", digest.markdown, re.S)
+    assert pie is not None
+    slices = dict(re.findall(r'"(\w+)" : (\d+)', pie.group(1)))
+    assert {kind: int(count) for kind, count in slices.items()} == {k: v for k, v in doc.tally.counted.items() if v}
+    waves = {question.wave or "No wave" for question in doc.questions}
+    assert len(re.findall(r"^\| Wave|^\| No wave", section(digest.markdown, "Progress"), re.M)) == len(waves) + 1  # + header
+    assert "no record tracks" not in digest.markdown
+    assert mention_counts(digest.markdown) == (Counter({"daanhoogland": 1}) if answered < len(doc.questions) else Counter())
+
+
+def test_waves_follow_the_document_order_even_when_numbering_does_not() -> None:
+    doc = document({"documented": 1})
+    doc = Document(
+        **{
+            **doc.__dict__,
+            "questions": tuple(
+                Question(id=qid, wave=wave, span=Span(i, i), text="?", proposed_answer=None, maps_to=(), state=QuestionState.OPEN)
+                for i, (qid, wave) in enumerate([("Q1", WAVE_ONE), ("Q5", WAVE_TWO), ("Q2", "Wave 3 — later")])
+            ),
+        }
+    )
+    records = [record(1, wave=WAVE_ONE), record(2, wave="Wave 3 — later"), record(5, wave=WAVE_TWO)]
+    progress = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Progress")
+    assert re.findall(r"^\| (Wave \d)", progress, re.M) == ["Wave 1", "Wave 2", "Wave 3"]
+    without_document = section(render_digest(records, None, None, NOW, maintainers=()).markdown, "Progress")
+    assert re.findall(r"^\| (Wave \d)", without_document, re.M) == ["Wave 1", "Wave 3", "Wave 2"]
