@@ -1,0 +1,726 @@
+"""Plan the edit that folds confirmed answers into the document. Pure: text + records in, a plan out.
+
+For each question whose record is confirmed, the plan
+  1. flips the *(inferred)* tags linked to it to *(maintainer …)*, in the spelling the document
+     already uses (see tagstyle.py), keeping the tag's cited detail;
+  2. for a tag with no back-link, uses the question's `maps_to` sections, but hands every
+     tag that more than one question could own to a human instead of guessing;
+  3. marks the question resolved in §14 the way the document marks resolved questions;
+  4. moves the stated tally ("Draft confidence: …") by the number of promotions.
+Corrections and strikes change meaning, so they are never rewritten by machine: the plan lists
+them, with the maintainer's words, for a human.
+
+Applying a plan and planning again with the same records changes nothing: every step looks at
+what the document already shows (tags already maintainer, questions already resolved).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.core.document import parse_document
+from bot.core.model import Document, Question, QuestionState, Tag, TagKind
+from bot.core.records import Answer, Record, Status, canonical_question_id
+from bot.core.tags import question_key as _spelling_key
+from bot.core.tagstyle import (
+    TagStyle,
+    detect_tag_style,
+    render_maintainer_tag,
+    render_plain_maintainer_tag,
+    split_inferred_tag,
+)
+
+DEFAULT_PATH = "THREAT-MODEL.md"
+TALLY_KINDS = ("documented", "maintainer", "inferred")
+
+
+class ResolveStyle(str, Enum):
+    """How a document marks a §14 question resolved."""
+
+    STRIKE = "strike"  # cloudstack: `~~question~~ **RESOLVED** *(maintainer: login)* — answer`
+    MARK = "mark"  # `question **RESOLVED** *(maintainer: login)* — answer` (no strike-through)
+    LABEL = "label"  # kvrocks: `**[ANSWERED — login]** question — answer`
+    REPLY = "reply"  # db-jdo: a reply line under the question, `*(maintainer)* answer`
+
+
+class HumanKind(str, Enum):
+    AMBIGUOUS_TAG = "ambiguous-tag"
+    CORRECTION = "correction"
+    STRIKE = "strike"
+    UNPARSED = "unparsed"
+    TALLY = "tally"  # the stated tally disagreed with the tags before this plan
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    only: frozenset[str] | None = None  # fold just these questions (the accepted ones)
+    style: TagStyle | None = None  # explicit tag style; None: detect from the document
+    with_date: bool | None = None  # override the detected style's date ("dated"/"undated")
+    keep_backlink: bool | None = None  # override the style's back-link keeping
+    date: str | None = None  # the date dated tags carry; None: the latest binding answer's date
+    resolve_style: ResolveStyle | None = None  # None: detect from resolved questions
+    path: str | None = None  # the document's path, for the diff headers
+
+
+@dataclass(frozen=True)
+class MaintainerWords:
+    author: str
+    excerpt: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    question: str  # "Q8", or "Q5/Q10" for a tag linked to several confirmed questions
+    line: int
+    old_tag: str
+    new_tag: str
+
+
+@dataclass(frozen=True)
+class HumanItem:
+    kind: HumanKind
+    line: int
+    message: str
+    question: str | None = None
+    words: tuple[MaintainerWords, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: str
+    new_text: str
+    diff: str
+    promotions: tuple[Promotion, ...]
+    resolved: tuple[str, ...]  # questions this plan marks resolved in §14
+    for_humans: tuple[HumanItem, ...]
+    folded: tuple[str, ...]  # confirmed questions the commit carries (resolved now or already)
+    tally: dict[str, int] | None = None  # the stated tally after the plan, if one is stated
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff)
+
+
+@dataclass(frozen=True)
+class _Confirmation:
+    """A confirmed question, ready to fold."""
+
+    question: Question
+    logins: tuple[str, ...]
+    excerpt: str
+    date: str | None
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    replacement: str
+
+
+# ---------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------
+
+
+def plan_promotions(
+    document_text: str, records: Sequence[Record], options: PlanOptions = PlanOptions()
+) -> Plan:
+    path = _path(records, options)
+    return plan_document(parse_document(document_text, path), document_text, records, options)
+
+
+def plan_document(
+    document: Document, document_text: str, records: Sequence[Record], options: PlanOptions = PlanOptions()
+) -> Plan:
+    """`plan_promotions` for a document already parsed from `document_text` (the service parses once)."""
+    path = _path(records, options)
+    humans: list[HumanItem] = []
+    confirmations = _select_confirmations(document, records, options, humans)
+    style = _tag_style(document, options)
+
+    tag_edits, promotions = _plan_tag_flips(document, document_text, records, confirmations, style, options, humans)
+    tally_edits, tally_after = _plan_tally(document, document_text, len(promotions), humans)
+    text_after_tags = _apply(document_text, tag_edits + tally_edits, humans)
+
+    resolve_style = options.resolve_style or detect_resolve_style(document, document_text)
+    question_edits, resolved, folded = _plan_resolutions(
+        document, text_after_tags, confirmations, style, resolve_style, humans
+    )
+    new_text = _apply(text_after_tags, question_edits, humans)
+    humans.extend(_issues_near(document, confirmations))
+    return Plan(
+        path=path,
+        new_text=new_text,
+        diff=unified_diff(document_text, new_text, path),
+        promotions=tuple(promotions),
+        resolved=tuple(resolved),
+        for_humans=tuple(sorted(humans, key=lambda item: (item.line, item.kind.value, item.message))),
+        folded=tuple(folded),
+        tally=tally_after,
+    )
+
+
+def question_key(question_id: str) -> str:
+    """One key for every spelling of an id: `1` (numbered §14), `§14 Q1`, `Q01` -> "Q1"."""
+    return canonical_question_id(_spelling_key(question_id))
+
+
+def _path(records: Sequence[Record], options: PlanOptions) -> str:
+    return options.path or next((record.document for record in records if record.document), DEFAULT_PATH)
+
+
+def unified_diff(old: str, new: str, path: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Which questions fold, and what goes to a human
+# ---------------------------------------------------------------------------------------
+
+
+def is_ready_to_fold(record: Record) -> bool:
+    """Confirmed, with a binding confirmation, and nobody still awaited."""
+    return (
+        record.status is Status.CONFIRMED
+        and not record.awaiting
+        and any(_is_binding_confirm(answer) for answer in record.answers)
+    )
+
+
+def _is_binding_confirm(answer: Answer) -> bool:
+    return answer.binding and answer.stance == "confirm"
+
+
+def _select_confirmations(
+    document: Document, records: Sequence[Record], options: PlanOptions, humans: list[HumanItem]
+) -> dict[str, _Confirmation]:
+    questions = {question_key(question.id): question for question in document.questions}
+    confirmations: dict[str, _Confirmation] = {}
+    for record in records:
+        if options.only is not None and question_key(record.id) not in {question_key(q) for q in options.only}:
+            continue
+        question = questions.get(question_key(record.id))
+        if record.status in (Status.CORRECTED, Status.STRUCK):
+            humans.append(_meaning_change(record, question))
+            continue
+        if not is_ready_to_fold(record):
+            continue  # open, answered, already folded, or not yet binding: nothing to fold
+        if question is None:
+            humans.append(
+                HumanItem(HumanKind.UNPARSED, 0, f"{record.id} is confirmed but the document has no such question", record.id)
+            )
+            continue
+        confirmations[question_key(record.id)] = _confirmation(question, record, options)
+    return confirmations
+
+
+def _confirmation(question: Question, record: Record, options: PlanOptions) -> _Confirmation:
+    binding = [answer for answer in record.answers if _is_binding_confirm(answer)]
+    logins = tuple(dict.fromkeys(answer.author for answer in binding))
+    dates = sorted(answer.at[:10] for answer in binding if answer.at)
+    excerpt = " ".join(binding[0].excerpt.split()) or "confirmed"
+    if excerpt[-1] not in ".!?)":
+        excerpt += "."  # the note is a sentence; a trailing `*(maps to …)*` follows it
+    return _Confirmation(question, logins, excerpt, options.date or (dates[-1] if dates else None))
+
+
+def _meaning_change(record: Record, question: Question | None) -> HumanItem:
+    """A correction or strike, listed for a human with the maintainer's own words."""
+    stance = "correct" if record.status is Status.CORRECTED else "strike"
+    kind = HumanKind.CORRECTION if stance == "correct" else HumanKind.STRIKE
+    answers = [answer for answer in record.answers if answer.stance == stance]
+    binding = [answer for answer in answers if answer.binding]
+    words = tuple(MaintainerWords(a.author, " ".join(a.excerpt.split()), a.url) for a in (binding or answers))
+    line = question.span.start_line if question else (record.lines[0] if record.lines else 0)
+    verb = "corrected" if stance == "correct" else "struck"
+    who = ", ".join(dict.fromkeys(word.author for word in words)) or "a maintainer"
+    message = f"{record.id} was {verb} by {who}: rewrite the claim and its tags by hand"
+    return HumanItem(kind, line, message, record.id, words)
+
+
+def _issues_near(document: Document, confirmations: Mapping[str, _Confirmation]) -> list[HumanItem]:
+    """Parser issues inside a question being folded: the plan may be missing something there."""
+    spans = [(c.question.span.start_line, c.question.span.end_line, c.question.id) for c in confirmations.values()]
+    return [
+        HumanItem(HumanKind.UNPARSED, issue.line, f"parser: {issue.message}", question_id, ())
+        for issue in document.issues
+        for start, end, question_id in spans
+        if start <= issue.line <= end
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Tag flips
+# ---------------------------------------------------------------------------------------
+
+
+def _tag_style(document: Document, options: PlanOptions) -> TagStyle:
+    style = options.style or detect_tag_style(document.tags)
+    if options.with_date is not None:
+        style = TagStyle(style.name_maintainers, options.with_date, style.keep_backlink)
+    if options.keep_backlink is not None:
+        style = TagStyle(style.name_maintainers, style.with_date, options.keep_backlink)
+    return style
+
+
+def _plan_tag_flips(
+    document: Document,
+    text: str,
+    records: Sequence[Record],
+    confirmations: Mapping[str, _Confirmation],
+    style: TagStyle,
+    options: PlanOptions,
+    humans: list[HumanItem],
+) -> tuple[list[_Edit], list[Promotion]]:
+    if not confirmations:
+        return [], []
+    lines = text.splitlines(keepends=True)
+    line_starts = _line_starts(lines)
+    regions = _QuestionRegions(document, lines)
+    settled = set(confirmations) | {question_key(r.id) for r in records if r.status is Status.FOLDED}
+    skipped_lines = _tally_lines(document, lines)
+    edits: list[_Edit] = []
+    promotions: list[Promotion] = []
+    for tag in document.tags:
+        if tag.kind is not TagKind.INFERRED:
+            continue
+        if tag.questions:
+            owners = _linked_owners(tag, confirmations, settled, humans)
+        elif tag.line in skipped_lines or _is_legend_entry(tag, lines):
+            continue
+        else:
+            owners = _mapped_owner(tag, document, confirmations, settled, regions, humans)
+        if not owners:
+            continue
+        edit = _flip(tag, owners, confirmations, style, lines, line_starts, humans)
+        if edit is not None:
+            edits.append(edit)
+            promotions.append(Promotion("/".join(c.question.id for c in owners), tag.line, tag.raw, edit.replacement))
+    return edits, promotions
+
+
+def _linked_owners(
+    tag: Tag, confirmations: Mapping[str, _Confirmation], settled: set[str], humans: list[HumanItem]
+) -> list[_Confirmation]:
+    """A back-linked tag flips once every question it cites is settled (`Q5/Q10`: both)."""
+    keys = [question_key(question_id) for question_id in tag.questions]
+    owners = [confirmations[key] for key in dict.fromkeys(keys) if key in confirmations]
+    if not owners:
+        return []
+    unsettled = [question_id for question_id, key in zip(tag.questions, keys) if key not in settled]
+    if unsettled:
+        humans.append(
+            HumanItem(
+                HumanKind.AMBIGUOUS_TAG,
+                tag.line,
+                f"{tag.raw} also cites {', '.join(unsettled)}, which is not confirmed: left inferred",
+                owners[0].question.id,
+            )
+        )
+        return []
+    return owners
+
+
+def _mapped_owner(
+    tag: Tag,
+    document: Document,
+    confirmations: Mapping[str, _Confirmation],
+    settled: set[str],
+    regions: _QuestionRegions,
+    humans: list[HumanItem],
+) -> list[_Confirmation]:
+    """An unlinked tag belongs to a confirmed question only if no other question could claim it."""
+    candidates = [c for key, c in confirmations.items() if regions.contains(c.question, tag.line)]
+    if not candidates:
+        return []
+    contenders = [
+        question.id
+        for question in document.questions
+        if question_key(question.id) not in settled
+        and question.state is not QuestionState.RESOLVED
+        and regions.contains(question, tag.line)
+    ]
+    if len(candidates) == 1 and not contenders:
+        return candidates
+    claimants = [c.question.id for c in candidates]
+    reasons = []
+    if len(claimants) > 1:
+        reasons.append(f"confirmed {', '.join(claimants)} all map here")
+    if contenders:
+        reasons.append(f"{', '.join(contenders)} (not confirmed) also map{'s' if len(contenders) == 1 else ''} here")
+    humans.append(
+        HumanItem(
+            HumanKind.AMBIGUOUS_TAG,
+            tag.line,
+            f"{tag.raw} has no back-link and {'; '.join(reasons)}: add a back-link or promote by hand",
+            claimants[0],
+        )
+    )
+    return []
+
+
+def _flip(
+    tag: Tag,
+    owners: Sequence[_Confirmation],
+    confirmations: Mapping[str, _Confirmation],
+    style: TagStyle,
+    lines: Sequence[str],
+    line_starts: Sequence[int],
+    humans: list[HumanItem],
+) -> _Edit | None:
+    parts = split_inferred_tag(tag.raw)
+    start = _locate(tag, lines, line_starts)
+    if parts is None or start is None:
+        why = "is not spelled `*(inferred …)*`" if parts is None else "is not where the parser put it"
+        humans.append(HumanItem(HumanKind.UNPARSED, tag.line, f"{tag.raw} {why}: promote by hand", owners[0].question.id))
+        return None
+    logins = tuple(dict.fromkeys(login for owner in owners for login in owner.logins))
+    dates = sorted(owner.date for owner in owners if owner.date)
+    new_tag = render_maintainer_tag(parts, style, logins, dates[-1] if dates else None)
+    return _Edit(start, start + len(tag.raw), new_tag)
+
+
+def _locate(tag: Tag, lines: Sequence[str], line_starts: Sequence[int]) -> int | None:
+    """The offset of the tag's text, checked against the document (never trust a stale column)."""
+    if not 1 <= tag.line <= len(lines):
+        return None
+    text_from_line = "".join(lines[tag.line - 1 : tag.line - 1 + tag.raw.count("\n") + 1])
+    if text_from_line[tag.col_start : tag.col_start + len(tag.raw)] == tag.raw:
+        return line_starts[tag.line - 1] + tag.col_start
+    if text_from_line.count(tag.raw) == 1:
+        return line_starts[tag.line - 1] + text_from_line.index(tag.raw)
+    return None
+
+
+def _is_legend_entry(tag: Tag, lines: Sequence[str]) -> bool:
+    """`*(inferred)* = synthesized by …` defines the tag; it is not a claim."""
+    line = lines[tag.line - 1] if 1 <= tag.line <= len(lines) else ""
+    return line[tag.col_end :].lstrip().startswith("=")
+
+
+class _QuestionRegions:
+    """The line ranges a question's `maps_to` references cover (`§3 item 4` is just item 4 of §3)."""
+
+    def __init__(self, document: Document, lines: Sequence[str]) -> None:
+        self._document = document
+        self._lines = lines
+        self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+
+    def contains(self, question: Question, line: int) -> bool:
+        if question.id not in self._cache:
+            self._cache[question.id] = tuple(
+                region for reference in question.maps_to if (region := self._region(reference)) is not None
+            )
+        return any(start <= line <= end for start, end in self._cache[question.id])
+
+    def _region(self, reference: str) -> tuple[int, int] | None:
+        match = re.match(r"(§\d+[a-z]?)\b\s*(.*)$", reference.strip())
+        if match is None:
+            return None
+        section = self._document.section(match.group(1))
+        if section is None:
+            return None
+        region = (section.span.start_line, section.span.end_line)
+        refinement = match.group(2).strip()
+        item = re.match(r"items?\s+(\d+)", refinement)
+        if item:
+            return self._list_item(region, item.group(1)) or region
+        if refinement:
+            return self._subsection(section.level, region, refinement.split()[0]) or region
+        return region
+
+    def _list_item(self, region: tuple[int, int], number: str) -> tuple[int, int] | None:
+        start, end = region
+        for index in range(start, end + 1):
+            opening = re.match(rf"^(\s*){number}[.)]\s", self._lines[index - 1])
+            if opening is None:
+                continue
+            indent = len(opening.group(1))
+            last = index
+            for following in range(index + 1, end + 1):
+                text = self._lines[following - 1]
+                if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                    break
+                if text.strip():
+                    last = following
+            return index, last
+        return None
+
+    def _subsection(self, level: int, region: tuple[int, int], token: str) -> tuple[int, int] | None:
+        for section in self._document.sections:
+            inside = region[0] < section.span.start_line <= region[1] and section.level > level
+            if inside and (section.label == token or section.title.split()[:1] == [token]):
+                return section.span.start_line, section.span.end_line
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# The stated tally
+# ---------------------------------------------------------------------------------------
+
+
+def _tally_window(document: Document, lines: Sequence[str]) -> tuple[int, int] | None:
+    """The stated tally's lines: from `stated_line` to the end of its paragraph or list item."""
+    start = document.tally.stated_line
+    if not document.tally.stated or not start or not 1 <= start <= len(lines):
+        return None
+    end = start
+    while end < len(lines) and end - start < 5:
+        following = lines[end]
+        if not following.strip() or re.match(r"^\s*(?:[-*+]|\d+[.)])\s|^#", following):
+            break
+        end += 1
+    return start, end
+
+
+def _tally_lines(document: Document, lines: Sequence[str]) -> set[int]:
+    window = _tally_window(document, lines)
+    return set(range(window[0], window[1] + 1)) if window else set()
+
+
+def _plan_tally(
+    document: Document, text: str, promoted: int, humans: list[HumanItem]
+) -> tuple[list[_Edit], dict[str, int] | None]:
+    stated = document.tally.stated
+    if not stated:
+        return [], None
+    after = dict(stated)
+    if promoted == 0:
+        return [], after
+    lines = text.splitlines(keepends=True)
+    window = _tally_window(document, lines)
+    if window is None:
+        return [], after
+    line_starts = _line_starts(lines)
+    base = line_starts[window[0] - 1]
+    window_text = "".join(lines[window[0] - 1 : window[1]])
+    after = _shifted_tally(stated, promoted)
+    edits = []
+    for kind in ("maintainer", "inferred"):
+        figure = re.search(rf"(?<![\w.])(\d+)(?=\s*(?:[*_]?\()?\s*{kind}\b)", window_text, re.IGNORECASE)
+        if figure is None or kind not in stated:
+            humans.append(HumanItem(HumanKind.TALLY, window[0], f"the stated tally has no {kind} figure to update"))
+            continue
+        edits.append(_Edit(base + figure.start(1), base + figure.end(1), str(after[kind])))
+    counted = document.tally.counted
+    if any(stated.get(kind) != counted.get(kind) for kind in ("maintainer", "inferred") if kind in stated):
+        humans.append(
+            HumanItem(
+                HumanKind.TALLY,
+                window[0],
+                f"the stated tally ({_figures(stated)}) already disagreed with the tags counted "
+                f"({_figures(counted)}); moved it by the {promoted} promotion(s) only",
+            )
+        )
+    return edits, after
+
+
+def _shifted_tally(stated: Mapping[str, int], promoted: int) -> dict[str, int]:
+    after = dict(stated)
+    after["maintainer"] = after.get("maintainer", 0) + promoted
+    after["inferred"] = max(0, after.get("inferred", 0) - promoted)
+    return after
+
+
+def _figures(tally: Mapping[str, int]) -> str:
+    return " / ".join(f"{tally[kind]} {kind}" for kind in TALLY_KINDS if kind in tally)
+
+
+# ---------------------------------------------------------------------------------------
+# Marking questions resolved in §14
+# ---------------------------------------------------------------------------------------
+
+# The lead of a question entry: list marker and/or bold id (`**Q8.**`, `- **Q3.**`, `1.`).
+_ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*Q[\w.]*\.?\*\*[ \t]*)?)")
+# A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
+_TRAILER = re.compile(r"(?:\s*[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_])+\s*$", re.IGNORECASE)
+_REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*_]\(maintainer[^)]*\)[*_]|\(\*\*maintainer\*\*\))")
+
+
+def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
+    """The way most already-answered questions are marked; strike-through when none are."""
+    lines = text.splitlines()
+    votes: dict[ResolveStyle, int] = {}
+    for question in document.questions:
+        if question.state is QuestionState.OPEN:
+            continue
+        block = "\n".join(lines[question.span.start_line - 1 : question.span.end_line])
+        style = _style_of_block(block)
+        if style is not None:
+            votes[style] = votes.get(style, 0) + 1
+    if not votes or ResolveStyle.STRIKE in votes:
+        # Documents that strike some resolved questions and merely mark others (cloudstack)
+        # struck the ones they folded with care: follow the careful form.
+        return ResolveStyle.STRIKE
+    return max(votes, key=lambda style: (votes[style], style is ResolveStyle.MARK))
+
+
+def _style_of_block(block: str) -> ResolveStyle | None:
+    if "**RESOLVED**" in block:
+        return ResolveStyle.STRIKE if "~~" in block else ResolveStyle.MARK
+    if "[ANSWERED" in block:
+        return ResolveStyle.LABEL
+    if any(_REPLY_LINE.match(line) for line in block.splitlines()[1:]):
+        return ResolveStyle.REPLY
+    return None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """Where a question's first paragraph sits, as offsets into the text."""
+
+    content_start: int  # after the list marker / bold id
+    content_end: int  # end of the question words (before a trailing `*(maps to …)*`)
+    paragraph_end: int  # end of the first paragraph (after the trailer)
+    block_end: int  # end of the last non-blank line of the entry
+    content: str
+    trailer: str
+    indent: str  # indentation a reply line under this entry needs
+
+
+def _plan_resolutions(
+    document: Document,
+    text: str,
+    confirmations: Mapping[str, _Confirmation],
+    style: TagStyle,
+    resolve_style: ResolveStyle,
+    humans: list[HumanItem],
+) -> tuple[list[_Edit], list[str], list[str]]:
+    lines = text.splitlines(keepends=True)
+    line_starts = _line_starts(lines)
+    reply_prefix = _reply_prefix(document, lines)
+    edits: list[_Edit] = []
+    resolved: list[str] = []
+    folded: list[str] = []
+    for confirmation in confirmations.values():
+        question = confirmation.question
+        if not _needs_marking(question, resolve_style):
+            folded.append(question.id)
+            continue
+        entry = _entry(question, lines, line_starts)
+        if entry is None:
+            humans.append(
+                HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id}: cannot find its text to mark resolved", question.id)
+            )
+            continue
+        edits.append(_resolution_edit(entry, question, confirmation, style, resolve_style, reply_prefix))
+        resolved.append(question.id)
+        folded.append(question.id)
+    return edits, resolved, folded
+
+
+def _needs_marking(question: Question, resolve_style: ResolveStyle) -> bool:
+    if question.state is QuestionState.OPEN:
+        return True
+    # An inline answer without **RESOLVED**: styles that mark resolution still add the note.
+    return question.state is QuestionState.ANSWERED and resolve_style in (ResolveStyle.STRIKE, ResolveStyle.MARK)
+
+
+def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int]) -> _Entry | None:
+    first, last = question.span.start_line, min(question.span.end_line, len(lines))
+    if not 1 <= first <= last:
+        return None
+    while last > first and not lines[last - 1].strip():
+        last -= 1
+    paragraph_last = first
+    while paragraph_last < last:
+        following = lines[paragraph_last]  # the line after paragraph_last (0-based index)
+        if not following.strip() or re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or _REPLY_LINE.match(following):
+            break
+        paragraph_last += 1
+    lead = _ENTRY_LEAD.match(lines[first - 1])
+    content_start = line_starts[first - 1] + (lead.end() if lead else 0)
+    paragraph_end = line_starts[paragraph_last - 1] + len(lines[paragraph_last - 1].rstrip("\r\n"))
+    paragraph = "".join(lines[first - 1 : paragraph_last])[content_start - line_starts[first - 1] :]
+    paragraph = paragraph[: paragraph_end - content_start]
+    trailer_match = _TRAILER.search(paragraph)
+    trailer = trailer_match.group(0).strip() if trailer_match else ""
+    content = paragraph[: trailer_match.start()] if trailer_match else paragraph
+    if not content.strip():
+        return None
+    indent = re.match(r"^[ \t]*", lines[first - 1]).group(0)
+    if lead and lead.group("lead").strip()[:1] in "-*+" and not lead.group("lead").strip().startswith("**"):
+        indent += "  "  # a reply nested under a bullet entry
+    return _Entry(
+        content_start=content_start,
+        content_end=content_start + len(content.rstrip()),
+        paragraph_end=paragraph_end,
+        block_end=line_starts[last - 1] + len(lines[last - 1].rstrip("\r\n")),
+        content=content.rstrip(),
+        trailer=trailer,
+        indent=indent,
+    )
+
+
+def _resolution_edit(
+    entry: _Entry,
+    question: Question,
+    confirmation: _Confirmation,
+    style: TagStyle,
+    resolve_style: ResolveStyle,
+    reply_prefix: str | None,
+) -> _Edit:
+    tag = render_plain_maintainer_tag(style, confirmation.logins, confirmation.date)
+    trailer = f" {entry.trailer}" if entry.trailer else ""
+    answer = confirmation.excerpt
+    if resolve_style is ResolveStyle.LABEL:
+        label = f"**[ANSWERED — {', '.join(confirmation.logins) or 'maintainer'}]** "
+        return _Edit(entry.content_start, entry.paragraph_end, f"{label}{entry.content} — {answer}{trailer}")
+    if resolve_style is ResolveStyle.REPLY:
+        if reply_prefix is None:
+            reply = f"\n\n{entry.indent}{tag} {answer}"
+        else:
+            reply = f"\n{entry.indent}{reply_prefix.lstrip()}{tag} {answer}"
+        return _Edit(entry.block_end, entry.block_end, reply)
+    strike = resolve_style is ResolveStyle.STRIKE and question.state is QuestionState.OPEN and "~~" not in entry.content
+    words = f"~~{entry.content}~~" if strike else entry.content
+    return _Edit(entry.content_start, entry.paragraph_end, f"{words} **RESOLVED** {tag} — {answer}{trailer}")
+
+
+def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
+    """How existing reply lines start (`  - `); None when replies are separate paragraphs."""
+    for question in document.questions:
+        if question.state is QuestionState.OPEN:
+            continue
+        for index in range(question.span.start_line, min(question.span.end_line, len(lines))):
+            reply = _REPLY_LINE.match(lines[index])
+            if reply and index > question.span.start_line - 1:
+                previous_blank = not lines[index - 1].strip()
+                return None if previous_blank else reply.group("prefix")
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Text plumbing
+# ---------------------------------------------------------------------------------------
+
+
+def _line_starts(lines: Sequence[str]) -> list[int]:
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line)
+    return starts
+
+
+def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem]) -> str:
+    """Apply non-overlapping edits; an overlapping one is dropped and reported."""
+    kept: list[_Edit] = []
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if kept and edit.start < kept[-1].end:
+            line = text.count("\n", 0, edit.start) + 1
+            humans.append(HumanItem(HumanKind.UNPARSED, line, f"two edits overlap here; left {text[edit.start:edit.end]!r} as is"))
+            continue
+        kept.append(edit)
+    for edit in reversed(kept):
+        text = text[: edit.start] + edit.replacement + text[edit.end :]
+    return text
