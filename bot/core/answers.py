@@ -1,0 +1,518 @@
+"""The workflow rules: what a reply, an acceptance or a fold does to one question record.
+
+Pure. Every function edits the record's mapping in place (so the store's round-trip YAML keeps
+a person's comments and key order) and returns human-readable changes, or a bool for the
+small ones. Status and `awaiting` are never set by hand here: they are *derived* from the
+answers and accepted proposals after every change, so deleting a comment, replaying a PR out
+of order or applying the same webhook twice all converge on the same record.
+
+The rules, in short:
+- one answer per (comment id, question): a repeat changes nothing, an edit replaces it, the
+  newest version of a comment (by its own `at`) wins whatever order the events arrive in;
+- only a maintainer's *binding* answer (a command or bulk line) or an accepted proposal
+  decides: confirm -> confirmed, correct -> corrected, strike -> struck; the latest decision
+  wins; while anybody is still awaited the status stays `answered`;
+- anyone else's reply, and any heuristic reading, is recorded with binding false and never
+  moves the status; a maintainer's heuristic decision becomes a proposal instead;
+- delegation and /ask add logins to `awaiting`; an awaited person's answer removes them.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.core.reading import CommandName, Reading, Stance
+from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id
+
+DECIDING = {Stance.CONFIRM: Status.CONFIRMED, Stance.CORRECT: Status.CORRECTED, Stance.STRIKE: Status.STRUCK}
+# Stances that count as the awaited person having answered (a question back does not).
+ANSWERING = frozenset({Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE, Stance.DELEGATE})
+# Set by the fold / retirement, not by answers: derivation leaves them alone.
+TERMINAL = frozenset({Status.FOLDED, Status.RETIRED})
+PROPOSAL_KIND = {Stance.CONFIRM: "promote", Stance.CORRECT: "correct", Stance.STRIKE: "resolve"}
+# On equal timestamps the harsher decision wins, so the outcome never depends on arrival order.
+_SEVERITY = {Stance.CONFIRM: 0, Stance.CORRECT: 1, Stance.STRIKE: 2}
+_ANSWER_COMMANDS = {CommandName.CONFIRM: Stance.CONFIRM, CommandName.CORRECT: Stance.CORRECT, CommandName.STRIKE: Stance.STRIKE}
+EXCERPT_LIMIT = 400
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------------------------------
+# Replies
+# ---------------------------------------------------------------------------------------
+
+
+def apply_reading(
+    mapping: MutableMapping,
+    reading: Reading,
+    *,
+    author: str,
+    association: str,
+    is_maintainer: bool,
+    comment_id: int,
+    url: str | None,
+    at: str,
+) -> list[str]:
+    """Record what one comment (as of its `at`, its own updated time) says about this question."""
+    question_id = str(mapping["id"])
+    if comment_id in _plain_list(mapping.get("retracted")):
+        return []  # a late replay of a deleted comment must not bring it back
+    entry = _answer_entry(question_id, reading, author, association, is_maintainer, comment_id, url, at)
+    if entry is None:
+        return []
+    answers = _list(mapping, "answers")
+    index = _find(answers, "comment_id", comment_id)
+    if index is not None:
+        if not _supersedes(entry, answers[index]):
+            return []  # an older version of the comment, or the same one again
+    manual = _manual_awaiting(mapping)
+    changes = [_describe_answer(question_id, entry, replaced=index is not None)]
+    if index is None:
+        answers.append(entry)
+    else:
+        answers[index] = entry
+    _sync_proposal(mapping, question_id, entry, heuristic=reading.heuristic, is_maintainer=is_maintainer, changes=changes)
+    if is_maintainer:
+        for title in _followup_titles(question_id, reading):
+            if add_followup(mapping, title, "issue", comment_id=comment_id):
+                changes.append(f"{question_id}: follow-up proposed: {title}")
+    _refresh(mapping, manual, changes, at, answered_by=author if _stance(entry["stance"]) in ANSWERING else None)
+    return changes
+
+
+def record_offline_answer(
+    mapping: MutableMapping,
+    *,
+    author: str,
+    stance: Stance,
+    excerpt: str,
+    source: str = "document",
+    association: str = "MEMBER",
+    binding: bool = True,
+    at: str | None = None,
+    url: str | None = None,
+    asks: Sequence[str] = (),
+) -> list[str]:
+    """An answer given off GitHub (folded into the document, or on the mailing list).
+
+    It has no comment id, so no deletion can retract it; repeating it changes nothing.
+    """
+    entry = {
+        "author": author,
+        "association": association,
+        "stance": Stance(stance).value,
+        "excerpt": _shorten(excerpt),
+        "url": url,
+        "at": at,
+        "binding": binding,
+        "comment_id": None,
+        "source": source,
+    }
+    if asks:
+        entry["asks"] = [login for login in asks if login.lower() != author.lower()]
+    answers = _list(mapping, "answers")
+    if any(_plain(answer) == entry for answer in answers):
+        return []
+    manual = _manual_awaiting(mapping)
+    answers.append(entry)
+    changes = [_describe_answer(str(mapping["id"]), entry, replaced=False)]
+    _refresh(mapping, manual, changes, at, answered_by=author if Stance(stance) in ANSWERING else None)
+    return changes
+
+
+def retract_comment(mapping: MutableMapping, comment_id: int, at: str | None = None) -> list[str]:
+    """A deleted comment: drop its answer and its still-open proposals/follow-ups, re-derive.
+
+    Proposals a maintainer already accepted or rejected stay: that decision was theirs.
+    """
+    question_id = str(mapping["id"])
+    manual = _manual_awaiting(mapping)
+    changes: list[str] = []
+    answers = _list(mapping, "answers")
+    index = _find(answers, "comment_id", comment_id)
+    if index is not None:
+        del answers[index]
+        changes.append(f"{question_id}: answer from comment {comment_id} withdrawn (comment deleted)")
+    for key, label in (("proposals", "proposal"), ("followups", "follow-up")):
+        items = _list(mapping, key)
+        for position in reversed(range(len(items))):
+            item = items[position]
+            if item.get("comment_id") == comment_id and item.get("state") == "proposed":
+                del items[position]
+                changes.append(f"{question_id}: {label} from comment {comment_id} withdrawn")
+    if not changes:
+        return []
+    tombstones = _plain_list(mapping.get("retracted"))
+    if comment_id not in tombstones:
+        mapping["retracted"] = sorted([*tombstones, comment_id])
+    _refresh(mapping, manual, changes, at)
+    return changes
+
+
+# ---------------------------------------------------------------------------------------
+# Derivation: status and awaiting from answers + accepted proposals
+# ---------------------------------------------------------------------------------------
+
+
+def derive_awaiting(mapping: Mapping) -> list[str]:
+    """Logins asked (by delegation or /ask) who have not answered since they were asked."""
+    asked: dict[str, tuple[datetime, str]] = {}  # lower-case login -> (latest ask, spelling)
+    for answer in _items(mapping, "answers"):
+        moment = _moment(answer.get("at"))
+        for login in answer.get("asks") or ():
+            key = str(login).lower()
+            if key not in asked or moment >= asked[key][0]:
+                asked[key] = (moment, str(login))
+    answered: dict[str, datetime] = {}
+    for answer in _items(mapping, "answers"):
+        if _stance(answer.get("stance")) in ANSWERING:
+            key = str(answer.get("author", "")).lower()
+            moment = _moment(answer.get("at"))
+            answered[key] = max(answered.get(key, _EARLIEST), moment)
+    still = [(moment, login) for key, (moment, login) in asked.items() if not (key in answered and answered[key] >= moment)]
+    return [login for _, login in sorted(still, key=lambda pair: (pair[0], pair[1].lower()))]
+
+
+def derive_status(mapping: Mapping) -> Status:
+    """The status the answers, accepted proposals and `awaiting` add up to.
+
+    folded/retired are kept: those are set by the fold and by retirement, not by answers.
+    """
+    current = mapping.get("status")
+    if current in {status.value for status in TERMINAL}:
+        return Status(current)
+    decisions: list[tuple[datetime, int, Stance]] = []
+    for answer in _items(mapping, "answers"):
+        stance = _stance(answer.get("stance"))
+        if answer.get("binding") is True and stance in DECIDING:
+            decisions.append((_moment(answer.get("at")), _SEVERITY[stance], stance))
+    for proposal in _items(mapping, "proposals"):
+        stance = _stance(proposal.get("stance"))
+        if proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value) and stance in DECIDING:
+            moment = _moment(proposal.get("decided_at") or proposal.get("at"))
+            decisions.append((moment, _SEVERITY[stance], stance))
+    if not decisions:
+        return Status.OPEN
+    if mapping.get("awaiting"):
+        return Status.ANSWERED
+    return DECIDING[max(decisions, key=lambda decision: (decision[0], decision[1]))[2]]
+
+
+# ---------------------------------------------------------------------------------------
+# Proposals, follow-ups, folding
+# ---------------------------------------------------------------------------------------
+
+
+def accept_proposals(mapping: MutableMapping, by: str, at: str, ids: Collection[str] | None = None) -> list[str]:
+    """A maintainer accepts the pending proposals (all, or those named): they become binding."""
+    return _decide(mapping, ProposalState.ACCEPTED, by, at, ids)
+
+
+def reject_proposals(mapping: MutableMapping, by: str, at: str, ids: Collection[str] | None = None) -> list[str]:
+    """A maintainer rejects the pending proposals (all, or those named)."""
+    return _decide(mapping, ProposalState.REJECTED, by, at, ids)
+
+
+def add_followup(mapping: MutableMapping, title: str, kind: str, *, comment_id: int | None = None) -> bool:
+    """Propose a follow-up; False when one with the same normalised title exists."""
+    wanted = normalise_title(title)
+    followups = _list(mapping, "followups")
+    if not wanted or any(normalise_title(str(item.get("title", ""))) == wanted for item in followups):
+        return False
+    entry: dict[str, Any] = {"title": " ".join(title.split()), "kind": kind, "url": None, "number": None, "state": FollowUpState.PROPOSED.value}
+    if comment_id is not None:
+        entry["comment_id"] = comment_id
+    followups.append(entry)
+    return True
+
+
+def set_followup_issue(mapping: MutableMapping, title: str, number: int, url: str, state: str = "open") -> bool:
+    """Record the issue opened (or closed) for a follow-up; adds the follow-up if it is new."""
+    FollowUpState(state)  # reject unknown states before touching the record
+    followups = _list(mapping, "followups")
+    wanted = normalise_title(title)
+    target = next((item for item in followups if normalise_title(str(item.get("title", ""))) == wanted), None)
+    if target is None:
+        add_followup(mapping, title, "issue")
+        target = followups[-1]
+    changed = False
+    for key, value in (("number", number), ("url", url), ("state", state)):
+        if target.get(key) != value:
+            target[key] = value
+            changed = True
+    return changed
+
+
+def mark_folded(mapping: MutableMapping, at: str) -> bool:
+    """The answer is committed into the document: status folded, accepted proposals applied."""
+    changed = False
+    for proposal in _items(mapping, "proposals"):
+        if proposal.get("state") == ProposalState.ACCEPTED.value:
+            proposal["state"] = ProposalState.APPLIED.value
+            changed = True
+    if mapping.get("status") != Status.FOLDED.value:
+        mapping["status"] = Status.FOLDED.value
+        changed = True
+    if changed:
+        mapping["updated_at"] = at
+    return changed
+
+
+def normalise_title(title: str) -> str:
+    """Follow-up titles compare case-, space- and trailing-punctuation-insensitively."""
+    return " ".join(title.casefold().split()).rstrip(" .!?;:")
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _answer_entry(
+    question_id: str,
+    reading: Reading,
+    author: str,
+    association: str,
+    is_maintainer: bool,
+    comment_id: int,
+    url: str | None,
+    at: str,
+) -> dict[str, Any] | None:
+    """The one answer this comment gives to this question, or None if it says nothing about it."""
+    stances: list[Stance] = []
+    texts: list[str] = []
+    source = "github"
+    for answer in reading.answers:
+        if _about(answer.question or reading.question, question_id):
+            stances.append(answer.stance)
+            texts.append(answer.text)
+    asks = [login for login in reading.awaiting] if _about(reading.question, question_id) or (Stance.DELEGATE in stances) else []
+    for command in reading.commands:
+        if not _about(command.question or reading.question, question_id):
+            continue
+        if command.name in _ANSWER_COMMANDS:
+            stances.append(_ANSWER_COMMANDS[command.name])
+            texts.append(command.text)
+        elif command.name is CommandName.ANSWER:
+            stances.append(command.stance or Stance.CONFIRM)
+            texts.append(command.text)
+            source = "mailing-list"
+        elif command.name is CommandName.ASK and command.login:
+            asks.append(command.login)
+    asks = _unique([login for login in asks if login.lower() != author.lower()])
+    if not stances and not asks:
+        return None
+    deciding = [stance for stance in stances if stance in DECIDING]
+    stance = deciding[-1] if deciding else (stances[0] if stances else Stance.DELEGATE)
+    entry: dict[str, Any] = {
+        "author": author,
+        "association": association,
+        "stance": stance.value,
+        "excerpt": _shorten(" … ".join(_unique([text.strip() for text in texts if text and text.strip()]))),
+        "url": url,
+        "at": at,
+        "binding": bool(reading.binding and is_maintainer and not reading.heuristic),
+        "comment_id": comment_id,
+        "source": source,
+    }
+    if asks:
+        entry["asks"] = asks
+    return entry
+
+
+def _sync_proposal(mapping: MutableMapping, question_id: str, entry: Mapping, *, heuristic: bool, is_maintainer: bool, changes: list[str]) -> None:
+    """A maintainer's heuristic decision becomes (or updates) a proposal; others never do."""
+    comment_id = entry["comment_id"]
+    proposals = _list(mapping, "proposals")
+    index = _find(proposals, "comment_id", comment_id)
+    if index is not None and proposals[index].get("state") != ProposalState.PROPOSED.value:
+        return  # already decided by a maintainer: an edit of the reply does not reopen it
+    stance = _stance(entry["stance"])
+    wanted = heuristic and is_maintainer and stance in DECIDING
+    if not wanted:
+        if index is not None:
+            del proposals[index]
+            changes.append(f"{question_id}: proposal from comment {comment_id} withdrawn (reply edited)")
+        return
+    kind = PROPOSAL_KIND[stance]
+    proposal = {
+        "id": f"{question_id}-{kind}-c{comment_id}",
+        "kind": kind,
+        "state": ProposalState.PROPOSED.value,
+        "summary": _proposal_summary(question_id, stance, str(entry["author"])),
+        "comment_id": comment_id,
+        "stance": stance.value,
+        "author": entry["author"],
+        "at": entry["at"],
+    }
+    if index is None:
+        proposals.append(proposal)
+        changes.append(f"{question_id}: proposal {proposal['id']} awaits a maintainer's /accept")
+    elif _plain(proposals[index]) != proposal:
+        proposals[index] = proposal
+        changes.append(f"{question_id}: proposal {proposal['id']} updated")
+
+
+def _proposal_summary(question_id: str, stance: Stance, author: str) -> str:
+    if stance is Stance.CONFIRM:
+        return f"{author}'s reply reads as confirming {question_id}: promote its inferred tags to maintainer"
+    if stance is Stance.CORRECT:
+        return f"{author}'s reply reads as correcting {question_id}: amend the claim"
+    return f"{author}'s reply reads as striking {question_id}: retire the claim"
+
+
+def _followup_titles(question_id: str, reading: Reading) -> list[str]:
+    titles = [cue.title for cue in reading.followups if _about(cue.question or reading.question, question_id)]
+    titles += [
+        command.text
+        for command in reading.commands
+        if command.name is CommandName.FOLLOWUP and command.text and _about(command.question or reading.question, question_id)
+    ]
+    return _unique([title for title in titles if title.strip()])
+
+
+def _decide(mapping: MutableMapping, state: ProposalState, by: str, at: str, ids: Collection[str] | None) -> list[str]:
+    question_id = str(mapping["id"])
+    manual = _manual_awaiting(mapping)
+    changes: list[str] = []
+    for proposal in _items(mapping, "proposals"):
+        if proposal.get("state") != ProposalState.PROPOSED.value or (ids is not None and proposal.get("id") not in ids):
+            continue
+        proposal["state"] = state.value
+        proposal["decided_by"] = by
+        proposal["decided_at"] = at
+        changes.append(f"{question_id}: proposal {proposal.get('id')} {state.value} by {by}")
+    if changes:
+        _refresh(mapping, manual, changes, at)
+    return changes
+
+
+def _refresh(mapping: MutableMapping, manual: list[str], changes: list[str], at: str | None, answered_by: str | None = None) -> None:
+    """Re-derive awaiting and status after a change, noting what moved.
+
+    `manual` (logins added by hand) stay awaited until they answer in this change.
+    """
+    question_id = str(mapping["id"])
+    derived = derive_awaiting(mapping)
+    kept_manual = [login for login in manual if answered_by is None or login.lower() != answered_by.lower()]
+    awaiting = _unique(kept_manual + derived)
+    before = [str(login) for login in _plain_list(mapping.get("awaiting"))]
+    if before != awaiting:
+        mapping["awaiting"] = awaiting
+        added = [login for login in awaiting if login.lower() not in {b.lower() for b in before}]
+        removed = [login for login in before if login.lower() not in {a.lower() for a in awaiting}]
+        if added:
+            changes.append(f"{question_id}: now awaiting {', '.join(added)}")
+        if removed:
+            changes.append(f"{question_id}: no longer awaiting {', '.join(removed)}")
+    old_status = mapping.get("status")
+    new_status = derive_status(mapping).value
+    if old_status != new_status:
+        mapping["status"] = new_status
+        changes.append(f"{question_id}: status {old_status} → {new_status}")
+    if at is not None and _moment(at) >= _moment(mapping.get("updated_at")):
+        mapping["updated_at"] = at
+
+
+def _supersedes(entry: Mapping, previous: Mapping) -> bool:
+    """Newest version of a comment wins; equal times tie-break on content, never on arrival order."""
+    new_moment, old_moment = _moment(entry.get("at")), _moment(previous.get("at"))
+    if new_moment != old_moment:
+        return new_moment > old_moment
+    return _canonical(entry) > _canonical(_plain(previous))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(_plain(value), sort_keys=True, default=str)
+
+
+def _manual_awaiting(mapping: Mapping) -> list[str]:
+    """Logins in `awaiting` that no answer accounts for: added by hand, kept until they answer."""
+    derived = {login.lower() for login in derive_awaiting(mapping)}
+    return [str(login) for login in _plain_list(mapping.get("awaiting")) if str(login).lower() not in derived]
+
+
+def _describe_answer(question_id: str, entry: Mapping, *, replaced: bool) -> str:
+    weight = "binding" if entry.get("binding") else "not binding"
+    verb = "updated (comment edited)" if replaced else "recorded"
+    return f"{question_id}: answer from {entry['author']} ({entry['stance']}, {weight}) {verb}"
+
+
+def _about(question: str | None, question_id: str) -> bool:
+    """None means the caller routed the comment here (an anchored thread)."""
+    return question is None or canonical_question_id(question) == canonical_question_id(question_id)
+
+
+def instant(value: Any) -> datetime | None:
+    """An ISO 8601 time (or date) as an aware datetime; None when missing or unreadable."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _moment(value: Any) -> datetime:
+    """A comparable instant; missing or unreadable times count as earliest."""
+    return instant(value) or _EARLIEST
+
+
+def _stance(value: Any) -> Stance | None:
+    try:
+        return Stance(value)
+    except ValueError:
+        return None
+
+
+def _list(mapping: MutableMapping, key: str) -> list:
+    """The list at `key`, created (or replacing a null) so it can be edited in place."""
+    value = mapping.get(key)
+    if not isinstance(value, list):
+        mapping[key] = []
+        value = mapping[key]
+    return value
+
+
+def _items(mapping: Mapping, key: str) -> list[Mapping]:
+    value = mapping.get(key)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _find(items: Sequence, key: str, value: Any) -> int | None:
+    for index, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get(key) == value:
+            return index
+    return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _plain_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            result.append(item)
+    return result
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_LIMIT else text[: EXCERPT_LIMIT - 1].rsplit(" ", 1)[0] + "…"
