@@ -6,7 +6,13 @@ would have, whatever order they arrived in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.core.answers import accept_proposals, add_followup, apply_reading, reject_proposals, retract_comment
+from bot.core.reader import read_reply
+from bot.core.reading import Command, CommandName, Reading
 
 
 @dataclass(frozen=True)
@@ -27,3 +33,208 @@ class Comment:
     original_line: int | None = None
     in_reply_to_id: int | None = None  # the thread's first comment, for replies
     node_id: str | None = None
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def question_for_comment(
+    comment: Comment,
+    *,
+    document_path: str | None,
+    spans: Mapping[str, Sequence[int]],
+    threads: Mapping[str, str],
+    known: Collection[str],
+) -> str | None:
+    """The question a comment's thread is anchored to, or None for a PR-level comment.
+
+    In order: a thread already mapped (its first comment was seen), the question whose
+    lines the first comment sits on, the single question the first comment names.
+    """
+    if comment.kind != "review_comment":
+        return None
+    root = str(comment.in_reply_to_id or comment.id)
+    if root in threads:
+        return threads[root]
+    if comment.in_reply_to_id is not None:
+        return None  # a reply whose first comment we have not seen: the caller looks it up
+    if document_path is not None and comment.path == document_path:
+        line = comment.line or comment.original_line
+        for question_id, (first, last) in spans.items():
+            if line is not None and first <= line <= last:
+                return question_id
+    named = [match for match in _named_questions(comment.body) if match in known]
+    return named[0] if len(set(named)) == 1 else None
+
+
+def _named_questions(body: str) -> list[str]:
+    return [f"Q{match.group(1)}" for match in _QUESTION_MENTION.finditer(body or "")]
+
+
+_QUESTION_MENTION = re.compile(r"\bQ0*(\d+)\b")
+
+
+# --------------------------------------------------------------------------- folding
+
+
+@dataclass
+class CommentOutcome:
+    """What one comment did to the records, and what the caller should do on GitHub."""
+
+    comment_id: int
+    question: str | None
+    reading: Reading | None = None
+    changes: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)  # question ids whose record changed
+    fold_requested: bool = False  # a maintainer's /accept: fold every accepted promotion
+    followups_to_open: list[tuple[str, str]] = field(default_factory=list)  # (question, title)
+    wants_help: bool = False
+    notes: list[str] = field(default_factory=list)  # to tell the author (unknown ids, no effect)
+    ignored: str | None = None  # why nothing was read
+
+
+def apply_comment(
+    records: MutableMapping[str, MutableMapping],
+    comment: Comment,
+    *,
+    is_maintainer: bool,
+    question: str | None,
+) -> CommentOutcome:
+    """Fold one comment (as of its updated_at) into the records; pure and idempotent."""
+    outcome = CommentOutcome(comment_id=comment.id, question=question)
+    if comment.author_is_bot:
+        outcome.ignored = "written by a bot"
+        return outcome
+    reading = read_reply(
+        comment.body,
+        author=comment.author,
+        association=comment.association,
+        is_maintainer=is_maintainer,
+        anchored_question=question,
+        known_questions=list(records),
+    )
+    outcome.reading = reading
+    outcome.notes.extend(reading.problems)
+    if reading.unknown_questions:
+        outcome.notes.append("not a tracked question: " + ", ".join(reading.unknown_questions))
+    for question_id in _questions_touched(reading, records):
+        changes = apply_reading(
+            records[question_id],
+            reading,
+            author=comment.author,
+            association=comment.association,
+            is_maintainer=is_maintainer,
+            comment_id=comment.id,
+            url=comment.url,
+            at=comment.updated_at,
+        )
+        _note_changes(outcome, question_id, changes)
+    _apply_commands(records, reading, comment, is_maintainer, outcome)
+    return outcome
+
+
+def retract(records: MutableMapping[str, MutableMapping], comment_id: int, at: str | None) -> list[str]:
+    """A deleted comment withdraws whatever it said, on every question."""
+    changes: list[str] = []
+    for mapping in records.values():
+        changes.extend(retract_comment(mapping, comment_id, at))
+    return changes
+
+
+def replay(
+    records: MutableMapping[str, MutableMapping],
+    comments: Sequence[Comment],
+    *,
+    is_maintainer: Callable[[Comment], bool],
+    document_path: str | None,
+    spans: Mapping[str, Sequence[int]],
+    threads: MutableMapping[str, str],
+) -> list[CommentOutcome]:
+    """Fold a PR's whole history, oldest first: what every webhook would have done."""
+    known = list(records)
+    outcomes = []
+    for comment in sorted(comments, key=lambda item: (item.created_at, item.id)):
+        question = question_for_comment(comment, document_path=document_path, spans=spans, threads=threads, known=known)
+        if comment.kind == "review_comment" and question is not None:
+            threads.setdefault(str(comment.in_reply_to_id or comment.id), question)
+        outcomes.append(apply_comment(records, comment, is_maintainer=is_maintainer(comment), question=question))
+    return outcomes
+
+
+def _questions_touched(reading: Reading, records: Mapping[str, object]) -> list[str]:
+    wanted = [answer.question or reading.question for answer in reading.answers]
+    wanted += [command.question or reading.question for command in reading.commands if command.name in _PER_QUESTION]
+    wanted += [cue.question or reading.question for cue in reading.followups]
+    if reading.awaiting:
+        wanted.append(reading.question)
+    return [question_id for question_id in dict.fromkeys(wanted) if question_id in records]
+
+
+def _apply_commands(
+    records: MutableMapping[str, MutableMapping],
+    reading: Reading,
+    comment: Comment,
+    is_maintainer: bool,
+    outcome: CommentOutcome,
+) -> None:
+    control = [command for command in reading.commands if command.name in _CONTROL]
+    if not control:
+        return
+    if any(command.name is CommandName.HELP for command in control):
+        outcome.wants_help = True
+    decisions = [command for command in control if command.name is not CommandName.HELP]
+    if decisions and not is_maintainer:
+        outcome.notes.append(
+            f"{comment.author} is not a maintainer here, so "
+            + ", ".join(f"/{command.name.value}" for command in decisions)
+            + " had no effect (recorded as input)"
+        )
+        return
+    for command in decisions:
+        targets = _command_targets(records, command, reading.question)
+        if command.name is CommandName.FOLLOWUP:
+            if not targets:
+                outcome.notes.append(f"/followup on line {command.line}: which question? write /followup Qn <title>")
+            for question_id in targets[:1]:
+                if add_followup(records[question_id], command.text, "issue", comment_id=comment.id):
+                    _note_changes(outcome, question_id, [f"{question_id}: follow-up requested: {command.text}"])
+                outcome.followups_to_open.append((question_id, command.text))
+            continue
+        for question_id in targets:
+            mapping = records[question_id]
+            if command.name is CommandName.ACCEPT:
+                changes = accept_proposals(mapping, comment.author, comment.updated_at)
+                outcome.followups_to_open.extend(
+                    (question_id, str(item["title"])) for item in mapping.get("followups") or () if item.get("state") == "proposed"
+                )
+            else:
+                changes = reject_proposals(mapping, comment.author, comment.updated_at)
+            _note_changes(outcome, question_id, changes)
+        if command.name is CommandName.ACCEPT:
+            outcome.fold_requested = True
+
+
+def _command_targets(records: Mapping[str, Mapping], command: Command, question: str | None) -> list[str]:
+    """Named question, else the thread's; a PR-level /accept or /reject covers every pending one."""
+    named = command.question or question
+    if named is not None:
+        return [named] if named in records else []
+    if command.name is CommandName.FOLLOWUP:
+        return []
+    return [question_id for question_id, mapping in records.items() if _has_pending(mapping)]
+
+
+def _has_pending(mapping: Mapping) -> bool:
+    items = list(mapping.get("proposals") or ()) + list(mapping.get("followups") or ())
+    return any(item.get("state") == "proposed" for item in items)
+
+
+def _note_changes(outcome: CommentOutcome, question_id: str, changes: list[str]) -> None:
+    if changes:
+        outcome.changes.extend(changes)
+        if question_id not in outcome.touched:
+            outcome.touched.append(question_id)
+
+
+_CONTROL = frozenset({CommandName.ACCEPT, CommandName.REJECT, CommandName.FOLLOWUP, CommandName.HELP})
+_PER_QUESTION = frozenset({CommandName.CONFIRM, CommandName.CORRECT, CommandName.STRIKE, CommandName.ASK, CommandName.ANSWER})
