@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 
+from bot.core.markdown import Mentions, clean_login, inline_text
 from bot.core.model import Document, TagKind
 from bot.core.records import FollowUpState, ProposalState, Record, Status
 
@@ -31,7 +32,6 @@ MARKER_PREFIX = "threat-model-bot:digest"
 FAMILY_MARKER_PREFIX = "threat-model-bot:family-digest"
 FIGURES_VERSION = 1
 PROGRESS_BAR_WIDTH = 20
-TITLE_LIMIT = 80
 
 # Statuses that settle a question: it needs no more answers, only folding (or is folded).
 SETTLED = (Status.CONFIRMED, Status.CORRECTED, Status.STRUCK, Status.FOLDED)
@@ -40,7 +40,6 @@ UNSETTLED = (Status.OPEN, Status.ANSWERED)
 TALLY_ORDER = tuple(kind.value for kind in TagKind)
 
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
-_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _WEEK = r"\d{4}-W\d{2}"
 _B64 = r"[A-Za-z0-9_-]+=*"
 
@@ -280,23 +279,12 @@ def _percent(done: int, total: int) -> int:
     return done * 100 // total if total else 0  # floor: 99.9% is not 100%
 
 
-def _inline(text: str, limit: int = TITLE_LIMIT) -> str:
-    """Free text made safe for one line of Markdown, a table cell or a link label."""
-    single = " ".join(text.split())
-    if len(single) > limit:
-        single = single[: limit - 1].rstrip() + "…"
-    single = single.replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
-    single = single.replace("<", "&lt;").replace("`", "'")
-    # A zero-width space after `@` stops GitHub from turning copied text into a mention.
-    return single.replace("@", "@&#8203;")
-
-
 def _link(label: str, url: str | None) -> str:
     return f"[{label}]({url})" if url else label
 
 
 def _title(record: Record) -> str:
-    return _inline(record.title or record.question or record.id)
+    return inline_text(record.title or record.question or record.id)
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -314,10 +302,6 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
-def _clean_login(login: str) -> str:
-    return login.strip().lstrip("@")
-
-
 def _joined(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -326,31 +310,6 @@ def _joined(items: Sequence[str]) -> str:
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
-class _Mentions:
-    """Hands out @-mentions: maintainers only, each at most once per comment."""
-
-    def __init__(self, maintainers: Collection[str]) -> None:
-        self._maintainers = {_clean_login(login).lower() for login in maintainers}
-        self._done: set[str] = set()
-        self.mentioned: list[str] = []
-
-    def ask(self, login: str) -> str:
-        """Someone the digest asks for something: mentioned if a maintainer not yet mentioned."""
-        login = _clean_login(login)
-        key = login.lower()
-        if _LOGIN.fullmatch(login) and key in self._maintainers and key not in self._done:
-            self._done.add(key)
-            self.mentioned.append(login)
-            return f"@{login}"
-        return self.name(login)
-
-    @staticmethod
-    def name(login: str) -> str:
-        """Someone merely named: never a mention."""
-        login = _clean_login(login)
-        return f"`{login}`" if _LOGIN.fullmatch(login) else _inline(login, 40)
 
 
 # ---------------------------------------------------------------------------------------
@@ -409,7 +368,7 @@ def _thread_linker(
 
 
 def _question_link(review: _Review, record: Record) -> str:
-    return _link(_inline(record.id, 20), review.link(record))
+    return _link(inline_text(record.id, 20), review.link(record))
 
 
 def _headline(figures: DigestFigures) -> str:
@@ -444,7 +403,7 @@ def _awaited(review: _Review) -> list[tuple[str, list[Record]]]:
     for record in review.records:
         if record.status not in UNSETTLED:
             continue
-        for login in dict.fromkeys(_clean_login(login) for login in record.awaiting if login.strip("@ ")):
+        for login in dict.fromkeys(clean_login(login) for login in record.awaiting if login.strip("@ ")):
             spelling, questions = owed.setdefault(login.lower(), (login, []))
             if record not in questions:
                 questions.append(record)
@@ -477,7 +436,7 @@ def _settlers(record: Record) -> list[str]:
     return list(dict.fromkeys(binding or [answer.author for answer in record.answers]))
 
 
-def _changes(review: _Review, names: _Mentions) -> list[str]:
+def _changes(review: _Review, names: Mentions) -> list[str]:
     previous, current = review.previous, review.figures
     if previous is None:
         return ["First digest: no earlier figures to compare with."]
@@ -503,9 +462,9 @@ def _changes(review: _Review, names: _Mentions) -> list[str]:
     return lines or [f"No change since {previous.week}."]
 
 
-def _changed_question(review: _Review, record: Record | None, question_id: str, names: _Mentions) -> str:
+def _changed_question(review: _Review, record: Record | None, question_id: str, names: Mentions) -> str:
     if record is None:
-        return _inline(question_id, 20)
+        return inline_text(question_id, 20)
     settlers = _settlers(record)
     by = f" (by {_joined([names.name(login) for login in settlers])})" if settlers else ""
     return _question_link(review, record) + by
@@ -538,7 +497,7 @@ def _followups(review: _Review) -> list[str]:
     ]
     lines = []
     for _, _, _, record, followup in sorted(entries, key=lambda entry: entry[:3]):
-        title = _inline(followup.title)
+        title = inline_text(followup.title)
         if followup.url:
             label = f"#{followup.number} {title}" if followup.number else title
             item = _link(label, followup.url)
@@ -593,14 +552,14 @@ def _document_steps(review: _Review) -> list[str]:
         return []
     steps = []
     if document.tally.disagreements:
-        notes = "; ".join(_inline(note) for note in document.tally.disagreements)
+        notes = "; ".join(inline_text(note) for note in document.tally.disagreements)
         steps.append(f"fix the stated provenance tally ({notes})")
     known = review.known_ids  # retired records count: the document may still be catching up
     missing = [question.id for question in document.questions if question.id not in known]
     if missing:
         steps.append(
             f"import {_plural(len(missing), 'question')} the document has but no record tracks: "
-            + ", ".join(_inline(question_id, 20) for question_id in sorted(missing, key=question_sort_key))
+            + ", ".join(inline_text(question_id, 20) for question_id in sorted(missing, key=question_sort_key))
         )
     return steps
 
@@ -622,7 +581,7 @@ def _tally_pie(tally: Mapping[str, int], title: str) -> list[str]:
 
 def _mermaid_label(kind: str) -> str:
     # A double quote would end the Mermaid label early.
-    return _inline(kind, 40).replace('"', "'")
+    return inline_text(kind, 40).replace('"', "'")
 
 
 def _tally_text(tally: Mapping[str, int]) -> str:
@@ -647,7 +606,7 @@ def render_digest(
 ) -> Digest:
     """The weekly digest for one threat-model PR, marker first."""
     review = _review(records, document, previous, now, thread_url, pr_url, stale_days)
-    mentions = _Mentions(maintainers)
+    mentions = Mentions(maintainers)
     # The awaited list is rendered first: it is where a mention is worth its notification.
     awaited = _awaited_section(review, mentions)
     figures = review.figures
@@ -656,7 +615,7 @@ def render_digest(
         digest_marker(figures.week, figures),
         f"## Threat-model review digest — {figures.week}",
         "",
-        f"**{_headline(figures)}**" + (f" in `{_inline(subject, 120)}`" if subject else "") + f" ({_status_line(figures)})",
+        f"**{_headline(figures)}**" + (f" in `{inline_text(subject, 120)}`" if subject else "") + f" ({_status_line(figures)})",
         "",
         *_progress_section(review),
         *_section("Provenance tally", _tally_section(review)),
@@ -688,7 +647,7 @@ def _progress_section(review: _Review) -> list[str]:
         return []
     rows = ["| Wave | Answered | Progress |", "|---|---:|---|"]
     for wave, done, total in _waves(review):
-        rows.append(f"| {_inline(wave, 70)} | {done} of {total} | `{progress_bar(done, total)}` {_percent(done, total)}% |")
+        rows.append(f"| {inline_text(wave, 70)} | {done} of {total} | `{progress_bar(done, total)}` {_percent(done, total)}% |")
     overall = f"`{progress_bar(figures.answered, figures.total)}` {_percent(figures.answered, figures.total)}%"
     return _section("Progress", [overall, "", *rows])
 
@@ -700,7 +659,7 @@ def _tally_section(review: _Review) -> list[str]:
     return _tally_pie(document.tally.counted, "Provenance tags in the document")
 
 
-def _awaited_section(review: _Review, mentions: _Mentions) -> list[str]:
+def _awaited_section(review: _Review, mentions: Mentions) -> list[str]:
     owed = _awaited(review)
     if not owed:
         return ["Nobody is awaited."]
@@ -711,11 +670,11 @@ def _awaited_section(review: _Review, mentions: _Mentions) -> list[str]:
     return lines
 
 
-def _stale_lines(review: _Review, names: _Mentions) -> list[str]:
+def _stale_lines(review: _Review, names: Mentions) -> list[str]:
     lines = []
     for record, idle in _stale(review):
         quiet = "no activity recorded" if idle is None else f"{_plural(idle, 'day')} without activity"
-        owed = [_clean_login(login) for login in record.awaiting if login.strip("@ ")]
+        owed = [clean_login(login) for login in record.awaiting if login.strip("@ ")]
         waiting = f", awaiting {_joined([names.name(login) for login in dict.fromkeys(owed)])}" if owed and record.status in UNSETTLED else ""
         lines.append(f"{_question_link(review, record)} {_title(record)} — {quiet}{waiting}")
     return lines
@@ -758,7 +717,7 @@ def render_family_digest(
         )
         for member in ordered
     ]
-    mentions = _Mentions(maintainers)
+    mentions = Mentions(maintainers)
     week = iso_week(now)
     by_repo = {member.repo: review.figures for member, review in reviews}
     combined = _combined_figures(week, by_repo)
@@ -791,7 +750,7 @@ def _family_shape(members: Sequence[FamilyMember]) -> str:
     satellites = len(members) - len(canonical)
     if not canonical:
         return ""
-    return f" (`{_joined([_inline(repo, 100) for repo in canonical])}` and {_plural(satellites, 'satellite')})"
+    return f" (`{_joined([inline_text(repo, 100) for repo in canonical])}` and {_plural(satellites, 'satellite')})"
 
 
 def _combined_figures(week: str, by_repo: Mapping[str, DigestFigures]) -> DigestFigures:
@@ -818,7 +777,7 @@ def _combined_figures(week: str, by_repo: Mapping[str, DigestFigures]) -> Digest
     )
 
 
-def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: _Mentions) -> list[str]:
+def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: Mentions) -> list[str]:
     rows = ["| Repository | Role | Answered | Progress | Still owes |", "|---|---|---:|---|---|"]
     for member, review in reviews:
         figures = review.figures
@@ -827,7 +786,7 @@ def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: _Me
             for login, questions in _awaited(review)
         )
         rows.append(
-            f"| {_link(f'`{_inline(member.repo, 100)}`', member.pr_url)} | {member.role.value} "
+            f"| {_link(f'`{inline_text(member.repo, 100)}`', member.pr_url)} | {member.role.value} "
             f"| {figures.answered} of {figures.total} "
             f"| `{progress_bar(figures.answered, figures.total)}` {_percent(figures.answered, figures.total)}% "
             f"| {owes or 'nothing'} |"
@@ -835,9 +794,9 @@ def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: _Me
     return rows
 
 
-def _member_section(member: FamilyMember, review: _Review, mentions: _Mentions) -> list[str]:
+def _member_section(member: FamilyMember, review: _Review, mentions: Mentions) -> list[str]:
     figures = review.figures
-    waves = ", ".join(f"{_inline(wave, 40)} {done}/{total}" for wave, done, total in _waves(review))
+    waves = ", ".join(f"{inline_text(wave, 40)} {done}/{total}" for wave, done, total in _waves(review))
     tally = _tally_text(review.document.tally.counted) if review.document is not None else "no document this week"
     items = [
         f"**{_headline(figures)}** ({_status_line(figures)})",
@@ -852,5 +811,5 @@ def _member_section(member: FamilyMember, review: _Review, mentions: _Mentions) 
     ):
         if entries:
             items.append(f"**{label}:** " + "; ".join(entries))
-    heading = f"{_inline(member.repo, 100)} ({member.role.value})"
+    heading = f"{inline_text(member.repo, 100)} ({member.role.value})"
     return _section(heading, _bullets(items))

@@ -1,0 +1,53 @@
+"""Markdown that is safe to post on GitHub: one-line text and mention rules (pure).
+
+Shared by the digest and the thread notice so both follow the same rule: only maintainers
+are @-mentioned, each at most once per comment; everyone else is named in backticks, and
+copied text can never ping anyone.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+TITLE_LIMIT = 80
+LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+
+
+def inline_text(text: str, limit: int = TITLE_LIMIT) -> str:
+    """Free text made safe for one line of Markdown, a table cell or a link label."""
+    single = " ".join(text.split())
+    if len(single) > limit:
+        single = single[: limit - 1].rstrip() + "…"
+    single = single.replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+    single = single.replace("<", "&lt;").replace("`", "'")
+    # A zero-width space after `@` stops GitHub from turning copied text into a mention.
+    return single.replace("@", "@&#8203;")
+
+
+def clean_login(login: str) -> str:
+    return login.strip().lstrip("@")
+
+
+class Mentions:
+    """Hands out @-mentions: maintainers only, each at most once per comment."""
+
+    def __init__(self, maintainers: Collection[str]) -> None:
+        self._maintainers = {clean_login(login).lower() for login in maintainers}
+        self._done: set[str] = set()
+        self.mentioned: list[str] = []
+
+    def ask(self, login: str) -> str:
+        """Someone the comment asks for something: mentioned if a maintainer not yet mentioned."""
+        login = clean_login(login)
+        key = login.lower()
+        if LOGIN.fullmatch(login) and key in self._maintainers and key not in self._done:
+            self._done.add(key)
+            self.mentioned.append(login)
+            return f"@{login}"
+        return self.name(login)
+
+    @staticmethod
+    def name(login: str) -> str:
+        """Someone merely named: never a mention."""
+        login = clean_login(login)
+        return f"`{login}`" if LOGIN.fullmatch(login) else inline_text(login, 40)
