@@ -44,6 +44,7 @@ class ResolveStyle(str, Enum):
     MARK = "mark"  # `question **RESOLVED** *(maintainer: login)* — answer` (no strike-through)
     LABEL = "label"  # kvrocks: `**[ANSWERED — login]** question — answer`
     REPLY = "reply"  # db-jdo: a reply line under the question, `*(maintainer)* answer`
+    QUOTE = "quote"  # a quoted answer paragraph under the question, `> answer *(maintainer: login)*`
 
 
 class HumanKind(str, Enum):
@@ -511,7 +512,7 @@ def _plan_tally(
             humans.append(HumanItem(HumanKind.TALLY, window[0], f"the stated tally has no {kind} figure to update"))
             continue
         edits.append(_Edit(base + figure.start(1), base + figure.end(1), str(after[kind])))
-    counted = document.tally.counted
+    counted = _body_counts(document)
     if any(stated.get(kind) != counted.get(kind) for kind in ("maintainer", "inferred") if kind in stated):
         humans.append(
             HumanItem(
@@ -522,6 +523,26 @@ def _plan_tally(
             )
         )
     return edits, after
+
+
+def _body_counts(document: Document) -> dict[str, int]:
+    """Tags outside the open-questions section: §14's RESOLVED notes are not claims to tally."""
+    questions_section = _questions_section_span(document)
+    counts = {kind: 0 for kind in TALLY_KINDS}
+    for tag in document.tags:
+        if questions_section and questions_section[0] <= tag.line <= questions_section[1]:
+            continue
+        counts[tag.kind.value] += 1
+    return counts
+
+
+def _questions_section_span(document: Document) -> tuple[int, int] | None:
+    if not document.questions:
+        return None
+    first = document.questions[0].span.start_line
+    holding = [s for s in document.sections if s.span.start_line <= first <= s.span.end_line]
+    outermost = min(holding, key=lambda section: section.level, default=None)
+    return (outermost.span.start_line, outermost.span.end_line) if outermost else None
 
 
 def _shifted_tally(stated: Mapping[str, int], promoted: int) -> dict[str, int]:
@@ -569,8 +590,11 @@ def _style_of_block(block: str) -> ResolveStyle | None:
         return ResolveStyle.STRIKE if "~~" in block else ResolveStyle.MARK
     if "[ANSWERED" in block:
         return ResolveStyle.LABEL
-    if any(_REPLY_LINE.match(line) for line in block.splitlines()[1:]):
+    later_lines = block.splitlines()[1:]
+    if any(_REPLY_LINE.match(line) for line in later_lines):
         return ResolveStyle.REPLY
+    if any(line.lstrip().startswith(">") for line in later_lines):
+        return ResolveStyle.QUOTE
     return None
 
 
@@ -585,6 +609,8 @@ class _Entry:
     content: str
     trailer: str
     indent: str  # indentation a reply line under this entry needs
+    content_indent: str  # the column the entry's words start at (for a quoted answer paragraph)
+    followed_by_text: bool  # the entry is not followed by a blank line
 
 
 def _plan_resolutions(
@@ -650,8 +676,11 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     indent = re.match(r"^[ \t]*", lines[first - 1]).group(0)
     if lead and lead.group("lead").strip()[:1] in "-*+" and not lead.group("lead").strip().startswith("**"):
         indent += "  "  # a reply nested under a bullet entry
+    list_lead = re.match(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", lines[first - 1])
     return _Entry(
         content_start=content_start,
+        content_indent=" " * (len(list_lead.group(0)) if list_lead else 0),
+        followed_by_text=last < len(lines) and bool(lines[last].strip()),
         content_end=content_start + len(content.rstrip()),
         paragraph_end=paragraph_end,
         block_end=line_starts[last - 1] + len(lines[last - 1].rstrip("\r\n")),
@@ -675,6 +704,9 @@ def _resolution_edit(
     if resolve_style is ResolveStyle.LABEL:
         label = f"**[ANSWERED — {', '.join(confirmation.logins) or 'maintainer'}]** "
         return _Edit(entry.content_start, entry.paragraph_end, f"{label}{entry.content} — {answer}{trailer}")
+    if resolve_style is ResolveStyle.QUOTE:
+        after = "\n" if entry.followed_by_text else ""  # keep the quote its own paragraph
+        return _Edit(entry.block_end, entry.block_end, f"\n\n{entry.content_indent}> {answer} {tag}{after}")
     if resolve_style is ResolveStyle.REPLY:
         if reply_prefix is None:
             reply = f"\n\n{entry.indent}{tag} {answer}"
