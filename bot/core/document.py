@@ -52,6 +52,7 @@ _TALLY_START = re.compile(
     r"|\bprovenance[- ](?:tag[- ])?(?:tally|summary)\b|\btag tally\b",
     re.IGNORECASE,
 )
+_LABEL_WORDS = re.compile(r"[Ll]egend|[Cc]onfidence|[Ss]tat(?:s|istics)\b|[Tt]ally|[Ss]ummary")
 _STATED_FIGURE = re.compile(
     r"(?P<approx>~|≈|about\s+|approx\.?\s+)?(?P<count>\d+)\s*(?:[*_]\(\s*)?(?P<kind>documented|maintainer|inferred)\b",
     re.IGNORECASE,
@@ -98,6 +99,14 @@ _PROPOSED_PAREN = re.compile(r"\(proposed:\s*", re.IGNORECASE)
 _PROPOSED_LEAD = re.compile(r"\bproposed(?:\s+[\w§-]+){0,3}:\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z*(`\"])")
 _AT_LOGIN = re.compile(r"`?@(?P<login>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})`?")
+_DIGIT = re.compile(r"\d")
+_RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
+_QUESTION_ID = re.compile(QUESTION_ID)
+_ANSWER_LEAD = re.compile(r"^(?:[-*+]\s+)?>?\s*")
+_TAG_NOTE = re.compile(r"\s[—–]\s(?P<note>.*)$")
+_NOT_A_REPLY = re.compile(r"^(?:§14|`?https?:|PR\b|see\b)", re.IGNORECASE)
+_PLAIN_MAINTAINER = re.compile(r"^\((?:\*\*)?maintainer(?:\*\*)?\)")
+_LEADING_PUNCTUATION = re.compile(r"^[\s:—–.-]+")
 
 # A bare tag that is talked about rather than attached to a claim: `Every *(inferred)* tag ...`,
 # `promoted from *(inferred)* to *(maintainer)*`, `folded above as *(maintainer)*`.
@@ -257,16 +266,37 @@ class _Reader:
             number += 1
         return number
 
+    def _label_block_end(self, number: int, headings_at: set[int]) -> int:
+        """Last line of a legend/tally label's block; a label on its own line may head a table."""
+        end = self._block_end(number, headings_at) if number not in headings_at else number
+        probe = end + 1
+        while probe <= len(self.lines) and not self.lines[probe - 1].strip():
+            probe += 1
+        if probe <= len(self.lines) and self.lines[probe - 1].lstrip().startswith("|"):
+            end = probe
+            while end < len(self.lines) and self.lines[end].lstrip().startswith("|"):
+                end += 1
+        return end
+
+    def _candidate_lines(self, skipped: list[bool]) -> list[int]:
+        """Lines that may hold a legend or tally label: a cheap word test before the regexes."""
+        if not hasattr(self, "_candidates"):
+            self._candidates = [
+                number
+                for number, line in enumerate(self.lines, start=1)
+                if not skipped[number] and _LABEL_WORDS.search(line)
+            ]
+        return self._candidates
+
     def _legend_and_tally_lines(self, skipped: list[bool], headings: list[_Heading]) -> list[bool]:
         """Lines of the provenance legend and of the stated tally: tags there are talked about, not claims."""
         quiet = [False] * (len(self.lines) + 2)
         headings_at = {heading.line for heading in headings}
-        for number, line in enumerate(self.lines, start=1):
-            if skipped[number] or not (_LEGEND_START.search(line) or _TALLY_START.search(line)):
+        for number in self._candidate_lines(skipped):
+            line = self.lines[number - 1]
+            if not (_LEGEND_START.search(line) or _TALLY_START.search(line)):
                 continue
-            if number in headings_at:
-                continue  # a `## Provenance summary` heading: its table is read by the tally, no tags
-            for covered in range(number, self._block_end(number, headings_at) + 1):
+            for covered in range(number, self._label_block_end(number, headings_at) + 1):
                 quiet[covered] = True
         return quiet
 
@@ -287,18 +317,10 @@ class _Reader:
         self, skipped: list[bool], headings: list[_Heading]
     ) -> tuple[dict[str, int] | None, int | None, set[str]]:
         headings_at = {heading.line for heading in headings}
-        for number, line in enumerate(self.lines, start=1):
-            if skipped[number] or not _TALLY_START.search(line):
+        for number in self._candidate_lines(skipped):
+            if not _TALLY_START.search(self.lines[number - 1]):
                 continue
-            end = self._block_end(number, headings_at) if number not in headings_at else number
-            # A label on its own (`**Draft stats**`, `### Provenance summary`) may head a table.
-            probe = end + 1
-            while probe <= len(self.lines) and not self.lines[probe - 1].strip():
-                probe += 1
-            if probe <= len(self.lines) and self.lines[probe - 1].lstrip().startswith("|"):
-                end = probe
-                while end < len(self.lines) and self.lines[end].lstrip().startswith("|"):
-                    end += 1
+            end = self._label_block_end(number, headings_at)
             stated: dict[str, int] = {}
             approximate: set[str] = set()
             # Prose figures may wrap (`51 *(documented)* / 42\n *(maintainer)*`): read the block as one.
@@ -313,7 +335,7 @@ class _Reader:
                     stated[kind] = count
                     if approx:
                         approximate.add(kind)
-            first_line = next((n for n in range(number, end + 1) if re.search(r"\d", self.lines[n - 1])), number)
+            first_line = next((n for n in range(number, end + 1) if _DIGIT.search(self.lines[n - 1])), number)
             if stated:
                 return stated, first_line, approximate
         return None, None, set()
@@ -433,7 +455,7 @@ class _Reader:
             _BOLD_QUESTION.match(self.lines[number - 1]) or _PLAIN_QUESTION.match(self.lines[number - 1])
             for number in numbers
         )
-        section_resolved = bool(re.search(r"\bRESOLVED\b", section.title))
+        section_resolved = bool(_RESOLVED_WORD.search(section.title))
         blocks, intro = self._blocks(numbers, q_style)
         resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(intro))))
         questions: list[Question] = []
@@ -549,7 +571,7 @@ class _Reader:
         maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
 
         resolved = _RESOLVED_MARK.search(question_flat)
-        bracket = _ANSWERED_BRACKET.search(question_flat)
+        bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
         inline = _INLINE_ANSWER.match(question_flat)
         if resolved:
             state = QuestionState.RESOLVED
@@ -685,7 +707,7 @@ def _question_start(line: str, q_style: bool) -> tuple[tuple[str, ...], bool, st
 
 
 def _split_ids(raw: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(normalise_question_id(part) for part in re.findall(QUESTION_ID, raw)))
+    return tuple(dict.fromkeys(normalise_question_id(part) for part in _QUESTION_ID.findall(raw)))
 
 
 def _refs(fragment: str) -> list[str]:
@@ -731,7 +753,7 @@ def _clean(text: str) -> str:
 def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
     """The answer after `**RESOLVED**` / `*(maintainer: x)*` / `(**maintainer**)` / `>`: text and names."""
     rest = flat.strip()
-    rest = re.sub(r"^(?:[-*+]\s+)?>?\s*", "", rest)
+    rest = _ANSWER_LEAD.sub("", rest)
     names: tuple[str, ...] = ()
     note = ""
     tag = TAG_PATTERN.match(rest)
@@ -741,18 +763,20 @@ def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
             names = parsed[1]["maintainers"]
             rest = rest[tag.end() :]
             # `*(maintainer: DaanHoogland — yes, out of scope)*`: the tag itself carries the reply.
-            said = re.search(r"\s[—–]\s(?P<note>.*)$", flatten(tag.group("body")))
-            if said and not re.match(r"^(?:§14|`?https?:|PR\b|see\b)", said.group("note"), re.IGNORECASE):
+            said = _TAG_NOTE.search(flatten(tag.group("body")))
+            if said and not _NOT_A_REPLY.match(said.group("note")):
                 note = said.group("note").strip()
     else:
-        rest = re.sub(r"^\((?:\*\*)?maintainer(?:\*\*)?\)", "", rest)
-    rest = _clean(re.sub(r"^[\s:—–.-]+", "", rest.replace(" > ", " ")))
+        rest = _PLAIN_MAINTAINER.sub("", rest)
+    rest = _clean(_LEADING_PUNCTUATION.sub("", rest.replace(" > ", " ")))
     answer = " — ".join(part for part in (note, rest) if part)
     return (answer or None), names
 
 
 def _proposed_answer(text: str) -> str | None:
     """`(proposed: **yes**)` -> "yes"; `Proposed: the X is Y. Confirm.` -> "the X is Y."."""
+    if "roposed" not in text:
+        return None
     match = _PROPOSED_PAREN.search(text)
     if match:
         depth, index = 1, match.end()

@@ -61,6 +61,14 @@ _REFERENCE = re.compile(r"^(?:PR\s*)?#\d+$|^PR\s+\S+$|^" + QUESTION_ID + r"$|^§
 _NAME_SEPARATORS = re.compile(r"\s*(?:,|\+|/|&|\band\b)\s*")
 _SEGMENT_SEPARATORS = re.compile(r"\s+[—–]\s+|\s*[—–]\s*|;\s*|:\s+|\s+-\s+")
 
+_LINE_BREAK = re.compile(r"\n[ \t]*>?[ \t]*")
+_SECTION_14_PREFIX = re.compile(r"^§\s*14\s+")
+_LOWER_Q = re.compile(r"q\d+(?:\.[A-Za-z]?\d+)*")
+_IN_PART = re.compile(r"^in part\b")
+_SOURCE_END = re.compile(r";\s|\s[—–]\s|:\s")
+_BACKLINK_ONLY = re.compile(rf"^(?:see\s+)?(?:§14\b|{QUESTION_ID}\b)", re.IGNORECASE)
+_WRAPPED = re.compile(r"([*_])\((.*)\)[.:;,]?\1", re.DOTALL)
+_BARE = re.compile(r"\s*(?:documented|inferred|maintainer|confirmed)\s*\.?\s*", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class TagMatch:
@@ -79,7 +87,7 @@ def find_tag_like(text: str) -> Iterator[TagMatch]:
 
 def flatten(text: str) -> str:
     """Collapse a wrapped fragment to one line: drop quote markers at line starts, single spaces."""
-    return " ".join(re.sub(r"\n[ \t]*>?[ \t]*", " ", text).split())
+    return " ".join(_LINE_BREAK.sub(" ", text).split())
 
 
 def normalise_question_id(raw: str) -> str:
@@ -88,9 +96,9 @@ def normalise_question_id(raw: str) -> str:
     `**Q8.**` -> "Q8", `§14 Q11` -> "Q11", `Q14.R1` -> "Q14.R1", `1.` -> "1", `q3` -> "Q3".
     """
     cleaned = raw.strip().strip("*_ ").strip()
-    cleaned = re.sub(r"^§\s*14\s+", "", cleaned)
+    cleaned = _SECTION_14_PREFIX.sub("", cleaned)
     cleaned = cleaned.rstrip(".:)").strip()
-    if re.fullmatch(r"q\d+(?:\.[A-Za-z]?\d+)*", cleaned):
+    if _LOWER_Q.fullmatch(cleaned):
         cleaned = "Q" + cleaned[1:]
     return cleaned
 
@@ -157,15 +165,15 @@ def maintainer_names(detail: str) -> tuple[str, ...]:
 def _documented_source(rest: str) -> str | None:
     """The cited source of a documented tag: `— README` -> "README", ``: `X.java` `` -> "X.java"."""
     rest = rest.strip()
-    rest = re.sub(r"^in part\b", "", rest).strip()
+    rest = _IN_PART.sub("", rest).strip()
     if rest.lower().startswith("at "):
         rest = rest[3:]
     elif rest[:1] in ",:;—–-":
         rest = rest.lstrip(",:;—–- ")
     else:
         return None  # `documented since 2.2.3`, `documented for reload; ...`: no citation
-    source = re.split(r";\s|\s[—–]\s|:\s", rest, maxsplit=1)[0].strip().rstrip(".").strip()
-    if not source or re.match(rf"^(?:see\s+)?(?:§14\b|{QUESTION_ID}\b)", source, re.IGNORECASE):
+    source = _SOURCE_END.split(rest, maxsplit=1)[0].strip().rstrip(".").strip()
+    if not source or _BACKLINK_ONLY.match(source):
         return None
     return _strip_code(source)
 
@@ -178,7 +186,7 @@ def parse_tag_text(raw: str) -> tuple[TagKind, dict] | None:
     with "also" listing the other kind.
     """
     body = raw.strip()
-    wrapped = re.fullmatch(r"([*_])\((.*)\)[.:;,]?\1", body, re.DOTALL)
+    wrapped = _WRAPPED.fullmatch(body)
     if wrapped:
         body = wrapped.group(2)
     body = flatten(body)
@@ -208,4 +216,4 @@ def looks_like_provenance(body: str) -> bool:
 
 def is_bare(body: str) -> bool:
     """A tag that says only its kind: `*(inferred)*`, `*(maintainer.)*`."""
-    return bool(re.fullmatch(r"\s*(?:documented|inferred|maintainer|confirmed)\s*\.?\s*", body, re.IGNORECASE))
+    return bool(_BARE.fullmatch(body))
