@@ -1,0 +1,113 @@
+"""GitHub App endpoints (JWT-authenticated) and the rate-limit endpoint."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from bot.localhub.access import caller_of, hub_of
+from bot.localhub.auth import issue_installation_token
+from bot.localhub.errors import GitHubError, not_found
+from bot.localhub.responses import json_response, paginate, read_json
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/app")
+async def get_app(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    return json_response(hub.payloads.app(hub.state.apps[caller_of(request).app_id or 0]))
+
+
+@routes.get("/app/installations")
+async def list_installations(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    app_id = caller_of(request).app_id
+    found = [hub.payloads.installation(i) for i in hub.state.installations.values() if i.app_id == app_id]
+    return paginate(request, found)
+
+
+@routes.get("/app/installations/{installation_id:\\d+}")
+async def get_installation(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    installation = hub.state.installations.get(int(request.match_info["installation_id"]))
+    if installation is None or installation.app_id != caller_of(request).app_id:
+        raise not_found()
+    return json_response(hub.payloads.installation(installation))
+
+
+@routes.post("/app/installations/{installation_id:\\d+}/access_tokens")
+async def create_access_token(request: web.Request) -> web.Response:
+    """An installation token, valid for `hub.token_ttl` seconds (an hour by default)."""
+    hub = hub_of(request)
+    await read_json(request)
+    installation = hub.state.installations.get(int(request.match_info["installation_id"]))
+    if installation is None or installation.app_id != caller_of(request).app_id:
+        raise not_found()
+    token = issue_installation_token(hub.state, installation.id, hub.token_ttl)
+    assert token.expires_at is not None
+    expires = datetime.fromtimestamp(token.expires_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = hub.payloads.installation(installation)
+    repositories = [hub.payloads.repository(r) for r in hub.state.repos.values()
+                    if hub.state.installation_for(r) is installation]
+    return json_response({"token": token.value, "expires_at": expires, "permissions": body["permissions"],
+                          "repository_selection": body["repository_selection"], "repositories": repositories},
+                         status=201)
+
+
+@routes.get("/repos/{owner}/{repo}/installation")
+async def get_repo_installation(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    repo = hub.state.repo(request.match_info["owner"], request.match_info["repo"])
+    installation = hub.state.installation_for(repo) if repo else None
+    if installation is None or installation.app_id != caller_of(request).app_id:
+        raise not_found()
+    return json_response(hub.payloads.installation(installation))
+
+
+def _delivery_json(delivery: object) -> dict[str, object]:
+    d = delivery  # a webhooks.Delivery
+    status_code = getattr(d, "status_code", None) or 0
+    delivered = getattr(d, "delivered_at", None) or time.time()
+    payload = getattr(d, "payload")
+    return {
+        "id": getattr(d, "id"), "guid": getattr(d, "guid"),
+        "delivered_at": datetime.fromtimestamp(delivered, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "redelivery": getattr(d, "redelivery"), "duration": getattr(d, "duration") or 0.0,
+        "status": "OK" if 200 <= status_code < 300 else ("Dropped" if getattr(d, "dropped") else "Invalid HTTP Response"),
+        "status_code": status_code, "event": getattr(d, "event"), "action": getattr(d, "action"),
+        "installation_id": (payload.get("installation") or {}).get("id"),
+        "repository_id": (payload.get("repository") or {}).get("id"), "throttled_at": None,
+    }
+
+
+@routes.get("/app/hook/deliveries")
+async def list_deliveries(request: web.Request) -> web.Response:
+    """Newest first, like GitHub; `status=failure` keeps the ones the receiver did not take."""
+    hub = hub_of(request)
+    items = [_delivery_json(d) for d in reversed(hub.webhooks.deliveries)]
+    wanted = request.query.get("status")
+    if wanted == "success":
+        items = [i for i in items if i["status"] == "OK"]
+    elif wanted == "failure":
+        items = [i for i in items if i["status"] != "OK"]
+    return paginate(request, items)
+
+
+@routes.post("/app/hook/deliveries/{delivery_id:\\d+}/attempts")
+async def redeliver(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    delivery_id = int(request.match_info["delivery_id"])
+    if not any(d.id == delivery_id for d in hub.webhooks.deliveries):
+        raise GitHubError(422, "Validation Failed")
+    await hub.webhooks.redeliver(delivery_id)
+    return json_response({}, status=202)
+
+
+@routes.get("/rate_limit")
+async def rate_limit(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    core = hub.limits.snapshot(caller_of(request).bucket, "core")
+    graphql = hub.limits.snapshot(caller_of(request).bucket, "graphql")
+    return json_response({"resources": {"core": core, "graphql": graphql}, "rate": core})

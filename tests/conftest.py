@@ -1,0 +1,142 @@
+"""Shared pytest fixtures: the local GitHub (bot.localhub) and an App key pair.
+
+Fixtures
+--------
+rsa_key_pair (session)   `KeyPair(private_pem: bytes, public_pem: bytes)`, RSA 2048, made once.
+hub                      A started `LocalHub` on 127.0.0.1 (random port) on the test's loop, with:
+                           - App `APP_ID` ("threat-model-bot", bot user "threat-model-bot[bot]")
+                             registered with `rsa_key_pair.public_pem`;
+                           - org `ORG` ("apache") with members `MAINTAINER` ("admin") and
+                             `MEMBER`; repo `REPO` ("apache/cloudstack") with `SEED_FILES`;
+                           - the App installed on the org as installation `INSTALLATION_ID`.
+                         No webhook URL is set: add `webhook_inbox` to receive deliveries.
+webhook_inbox            A loopback receiver the hub delivers to (secret `WEBHOOK_SECRET`); it
+                         checks every X-Hub-Signature-256 and keeps `inbox.events`
+                         (list of `(event_name, delivery_guid, payload)`); `inbox.status` sets
+                         the status it answers with (default 200).
+hub_in_thread            The same world on a `ThreadedHub` (own loop in a background thread)
+                         for synchronous clients such as PyGithub; use `.url`, `.hub`,
+                         `.call(fn, *args)` and `.deliveries_settled()`.
+installation_token       async: `await installation_token(hub)` -> a fresh installation token,
+                         obtained over HTTP with the App's JWT.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jwt
+import pytest
+from aiohttp import ClientSession, web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.localhub.server import LocalHub, ThreadedHub
+
+APP_ID = 4242
+INSTALLATION_ID = 77
+ORG = "apache"
+REPO = "apache/cloudstack"
+MAINTAINER = "maintainer"
+MEMBER = "member"
+WEBHOOK_SECRET = "localhub-test-secret"
+SEED_FILES = {
+    "README.md": "# cloudstack\n",
+    "security/threat-model.md": "".join(f"Line {n} of the threat model.\n" for n in range(1, 41)),
+}
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_pem: bytes
+    public_pem: bytes
+
+
+@pytest.fixture(scope="session")
+def rsa_key_pair() -> KeyPair:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return KeyPair(private, public)
+
+
+def seed_world(hub: LocalHub, keys: KeyPair) -> None:
+    """The default world every hub fixture starts from (see the module docstring)."""
+    hub.register_app(APP_ID, keys.public_pem)
+    hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
+    hub.create_repo(REPO, SEED_FILES)
+    hub.install_app(APP_ID, ORG, installation_id=INSTALLATION_ID)
+
+
+@pytest.fixture
+async def hub(rsa_key_pair: KeyPair) -> AsyncIterator[LocalHub]:
+    async with LocalHub.start() as started:
+        seed_world(started, rsa_key_pair)
+        yield started
+
+
+@pytest.fixture
+def hub_in_thread(rsa_key_pair: KeyPair) -> Iterator[ThreadedHub]:
+    with ThreadedHub.start() as runner:
+        runner.call(seed_world, runner.hub, rsa_key_pair)
+        yield runner
+
+
+def app_jwt(keys: KeyPair, app_id: int = APP_ID, lifetime: int = 540) -> str:
+    now = int(time.time())
+    return jwt.encode({"iat": now - 60, "exp": now + lifetime, "iss": str(app_id)}, keys.private_pem, algorithm="RS256")
+
+
+@pytest.fixture
+def installation_token(rsa_key_pair: KeyPair) -> Callable[[LocalHub], Any]:
+    async def fetch(hub: LocalHub, installation_id: int = INSTALLATION_ID) -> str:
+        async with ClientSession() as session:
+            async with session.post(f"{hub.url}/app/installations/{installation_id}/access_tokens",
+                                    headers={"Authorization": f"Bearer {app_jwt(rsa_key_pair)}"}) as response:
+                assert response.status == 201, await response.text()
+                return str((await response.json())["token"])
+    return fetch
+
+
+@dataclass
+class Inbox:
+    url: str = ""
+    status: int = 200
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    bad_signatures: int = 0
+
+    def named(self, event: str, action: str | None = None) -> list[dict[str, Any]]:
+        return [p for e, _, p in self.events if e == event and (action is None or p.get("action") == action)]
+
+
+@pytest.fixture
+async def webhook_inbox(hub: LocalHub) -> AsyncIterator[Inbox]:
+    inbox = Inbox()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
+            inbox.bad_signatures += 1
+            return web.Response(status=401)
+        inbox.events.append((request.headers["X-GitHub-Event"], request.headers["X-GitHub-Delivery"],
+                             await request.json()))
+        return web.Response(status=inbox.status)
+
+    app = web.Application()
+    app.router.add_post("/webhook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    inbox.url = f"http://127.0.0.1:{port}/webhook"
+    hub.set_webhook(inbox.url, WEBHOOK_SECRET)
+    yield inbox
+    await runner.cleanup()
