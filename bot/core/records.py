@@ -490,8 +490,12 @@ def derive_title(question_text: str) -> str:
     clause = text[: match.start()] if match and match.start() >= 12 else text
     clause = clause.strip(" ,.;:—–-\"'")
     if len(clause) > TITLE_LIMIT:
-        cut = clause[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" ,.;:—–-")
-        clause = f"{cut}…"
+        words, kept = clause.split(" "), ""
+        for word in words:  # whole words only, leaving room for the ellipsis
+            if len(kept) + len(word) + 1 > TITLE_LIMIT - 1:
+                break
+            kept = f"{kept} {word}" if kept else word
+        clause = f"{(kept or clause[: TITLE_LIMIT - 1]).rstrip(' ,.;:—–-')}…"
     return clause[:1].upper() + clause[1:] if clause else "Untitled question"
 
 
