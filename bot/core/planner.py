@@ -563,7 +563,9 @@ def _figures(tally: Mapping[str, int]) -> str:
 # The lead of a question entry: list marker and/or bold id (`**Q8.**`, `- **Q3.**`, `1.`).
 _ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*Q[\w.]*\.?\*\*[ \t]*)?)")
 # A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
-_TRAILER = re.compile(r"(?:\s*[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_])+\s*$", re.IGNORECASE)
+_TRAILER = re.compile(
+    r"(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
+)
 _REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*_]\(maintainer[^)]*\)[*_]|\(\*\*maintainer\*\*\))")
 
 
