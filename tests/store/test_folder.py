@@ -1,0 +1,192 @@
+"""FolderStore: round-trip YAML, validation with file:line, atomic writes, import merging."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.core.answers import apply_reading
+from bot.core.document import parse_document
+from bot.core.model import DocumentError
+from bot.core.reading import AnswerReading, Reading, Stance
+from bot.core.records import RecordError, Status
+from bot.store.folder import FolderStore, dump_record, load_record_text, load_records
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "documents" / "cloudstack-shaped.md"
+
+
+@pytest.fixture()
+def document():
+    return parse_document(FIXTURE.read_text(encoding="utf-8"), "draft-THREAT-MODEL.md")
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> FolderStore:
+    return FolderStore(tmp_path / "questions")
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+def test_import_creates_one_valid_file_per_question(store: FolderStore, document) -> None:
+    result = store.import_document(document)
+    ids = [question.id for question in document.questions]
+    assert result.created == tuple(ids)
+    assert sorted(path.name for path in store.directory.glob("*.yaml")) == sorted(f"Q{int(i[1:]):02d}.yaml" for i in ids)
+    loaded = store.load()
+    assert list(loaded) == ids  # sorted naturally: Q2 before Q10
+    assert all(record.status is Status.OPEN for record in store.records())
+    assert load_records(store.directory)[0].document == "draft-THREAT-MODEL.md"
+
+
+def test_import_twice_changes_nothing(store: FolderStore, document) -> None:
+    store.import_document(document)
+    before = snapshot(store.directory)
+    result = store.import_document(document)
+    assert result.created == () and result.updated == ()
+    assert len(result.unchanged) == len(document.questions)
+    assert snapshot(store.directory) == before
+
+
+def test_hand_edits_survive_a_reimport(store: FolderStore, document) -> None:
+    store.import_document(document)
+    path = store.path_for("Q3")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("title: ", "# renamed after the first review round\ntitle: ", 1)
+    text = "\n".join(
+        "title: Our own words for Q3" if line.startswith("title: ") else line for line in text.splitlines()
+    ) + "\n"
+    text = text.replace("status: open", "status: open  # still waiting for the PMC")
+    path.write_text(text, encoding="utf-8")
+
+    moved = replace(
+        document,
+        questions=tuple(
+            replace(question, span=replace(question.span, start_line=question.span.start_line + 3, end_line=question.span.end_line + 3))
+            if question.id == "Q3"
+            else question
+            for question in document.questions
+        ),
+    )
+    result = store.import_document(moved)
+    assert result.updated == ("Q3",)
+    after = path.read_text(encoding="utf-8")
+    assert "# renamed after the first review round\ntitle: Our own words for Q3\n" in after
+    assert "status: open  # still waiting for the PMC" in after
+    assert store.get("Q3")["lines"][0] == document.question("Q3").span.start_line + 3
+    assert store.import_document(moved).updated == ()
+
+
+def test_import_keeps_workflow_state(store: FolderStore, document) -> None:
+    store.import_document(document)
+    mapping = store.get("Q5")
+    read = Reading("Q5", (Stance.CONFIRM,), (AnswerReading("Q5", Stance.CONFIRM, "yes"),), (), (), (), True, 1.0, False)
+    apply_reading(mapping, read, author="maint-a", association="MEMBER", is_maintainer=True, comment_id=9, url=None, at="2026-06-01T00:00:00Z")
+    store.save(mapping)
+    changed_text = replace(document.question("Q5"), text="A reworded question five?")
+    edited = replace(document, questions=tuple(changed_text if q.id == "Q5" else q for q in document.questions))
+    assert store.import_document(edited).updated == ("Q5",)
+    record = {r.id: r for r in store.records()}["Q5"]
+    assert record.status is Status.CONFIRMED
+    assert record.question == "A reworded question five?"
+    assert record.answers[0].comment_id == 9
+
+
+def test_a_malformed_record_is_reported_with_file_and_line_and_left_alone(store: FolderStore, document) -> None:
+    store.import_document(document)
+    path = store.path_for("Q4")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    status_line = next(index for index, line in enumerate(lines) if line.startswith("status:"))
+    lines[status_line] = "status: finished"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = snapshot(store.directory)
+
+    with pytest.raises(RecordError) as raised:
+        store.load()
+    assert raised.value.path == str(path)
+    assert raised.value.line == status_line + 1
+    assert f"Q04.yaml:{status_line + 1}:" in str(raised.value)
+
+    with pytest.raises(RecordError):
+        store.import_document(document)  # nothing is written when one record is bad
+    good = load_record_text(dump_record({**dict(store.get("Q5")), "id": "Q4"}), "x")
+    with pytest.raises(RecordError):
+        store.save(good)  # refuses to overwrite the file that fails to load
+    assert snapshot(store.directory) == before
+
+
+def test_a_yaml_syntax_error_carries_ruamels_line(store: FolderStore, document) -> None:
+    store.import_document(document)
+    path = store.path_for("Q2")
+    text = path.read_text(encoding="utf-8").replace("awaiting: []", "awaiting: [unclosed", 1)
+    path.write_text(text, encoding="utf-8")
+    expected_line = text.splitlines().index("awaiting: [unclosed") + 1
+    before = path.read_bytes()
+    with pytest.raises(RecordError) as raised:
+        store.load()
+    assert "YAML syntax error" in raised.value.message
+    assert raised.value.line is not None and abs(raised.value.line - expected_line) <= 1
+    assert path.read_bytes() == before
+
+
+def test_a_nested_error_points_at_the_nested_key(store: FolderStore) -> None:
+    text = (
+        "schema: 1\nid: Q9\ndocument: d.md\nquestion: Why?\nstatus: open\n"
+        "answers:\n  - author: maint-a\n    stance: confirm\n  - author: maint-b\n    stance: shrug\n"
+    )
+    with pytest.raises(RecordError) as raised:
+        load_record_text(text, "Q09.yaml")
+    assert raised.value.line == 10
+    assert "answers.1.stance" in raised.value.message
+
+
+def test_record_in_the_wrong_file_or_twice_is_an_error(store: FolderStore, document) -> None:
+    store.import_document(document)
+    (store.directory / "Q99.yaml").write_bytes(store.path_for("Q1").read_bytes())
+    with pytest.raises(RecordError, match="belongs in Q01.yaml"):
+        store.load()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    text = "schema: 2\nid: Q1\ndocument: d.md\nquestion: Why?\nstatus: open\n"
+    with pytest.raises(RecordError) as raised:
+        load_record_text(text, "Q01.yaml")
+    assert raised.value.line == 1 and "newer" in raised.value.message
+
+
+def test_save_is_atomic_and_round_trips(store: FolderStore, document) -> None:
+    store.import_document(document)
+    mapping = store.get("Q1")
+    mapping["awaiting"] = ["maint-b"]
+    mapping.yaml_add_eol_comment("asked on the list", "awaiting")
+    path = store.save(mapping)
+    assert [p.name for p in store.directory.iterdir() if not p.name.endswith(".yaml")] == []  # no temp files left
+    text = path.read_text(encoding="utf-8")
+    assert "# asked on the list" in text
+    assert dump_record(load_record_text(text, str(path))) == text
+    assert not any(line.endswith(" ") for line in text.splitlines())  # folded text, no trailing spaces
+
+
+def test_an_invalid_mapping_is_never_written(store: FolderStore, document) -> None:
+    store.import_document(document)
+    before = snapshot(store.directory)
+    mapping = store.get("Q1")
+    mapping["status"] = "finished"
+    with pytest.raises(RecordError):
+        store.save(mapping)
+    assert snapshot(store.directory) == before
+
+
+def test_a_document_without_questions_is_refused(store: FolderStore, document) -> None:
+    empty = replace(document, questions=(), has_open_questions_section=False)
+    with pytest.raises(DocumentError):
+        store.import_document(empty)
+    assert not store.directory.exists()
+
+
+def test_records_for_questions_no_longer_in_the_document_are_reported(store: FolderStore, document) -> None:
+    store.import_document(document)
+    fewer = replace(document, questions=document.questions[:-1])
+    assert store.import_document(fewer).not_in_document == (document.questions[-1].id,)
