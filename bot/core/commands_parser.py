@@ -14,11 +14,11 @@ from enum import Enum
 from bot.core.reading import Command, CommandName, Stance
 
 # `Q9`, `q09`, `Q9.` (trailing dot as §14 writes it) and `Q14.R1` (re-asked questions).
-_QUESTION_ID = re.compile(r"(?<![\w§/])[Qq]0*(\d+)((?:\.[Rr]\d+)?)\.?(?![\w])")
+_QUESTION_ID = re.compile(r"(?<![\w§])[Qq]0*(\d+)((?:\.[Rr]\d+)?)\.?(?![\w])")
 _LOGIN = re.compile(r"(?<![\w@./`])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 _QUOTE = re.compile(r"^ {0,3}>")
-_COMMAND = re.compile(r"^ {0,3}/(?P<name>[A-Za-z]+)(?:[ \t]+(?P<args>.*?))?\s*$")
+_COMMAND = re.compile(r"^ {0,3}/(?P<name>[A-Za-z]+)(?P<args>[ \t].*)?$")
 # A bulk answer line: optional list marker, optional emphasis, the id, an optional short
 # label in parentheses, a separator, then the verdict. `**Q15 (file ownership):** ...`
 _BULK = re.compile(
@@ -30,7 +30,9 @@ _BULK_SEPARATORS = " \t*_:-–—."
 # "correct:" (a label followed by text) is the correction form, as in `/correct`.
 _VERDICTS: tuple[tuple[re.Pattern[str], Stance], ...] = (
     (re.compile(r"^(?:correct(?:ion)?|amend(?:ed|ment)?)\s*:\s*(?P<text>.*)$", re.I), Stance.CORRECT),
-    (re.compile(r"^(?:not correct|incorrect|wrong|no|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.CORRECT),
+    (re.compile(r"^(?:not correct|incorrect|wrong|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.CORRECT),
+    # "no" only as an answer word ("no, ..." / "no."), not as in "no idea" or "no bound".
+    (re.compile(r"^no(?:[.,;:!—–-]+\s*(?P<text>.*)|\s+[—–-]\s*(?P<dashed>.*)|)$", re.I), Stance.CORRECT),
     (re.compile(r"^(?:corrected|correction|amend(?:ed)?)\b[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.CORRECT),
     (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.STRIKE),
     (
@@ -150,6 +152,7 @@ class ExplicitParse:
     unknown_questions: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     found: bool = False
+    unread_lines: tuple[tuple[int, str], ...] = ()  # `Qn ...` lines with no verdict word: (line, id)
 
 
 @dataclass
@@ -160,6 +163,7 @@ class _Collector:
     bulk_answers: list[BulkAnswer] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unread: list[tuple[int, str]] = field(default_factory=list)
     found: bool = False
 
     def check(self, question_id: str | None, where: str) -> bool:
@@ -173,7 +177,12 @@ class _Collector:
 
     def result(self) -> ExplicitParse:
         return ExplicitParse(
-            tuple(self.commands), tuple(self.bulk_answers), tuple(self.unknown), tuple(self.problems), self.found
+            tuple(self.commands),
+            tuple(self.bulk_answers),
+            tuple(self.unknown),
+            tuple(self.problems),
+            self.found,
+            tuple(self.unread),
         )
 
 
@@ -188,7 +197,7 @@ def parse_explicit(lines: list[BodyLine], known_questions: Collection[str], auth
             name = command.group("name").lower()
             if name in _COMMAND_NAMES:
                 collector.found = True
-                args = command.group("args") or ""
+                args = (command.group("args") or "").strip()
                 _parse_command(_COMMAND_NAMES[name], args, line.number, lines[index + 1 :], collector)
             continue  # other bots' commands (/assign, /lgtm ...) are not ours to read
         _parse_bulk_line(line, lines[index + 1 :], collector)
@@ -202,7 +211,10 @@ def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Coll
     question_id = normalise_question_id(bulk.group("id"))
     rest = bulk_rest(bulk)
     verdict = read_verdict(rest)
-    if question_id is None or verdict is None:
+    if question_id is None:
+        return
+    if verdict is None:
+        collector.unread.append((line.number, question_id))
         return  # a Qn line without a verdict word is prose; the heuristic layer reads it
     collector.found = True
     if not collector.check(question_id, f"line {line.number}"):
@@ -226,7 +238,7 @@ def read_verdict(rest: str) -> tuple[Stance, str] | None:
         if match is None:
             continue
         if stance is Stance.CORRECT:
-            return stance, match.group("text").strip()
+            return stance, (match.groupdict().get("text") or match.groupdict().get("dashed") or "").strip()
         return stance, cleaned  # the whole line is the excerpt for confirm / strike
     return None
 

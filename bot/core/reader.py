@@ -86,13 +86,23 @@ def _explicit_reading(
     mentioned += _known_mentions(_prose_text(lines), known)
     question = anchored or _single(mentioned)
     problems = list(explicit.problems)
+    # Next to explicit lines, prose is commentary: say which Qn lines were left unread.
+    problems += [
+        f"line {number}: {question_id} has no confirm/correct/strike word, so it was not recorded"
+        f" (write `{question_id}: correct: <text>` or /correct {question_id} <text>)"
+        for number, question_id in explicit.unread_lines
+        if is_known(question_id, known)
+    ]
     commands = tuple(_resolve(command, question, problems) for command in explicit.commands)
-    answers: list[AnswerReading] = []
+    numbered: list[tuple[int, AnswerReading]] = []
     awaiting: list[str] = []
     followups: list[FollowUpCue] = []
     for command in commands:
-        _apply_command(command, answers, awaiting, followups)
-    answers += [AnswerReading(bulk.question, bulk.stance, bulk.text) for bulk in explicit.bulk_answers]
+        answer = _apply_command(command, awaiting, followups)
+        if answer is not None:
+            numbered.append((command.line, answer))
+    numbered += [(bulk.line, AnswerReading(bulk.question, bulk.stance, bulk.text)) for bulk in explicit.bulk_answers]
+    answers = [answer for _, answer in sorted(numbered, key=lambda pair: pair[0])]  # in the order written
     return Reading(
         question=question,
         stances=_stances_of(answers),
@@ -111,9 +121,11 @@ def _explicit_reading(
 def _resolve(command: Command, question: str | None, problems: list[str]) -> Command:
     """A command without Qn applies to the thread's (or the reply's single) question."""
     needs_question = command.name in (CommandName.CONFIRM, CommandName.CORRECT, CommandName.STRIKE, CommandName.ASK)
-    if command.question is not None or not needs_question:
+    if command.question is not None or not (needs_question or command.name is CommandName.FOLLOWUP):
         return command
     if question is None:
+        if not needs_question:
+            return command  # a follow-up may stand on its own
         problems.append(f"line {command.line} /{command.name.value}: which question? write /{command.name.value} Qn")
         return command
     return replace(command, question=question)
@@ -122,18 +134,18 @@ def _resolve(command: Command, question: str | None, problems: list[str]) -> Com
 _COMMAND_STANCES = {CommandName.CONFIRM: Stance.CONFIRM, CommandName.CORRECT: Stance.CORRECT, CommandName.STRIKE: Stance.STRIKE}
 
 
-def _apply_command(
-    command: Command, answers: list[AnswerReading], awaiting: list[str], followups: list[FollowUpCue]
-) -> None:
+def _apply_command(command: Command, awaiting: list[str], followups: list[FollowUpCue]) -> AnswerReading | None:
+    """The answer a command gives, if any; /ask and /followup also fill awaiting / followups."""
     if command.name in _COMMAND_STANCES:
-        answers.append(AnswerReading(command.question, _COMMAND_STANCES[command.name], command.text))
-    elif command.name is CommandName.ANSWER and command.stance is not None:
-        answers.append(AnswerReading(command.question, command.stance, command.text))
-    elif command.name is CommandName.ASK and command.login:
-        answers.append(AnswerReading(command.question, Stance.DELEGATE, f"@{command.login}"))
+        return AnswerReading(command.question, _COMMAND_STANCES[command.name], command.text)
+    if command.name is CommandName.ANSWER and command.stance is not None:
+        return AnswerReading(command.question, command.stance, command.text)
+    if command.name is CommandName.ASK and command.login:
         awaiting.append(command.login)
-    elif command.name is CommandName.FOLLOWUP:
+        return AnswerReading(command.question, Stance.DELEGATE, f"@{command.login}")
+    if command.name is CommandName.FOLLOWUP:
         followups.append(FollowUpCue(command.question, command.text, command.text))
+    return None
 
 
 # --------------------------------------------------------------------------- heuristic
@@ -198,6 +210,11 @@ _DELEGATION_REQUEST = re.compile(
     r"|\bwould know\b|\bwdyt\b",
     re.I,
 )
+_INTERROGATIVE = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|what|why|how|which|who|where|when"
+    r"|isn't|aren't|don't|doesn't|shouldn't|wouldn't|won't)\b",
+    re.I,
+)
 _CHECK_VERB = re.compile(
     r"\b(?:confirm|check|verify|double-?check|answer|weigh in|chime in|take a look|have a look)\b", re.I
 )
@@ -219,7 +236,7 @@ _FOLLOWUP_LEAD = re.compile(
 )
 _FOLLOWUP_VEHICLE = re.compile(
     r"^(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
-    r"(?:ticket|issue|jira|bug|task)s?\s*(?:to|for|about|on|so that|that)?\s*",
+    r"(?:ticket|issue|jira|bug|task|(?P<proposal>proposal))s?\s*(?:to|for|about|on|so that|that)?\s*",
     re.I,
 )
 _FOLLOWUP_CLAUSE_BREAK = re.compile(
@@ -230,11 +247,11 @@ _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.I)
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–-]\s+|\s+(?=\bbut\b)|\s*\(|\)\s*", re.I)
+_WHITESPACE = re.compile(r"\s+")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1")
 _CODE_MARK_BASE, _CODE_MARKS = 0xE000, 6400  # the Unicode private-use area
 _CODE_MARK = re.compile("[\ue000-\uf8ff]")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_]|[*_](?!\w)|~~")
 _BLOCK_START = re.compile(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+|#{1,6}\s)")
 _QN_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+)?[*_]{0,2}([Qq]0*\d+(?:\.[Rr]\d+)?)\b")
@@ -341,26 +358,44 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
     _read_followup(sentence, question, previous, state)
     others = [login for login in logins_in(sentence) if login.lower() != state.author.lower()]
     is_question = sentence.rstrip().endswith("?")
-    if others and (_DELEGATION_REQUEST.search(sentence) or (is_question and _CHECK_VERB.search(sentence))):
+    delegates = bool(others) and bool(_DELEGATION_REQUEST.search(sentence) or (is_question and _CHECK_VERB.search(sentence)))
+    if not (delegates or is_question):
+        _read_statement(sentence, _clauses(sentence), question, state)
+        return
+    # "Yes, and @bob can you check the port?": the answer before the ask still counts;
+    # the ask itself confirms nothing ("is that right?").
+    _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
+    if delegates:
         state.awaiting.extend(others)
         _add(state, question, Stance.DELEGATE, sentence, 0.7)
-        return
-    if is_question:
-        # A question back, whatever cue words it holds ("is that right?" confirms nothing).
+    else:
         _add(state, question, Stance.QUESTION, sentence, 0.6)
-        return
-    found = [(clause, stance, strength) for clause in _clauses(sentence) for stance, strength in _clause_cues(clause)]
+
+
+def _leading_answer_clauses(sentence: str) -> list[str]:
+    """The clauses before an ask: no mention, no request, not themselves a question."""
+    leading: list[str] = []
+    for clause in _clauses(sentence):
+        if "@" in clause or "?" in clause or _DELEGATION_REQUEST.search(clause) or _INTERROGATIVE.match(clause):
+            break
+        leading.append(clause)
+    return leading
+
+
+def _read_statement(sentence: str, clauses: list[str], question: str | None, state: _HeuristicState) -> None:
+    found = [(clause, stance, strength) for clause in clauses for stance, strength in _clause_cues(clause)]
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
-        _attach_uncued(state, question, sentence)
+        if len(clauses) == len(_clauses(sentence)):
+            _attach_uncued(state, question, sentence)
         return
     if Stance.CONFIRM in stances and Stance.CORRECT in stances:
         state.mixed.add(question)
+    whole = len(stances) == 1 and len(clauses) == len(_clauses(sentence))
     for stance in stances:
-        clauses = [clause for clause, cue_stance, _ in found if cue_stance is stance]
+        clauses_for = [clause for clause, cue_stance, _ in found if cue_stance is stance]
         strength = max(strength for _, cue_stance, strength in found if cue_stance is stance)
-        text = sentence if len(stances) == 1 else "; ".join(clauses)
-        _add(state, question, stance, text, strength)
+        _add(state, question, stance, sentence if whole else "; ".join(clauses_for), strength)
 
 
 def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
@@ -428,9 +463,13 @@ def _followup_title(sentence: str) -> str:
     if not sentence:
         return ""
     text = _FOLLOWUP_LEAD.sub("", sentence.strip(), count=1)
-    text = _FOLLOWUP_VEHICLE.sub("", text, count=1).strip().rstrip(".!;:,")
+    vehicle = _FOLLOWUP_VEHICLE.match(text)
+    text = text[vehicle.end() :] if vehicle else text
+    text = text.strip().rstrip(".!;:,")
     if _ANAPHORIC.match(text):
         return ""
+    if vehicle is not None and vehicle.group("proposal"):
+        text = f"Propose {text}"
     if re.match(r"^(?:a|an|some)\s+(?:\w+\s+)?tests?\b", text, re.I):
         text = f"Add {text}"
     title = text[:1].upper() + text[1:]
@@ -518,11 +557,24 @@ def _plain(text: str, code_spans: list[str]) -> str:
         return chr(_CODE_MARK_BASE + len(code_spans) - 1)
 
     text = _CODE_MARK.sub(" ", text)  # the marks are ours: a stray one in the body is noise
-    text = _HTML_COMMENT.sub(" ", text).replace("\u2019", "'")
+    text = _without_html_comments(text).replace("\u2019", "'")
     text = _INLINE_CODE.sub(hide, text)
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
-    return re.sub(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+|#{1,6}\s+)", "", text).strip()
+    text = re.sub(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+|#{1,6}\s+)", "", text)
+    return _WHITESPACE.sub(" ", text).strip()  # single spaces keep every later regex linear
+
+
+def _without_html_comments(text: str) -> str:
+    """Drop `<!-- ... -->` (hidden when rendered) with plain finds: a lazy regex is quadratic
+    on a line full of unclosed `<!--`."""
+    kept: list[str] = []
+    position = 0
+    while (start := text.find("<!--", position)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        kept.append(text[position:start] + " ")
+        position = end + 3
+    kept.append(text[position:])
+    return "".join(kept)
 
 
 def _sentences(paragraph: str) -> list[str]:
