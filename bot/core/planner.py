@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from bot.core.document import parse_document
@@ -340,7 +340,7 @@ def _mapped_owner(
     humans: list[HumanItem],
 ) -> list[_Confirmation]:
     """An unlinked tag belongs to a confirmed question only if no other question could claim it."""
-    candidates = [c for key, c in confirmations.items() if regions.contains(c.question, tag.line)]
+    candidates = [c for c in confirmations.values() if regions.contains(c.question, tag.line)]
     if not candidates:
         return []
     contenders = [
