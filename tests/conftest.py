@@ -27,6 +27,7 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import jwt
@@ -140,3 +141,32 @@ async def webhook_inbox(hub: LocalHub) -> AsyncIterator[Inbox]:
     hub.set_webhook(inbox.url, WEBHOOK_SECRET)
     yield inbox
     await runner.cleanup()
+
+
+SCHEMA_ROOT = Path(__file__).parent / "fixtures" / "schemas" / "api.github.com"
+
+
+@pytest.fixture(scope="session")
+def validate_webhook() -> Callable[[str, dict[str, Any]], bool]:
+    """`validate_webhook(event, payload)`: raises jsonschema.ValidationError when the payload
+    breaks octokit's schema for `<event>/<action>`; returns False when no schema is kept here
+    (tests/fixtures/schemas holds the events the bot handles), True when it validated."""
+    import json
+
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
+
+    def retrieve(uri: str) -> Resource:
+        return Resource.from_contents(json.loads((SCHEMA_ROOT / uri).read_text()))
+
+    registry: Registry = Registry(retrieve=retrieve)  # type: ignore[call-arg]
+
+    def validate(event: str, payload: dict[str, Any]) -> bool:
+        path = SCHEMA_ROOT / event / f"{payload.get('action', 'event')}.schema.json"
+        if not path.exists():
+            return False
+        schema = json.loads(path.read_text())
+        Draft7Validator(schema, registry=registry).validate(payload)
+        return True
+
+    return validate

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.localhub.server import LocalHub
 
 HUB_KEY: web.AppKey["LocalHub"] = web.AppKey("localhub", object)  # type: ignore[arg-type]
+CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("caller", Caller)
 
 
 def hub_of(request: web.Request) -> "LocalHub":
@@ -20,7 +21,7 @@ def hub_of(request: web.Request) -> "LocalHub":
 
 
 def caller_of(request: web.Request) -> Caller:
-    return request["caller"]
+    return request[CALLER_KEY]
 
 
 def _in_installation(hub: "LocalHub", caller: Caller, repo: Repo) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos
-from bot.localhub.access import HUB_KEY
+from bot.localhub.access import CALLER_KEY, HUB_KEY
 from bot.localhub.actions import Actions
 from bot.localhub.auth import identify
 from bot.localhub.errors import GitHubError
@@ -126,7 +126,7 @@ class LocalHub(People):
         try:
             response = await self._answer(request, handler)
             status = response.status
-            caller = request.get("caller")
+            caller = request.get(CALLER_KEY)
             return response
         finally:
             self.requests.append(RequestRecord(request.method, request.path, request.query_string, status,
@@ -145,7 +145,7 @@ class LocalHub(People):
             caller = identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
         except GitHubError as error:
             return error_response(error)
-        request["caller"] = caller
+        request[CALLER_KEY] = caller
         resource = "graphql" if request.path == "/graphql" else "core"
         bucket = self.limits.bucket(caller.bucket, resource)
         if bucket.remaining == 0 and request.path not in UNCOUNTED:
