@@ -23,7 +23,7 @@ from enum import Enum
 
 from bot.core.document import parse_document
 from bot.core.model import Document, Question, QuestionState, Tag, TagKind
-from bot.core.records import Answer, Record, Status, canonical_question_id
+from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import question_key as _spelling_key
 from bot.core.tagstyle import (
     TagStyle,
@@ -190,15 +190,21 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 def is_ready_to_fold(record: Record) -> bool:
     """Confirmed, with a binding confirmation, and nobody still awaited."""
-    return (
-        record.status is Status.CONFIRMED
-        and not record.awaiting
-        and any(_is_binding_confirm(answer) for answer in record.answers)
-    )
+    return record.status is Status.CONFIRMED and not record.awaiting and bool(_confirming_answers(record))
 
 
-def _is_binding_confirm(answer: Answer) -> bool:
-    return answer.binding and answer.stance == "confirm"
+def _confirming_answers(record: Record) -> list[Answer]:
+    """Binding confirmations, and the replies behind promotions a maintainer accepted."""
+    accepted = {
+        proposal.comment_id
+        for proposal in record.proposals
+        if proposal.kind == "promote" and proposal.state in (ProposalState.ACCEPTED, ProposalState.APPLIED)
+    }
+    return [
+        answer
+        for answer in record.answers
+        if answer.stance == "confirm" and (answer.binding or (answer.comment_id is not None and answer.comment_id in accepted))
+    ]
 
 
 def _select_confirmations(
@@ -225,7 +231,7 @@ def _select_confirmations(
 
 
 def _confirmation(question: Question, record: Record, options: PlanOptions) -> _Confirmation:
-    binding = [answer for answer in record.answers if _is_binding_confirm(answer)]
+    binding = _confirming_answers(record)
     logins = tuple(dict.fromkeys(answer.author for answer in binding))
     dates = sorted(answer.at[:10] for answer in binding if answer.at)
     excerpt = " ".join(binding[0].excerpt.split()) or "confirmed"

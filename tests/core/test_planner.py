@@ -533,3 +533,17 @@ def test_arrow_cross_reference_stays_outside_the_strike() -> None:
     assert plan.new_text.endswith(
         "1. ~~**Audit integrity:** Is a forged audit record a finding?~~ **RESOLVED** *(maintainer: bob)* — yes. (→ §8 #4, §9)\n"
     )
+
+
+def test_an_accepted_promotion_proposal_counts_as_a_confirmation() -> None:
+    """A maintainer's free-text "yes" becomes a proposal; once accepted, the question folds."""
+    from bot.core.planner import is_ready_to_fold
+    from bot.core.records import Answer, Proposal, ProposalState, Record, Status
+
+    reply = Answer(author="alice", association="MEMBER", stance="confirm", excerpt="yes", binding=False, comment_id=7)
+    base = dict(id="Q9", document="d.md", wave=None, title="t", question="q", proposed_answer=None, maps_to=(),
+                document_state="open", lines=None, status=Status.CONFIRMED, answers=(reply,))
+    pending = Proposal(id="Q9-promote-c7", kind="promote", state=ProposalState.PROPOSED, summary="s", comment_id=7)
+    assert not is_ready_to_fold(Record(**base, proposals=(pending,)))
+    accepted = Proposal(id="Q9-promote-c7", kind="promote", state=ProposalState.ACCEPTED, summary="s", comment_id=7)
+    assert is_ready_to_fold(Record(**base, proposals=(accepted,)))
