@@ -18,6 +18,8 @@ _QUESTION_ID = re.compile(r"(?<![\w§])[Qq]0*(\d+)((?:\.[Rr]\d+)?)\.?(?![\w])")
 _LOGIN = re.compile(r"(?<![\w@./`])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 _QUOTE = re.compile(r"^ {0,3}>")
+# "On Mon, 1 Jun 2026 at 10:00, Someone <a@b.org> wrote:" heads a quoted e-mail reply.
+_QUOTE_ATTRIBUTION = re.compile(r"^ {0,3}On \S.{0,300} wrote:\s*$")
 _COMMAND = re.compile(r"^ {0,3}/(?P<name>[A-Za-z]+)(?P<args>[ \t].*)?$")
 # A bulk answer line: optional list marker, optional emphasis, the id, an optional short
 # label in parentheses, a separator, then the verdict. `**Q15 (file ownership):** ...`
@@ -29,17 +31,17 @@ _BULK_SEPARATORS = " \t*_:-–—."
 # Verdict words a bulk line may start with. "correct" alone reads as "that's correct";
 # "correct:" (a label followed by text) is the correction form, as in `/correct`.
 _VERDICTS: tuple[tuple[re.Pattern[str], Stance], ...] = (
-    (re.compile(r"^(?:correct(?:ion)?|amend(?:ed|ment)?)\s*:\s*(?P<text>.*)$", re.I), Stance.CORRECT),
-    (re.compile(r"^(?:not correct|incorrect|wrong|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.CORRECT),
+    (re.compile(r"^(?:correct(?:ion)?|amend(?:ed|ment)?)\s*:\s*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
+    (re.compile(r"^(?:not correct|incorrect|wrong|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
     # "no" only as an answer word ("no, ..." / "no."), not as in "no idea" or "no bound".
-    (re.compile(r"^no(?:[.,;:!—–-]+\s*(?P<text>.*)|\s+[—–-]\s*(?P<dashed>.*)|)$", re.I), Stance.CORRECT),
-    (re.compile(r"^(?:corrected|correction|amend(?:ed)?)\b[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.CORRECT),
-    (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.I), Stance.STRIKE),
+    (re.compile(r"^no(?:[.,;:!—–-]+\s*(?P<text>.*)|\s+[—–-]\s*(?P<dashed>.*)|)$", re.IGNORECASE), Stance.CORRECT),
+    (re.compile(r"^(?:corrected|correction|amend(?:ed)?)\b[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
+    (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.STRIKE),
     (
         re.compile(
             r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|correct|as proposed|\+1)"
             r"(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$",
-            re.I,
+            re.IGNORECASE,
         ),
         Stance.CONFIRM,
     ),
@@ -128,7 +130,7 @@ def classify_lines(body: str) -> list[BodyLine]:
         elif fence is not None and not (fence.group(1)[0] == "`" and "`" in text.strip()[len(fence.group(1)):]):
             open_fence, fence_info = fence.group(1), fence.group(2).lower()
             lines.append(BodyLine(number, text, LineKind.CODE, fence_info))
-        elif _QUOTE.match(text):
+        elif _QUOTE.match(text) or _QUOTE_ATTRIBUTION.match(text):
             lines.append(BodyLine(number, text, LineKind.QUOTE))
         else:
             lines.append(BodyLine(number, text, LineKind.PROSE))

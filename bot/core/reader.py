@@ -23,24 +23,34 @@ from bot.core.commands_parser import (
     parse_explicit,
     question_ids_in,
 )
-from bot.core.reading import AnswerReading, Command, CommandName, FollowUpCue, Reading, Stance
+from bot.core.reading import (
+    AnswerReading,
+    Command,
+    CommandName,
+    FollowUpCue,
+    Reading,
+    Stance,
+)
 
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
+# Markdown, because the bot posts it as a comment; it reads as plain text in a terminal too.
 HELP_TEXT = """\
-Commands (each alone on its own line; Qn may be left out inside a question's thread):
-/confirm [Qn]                          confirm the proposed answer to Qn
-/correct [Qn] <text>                   correct it; <text> is the right answer
-/strike [Qn]                           drop the question (or the claim it backs)
-/ask @login [Qn]                       ask someone else to answer Qn; they become awaited
-/followup [Qn] <title>                 propose a follow-up issue with this title
-/accept                                accept the bot's proposal in this thread
-/reject                                reject the bot's proposal in this thread
-/answer Qn confirm|correct|strike <text>   record an answer given off GitHub (e.g. the mailing list)
-/questions help                        show this help
-Bulk answers, one line per question: `Q8: confirm`, `Q9 - correct: <text>`, `Q10 strike`.
-Commands and bulk lines from maintainers (OWNER, MEMBER, COLLABORATOR) are binding;
-anything else is read as a proposal a maintainer can /accept or /reject."""
+**Commands** — each alone on its own line; `Qn` may be left out inside a question's thread:
+- `/confirm [Qn]` — confirm the proposed answer
+- `/correct [Qn] <text>` — correct it; `<text>` (or the next paragraph) is the right answer
+- `/strike [Qn]` — drop the question, or the claim it backs
+- `/ask @login [Qn]` — ask someone else to answer; they become awaited
+- `/followup [Qn] <title>` — propose a follow-up issue with this title
+- `/accept` — accept the bot's proposal in this thread
+- `/reject` — reject the bot's proposal in this thread
+- `/answer Qn confirm|correct|strike <text>` — record an answer given off GitHub (e.g. on the mailing list)
+- `/questions help` — show this help
+
+**Bulk answers**, one line per question: `Q8: confirm`, `Q9 - correct: <text>`, `Q10 strike`, `**Q12**: yes`.
+
+Commands and bulk lines from maintainers (OWNER, MEMBER, COLLABORATOR) are binding.
+Anything else, and any free-text reply, is read as a proposal a maintainer can `/accept` or `/reject`."""
 
 _HEURISTIC_CEILING = 0.9  # a heuristic reading is never certain
 _EXCERPT_LIMIT = 500
@@ -156,12 +166,12 @@ _NEUTRAL = re.compile(
     r"correct me if i'?m wrong|if i'?m not (?:mistaken|wrong)|\bin fact\b|\bno (?:rush|worries|problem|pressure)\b"
     r"|\bthanks?(?: you)?\b|\bthank you\b"
     r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b",  # naming the verbs, not using them
-    re.I,
+    re.IGNORECASE,
 )
 _QUESTION_BACK = re.compile(
     r"\b(?:could|can|would) you (?:please )?(?:clarify|explain|elaborate|expand)\b|\bwhat do you mean\b"
     r"|\bnot sure what you mean\b|\bwhat (?:exactly )?is meant by\b",
-    re.I,
+    re.IGNORECASE,
 )
 _TENTATIVE = re.compile(
     r"\b(?:need|needs|have|has|want) to (?:double-?check|verify|check|confirm|look(?: into)?)\b"
@@ -170,12 +180,12 @@ _TENTATIVE = re.compile(
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
     r"|\bi think so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b",
-    re.I,
+    re.IGNORECASE,
 )
 _STRIKE = re.compile(
     r"\bstrike\b(?!-)(?: (?:this|it|that|the question))?|\b(?:drop|remove|delete) (?:this|it|that|the question|this question|the claim)\b"
     r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b",
-    re.I,
+    re.IGNORECASE,
 )
 _CORRECT = re.compile(
     r"(?:\bnot|n't|\bnever|\bhardly)\s+(?:(?:quite|entirely|exactly|really|fully|completely|totally|100%)\s+)?"
@@ -188,35 +198,35 @@ _CORRECT = re.compile(
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
     r"|\b(?:should|must) be corrected\b|\bactually\b|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
-    re.I,
+    re.IGNORECASE,
 )
-_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.I)
+_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.IGNORECASE)
 _CONFIRM_STRONG = re.compile(
     r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|\bconfirming\b"
     r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _CONFIRM_WEAK = re.compile(
     r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds|looks|seems) (?:exactly |quite |all )?right\b"
     r"|\b(?:sounds|looks|seems) (?:good|fine|right|reasonable)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm)\W*$",
-    re.I,
+    re.IGNORECASE,
 )
 # "Can you confirm?" asks for a confirmation; it does not give one.
-_REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\banyone|\bwho|\bcan we)\s+$", re.I)
+_REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\banyone|\bwho|\bcan we)\s+$", re.IGNORECASE)
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
     r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
-    re.I,
+    re.IGNORECASE,
 )
 _INTERROGATIVE = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|what|why|how|which|who|where|when"
     r"|isn't|aren't|don't|doesn't|shouldn't|wouldn't|won't)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _CHECK_VERB = re.compile(
-    r"\b(?:confirm|check|verify|double-?check|answer|weigh in|chime in|take a look|have a look)\b", re.I
+    r"\b(?:confirm|check|verify|double-?check|answer|weigh in|chime in|take a look|have a look)\b", re.IGNORECASE
 )
 _FOLLOWUP = re.compile(
     r"\b(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?(?:ticket|issue|jira|bug|proposal|task)s?\b"
@@ -225,28 +235,28 @@ _FOLLOWUP = re.compile(
     r"|\bwe (?:probably |really |definitely |also )?(?:should|might want to|need to|ought to|could)"
     r" (?:also )?(?:add|implement|introduce|harden|encrypt|document|have|track|follow up)\b"
     r"|\btrack(?:ed)? (?:this|it) (?:in|with|as|via) (?:a |an )?(?:ticket|issue|jira)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _FOLLOWUP_LEAD = re.compile(
     r"^(?:(?:yes|yeah|so|and|also|but|i think|imo|maybe|perhaps|then|in addition)\W+)*"
     r"(?:(?:we|i|you|someone)\s+)?(?:(?:probably|really|definitely|also|will|'ll)\s+)*"
     r"(?:should|might want to|need to|ought to|could|must|will|'ll|want to)?\s*(?:also\s+)?"
     r"(?:make sure (?:that )?(?:there (?:is|are)\s+)?)?",
-    re.I,
+    re.IGNORECASE,
 )
 _FOLLOWUP_VEHICLE = re.compile(
     r"^(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
     r"(?:ticket|issue|jira|bug|task|(?P<proposal>proposal))s?\s*(?:to|for|about|on|so that|that)?\s*",
-    re.I,
+    re.IGNORECASE,
 )
 _FOLLOWUP_CLAUSE_BREAK = re.compile(
-    r";\s*|\s+[—–]\s+|,?\s+but\s+|\.\s+|,\s+(?=(?:we|i|you|someone|let's|so|and)\b)", re.I
+    r";\s*|\s+[—–]\s+|,?\s+but\s+|\.\s+|,\s+(?=(?:we|i|you|someone|let's|so|and)\b)", re.IGNORECASE
 )
-_ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)\s+)?(?:this|it|that|them)?\W*$", re.I)
-_COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.I)
-_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.I)
+_ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)\s+)?(?:this|it|that|them)?\W*$", re.IGNORECASE)
+_COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
+_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–-]\s+|\s+(?=\bbut\b)|\s*\(|\)\s*", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–-]\s+|\s+(?=\bbut\b)|\s*\(|\)\s*", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _INLINE_CODE = re.compile(r"(`+)(.+?)\1")
 _CODE_MARK_BASE, _CODE_MARKS = 0xE000, 6400  # the Unicode private-use area
@@ -470,7 +480,7 @@ def _followup_title(sentence: str) -> str:
         return ""
     if vehicle is not None and vehicle.group("proposal"):
         text = f"Propose {text}"
-    if re.match(r"^(?:a|an|some)\s+(?:\w+\s+)?tests?\b", text, re.I):
+    if re.match(r"^(?:a|an|some)\s+(?:\w+\s+)?tests?\b", text, re.IGNORECASE):
         text = f"Add {text}"
     title = text[:1].upper() + text[1:]
     if len(title) > 80:

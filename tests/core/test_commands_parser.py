@@ -170,3 +170,8 @@ def test_no_is_a_verdict_only_as_an_answer_word() -> None:
     assert read_verdict("No.") == (Stance.CORRECT, "")
     assert read_verdict("no — it is per account") == (Stance.CORRECT, "it is per account")
     assert read_verdict("no idea what this is") is None
+
+
+def test_an_email_reply_attribution_belongs_to_the_quote() -> None:
+    lines = classify_lines("yes\n\nOn Tue, 2 Jun 2026 at 09:00, Review Bot <bot@example.org> wrote:\n> Q8 asks ...")
+    assert [line.kind for line in lines] == [LineKind.PROSE, LineKind.PROSE, LineKind.QUOTE, LineKind.QUOTE]

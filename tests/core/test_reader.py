@@ -400,3 +400,8 @@ def test_long_hostile_bodies_read_in_linear_time(body: str) -> None:
     started = time.monotonic()
     read(body)
     assert time.monotonic() - started < 5  # these took 30 s with backtracking regexes
+
+
+def test_the_help_text_itself_never_reads_as_commands() -> None:
+    reading = read(HELP_TEXT, anchored=None)
+    assert reading.commands == () and not reading.binding
