@@ -48,7 +48,7 @@ def verify_app_jwt(state: HubState, token: str) -> App:
         raise GitHubError(401, "Integration not found")
     try:
         claims = jwt.decode(token, app.public_key_pem, algorithms=["RS256"],
-                            options={"require": ["exp", "iat", "iss"]}, leeway=CLOCK_DRIFT)
+                            options={"require": ["exp", "iat", "iss"]}, leeway=5)
     except jwt.ExpiredSignatureError:
         raise GitHubError(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires") from None
     except jwt.PyJWTError:

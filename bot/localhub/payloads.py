@@ -116,7 +116,7 @@ class Payloads:
     def repo_url(self, repo: Repo) -> str:
         return f"{self.api}/repos/{repo.full_name}"
 
-    def repository(self, repo: Repo, viewer: str | None = None) -> Json:
+    def repository(self, repo: Repo, level: str | None = None) -> Json:
         u = self.repo_url(repo)
         html = f"{self.web}/{repo.full_name}"
         open_issues = sum(
@@ -206,8 +206,7 @@ class Payloads:
         }
         if repo.owner in self.state.orgs:
             body["organization"] = repo.owner
-        if viewer is not None:
-            level = self.state.permission(repo, viewer)
+        if level is not None:  # the caller's own access, on REST responses only
             body["permissions"] = {
                 "admin": level == "admin",
                 "maintain": level == "admin",
@@ -217,9 +216,9 @@ class Payloads:
             }
         return body
 
-    def full_repository(self, repo: Repo, viewer: str | None) -> Json:
+    def full_repository(self, repo: Repo, level: str | None) -> Json:
         """GET /repos/{o}/{r}: adds `parent`/`source` for forks (REST only, not in webhooks)."""
-        body = self.repository(repo, viewer)
+        body = self.repository(repo, level)
         if repo.fork_of:
             parent = self.state.repo_named(repo.fork_of)
             body["parent"] = body["source"] = self.repository(parent)

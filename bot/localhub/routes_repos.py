@@ -15,8 +15,15 @@ routes = web.RouteTableDef()
 
 @routes.get("/repos/{owner}/{repo}")
 async def get_repository(request: web.Request) -> web.Response:
+    hub = hub_of(request)
     repo = repo_for(request)
-    return json_response(hub_of(request).payloads.full_repository(repo, caller_of(request).login))
+    caller = caller_of(request)
+    if caller.kind == "installation":
+        installation = hub.state.installations.get(caller.installation_id or 0)
+        level = "write" if hub.state.installation_for(repo) is installation else "read"
+    else:
+        level = hub.state.permission(repo, caller.login)
+    return json_response(hub.payloads.full_repository(repo, level))
 
 
 @routes.get("/users/{login}")
