@@ -14,11 +14,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.commands.sync import OpenedPullRequest, add_target_arguments, open_pull_request, parse_opened_document, questions_directory
+from bot.commands.sync import (
+    OpenedPullRequest,
+    add_target_arguments,
+    open_pull_request,
+    parse_opened_document,
+    questions_directory,
+)
 from bot.core.digest import Digest, iso_week, render_digest
-from bot.core.records import Record
+from bot.core.records import Record, RecordError
 from bot.core.settings import MaintainerSettings
 from bot.github import batch
+from bot.store.folder import load_records
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,28 +50,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except batch.GithubException as error:
+        print(f"digest: {batch.describe_error(error)}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     now = args.now or datetime.now(timezone.utc)
     week = iso_week(now)
+    try:
+        records = load_records(questions_directory(args))
+    except RecordError as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 1
     try:
         opened = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
     except (batch.CredentialsError, ValueError) as error:
         print(f"digest: {error}", file=sys.stderr)
         return 2
-    issue_comments = batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number)
-    digests = batch.posted_digests(issue_comments)
+    digests = batch.posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
     already = batch.digest_for_week(digests, week)
+    where = f"{opened.repository}#{opened.pull.number}"
     posting = args.post and not args.dry_run
-    if posting and already is not None:
-        print(f"digest for {week} already posted on {opened.repository}#{opened.pull.number} "
-              f"(comment {already.comment_id}); nothing to do")
-        return 0
+    if already is not None:
+        note = f"the {week} digest is already posted on {where} (comment {already.comment_id})"
+        if posting:
+            print(f"{note}; nothing to do")
+            return 0
+        print(note, file=sys.stderr)
     previous = batch.previous_digest(digests, week)
-    digest = build_digest(opened, load_records(questions_directory(args)), now, previous.figures if previous else None)
+    digest = build_digest(opened, records, now, previous.figures if previous else None)
     if not posting:
         sys.stdout.write(digest.markdown)
         return 0
     outcome = batch.publish_digest(opened.gh, opened.repository, opened.pull.number, digest.markdown, week)
-    report_outcome(outcome, week, opened)
+    report_outcome(outcome, week, where)
     return 0
 
 
@@ -103,8 +125,7 @@ def maintainer_logins(records: Sequence[Record], settings: MaintainerSettings) -
     return logins
 
 
-def report_outcome(outcome: batch.PublishOutcome, week: str, opened: OpenedPullRequest) -> None:
-    where = f"{opened.repository}#{opened.pull.number}"
+def report_outcome(outcome: batch.PublishOutcome, week: str, where: str) -> None:
     if outcome.posted is not None:
         print(f"posted the {week} digest on {where} (comment {outcome.posted.comment_id})")
     elif outcome.kept is not None:

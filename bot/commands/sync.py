@@ -14,14 +14,17 @@ import argparse
 import fnmatch
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.core.conversation import Comment
+from bot.core.answers import retract_comment
+from bot.core.conversation import Comment, replay
 from bot.core.document import parse_document
 from bot.core.model import Document
-from bot.core.settings import CONFIG_PATH, RepoSettings
+from bot.core.records import RecordError
+from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings
 from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
@@ -29,7 +32,8 @@ from bot.github.normalise import (
     comment_from_review_comment,
     is_pending_review,
 )
-from bot.store.pull_state import pull_directory
+from bot.store.folder import FolderStore
+from bot.store.pull_state import load_pull_state, pull_directory, save_pull_state
 from bot.store.repo_config import load_repo_settings
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
@@ -85,32 +89,147 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        return _run(args)
+    except batch.GithubException as error:
+        print(f"sync: {batch.describe_error(error)}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    questions = questions_directory(args)
+    store = FolderStore(questions)
+    try:
+        records = store.load()  # validate every record before touching the network
+    except RecordError as error:
+        print(f"sync: {error}", file=sys.stderr)
+        return 1
+    if not records:
+        print(f"sync: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
+        return 1
+    try:
         opened = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
     except (batch.CredentialsError, ValueError) as error:
         print(f"sync: {error}", file=sys.stderr)
         return 2
     history = batch.read_history(opened.gh, opened.repository, opened.pull.number)
-    comments = history_comments(history)
-    print(
-        f"{opened.repository}#{opened.pull.number}: {len(history.review_comments)} review comments, "
-        f"{len(history.reviews)} reviews, {len(history.issue_comments)} conversation comments"
+    pull_state = load_pull_state(args.state_dir, args.repo, args.pr) if args.state_dir is not None else None
+    threads = dict(pull_state.threads) if pull_state is not None else {}
+    result = rebuild_records(
+        records,
+        history_comments(history),
+        opened=opened,
+        is_maintainer=maintainer_check(opened),
+        threads=threads,
+        now=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    return rebuild_records(opened, comments, questions_directory(args))
+    for question_id in result.touched:
+        store.save(records[question_id])
+    if pull_state is not None and threads != pull_state.threads:
+        pull_state.threads = threads
+        save_pull_state(args.state_dir, pull_state)
+    print(
+        f"{opened.repository}#{opened.pull.number}: read {len(history.review_comments)} review comments, "
+        f"{len(history.reviews)} reviews, {len(history.issue_comments)} conversation comments; "
+        f"{len(result.touched)} of {len(records)} records changed in {questions}"
+    )
+    for change in result.changes:
+        print(f"  {change}")
+    return 0
 
 
-def rebuild_records(opened: OpenedPullRequest, comments: list[Comment], questions: Path) -> int:
-    """Fold every comment into the records (the pure replay in bot.core.conversation)."""
-    from bot.core import conversation
+@dataclass(frozen=True)
+class SyncResult:
+    touched: tuple[str, ...]  # question ids whose record changed, in record order
+    changes: tuple[str, ...]  # human-readable, one line per change
+    withdrawn: tuple[int, ...]  # comment ids no longer on the PR whose answers were withdrawn
 
-    replay = getattr(conversation, "replay", None)
-    if replay is None:
-        print(
-            "sync: bot.core.conversation.replay is not available in this build: "
-            f"read {len(comments)} comments, records in {questions} left unchanged",
-            file=sys.stderr,
-        )
-        return 3
-    raise NotImplementedError("wire replay() to the record store")  # pragma: no cover
+
+def rebuild_records(
+    records: MutableMapping[str, MutableMapping],
+    comments: Sequence[Comment],
+    *,
+    opened: OpenedPullRequest,
+    is_maintainer: Callable[[Comment], bool],
+    threads: MutableMapping[str, str],
+    now: str,
+) -> SyncResult:
+    """Bring the records (changed in place) to what the PR's full history says.
+
+    Answers are keyed by comment id, so folding a comment twice changes nothing, and a
+    replay only adds what some lost webhook never delivered. A lost `deleted` webhook is
+    caught the other way round: an answer recorded from this PR whose comment is gone.
+    """
+    present = {comment.id for comment in comments}
+    withdrawn = sorted(
+        comment_id
+        for comment_id in recorded_comment_ids(records, opened.pull.number)
+        if comment_id not in present
+    )
+    changes: list[str] = []
+    touched: set[str] = set()
+    for comment_id in withdrawn:
+        for question_id, mapping in records.items():
+            retracted = retract_comment(mapping, comment_id, now)
+            if retracted:
+                changes.extend(retracted)
+                touched.add(question_id)
+    document = parse_opened_document(opened)
+    spans = {question.id: (question.span.start_line, question.span.end_line) for question in document.questions} if document else {}
+    outcomes = replay(
+        records,
+        comments,
+        is_maintainer=is_maintainer,
+        document_path=opened.document_path,
+        spans=spans,
+        threads=threads,
+    )
+    for outcome in outcomes:
+        changes.extend(outcome.changes)
+        touched.update(outcome.touched)
+    return SyncResult(
+        touched=tuple(question_id for question_id in records if question_id in touched),
+        changes=tuple(changes),
+        withdrawn=tuple(withdrawn),
+    )
+
+
+def recorded_comment_ids(records: Mapping[str, Mapping], number: int) -> set[int]:
+    """Ids of GitHub comments on PR `number` that records hold answers from.
+
+    Records may also hold answers from other PRs or from the mailing list; only this PR's
+    comments (recognised by their URL) can be judged missing from this PR's history.
+    """
+    here = (f"/pull/{number}#", f"/issues/{number}#")
+    found: set[int] = set()
+    for mapping in records.values():
+        for answer in mapping.get("answers") or ():
+            comment_id = answer.get("comment_id")
+            url = str(answer.get("url") or "")
+            if comment_id is not None and (answer.get("source") or "github") == "github" and any(part in url for part in here):
+                found.add(int(comment_id))
+    return found
+
+
+def maintainer_check(opened: OpenedPullRequest) -> Callable[[Comment], bool]:
+    """The repository's rule for who counts as a maintainer (any one criterion is enough):
+    an author association, a listed login, or at least the configured permission (asked of
+    GitHub once per author, only when the settings name a permission)."""
+    rule = opened.settings.maintainers
+    associations = {association.upper() for association in rule.associations}
+    logins = {login.lower() for login in rule.logins}
+    permissions: dict[str, str] = {}
+
+    def is_maintainer(comment: Comment) -> bool:
+        if comment.association.upper() in associations or comment.author.lower() in logins:
+            return True
+        if rule.permission is None or comment.author_is_bot:
+            return False
+        if comment.author not in permissions:
+            permissions[comment.author] = batch.get_permission(opened.gh, opened.repository, comment.author)
+        granted = permissions[comment.author]
+        return granted in PERMISSIONS and PERMISSIONS.index(granted) >= PERMISSIONS.index(rule.permission)
+
+    return is_maintainer
 
 
 def questions_directory(args: argparse.Namespace) -> Path:

@@ -89,6 +89,13 @@ class BoundedGithubRetry(GithubRetry):
         return seconds
 
 
+def describe_error(error: GithubException) -> str:
+    """One line for a person: GitHub's status and its message."""
+    data = error.data if isinstance(error.data, dict) else {}
+    message = error.message or data.get("message") or str(error.data or "")
+    return f"GitHub answered {error.status}: {message}".rstrip(": ")
+
+
 def bounded_retry(policy: RetryPolicy = RetryPolicy()) -> GithubRetry:
     return BoundedGithubRetry(
         total=policy.total,
@@ -236,7 +243,7 @@ def read_history(gh: Github, repository: str, number: int) -> PullRequestHistory
 
 def read_file(gh: Github, repository: str, path: str, ref: str) -> str:
     """A file's text at `ref` (the PR head), through PyGithub's contents API."""
-    contents = gh.get_repo(repository, lazy=True).get_contents(path, ref=ref)
+    contents = gh.withLazy(True).get_repo(repository).get_contents(path, ref=ref)  # lazy: no GET /repos
     if isinstance(contents, list):
         raise IsADirectoryError(f"{repository}:{path}@{ref} is a directory")
     return contents.decoded_content.decode("utf-8")
@@ -250,6 +257,22 @@ def read_file_or_none(gh: Github, repository: str, path: str, ref: str) -> str |
         if error.status == 404:
             return None
         raise
+
+
+def get_permission(gh: Github, repository: str, login: str) -> str:
+    """`login`'s role on the repository: read, triage, write, maintain, admin, or none.
+
+    `role_name` names the real role (maintain, triage, custom ones); the legacy `permission`
+    field folds maintain into write and triage into read.
+    """
+    try:
+        _, data = gh.requester.requestJsonAndCheck("GET", f"/repos/{repository}/collaborators/{login}/permission")
+    except GithubException as error:
+        if error.status == 404:
+            return "none"
+        raise
+    role = str(data.get("role_name") or "")
+    return role if role in ("read", "triage", "write", "maintain", "admin") else str(data.get("permission") or "none")
 
 
 # --- writing comments ------------------------------------------------------------------------

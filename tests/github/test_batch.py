@@ -134,3 +134,136 @@ def test_previous_digest_crosses_a_year_boundary() -> None:
     digests = posted_digests([_comment(1, digest_marker("2025-W52")), _comment(2, digest_marker("2026-W01"))])
     assert previous_digest(digests, "2026-W02").week == "2026-W01"
     assert previous_digest(digests, "2026-W01").week == "2025-W52"
+
+
+# --- over the local GitHub -----------------------------------------------------------------
+
+import math  # noqa: E402
+import time  # noqa: E402
+
+from github import GithubException  # noqa: E402
+from github.GithubException import RateLimitExceededExceedsMaxWait  # noqa: E402
+
+from bot.github.batch import (  # noqa: E402
+    Pacing,
+    connect,
+    create_issue_comment,
+    get_permission,
+    get_pull_request,
+    list_review_comments,
+    minimize_comment,
+    read_file_or_none,
+    read_history,
+)
+from conftest import APP_ID, MAINTAINER, MEMBER, REPO  # noqa: E402
+
+FAST = RetryPolicy(total=3, backoff_factor=0.0, secondary_rate_wait=1, max_wait=5)
+NO_PACING = Pacing(seconds_between_requests=None, seconds_between_writes=None)
+
+
+def _open_pr_with_review_comments(hub_in_thread, count: int) -> int:
+    """A PR on a threat model with `count` review comments, made on the hub's own loop."""
+
+    def build() -> int:
+        hub = hub_in_thread.hub
+        lines = "".join(f"Claim {n}. *(inferred — §14 Q1)*\n" for n in range(1, 51))
+        hub.push(REPO, "threat-model", {"THREAT_MODEL.md": lines}, user=MEMBER)
+        number = hub.open_pr(REPO, "threat-model", user=MEMBER, title="Threat model")
+        for index in range(count):
+            hub.review_comment(REPO, number, "THREAT_MODEL.md", 1 + index % 50, f"remark {index}", user=MAINTAINER)
+        return number
+
+    return hub_in_thread.call(build)
+
+
+def _token_client(hub_in_thread, retry: RetryPolicy = FAST):
+    token = hub_in_thread.call(hub_in_thread.hub.personal_token, MAINTAINER)
+    return connect(Credentials(api_url=hub_in_thread.url, token=token), REPO, retry=retry, pacing=NO_PACING)
+
+
+def test_history_is_read_100_per_page_without_refetching_items(hub_in_thread) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 250)
+    gh = _token_client(hub_in_thread)
+    history = read_history(gh, REPO, number)
+    hub = hub_in_thread.hub
+    assert len(history.review_comments) == 250
+    assert [item["id"] for item in history.review_comments] == sorted(item["id"] for item in history.review_comments)
+    assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments") == 3
+    assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/reviews") == max(1, math.ceil(len(history.reviews) / 100))
+    assert hub.count_requests("GET", f"/repos/{REPO}/issues/{number}/comments") == 1
+    # PyGithub would GET each listed item again to read its raw JSON; we never do.
+    assert hub.count_requests("GET", f"/repos/{REPO}/pulls/comments/*") == 0
+    assert all(request.query.find("per_page=100") >= 0 for request in hub.requests if request.path.endswith("/comments"))
+
+
+def test_app_authentication_goes_through_the_installation(hub_in_thread, rsa_key_pair) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 1)
+    credentials = Credentials(api_url=hub_in_thread.url, app_id=str(APP_ID), private_key=rsa_key_pair.private_pem.decode())
+    gh = connect(credentials, REPO, retry=FAST, pacing=NO_PACING)
+    pull = get_pull_request(gh, REPO, number)
+    assert pull.number == number and pull.head_ref == "threat-model" and pull.base_ref == "main"
+    created = create_issue_comment(gh, REPO, number, "hello from the App")
+    assert created["user"]["login"] == "threat-model-bot[bot]"
+    hub = hub_in_thread.hub
+    assert hub.count_requests("GET", f"/repos/{REPO}/installation", status=200) == 1
+    assert hub.count_requests("POST", "/app/installations/*/access_tokens", status=201) == 1
+
+
+def test_a_server_error_is_retried(hub_in_thread) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 3)
+    gh = _token_client(hub_in_thread)
+    hub_in_thread.call(hub_in_thread.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", 1)
+    assert len(list_review_comments(gh, REPO, number)) == 3
+    hub = hub_in_thread.hub
+    assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=502) == 1
+    assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=200) == 1
+
+
+def test_a_short_secondary_rate_limit_is_waited_out(hub_in_thread) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 2)
+    gh = _token_client(hub_in_thread)
+    hub_in_thread.call(hub_in_thread.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, 403, 1)
+    started = time.monotonic()
+    assert len(list_review_comments(gh, REPO, number)) == 2
+    assert time.monotonic() - started >= 1.0  # it did honour Retry-After
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_long_retry_after_fails_fast_instead_of_sleeping(hub_in_thread, status: int) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 2)
+    gh = _token_client(hub_in_thread)
+    hub_in_thread.call(hub_in_thread.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, status, 3600)
+    started = time.monotonic()
+    with pytest.raises(RateLimitExceededExceedsMaxWait):
+        list_review_comments(gh, REPO, number)
+    assert time.monotonic() - started < 5
+
+
+def test_retries_are_bounded_in_number(hub_in_thread) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 1)
+    gh = _token_client(hub_in_thread, RetryPolicy(total=2, backoff_factor=0.0, max_wait=5))
+    hub_in_thread.call(hub_in_thread.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", None)
+    with pytest.raises(Exception):
+        list_review_comments(gh, REPO, number)
+    assert hub_in_thread.hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=502) == 3
+
+
+def test_minimize_comment_uses_graphql_at_the_base_url(hub_in_thread) -> None:
+    number = _open_pr_with_review_comments(hub_in_thread, 0)
+    gh = _token_client(hub_in_thread)
+    created = create_issue_comment(gh, REPO, number, "last week's digest")
+    assert minimize_comment(gh, created["node_id"]) is True
+    assert hub_in_thread.hub.state.issue_comments[created["id"]].minimized_reason == "OUTDATED"
+    assert hub_in_thread.hub.count_requests("POST", "/graphql", status=200) == 1
+
+
+def test_missing_files_read_as_none_and_permissions_by_role(hub_in_thread) -> None:
+    _open_pr_with_review_comments(hub_in_thread, 0)
+    gh = _token_client(hub_in_thread)
+    assert read_file_or_none(gh, REPO, ".github/threat-model-bot.yml", "main") is None
+    assert read_file_or_none(gh, REPO, "THREAT_MODEL.md", "threat-model").startswith("Claim 1.")
+    hub_in_thread.call(hub_in_thread.hub.add_collaborator, REPO, "helper", "triage")
+    assert get_permission(gh, REPO, "helper") == "triage"
+    assert get_permission(gh, REPO, MAINTAINER) == "admin"
+    with pytest.raises(GithubException):
+        get_pull_request(gh, REPO, 999)
