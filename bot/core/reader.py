@@ -34,23 +34,22 @@ from bot.core.reading import (
 
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
-# Markdown, because the bot posts it as a comment; it reads as plain text in a terminal too.
+# Plain text in fixed columns: the notice shows it inside a code fence, a terminal as is.
+# Indented four spaces so that, pasted anywhere, its lines never read as commands.
 HELP_TEXT = """\
-**Commands** — each alone on its own line; `Qn` may be left out inside a question's thread:
-- `/confirm [Qn]` — confirm the proposed answer
-- `/correct [Qn] <text>` — correct it; `<text>` (or the next paragraph) is the right answer
-- `/strike [Qn]` — drop the question, or the claim it backs
-- `/ask @login [Qn]` — ask someone else to answer; they become awaited
-- `/followup [Qn] <title>` — propose a follow-up issue with this title
-- `/accept` — accept the bot's proposal in this thread
-- `/reject` — reject the bot's proposal in this thread
-- `/answer Qn confirm|correct|strike <text>` — record an answer given off GitHub (e.g. on the mailing list)
-- `/questions help` — show this help
-
-**Bulk answers**, one line per question: `Q8: confirm`, `Q9 - correct: <text>`, `Q10 strike`, `**Q12**: yes`.
-
+Commands, each alone on its own line (Qn may be left out inside a question's thread):
+    /confirm [Qn]                             confirm the proposed answer
+    /correct [Qn] <text>                      correct it; <text> (or the next paragraph) is the right answer
+    /strike [Qn]                              drop the question, or the claim it backs
+    /ask @login [Qn]                          ask someone else to answer; they become awaited
+    /followup [Qn] <title>                    propose a follow-up issue with this title
+    /accept                                   accept the bot's proposal in this thread
+    /reject                                   reject the bot's proposal in this thread
+    /answer Qn confirm|correct|strike <text>  record an answer given off GitHub (e.g. on the mailing list)
+    /questions help                           show this help
+Bulk answers, one line per question:  Q8: confirm   Q9 - correct: <text>   Q10 strike   **Q12**: yes
 Commands and bulk lines from maintainers (OWNER, MEMBER, COLLABORATOR) are binding.
-Anything else, and any free-text reply, is read as a proposal a maintainer can `/accept` or `/reject`."""
+Anything else, and any free-text reply, is a proposal a maintainer can /accept or /reject."""
 
 _HEURISTIC_CEILING = 0.9  # a heuristic reading is never certain
 _EXCERPT_LIMIT = 500
@@ -294,7 +293,7 @@ def _heuristic_reading(
     prose = _prose_text(lines)
     question = anchored or _single(_known_mentions(prose, known))
     state = _HeuristicState(author, known)
-    for segment_question, sentences in _segments(lines, question, known, state):
+    for segment_question, sentences in _segments(lines, question, state):
         previous = ""
         for sentence in sentences:
             _read_sentence(sentence, _sentence_question(sentence, segment_question, state), previous, state)
@@ -319,9 +318,7 @@ def _heuristic_reading(
     )
 
 
-def _segments(
-    lines: list[BodyLine], default: str | None, known: Collection[str], state: _HeuristicState
-) -> list[tuple[str | None, list[str]]]:
+def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState) -> list[tuple[str | None, list[str]]]:
     """Prose split into blocks (paragraphs, list items), each tied to a question.
 
     A block that starts with `Qn` (`- **Q15 (ownership):** ...`) is about Qn; other blocks
