@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString
 
-from bot.core.records import KeyPath, Record, RecordError, validate_record
+from bot.core.records import KeyPath, LineOf, Record, RecordError, validate_record
 
 LINE_WIDTH = 4096  # ruamel never wraps plain scalars (that leaves trailing spaces); long text is folded below
 FOLD_AT = 88  # text longer than this is written as a folded block, wrapped at this width
@@ -107,7 +107,7 @@ def parse_yaml(text: str, path: str) -> Any:
         raise RecordError(path, None, f"YAML syntax error: {error}") from error
 
 
-def line_finder(root: Any) -> "callable[[KeyPath], int | None]":
+def line_finder(root: Any) -> LineOf:
     """Map a key path like ("answers", 0, "stance") to its 1-based line via ruamel's `.lc`."""
 
     def line_of(key_path: KeyPath) -> int | None:
