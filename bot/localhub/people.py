@@ -127,6 +127,7 @@ class People:
         `from_branch` or the default branch when missing); returns the commit sha.
         Sends `push`, and `pull_request.synchronize` for open PRs with that head."""
         repo = self.state.repo_named(full_name)
+        self.add_user(user)
         if f"heads/{branch}" not in repo.refs:
             repo.refs[f"heads/{branch}"] = repo.refs[f"heads/{from_branch or repo.default_branch}"]
         return self.actions.commit_files(repo, branch, files, message, user).sha

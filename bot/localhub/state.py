@@ -254,6 +254,9 @@ class HubState:
         """The legacy base role, as GET .../collaborators/{u}/permission reports it."""
         if login.lower() == repo.owner.lower():
             return "admin"
+        installation = self.installation_for(repo)
+        if installation and self.apps[installation.app_id].bot_login == login:
+            return "write"  # an App writes where it is installed (contents/issues/pull_requests: write)
         granted = [repo.collaborators.get(login, "none")]
         org = self.orgs.get(repo.owner)
         if org and login in org.members:
