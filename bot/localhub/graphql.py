@@ -191,7 +191,7 @@ class Resolvers:
     def _set_minimized(self, input: dict[str, Any], classifier: str | None) -> Resolved:  # noqa: A002
         if classifier is not None and classifier not in CLASSIFIERS:
             raise GraphQLFieldError(f"Argument 'classifier' has an invalid value ({classifier}).", "INVALID")
-        target = self.node(input.get("subjectId", ""))
+        self.node(input.get("subjectId", ""))  # NOT_FOUND for unknown ids, as GitHub
         parsed = parse_node_id(input["subjectId"])
         assert parsed is not None
         comment: IssueComment | ReviewComment = (
@@ -199,7 +199,6 @@ class Resolvers:
         self._check_write(self.state.repo_named(comment.repo))
         comment.minimized_reason = classifier
         node = self.issue_comment(comment) if parsed[0] == "IC" else self.review_comment(comment)  # type: ignore[arg-type]
-        del target
         key = "minimizedComment" if classifier is not None else "unminimizedComment"
         return {"clientMutationId": input.get("clientMutationId"), key: node}
 

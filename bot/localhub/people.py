@@ -90,7 +90,7 @@ class People:
         bot_login = f"{slug}[bot]"
         self.state.users[bot_login] = User(bot_login, next(_user_ids), "Bot")
         app_owner = owner or "localhub"
-        self.add_user(app_owner) if app_owner not in self.state.users else None
+        self.add_user(app_owner)
         app = App(app_id, slug, name or slug, app_owner, pem, bot_login)
         self.state.apps[app_id] = app
         self.webhooks.app_id = app_id
