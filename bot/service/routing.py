@@ -14,7 +14,7 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 # Explicit on purpose: adding a handler module is a reviewed one-line change here.
-HANDLER_MODULES: tuple[str, ...] = ("ping",)
+HANDLER_MODULES: tuple[str, ...] = ("ping", "pull_request", "comments", "issues")
 
 
 @dataclass(frozen=True)

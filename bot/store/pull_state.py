@@ -22,6 +22,7 @@ class PullState:
     document_path: str | None = None
     head_sha: str | None = None
     head_ref: str | None = None
+    url: str | None = None  # the PR's html_url, for links in issues and digests
     # question id -> [first line, last line] in the document at head_sha
     spans: dict[str, list[int]] = field(default_factory=dict)
     # review-thread root comment id (as str, JSON keys) -> question id

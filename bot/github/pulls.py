@@ -1,0 +1,224 @@
+"""The REST and GraphQL calls the App's workflow makes, over the service's gidgethub client.
+
+Each function is one GitHub operation with the look-first rule built in where it matters
+(notices and follow-up issues are found by their hidden markers before anything is written).
+Callers pass plain values and get plain JSON back; no workflow decisions are made here.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from gidgethub import BadRequest
+
+from bot.github.client import GitHubClient
+
+PER_PAGE = 100
+
+
+class NotFastForward(Exception):
+    """The branch moved while we were committing: re-plan on the new head and try again."""
+
+
+class CannotPush(Exception):
+    """The App may not write to the PR's head branch (e.g. a fork without maintainer edits)."""
+
+
+@dataclass(frozen=True)
+class FileAtRef:
+    path: str
+    text: str
+    sha: str  # the blob sha
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def get_pull(gh: GitHubClient, repo: str, number: int) -> dict[str, Any]:
+    return await gh.getitem(f"/repos/{repo}/pulls/{number}")
+
+
+async def list_pull_files(gh: GitHubClient, repo: str, number: int) -> list[str]:
+    return [item["filename"] async for item in gh.getiter(f"/repos/{repo}/pulls/{number}/files?per_page={PER_PAGE}")]
+
+
+async def read_file(gh: GitHubClient, repo: str, path: str, ref: str) -> FileAtRef | None:
+    try:
+        content = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}?ref={quote(ref, safe='')}")
+    except BadRequest as error:
+        if error.status_code == 404:
+            return None
+        raise
+    if not isinstance(content, dict) or content.get("type", "file") != "file":
+        return None
+    return FileAtRef(path=path, text=base64.b64decode(content.get("content", "")).decode("utf-8"), sha=content["sha"])
+
+
+async def get_review_comment(gh: GitHubClient, repo: str, comment_id: int) -> dict[str, Any] | None:
+    try:
+        return await gh.getitem(f"/repos/{repo}/pulls/comments/{comment_id}")
+    except BadRequest as error:
+        if error.status_code == 404:
+            return None
+        raise
+
+
+async def permission_of(gh: GitHubClient, repo: str, login: str) -> str:
+    """The collaborator's permission: admin, maintain, write, triage, read or none."""
+    try:
+        answer = await gh.getitem(f"/repos/{repo}/collaborators/{quote(login)}/permission")
+    except BadRequest as error:
+        if error.status_code == 404:
+            return "none"
+        raise
+    return str(answer.get("role_name") or answer.get("permission") or "none")
+
+
+async def list_comments(gh: GitHubClient, repo: str, number: int, kind: str) -> list[dict[str, Any]]:
+    """A PR's review comments, issue comments or reviews, 100 a page."""
+    paths = {
+        "review_comment": f"/repos/{repo}/pulls/{number}/comments",
+        "issue_comment": f"/repos/{repo}/issues/{number}/comments",
+        "review": f"/repos/{repo}/pulls/{number}/reviews",
+    }
+    return [item async for item in gh.getiter(f"{paths[kind]}?per_page={PER_PAGE}")]
+
+
+async def list_reactions(gh: GitHubClient, repo: str, comment_id: int, *, review_comment: bool) -> list[dict[str, Any]]:
+    kind = "pulls/comments" if review_comment else "issues/comments"
+    return [item async for item in gh.getiter(f"/repos/{repo}/{kind}/{comment_id}/reactions?per_page={PER_PAGE}")]
+
+
+# --------------------------------------------------------------------------- comments
+
+
+async def reply_in_thread(gh: GitHubClient, repo: str, number: int, root_comment_id: int, body: str) -> dict[str, Any]:
+    return await gh.post(f"/repos/{repo}/pulls/{number}/comments/{root_comment_id}/replies", data={"body": body})
+
+
+async def edit_review_comment(gh: GitHubClient, repo: str, comment_id: int, body: str) -> dict[str, Any]:
+    return await gh.patch(f"/repos/{repo}/pulls/comments/{comment_id}", data={"body": body})
+
+
+async def post_issue_comment(gh: GitHubClient, repo: str, number: int, body: str) -> dict[str, Any]:
+    return await gh.post(f"/repos/{repo}/issues/{number}/comments", data={"body": body})
+
+
+async def edit_issue_comment(gh: GitHubClient, repo: str, comment_id: int, body: str) -> dict[str, Any]:
+    return await gh.patch(f"/repos/{repo}/issues/comments/{comment_id}", data={"body": body})
+
+
+# --------------------------------------------------------------------------- one commit
+
+
+async def commit_file(
+    gh: GitHubClient, repo: str, branch: str, path: str, text: str, message: str, *, parent_sha: str
+) -> str:
+    """One commit on `branch` replacing `path`, on top of `parent_sha`; returns the new commit sha.
+
+    The ref moves only as a fast-forward from `parent_sha`: if someone pushed meanwhile,
+    NotFastForward tells the caller to re-plan on the new head.
+    """
+    try:
+        blob = await gh.post(f"/repos/{repo}/git/blobs", data={"content": text, "encoding": "utf-8"})
+        parent = await gh.getitem(f"/repos/{repo}/git/commits/{parent_sha}")
+        tree = await gh.post(
+            f"/repos/{repo}/git/trees",
+            data={"base_tree": parent["tree"]["sha"], "tree": [{"path": path, "mode": "100644", "type": "blob", "sha": blob["sha"]}]},
+        )
+        commit = await gh.post(f"/repos/{repo}/git/commits", data={"message": message, "tree": tree["sha"], "parents": [parent_sha]})
+        await gh.patch(f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": commit["sha"], "force": False})
+    except BadRequest as error:
+        if error.status_code == 422:
+            raise NotFastForward(branch) from error
+        if error.status_code in (403, 404):
+            raise CannotPush(f"{repo}:{branch}") from error
+        raise
+    return str(commit["sha"])
+
+
+async def branch_head(gh: GitHubClient, repo: str, branch: str) -> str:
+    ref = await gh.getitem(f"/repos/{repo}/git/ref/heads/{quote(branch)}")
+    return str(ref["object"]["sha"])
+
+
+async def create_branch(gh: GitHubClient, repo: str, branch: str, sha: str) -> None:
+    """Create `branch` at `sha`, or leave it if it already exists (a retry)."""
+    try:
+        await gh.post(f"/repos/{repo}/git/refs", data={"ref": f"refs/heads/{branch}", "sha": sha})
+    except BadRequest as error:
+        if error.status_code != 422:
+            raise
+
+
+async def open_pull(gh: GitHubClient, repo: str, *, head: str, base: str, title: str, body: str) -> dict[str, Any]:
+    """Open a PR, or return the open one with the same head (a retry must not open a second)."""
+    owner = repo.split("/")[0]
+    head_owner, _, head_branch = head.rpartition(":")
+    existing = [item async for item in gh.getiter(f"/repos/{repo}/pulls?state=open&head={quote(head_owner or owner)}:{quote(head_branch)}")]
+    if existing:
+        return existing[0]
+    return await gh.post(f"/repos/{repo}/pulls", data={"head": head, "base": base, "title": title, "body": body})
+
+
+# --------------------------------------------------------------------------- issues
+
+
+async def find_issue_with_marker(gh: GitHubClient, repo: str, marker: str, labels: Sequence[str]) -> dict[str, Any] | None:
+    """Look first: an issue the bot already opened carries `marker` in its body."""
+    label_filter = f"&labels={quote(','.join(labels))}" if labels else ""
+    async for issue in gh.getiter(f"/repos/{repo}/issues?state=all&per_page={PER_PAGE}{label_filter}"):
+        if marker in (issue.get("body") or "") and "pull_request" not in issue:
+            return issue
+    return None
+
+
+async def create_issue(gh: GitHubClient, repo: str, *, title: str, body: str, labels: Sequence[str]) -> dict[str, Any]:
+    return await gh.post(f"/repos/{repo}/issues", data={"title": title, "body": body, "labels": list(labels)})
+
+
+# --------------------------------------------------------------------------- GraphQL
+
+_THREADS_QUERY = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $cursor) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id isResolved comments(first: 1) { nodes { databaseId } } }
+      }
+    }
+  }
+}
+"""
+
+_RESOLVE = "mutation($id: ID!) { resolveReviewThread(input: {threadId: $id}) { thread { id isResolved } } }"
+_MINIMIZE = "mutation($id: ID!) { minimizeComment(input: {subjectId: $id, classifier: OUTDATED}) { minimizedComment { isMinimized } } }"
+
+
+async def review_thread_ids(gh: GitHubClient, repo: str, number: int) -> dict[int, tuple[str, bool]]:
+    """First comment's database id -> (thread node id, resolved?) for every review thread."""
+    owner, name = repo.split("/", 1)
+    found: dict[int, tuple[str, bool]] = {}
+    cursor = None
+    while True:
+        data = await gh.graphql(_THREADS_QUERY, owner=owner, name=name, number=number, cursor=cursor)
+        threads = data["repository"]["pullRequest"]["reviewThreads"]
+        for node in threads["nodes"]:
+            first = node["comments"]["nodes"]
+            if first:
+                found[int(first[0]["databaseId"])] = (node["id"], bool(node["isResolved"]))
+        if not threads["pageInfo"]["hasNextPage"]:
+            return found
+        cursor = threads["pageInfo"]["endCursor"]
+
+
+async def resolve_thread(gh: GitHubClient, thread_node_id: str) -> None:
+    await gh.graphql(_RESOLVE, id=thread_node_id)
+
+
+async def minimize_comment(gh: GitHubClient, node_id: str) -> None:
+    await gh.graphql(_MINIMIZE, id=node_id)

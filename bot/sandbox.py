@@ -1,0 +1,111 @@
+"""The sandbox: the local GitHub and the real service, wired together on loopback.
+
+Used by `python -m bot demo` and by the end-to-end tests, so both exercise the same path a
+real installation does: signed webhooks over HTTP, App JWT → installation token, REST and
+GraphQL calls answered by the local GitHub.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.localhub.server import LocalHub
+from bot.service.app import JOURNAL, WORKER, create_app
+from bot.service.config import ServiceConfig
+
+APP_ID = 4242
+INSTALLATION_ID = 77
+ORG = "apache"
+REPO = "apache/cloudstack"
+BOT_LOGIN = "threat-model-bot[bot]"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Sandbox:
+    hub: LocalHub
+    app: web.Application
+    config: ServiceConfig
+    webhook_url: str
+    private_key: str  # the App's key, for a second service instance (restart tests)
+
+    async def settle(self, timeout: float = 20.0) -> None:
+        """Wait until every webhook was delivered and handled, including the ones the bot's own
+        writes set off (its comments come back as webhooks, as on GitHub)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            await self.hub.deliveries_settled(timeout=max(0.1, deadline - asyncio.get_running_loop().time()))
+            await self.app[WORKER].join()
+            await asyncio.sleep(0.02)
+            if not self.app[WORKER].busy and await self._all_delivered():
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the sandbox did not settle")
+
+    async def _all_delivered(self) -> bool:
+        return len(await self.hub.deliveries_settled(timeout=1.0)) == len(self.hub.deliveries)
+
+    async def failed_deliveries(self) -> int:
+        return (await self.app[JOURNAL].counts()).get("failed", 0)
+
+
+def new_app_key() -> tuple[str, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private.decode("ascii"), public
+
+
+@asynccontextmanager
+async def start_service(hub: LocalHub, state_dir: Path, private_key: str, *, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Sandbox]:
+    """The service on a loopback port, talking to `hub`, receiving its webhooks."""
+    secret = secrets.token_hex(16)
+    config = ServiceConfig(
+        app_id=str(APP_ID), private_key=private_key, webhook_secret=secret, api_url=hub.url,
+        state_dir=state_dir, retry_base_seconds=0.05, retry_max_seconds=0.2,
+    )
+    app = create_app(config, clock=clock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    url = f"http://127.0.0.1:{port}/webhook"
+    hub.set_webhook(url, secret)
+    try:
+        yield Sandbox(hub=hub, app=app, config=config, webhook_url=url, private_key=private_key)
+    finally:
+        hub.set_webhook(None)
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def sandbox(
+    state_dir: Path,
+    *,
+    maintainers: dict[str, str],
+    files: dict[str, str] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AsyncIterator[Sandbox]:
+    """A local GitHub with org `apache` (`maintainers`: login -> org role), repo
+    apache/cloudstack holding `files`, the App installed, and the service running."""
+    private_key, public_key = new_app_key()
+    async with LocalHub.start() as hub:
+        hub.register_app(APP_ID, public_key)
+        hub.add_org(ORG, maintainers)
+        hub.create_repo(REPO, files or {"README.md": "# cloudstack\n"})
+        hub.install_app(APP_ID, ORG, installation_id=INSTALLATION_ID)
+        async with start_service(hub, state_dir, private_key, clock=clock) as running:
+            yield running

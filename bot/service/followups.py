@@ -1,0 +1,88 @@
+"""Follow-up issues: opened once per follow-up, linked both ways, state kept in step.
+
+Look first, then write: each issue carries a hidden marker naming the PR, the question and
+the follow-up, so a retry or a lost record finds the issue it already opened.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.core.answers import normalise_title, set_followup_issue
+from bot.core.settings import RepoSettings
+from bot.github import pulls as github
+from bot.service.context import Context
+from bot.service.tracking import Pull
+
+_MARKER = re.compile(r"<!-- threat-model-bot:followup (?P<repo>[^#\s]+)#(?P<number>\d+) (?P<question>\S+) (?P<title>.*?) -->")
+
+
+def followup_marker(repo: str, number: int, question_id: str, title: str) -> str:
+    return f"<!-- threat-model-bot:followup {repo}#{number} {question_id} {normalise_title(title)} -->"
+
+
+def parse_followup_marker(body: str) -> tuple[str, int, str, str] | None:
+    match = _MARKER.search(body or "")
+    if match is None:
+        return None
+    return match["repo"], int(match["number"]), match["question"], match["title"]
+
+
+async def open_followups(ctx: Context, pull: Pull, settings: RepoSettings, wanted: Sequence[tuple[str, str]]) -> list[str]:
+    """Open an issue for each (question, title) not opened yet; returns the issue URLs opened or found."""
+    assert ctx.gh is not None and ctx.repo is not None
+    opened: list[str] = []
+    for question_id, title in dict.fromkeys(wanted):
+        mapping = pull.records.get(question_id)
+        if mapping is None:
+            continue
+        existing = _followup(mapping, title)
+        if existing is not None and existing.get("number"):
+            continue  # never two issues for one follow-up
+        if settings.dry_run:
+            ctx.log.info("dry run: would open follow-up issue %r for %s", title, question_id)
+            continue
+        marker = followup_marker(ctx.repo, pull.state.number, question_id, title)
+        issue = await github.find_issue_with_marker(ctx.gh, ctx.repo, marker, settings.followup_labels)
+        if issue is None:
+            issue = await github.create_issue(
+                ctx.gh, ctx.repo, title=title, body=_issue_body(ctx.repo, pull, question_id, title, marker), labels=settings.followup_labels
+            )
+        state = "closed" if issue.get("state") == "closed" else "open"
+        set_followup_issue(mapping, title, int(issue["number"]), str(issue.get("html_url") or issue["url"]), state)
+        pull.store.save(mapping)
+        opened.append(str(issue.get("html_url") or issue["url"]))
+    return opened
+
+
+def update_from_issue(pull: Pull, question_id: str, marker_title: str, issue: dict) -> bool:
+    """An issue the bot opened was closed or reopened: the record follows."""
+    mapping = pull.records.get(question_id)
+    if mapping is None:
+        return False
+    target = next((item for item in mapping.get("followups") or () if normalise_title(str(item.get("title", ""))) == marker_title), None)
+    title = str(target["title"]) if target is not None else issue["title"]
+    state = "closed" if issue.get("state") == "closed" else "open"
+    changed = set_followup_issue(mapping, title, int(issue["number"]), str(issue.get("html_url") or issue["url"]), state)
+    if changed:
+        pull.store.save(mapping)
+    return changed
+
+
+def _followup(mapping, title: str):
+    wanted = normalise_title(title)
+    return next((item for item in mapping.get("followups") or () if normalise_title(str(item.get("title", ""))) == wanted), None)
+
+
+def _issue_body(repo: str, pull: Pull, question_id: str, title: str, marker: str) -> str:
+    thread = next((root for root, question in pull.state.threads.items() if question == question_id), None)
+    pr_link = pull.state.url or f"#{pull.state.number}"
+    thread_link = f"{pr_link}#discussion_r{thread}" if thread else pr_link
+    mapping = pull.records[question_id]
+    question = " ".join(str(mapping.get("question", "")).split())
+    return (
+        f"{marker}\n"
+        f"A follow-up from the threat-model review in #{pull.state.number}, question **{question_id}** "
+        f"([thread]({thread_link})).\n\n> {question[:600]}\n\n"
+        f"Closing this issue marks the follow-up done on the question's record."
+    )

@@ -1,0 +1,24 @@
+"""`issues` closed/reopened: a follow-up issue the bot opened updates its question's record."""
+from __future__ import annotations
+
+from gidgethub.routing import Router
+from gidgethub.sansio import Event
+
+from bot.service.context import Context
+from bot.service.followups import parse_followup_marker, update_from_issue
+from bot.service.tracking import load_pull
+
+router = Router()
+
+
+@router.register("issues", action="closed")
+@router.register("issues", action="reopened")
+async def followup_state(event: Event, ctx: Context) -> None:
+    issue = event.data["issue"]
+    marker = parse_followup_marker(issue.get("body") or "")
+    if marker is None or marker[0].lower() != (ctx.repo or "").lower():
+        return  # not one of our follow-ups (or one of another repository's)
+    _, number, question_id, title = marker
+    pull = load_pull(ctx, number)
+    if update_from_issue(pull, question_id, title, issue):
+        ctx.log.info("follow-up #%s for %s is now %s", issue["number"], question_id, issue["state"])

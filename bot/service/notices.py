@@ -1,0 +1,84 @@
+"""The bot's one notice per review thread (and one on the PR for PR-level replies).
+
+Look first, then write: the notice id is remembered per thread; when it is unknown (state
+lost, or a crash between the POST and the save) the bot's own comment coming back as a
+webhook re-registers it, so the next change edits it instead of posting a second copy.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from bot.core.notice import notice_marker, render_help, render_notice
+from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
+from bot.core.document import parse_document
+from bot.core.records import validate_record
+from bot.github import pulls as github
+from bot.service.context import Context
+from bot.service.tracking import Pull
+
+SUMMARY_KEY = "pr"
+
+
+async def upsert_thread_notice(ctx: Context, pull: Pull, root_id: int, body: str) -> None:
+    """Reply once in the thread, then edit that reply (one API call either way)."""
+    assert ctx.gh is not None and ctx.repo is not None
+    known = pull.state.notices.get(str(root_id))
+    if known is not None:
+        await github.edit_review_comment(ctx.gh, ctx.repo, known, body)
+        return
+    created = await github.reply_in_thread(ctx.gh, ctx.repo, pull.state.number, root_id, body)
+    pull.state.notices[str(root_id)] = int(created["id"])
+
+
+async def upsert_summary_notice(ctx: Context, pull: Pull, body: str) -> None:
+    """The PR-level notice for replies outside review threads (bulk answers, /accept)."""
+    assert ctx.gh is not None and ctx.repo is not None
+    if pull.state.summary_notice is not None:
+        await github.edit_issue_comment(ctx.gh, ctx.repo, pull.state.summary_notice, body)
+        return
+    created = await github.post_issue_comment(ctx.gh, ctx.repo, pull.state.number, body)
+    pull.state.summary_notice = int(created["id"])
+
+
+def thread_notice_body(
+    pull: Pull,
+    question_id: str,
+    *,
+    notes: Sequence[str],
+    maintainers: Collection[str],
+    document_text: str | None,
+    dry_run: bool,
+    wants_help: bool = False,
+) -> str:
+    if wants_help:
+        return render_help(question_id)
+    mapping = pull.records[question_id]
+    record = validate_record(mapping, str(pull.store.path_for(question_id)))
+    promotions: Sequence[Promotion] = ()
+    humans: Sequence[HumanItem] = ()
+    if document_text is not None:
+        promotions, humans = preview(pull, question_id, document_text)
+    return render_notice(record, promotions=promotions, for_humans=humans, notes=notes, maintainers=maintainers, dry_run=dry_run)
+
+
+def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
+    """What folding this question would change, as if its proposals were accepted."""
+    records = [validate_record(mapping, str(pull.store.path_for(qid))) for qid, mapping in pull.records.items()]
+    document = parse_document(document_text, pull.state.document_path or "")
+    plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
+    return plan.promotions, [item for item in plan.for_humans if item.question == question_id]
+
+
+def summary_body(pull: Pull, touched: Sequence[str], notes: Sequence[str], maintainers: Collection[str], *, wants_help: bool, dry_run: bool) -> str:
+    if wants_help:
+        return render_help(None)
+    lines = [notice_marker(SUMMARY_KEY), "**Threat-model review: what the last reply changed**", ""]
+    for question_id in touched:
+        mapping = pull.records[question_id]
+        awaiting = ", ".join(f"`{login}`" for login in mapping.get("awaiting") or ())
+        lines.append(f"- **{question_id}**: {mapping.get('status')}" + (f" · awaiting {awaiting}" if awaiting else ""))
+    lines += [f"> {note}" for note in notes]
+    lines += ["", "A maintainer folds every confirmed answer in one commit with `/accept`. `/questions help` lists every command."]
+    if dry_run:
+        lines.append("\n_Dry run: nothing is written to the repository._")
+    return "\n".join(lines) + "\n"

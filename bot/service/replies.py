@@ -1,0 +1,171 @@
+"""A reply on a tracked PR, from webhook to record to the bot's one notice.
+
+A maintainer's reply in a known thread costs two API calls: the repository settings (an
+ETag hit when unchanged) and the notice (one reply, then edits). Folding and follow-ups
+cost more, but only when a maintainer asks for them.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+
+from bot.core.conversation import Comment, CommentOutcome, apply_comment, question_for_comment, retract
+from bot.core.notice import parse_notice_marker
+from bot.core.settings import RepoSettings
+from bot.github import pulls as github
+from bot.github.normalise import comment_from_review_comment
+from bot.service.context import Context
+from bot.service.folding import fold, resolve_folded_threads
+from bot.service.followups import open_followups
+from bot.service.maintainers import is_maintainer
+from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
+from bot.service.tracking import Pull, load_pull, track
+from bot.store.repo_config import RepoConfigError
+
+
+async def settings_or_report(ctx: Context, number: int) -> RepoSettings | None:
+    """The repository's settings; an invalid file gets one clear comment on the PR and no action."""
+    try:
+        return await ctx.repo_settings()
+    except RepoConfigError as error:
+        assert ctx.gh is not None and ctx.repo is not None
+        text = error.as_markdown()
+        key = f"config-error:{ctx.repo}#{number}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+        if await ctx.once(key):
+            await github.post_issue_comment(ctx.gh, ctx.repo, number, text)
+        ctx.log.warning("PR #%s: invalid repository configuration; no action taken", number)
+        return None
+
+
+async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Pull | None:
+    pull = load_pull(ctx, number)
+    if pull.tracked:
+        return pull
+    assert ctx.gh is not None and ctx.repo is not None
+    # The PR's own events were missed (or came later): catch up from the PR itself.
+    return await track(ctx, await github.get_pull(ctx.gh, ctx.repo, number), settings)
+
+
+async def handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: bool = False) -> CommentOutcome | None:
+    settings = await settings_or_report(ctx, number)
+    if settings is None:
+        return None
+    pull = await tracked_pull(ctx, number, settings)
+    if pull is None:
+        return None
+    if comment.author_is_bot:
+        _register_own_notice(pull, comment)
+        pull.save(ctx, [])
+        return None
+    if deleted:
+        await _withdraw(ctx, pull, comment, settings)
+        return None
+    if comment.id in pull.state.deleted_comments:
+        return None  # a late "created" or "edited" for a comment already deleted
+    question = await _question_of(ctx, pull, comment)
+    maintainer = await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
+    outcome = apply_comment(pull.records, comment, is_maintainer=maintainer, question=question)
+    pull.save(ctx, outcome.touched)
+    ctx.log.info("PR #%s comment %s by %s: %s", number, comment.id, comment.author, "; ".join(outcome.changes) or "no change")
+    await _act(ctx, pull, comment, outcome, settings, maintainer)
+    return outcome
+
+
+async def _question_of(ctx: Context, pull: Pull, comment: Comment) -> str | None:
+    mapped = dict(
+        document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records)
+    )
+    question = question_for_comment(comment, **mapped)
+    if comment.kind != "review_comment":
+        return question
+    root = comment.in_reply_to_id or comment.id
+    if question is None and comment.in_reply_to_id is not None:
+        assert ctx.gh is not None and ctx.repo is not None
+        first = await github.get_review_comment(ctx.gh, ctx.repo, comment.in_reply_to_id)
+        if first is not None:
+            question = question_for_comment(comment_from_review_comment(first), **mapped)
+    if question is not None:
+        pull.state.threads.setdefault(str(root), question)
+    return question
+
+
+async def _act(ctx: Context, pull: Pull, comment: Comment, outcome: CommentOutcome, settings: RepoSettings, maintainer: bool) -> None:
+    """Fold, open follow-ups, then say what happened in the one notice."""
+    assert ctx.gh is not None and ctx.repo is not None
+    notes = list(outcome.notes)
+    folded: tuple[str, ...] = ()
+    if outcome.fold_requested and maintainer:
+        pr = await github.get_pull(ctx.gh, ctx.repo, pull.state.number)
+        result = await fold(ctx, pull, pr, settings)
+        folded = result.folded
+        if result.commit_sha:
+            notes.append(f"Folded {', '.join(result.folded)} in {result.commit_sha[:7]}.")
+            await resolve_folded_threads(ctx, pull, result.folded)
+        elif result.via_pull_request:
+            notes.append(f"The head branch cannot be pushed to; the fold is proposed at {result.via_pull_request}.")
+    if outcome.followups_to_open and maintainer:
+        for url in await open_followups(ctx, pull, settings, outcome.followups_to_open):
+            notes.append(f"Follow-up: {url}")
+    if not (outcome.touched or notes or outcome.wants_help or folded):
+        return
+    if settings.dry_run:
+        ctx.log.info("dry run: would update the notice for comment %s (%s)", comment.id, "; ".join(outcome.changes))
+        pull.save(ctx, [])
+        return
+    maintainers = known_maintainers(pull, settings)
+    root = comment.in_reply_to_id or comment.id
+    if comment.kind == "review_comment" and outcome.question in pull.records:
+        body = thread_notice_body(
+            pull, outcome.question, notes=notes, maintainers=maintainers, document_text=pull.document_text(ctx),
+            dry_run=False, wants_help=outcome.wants_help,
+        )
+        await upsert_thread_notice(ctx, pull, root, body)
+    else:
+        touched = list(dict.fromkeys([*outcome.touched, *folded]))
+        await upsert_summary_notice(ctx, pull, summary_body(pull, touched, notes, maintainers, wants_help=outcome.wants_help, dry_run=False))
+    await _refresh_folded_notices(ctx, pull, folded, root, maintainers)
+    pull.save(ctx, [])
+
+
+async def _refresh_folded_notices(ctx: Context, pull: Pull, folded: tuple[str, ...], skip_root: int, maintainers: Collection[str]) -> None:
+    for root, question in pull.state.threads.items():
+        if question in folded and int(root) != skip_root and root in pull.state.notices:
+            body = thread_notice_body(pull, question, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
+            await upsert_thread_notice(ctx, pull, int(root), body)
+
+
+async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSettings) -> None:
+    if comment.id not in pull.state.deleted_comments:
+        pull.state.deleted_comments.append(comment.id)
+    changes = retract(pull.records, comment.id, ctx.clock().isoformat())
+    touched = [qid for qid in pull.records if any(change.startswith(f"{qid}:") for change in changes)]
+    pull.save(ctx, touched)
+    ctx.log.info("PR #%s comment %s deleted: %s", pull.state.number, comment.id, "; ".join(changes) or "nothing to withdraw")
+    root = str(comment.in_reply_to_id or comment.id)
+    question = pull.state.threads.get(root)
+    if changes and question and root in pull.state.notices and not settings.dry_run:
+        body = thread_notice_body(
+            pull, question, notes=(), maintainers=known_maintainers(pull, settings), document_text=pull.document_text(ctx), dry_run=False
+        )
+        await upsert_thread_notice(ctx, pull, int(root), body)
+
+
+def _register_own_notice(pull: Pull, comment: Comment) -> None:
+    """Our own notice came back as a webhook: remember it, so we edit it rather than post again."""
+    question = parse_notice_marker(comment.body)
+    if question is None:
+        return
+    if comment.kind == "review_comment" and comment.in_reply_to_id is not None:
+        pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
+    elif comment.kind == "issue_comment" and question == SUMMARY_KEY and pull.state.summary_notice is None:
+        pull.state.summary_notice = comment.id
+
+
+def known_maintainers(pull: Pull, settings: RepoSettings) -> set[str]:
+    """Logins the bot may @-mention: configured maintainers, and people who answered as one."""
+    known = {login for login in settings.maintainers.logins}
+    for mapping in pull.records.values():
+        for answer in mapping.get("answers") or ():
+            if str(answer.get("association", "")).upper() in settings.maintainers.associations:
+                known.add(str(answer.get("author")))
+    return known

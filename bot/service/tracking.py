@@ -1,0 +1,124 @@
+"""Which PRs the bot follows, and keeping their question records in step with the document."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from bot.core.document import parse_document
+from bot.core.settings import RepoSettings
+from bot.github import pulls as github
+from bot.service.context import Context
+from bot.store.folder import FolderStore
+from bot.store.pull_state import PullState, load_pull_state, pull_directory, save_pull_state
+
+
+DOCUMENT_COPY = "document.md"
+
+
+@dataclass
+class Pull:
+    """One tracked PR as the service holds it during a delivery."""
+
+    state: PullState
+    store: FolderStore
+    records: dict[str, CommentedMap]
+
+    @property
+    def tracked(self) -> bool:
+        return self.state.document_path is not None
+
+    def document_text(self, ctx: Context) -> str | None:
+        """The document at the last imported head, kept so a reply costs no extra read."""
+        assert ctx.repo is not None
+        path = pull_directory(ctx.state_dir, ctx.repo, self.state.number) / DOCUMENT_COPY
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def keep_document(self, ctx: Context, text: str) -> None:
+        assert ctx.repo is not None
+        directory = pull_directory(ctx.state_dir, ctx.repo, self.state.number)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / DOCUMENT_COPY).write_text(text, encoding="utf-8")
+
+    def save(self, ctx: Context, question_ids: list[str] | None = None) -> None:
+        for question_id in question_ids if question_ids is not None else list(self.records):
+            self.store.save(self.records[question_id])
+        save_pull_state(ctx.state_dir, self.state)
+
+
+def load_pull(ctx: Context, number: int) -> Pull:
+    assert ctx.repo is not None
+    state = load_pull_state(ctx.state_dir, ctx.repo, number)
+    store = FolderStore(pull_directory(ctx.state_dir, ctx.repo, number) / "questions")
+    return Pull(state=state, store=store, records=store.load())
+
+
+def matches_document(path: str, pattern: str) -> bool:
+    """Glob match where a leading `**/` also matches files at the repository root."""
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
+
+
+def wants_pull(pr: dict[str, Any], settings: RepoSettings) -> bool:
+    track = settings.track
+    if track.base_branches and pr["base"]["ref"] not in track.base_branches:
+        return False
+    if track.prs == "labelled":
+        names = {label["name"] for label in pr.get("labels") or ()}
+        return bool(names & set(track.labels))
+    return True
+
+
+async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pull | None:
+    """Import the PR's document at its head: records created or refreshed, line spans noted.
+
+    Returns None when the PR is not one to follow (rules, or no threat-model document in it).
+    """
+    assert ctx.gh is not None and ctx.repo is not None
+    number = int(pr["number"])
+    pull = load_pull(ctx, number)
+    if not wants_pull(pr, settings):
+        return None
+    head_sha = pr["head"]["sha"]
+    if pull.tracked and pull.state.head_sha == head_sha:
+        return pull  # already imported at this head: a duplicate or replayed event
+    path = pull.state.document_path or await _find_document(ctx, number, settings)
+    if path is None:
+        return None
+    document_file = await github.read_file(ctx.gh, _head_repo(pr, ctx.repo), path, head_sha)
+    if document_file is None:
+        ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
+        return None
+    document = parse_document(document_file.text, path)
+    if not document.questions:
+        ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
+        return None
+    result = pull.store.import_document(document, path)
+    pull.records = pull.store.load()
+    pull.state.document_path = path
+    pull.state.head_sha = head_sha
+    pull.state.head_ref = pr["head"]["ref"]
+    pull.state.url = pr.get("html_url")
+    pull.state.spans = {question.id: [question.span.start_line, question.span.end_line] for question in document.questions}
+    pull.keep_document(ctx, document_file.text)
+    save_pull_state(ctx.state_dir, pull.state)
+    ctx.log.info(
+        "PR #%s: imported %s at %s (%d created, %d updated, %d unchanged)",
+        number, path, head_sha[:7], len(result.created), len(result.updated), len(result.unchanged),
+    )
+    return pull
+
+
+async def _find_document(ctx: Context, number: int, settings: RepoSettings) -> str | None:
+    assert ctx.gh is not None and ctx.repo is not None
+    files = await github.list_pull_files(ctx.gh, ctx.repo, number)
+    candidates = [path for path in files if matches_document(path, settings.document)]
+    return candidates[0] if candidates else None
+
+
+def _head_repo(pr: dict[str, Any], base_repo: str) -> str:
+    head_repo = (pr.get("head") or {}).get("repo") or {}
+    return head_repo.get("full_name") or base_repo
