@@ -267,3 +267,17 @@ def test_missing_files_read_as_none_and_permissions_by_role(hub_in_thread) -> No
     assert get_permission(gh, REPO, MAINTAINER) == "admin"
     with pytest.raises(GithubException):
         get_pull_request(gh, REPO, 999)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "graphql_url"),
+    [
+        ("https://api.github.com", "https://api.github.com/graphql"),
+        ("https://ghe.example.org/api/v3", "https://ghe.example.org/api/graphql"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765/graphql"),
+    ],
+)
+def test_graphql_url_is_derived_from_the_base_url(base_url: str, graphql_url: str) -> None:
+    gh = connect(Credentials(api_url=base_url, token="unused"), "apache/cloudstack")  # no request is made
+    assert gh.requester.graphql_url == graphql_url
+    assert gh.per_page == 100
