@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
 
 from bot.commands.sync import (
     OpenedPullRequest,

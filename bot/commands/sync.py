@@ -173,14 +173,12 @@ def rebuild_records(
             if retracted:
                 changes.extend(retracted)
                 touched.add(question_id)
-    document = parse_opened_document(opened)
-    spans = {question.id: (question.span.start_line, question.span.end_line) for question in document.questions} if document else {}
     outcomes = replay(
         records,
         comments,
         is_maintainer=is_maintainer,
         document_path=opened.document_path,
-        spans=spans,
+        spans=question_spans(parse_opened_document(opened)),
         threads=threads,
     )
     for outcome in outcomes:
@@ -191,6 +189,14 @@ def rebuild_records(
         changes=tuple(changes),
         withdrawn=tuple(withdrawn),
     )
+
+
+def question_spans(document: Document | None) -> dict[str, tuple[int, int]]:
+    """Each question's first and last line at the PR head: a review comment on those lines
+    is about that question."""
+    if document is None:
+        return {}
+    return {question.id: (question.span.start_line, question.span.end_line) for question in document.questions}
 
 
 def recorded_comment_ids(records: Mapping[str, Mapping], number: int) -> set[int]:
@@ -205,7 +211,8 @@ def recorded_comment_ids(records: Mapping[str, Mapping], number: int) -> set[int
         for answer in mapping.get("answers") or ():
             comment_id = answer.get("comment_id")
             url = str(answer.get("url") or "")
-            if comment_id is not None and (answer.get("source") or "github") == "github" and any(part in url for part in here):
+            from_github = (answer.get("source") or "github") == "github"
+            if comment_id is not None and from_github and any(part in url for part in here):
                 found.add(int(comment_id))
     return found
 

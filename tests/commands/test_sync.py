@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 from pathlib import Path
 
+import pytest
+
+from bot.__main__ import main
 from bot.commands.sync import find_document, history_comments, questions_directory
+from bot.core.document import parse_document
 from bot.github.batch import PullRequestHistory
+from bot.store.folder import FolderStore
+from bot.store.pull_state import pull_directory
+from conftest import APP_ID, MAINTAINER, MEMBER, REPO
 
 DEFAULT_GLOB = "**/*THREAT*MODEL*.md"
 
@@ -67,16 +76,6 @@ def test_questions_directory_defaults_and_state_dir(tmp_path: Path) -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
-import json  # noqa: E402
-import math  # noqa: E402
-
-import pytest  # noqa: E402
-
-from bot.__main__ import main  # noqa: E402
-from bot.core.document import parse_document  # noqa: E402
-from bot.store.folder import FolderStore  # noqa: E402
-from bot.store.pull_state import pull_directory  # noqa: E402
-from conftest import APP_ID, MAINTAINER, MEMBER, REPO  # noqa: E402
 
 DOCUMENT_PATH = "draft-THREAT-MODEL.md"
 DOCUMENT = (Path(__file__).parent.parent / "fixtures" / "batch" / DOCUMENT_PATH).read_text(encoding="utf-8")

@@ -4,24 +4,37 @@ The parts that talk HTTP run against the local GitHub further down.
 """
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 
 import pytest
-from github import GithubRetry
+from github import GithubException, GithubRetry
+from github.GithubException import RateLimitExceededExceedsMaxWait
 
 from bot.core.digest import DigestFigures, digest_marker
 from bot.github.batch import (
     DEFAULT_API_URL,
     Credentials,
     CredentialsError,
+    Pacing,
     RetryPolicy,
     bounded_retry,
+    connect,
+    create_issue_comment,
     credentials_from_environment,
     digest_for_week,
+    get_permission,
+    get_pull_request,
+    list_review_comments,
+    minimize_comment,
     posted_digests,
     previous_digest,
+    read_file_or_none,
+    read_history,
     split_repository,
 )
+from conftest import APP_ID, MAINTAINER, MEMBER, REPO
 
 
 # --- credentials ---------------------------------------------------------------------------
@@ -138,24 +151,6 @@ def test_previous_digest_crosses_a_year_boundary() -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
-import math  # noqa: E402
-import time  # noqa: E402
-
-from github import GithubException  # noqa: E402
-from github.GithubException import RateLimitExceededExceedsMaxWait  # noqa: E402
-
-from bot.github.batch import (  # noqa: E402
-    Pacing,
-    connect,
-    create_issue_comment,
-    get_permission,
-    get_pull_request,
-    list_review_comments,
-    minimize_comment,
-    read_file_or_none,
-    read_history,
-)
-from conftest import APP_ID, MAINTAINER, MEMBER, REPO  # noqa: E402
 
 FAST = RetryPolicy(total=3, backoff_factor=0.0, secondary_rate_wait=1, max_wait=5)
 NO_PACING = Pacing(seconds_between_requests=None, seconds_between_writes=None)
