@@ -37,7 +37,7 @@ def create_app(
     github: GitHubApp | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG] = config
     app[ROUTER] = router or build_router()
     app.cleanup_ctx.append(_lifetime(config, app[ROUTER], github, clock))

@@ -56,6 +56,7 @@ class ServiceConfig:
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
+            journal_synchronous=(env.get("BOT_JOURNAL_SYNCHRONOUS") or "FULL").upper(),
         )
 
 

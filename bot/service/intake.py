@@ -29,10 +29,6 @@ log = logging.getLogger("bot.service.intake")
 _PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are parsed in a thread so other acks are not delayed
 
 
-class PayloadTooLarge(Exception):
-    pass
-
-
 class Intake:
     def __init__(self, *, secret: str, max_body_bytes: int, router: ComposedRouter, journal: Journal, worker: Worker) -> None:
         if not secret:
@@ -44,11 +40,20 @@ class Intake:
         self._worker = worker
 
     async def handle(self, request: web.Request) -> web.Response:
+        self._worker.ack_first.enter()
+        try:
+            return await self._handle(request)
+        finally:
+            self._worker.ack_first.leave()
+
+    async def _handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > self._max_body_bytes:
             return _answer(413, "payload too large")
         try:
-            body = await self._read_capped(request)
-        except PayloadTooLarge:
+            # aiohttp caps the read itself at the app's client_max_size (= max_body_bytes), so a
+            # body without (or lying about) Content-Length is cut off as soon as it goes over.
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
             return _answer(413, "payload too large")
 
         signature = request.headers.get("X-Hub-Signature-256")
@@ -82,18 +87,8 @@ class Intake:
         if not new:
             log.info("delivery %s %s: duplicate, ignored", delivery_id, event_name)
             return _answer(202, "duplicate delivery")
-        self._worker.submit_new(delivery)
+        self._worker.submit_new(delivery, data)
         return _answer(202, "accepted")
-
-    async def _read_capped(self, request: web.Request) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > self._max_body_bytes:
-                raise PayloadTooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     @staticmethod
     async def _parse(body: bytes) -> Any:
