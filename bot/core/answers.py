@@ -151,6 +151,24 @@ def retract_comment(mapping: MutableMapping, comment_id: int, at: str | None = N
     return changes
 
 
+def forget_github_input(mapping: MutableMapping) -> None:
+    """Drop everything that came from PR comments, ahead of replaying the PR's history.
+
+    Kept: answers given off GitHub (document, mailing list), follow-ups that already have an
+    issue, logins added to `awaiting` by hand, and the fold (folded/retired). The replay
+    brings back the rest exactly as the comments now read; deleted comments stay gone.
+    """
+    manual = _manual_awaiting(mapping)
+    for key in ("answers", "proposals"):
+        items = _list(mapping, key)
+        items[:] = [item for item in items if item.get("comment_id") is None]
+    followups = _list(mapping, "followups")
+    followups[:] = [item for item in followups if item.get("number") is not None or item.get("comment_id") is None]
+    mapping.pop("retracted", None)
+    changes: list[str] = []
+    _refresh(mapping, manual, changes, None)
+
+
 # ---------------------------------------------------------------------------------------
 # Derivation: status and awaiting from answers + accepted proposals
 # ---------------------------------------------------------------------------------------

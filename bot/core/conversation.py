@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.answers import accept_proposals, add_followup, apply_reading, reject_proposals, retract_comment
+from bot.core.answers import accept_proposals, add_followup, forget_github_input, apply_reading, reject_proposals, retract_comment
 from bot.core.reader import read_reply
 from bot.core.reading import Command, CommandName, Reading
 
@@ -159,6 +159,21 @@ def replay(
             threads.setdefault(str(comment.in_reply_to_id or comment.id), question)
         outcomes.append(apply_comment(records, comment, is_maintainer=is_maintainer(comment), question=question))
     return outcomes
+
+
+def rebuild(
+    records: MutableMapping[str, MutableMapping],
+    comments: Sequence[Comment],
+    *,
+    is_maintainer: Callable[[Comment], bool],
+    document_path: str | None,
+    spans: Mapping[str, Sequence[int]],
+    threads: MutableMapping[str, str],
+) -> list[CommentOutcome]:
+    """The records as if every webhook of the PR's history had arrived, whatever did before."""
+    for mapping in records.values():
+        forget_github_input(mapping)
+    return replay(records, comments, is_maintainer=is_maintainer, document_path=document_path, spans=spans, threads=threads)
 
 
 def _questions_touched(reading: Reading, records: Mapping[str, object]) -> list[str]:

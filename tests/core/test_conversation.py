@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from bot.core.conversation import Comment, apply_comment, question_for_comment, replay, retract
+from bot.core.conversation import Comment, apply_comment, question_for_comment, rebuild, replay, retract
 
 DOC = "draft-THREAT-MODEL.md"
 SPANS = {"Q8": [10, 14], "Q9": [16, 22], "Q10": [24, 27]}
@@ -14,6 +14,10 @@ def records() -> dict[str, dict]:
         question_id: {"id": question_id, "status": "open", "awaiting": [], "answers": [], "proposals": [], "followups": []}
         for question_id in ("Q8", "Q9", "Q10")
     }
+
+
+def substance(state: dict[str, dict]) -> dict[str, dict]:
+    return {qid: {key: value for key, value in mapping.items() if key != "updated_at"} for qid, mapping in state.items()}
 
 
 def comment(
@@ -150,3 +154,30 @@ def test_replay_gives_the_same_records_whatever_order_comments_come_in() -> None
         again = records()
         replay(again, shuffled, is_maintainer=maintainer, document_path=DOC, spans=SPANS, threads={})
         assert again == expected
+
+
+def test_rebuild_drops_what_was_recorded_from_since_deleted_comments_and_equals_a_fresh_replay() -> None:
+    history = [
+        comment(30, "Q8: confirm", kind="issue_comment", at="2026-06-01T00:00:00Z"),
+        comment(31, "Q9: strike", kind="issue_comment", at="2026-06-02T00:00:00Z"),
+    ]
+    kept = dict(author="pmc", association="MEMBER", stance="confirm", excerpt="said on the list", binding=True, comment_id=None, source="mailing-list", at="2026-05-01T00:00:00Z")
+
+    def maintainer(item: Comment) -> bool:
+        return True
+
+    webhook_built = records()
+    webhook_built["Q10"]["answers"].append(dict(kept))
+    webhook_built["Q10"]["status"] = "confirmed"
+    replay(webhook_built, history, is_maintainer=maintainer, document_path=DOC, spans=SPANS, threads={})
+    # Comment 31 was deleted while the service was down: only the rebuild notices.
+    rebuilt = webhook_built
+    rebuild(rebuilt, history[:1], is_maintainer=maintainer, document_path=DOC, spans=SPANS, threads={})
+
+    fresh = records()
+    fresh["Q10"]["answers"].append(dict(kept))
+    fresh["Q10"]["status"] = "confirmed"
+    replay(fresh, history[:1], is_maintainer=maintainer, document_path=DOC, spans=SPANS, threads={})
+    # updated_at truthfully says Q9 changed; everything else must match a fresh replay.
+    assert substance(rebuilt) == substance(fresh)
+    assert rebuilt["Q9"]["status"] == "open" and rebuilt["Q10"]["status"] == "confirmed"
