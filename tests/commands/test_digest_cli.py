@@ -10,7 +10,33 @@ from bot.__main__ import main
 from bot.core.digest import parse_digest_marker
 from bot.core.document import parse_document
 from bot.store.folder import FolderStore
-from conftest import APP_ID, MAINTAINER, MEMBER, REPO
+
+# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
+# constants of our own, so these tests import nothing from any conftest module.
+ORG = "lantern"
+REPO = "lantern/lantern"
+MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
+MEMBER = "lantern-dev"
+
+
+def app_id_of(threaded_hub) -> int:
+    (app_id,) = threaded_hub.hub.state.apps
+    return app_id
+
+
+@pytest.fixture
+def lantern_hub(hub_in_thread):
+    """The hub in its background thread, with our org and repository and the App installed."""
+
+    def seed() -> None:
+        hub = hub_in_thread.hub
+        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
+        hub.create_repo(REPO)
+        hub.install_app(app_id_of(hub_in_thread), ORG)
+
+    hub_in_thread.call(seed)
+    return hub_in_thread
+
 
 DOCUMENT_PATH = "draft-THREAT-MODEL.md"
 DOCUMENT = (Path(__file__).parent.parent / "fixtures" / "batch" / DOCUMENT_PATH).read_text(encoding="utf-8")
@@ -21,16 +47,16 @@ WEEK_48 = "2026-11-24T09:00:00Z"
 
 
 @pytest.fixture
-def scheduler_env(hub_in_thread, rsa_key_pair, tmp_path: Path, monkeypatch):
+def scheduler_env(lantern_hub, rsa_key_pair, tmp_path: Path, monkeypatch):
     """The environment a scheduler runs the job in: the App's credentials, the local GitHub."""
     for variable in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     key = tmp_path / "app.pem"
     key.write_bytes(rsa_key_pair.private_pem)
-    monkeypatch.setenv("GITHUB_API_URL", hub_in_thread.url)
-    monkeypatch.setenv("GITHUB_APP_ID", str(APP_ID))
+    monkeypatch.setenv("GITHUB_API_URL", lantern_hub.url)
+    monkeypatch.setenv("GITHUB_APP_ID", str(app_id_of(lantern_hub)))
     monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
-    return hub_in_thread
+    return lantern_hub
 
 
 @pytest.fixture
@@ -56,10 +82,10 @@ def digest(number: int, questions: Path, *extra: str) -> int:
     return main(["digest", "--repo", REPO, "--pr", str(number), "--questions", str(questions), *extra])
 
 
-def digests_on(hub_in_thread, number: int) -> list[tuple[int, str, str | None, str]]:
+def digests_on(lantern_hub, number: int) -> list[tuple[int, str, str | None, str]]:
     """(id, week, minimized reason, author) of each digest comment on the PR, oldest first."""
     found = []
-    for comment in sorted(hub_in_thread.hub.state.issue_comments.values(), key=lambda c: c.id):
+    for comment in sorted(lantern_hub.hub.state.issue_comments.values(), key=lambda c: c.id):
         parsed = parse_digest_marker(comment.body)
         if comment.issue_number == number and parsed is not None:
             found.append((comment.id, parsed[0], comment.minimized_reason, comment.user))

@@ -14,7 +14,6 @@ from bot.core.document import parse_document
 from bot.github.batch import PullRequestHistory
 from bot.store.folder import FolderStore
 from bot.store.pull_state import pull_directory
-from conftest import APP_ID, MAINTAINER, MEMBER, REPO
 
 DEFAULT_GLOB = "**/*THREAT*MODEL*.md"
 
@@ -76,6 +75,33 @@ def test_questions_directory_defaults_and_state_dir(tmp_path: Path) -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
+# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
+# constants of our own, so these tests import nothing from any conftest module.
+ORG = "lantern"
+REPO = "lantern/lantern"
+MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
+MEMBER = "lantern-dev"
+
+
+def app_id_of(threaded_hub) -> int:
+    (app_id,) = threaded_hub.hub.state.apps
+    return app_id
+
+
+@pytest.fixture
+def lantern_hub(hub_in_thread):
+    """The hub in its background thread, with our org and repository and the App installed."""
+
+    def seed() -> None:
+        hub = hub_in_thread.hub
+        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
+        hub.create_repo(REPO)
+        hub.install_app(app_id_of(hub_in_thread), ORG)
+
+    hub_in_thread.call(seed)
+    return hub_in_thread
+
+
 
 DOCUMENT_PATH = "draft-THREAT-MODEL.md"
 DOCUMENT = (Path(__file__).parent.parent / "fixtures" / "batch" / DOCUMENT_PATH).read_text(encoding="utf-8")
@@ -84,22 +110,22 @@ CREDENTIAL_VARIABLES = ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "
 
 
 @pytest.fixture
-def github_env(hub_in_thread, monkeypatch):
+def github_env(lantern_hub, monkeypatch):
     """The CLI's environment pointed at the local GitHub, with a maintainer's token."""
     for variable in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("GITHUB_API_URL", hub_in_thread.url)
-    monkeypatch.setenv("GITHUB_TOKEN", hub_in_thread.call(hub_in_thread.hub.personal_token, MAINTAINER))
-    return hub_in_thread
+    monkeypatch.setenv("GITHUB_API_URL", lantern_hub.url)
+    monkeypatch.setenv("GITHUB_TOKEN", lantern_hub.call(lantern_hub.hub.personal_token, MAINTAINER))
+    return lantern_hub
 
 
-def open_threat_model_pr(hub_in_thread) -> int:
+def open_threat_model_pr(lantern_hub) -> int:
     def build() -> int:
-        hub = hub_in_thread.hub
+        hub = lantern_hub.hub
         hub.push(REPO, "threat-model", {DOCUMENT_PATH: DOCUMENT}, user=MEMBER)
         return hub.open_pr(REPO, "threat-model", user=MEMBER, title="Add a draft threat model")
 
-    return hub_in_thread.call(build)
+    return lantern_hub.call(build)
 
 
 def imported_records(directory: Path) -> Path:
@@ -192,7 +218,7 @@ def test_sync_as_the_app_with_a_key_file(github_env, rsa_key_pair, tmp_path: Pat
     key = tmp_path / "app.pem"
     key.write_bytes(rsa_key_pair.private_pem)
     monkeypatch.delenv("GITHUB_TOKEN")
-    monkeypatch.setenv("GITHUB_APP_ID", str(APP_ID))
+    monkeypatch.setenv("GITHUB_APP_ID", str(app_id_of(github_env)))
     monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
     questions = imported_records(tmp_path / "questions")
     assert sync(number, "--questions", str(questions)) == 0

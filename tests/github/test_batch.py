@@ -34,7 +34,6 @@ from bot.github.batch import (
     read_history,
     split_repository,
 )
-from conftest import APP_ID, MAINTAINER, MEMBER, REPO
 
 
 # --- credentials ---------------------------------------------------------------------------
@@ -151,16 +150,43 @@ def test_previous_digest_crosses_a_year_boundary() -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
+# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
+# constants of our own, so these tests import nothing from any conftest module.
+ORG = "lantern"
+REPO = "lantern/lantern"
+MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
+MEMBER = "lantern-dev"
+
+
+def app_id_of(threaded_hub) -> int:
+    (app_id,) = threaded_hub.hub.state.apps
+    return app_id
+
+
+@pytest.fixture
+def lantern_hub(hub_in_thread):
+    """The hub in its background thread, with our org and repository and the App installed."""
+
+    def seed() -> None:
+        hub = hub_in_thread.hub
+        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
+        hub.create_repo(REPO)
+        hub.install_app(app_id_of(hub_in_thread), ORG)
+
+    hub_in_thread.call(seed)
+    return hub_in_thread
+
+
 
 FAST = RetryPolicy(total=3, backoff_factor=0.0, secondary_rate_wait=1, max_wait=5)
 NO_PACING = Pacing(seconds_between_requests=None, seconds_between_writes=None)
 
 
-def _open_pr_with_review_comments(hub_in_thread, count: int) -> int:
+def _open_pr_with_review_comments(lantern_hub, count: int) -> int:
     """A PR on a threat model with `count` review comments, made on the hub's own loop."""
 
     def build() -> int:
-        hub = hub_in_thread.hub
+        hub = lantern_hub.hub
         lines = "".join(f"Claim {n}. *(inferred — §14 Q1)*\n" for n in range(1, 51))
         hub.push(REPO, "threat-model", {"THREAT_MODEL.md": lines}, user=MEMBER)
         number = hub.open_pr(REPO, "threat-model", user=MEMBER, title="Threat model")
@@ -168,19 +194,19 @@ def _open_pr_with_review_comments(hub_in_thread, count: int) -> int:
             hub.review_comment(REPO, number, "THREAT_MODEL.md", 1 + index % 50, f"remark {index}", user=MAINTAINER)
         return number
 
-    return hub_in_thread.call(build)
+    return lantern_hub.call(build)
 
 
-def _token_client(hub_in_thread, retry: RetryPolicy = FAST):
-    token = hub_in_thread.call(hub_in_thread.hub.personal_token, MAINTAINER)
-    return connect(Credentials(api_url=hub_in_thread.url, token=token), REPO, retry=retry, pacing=NO_PACING)
+def _token_client(lantern_hub, retry: RetryPolicy = FAST):
+    token = lantern_hub.call(lantern_hub.hub.personal_token, MAINTAINER)
+    return connect(Credentials(api_url=lantern_hub.url, token=token), REPO, retry=retry, pacing=NO_PACING)
 
 
-def test_history_is_read_100_per_page_without_refetching_items(hub_in_thread) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 250)
-    gh = _token_client(hub_in_thread)
+def test_history_is_read_100_per_page_without_refetching_items(lantern_hub) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 250)
+    gh = _token_client(lantern_hub)
     history = read_history(gh, REPO, number)
-    hub = hub_in_thread.hub
+    hub = lantern_hub.hub
     assert len(history.review_comments) == 250
     assert [item["id"] for item in history.review_comments] == sorted(item["id"] for item in history.review_comments)
     assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments") == 3
@@ -191,73 +217,74 @@ def test_history_is_read_100_per_page_without_refetching_items(hub_in_thread) ->
     assert all(request.query.find("per_page=100") >= 0 for request in hub.requests if request.path.endswith("/comments"))
 
 
-def test_app_authentication_goes_through_the_installation(hub_in_thread, rsa_key_pair) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 1)
-    credentials = Credentials(api_url=hub_in_thread.url, app_id=str(APP_ID), private_key=rsa_key_pair.private_pem.decode())
+def test_app_authentication_goes_through_the_installation(lantern_hub, rsa_key_pair) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 1)
+    app_id = str(app_id_of(lantern_hub))
+    credentials = Credentials(api_url=lantern_hub.url, app_id=app_id, private_key=rsa_key_pair.private_pem.decode())
     gh = connect(credentials, REPO, retry=FAST, pacing=NO_PACING)
     pull = get_pull_request(gh, REPO, number)
     assert pull.number == number and pull.head_ref == "threat-model" and pull.base_ref == "main"
     created = create_issue_comment(gh, REPO, number, "hello from the App")
     assert created["user"]["login"] == "threat-model-bot[bot]"
-    hub = hub_in_thread.hub
+    hub = lantern_hub.hub
     assert hub.count_requests("GET", f"/repos/{REPO}/installation", status=200) == 1
     assert hub.count_requests("POST", "/app/installations/*/access_tokens", status=201) == 1
 
 
-def test_a_server_error_is_retried(hub_in_thread) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 3)
-    gh = _token_client(hub_in_thread)
-    hub_in_thread.call(hub_in_thread.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", 1)
+def test_a_server_error_is_retried(lantern_hub) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 3)
+    gh = _token_client(lantern_hub)
+    lantern_hub.call(lantern_hub.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", 1)
     assert len(list_review_comments(gh, REPO, number)) == 3
-    hub = hub_in_thread.hub
+    hub = lantern_hub.hub
     assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=502) == 1
     assert hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=200) == 1
 
 
-def test_a_short_secondary_rate_limit_is_waited_out(hub_in_thread) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 2)
-    gh = _token_client(hub_in_thread)
-    hub_in_thread.call(hub_in_thread.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, 403, 1)
+def test_a_short_secondary_rate_limit_is_waited_out(lantern_hub) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 2)
+    gh = _token_client(lantern_hub)
+    lantern_hub.call(lantern_hub.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, 403, 1)
     started = time.monotonic()
     assert len(list_review_comments(gh, REPO, number)) == 2
     assert time.monotonic() - started >= 1.0  # it did honour Retry-After
 
 
 @pytest.mark.parametrize("status", [403, 429])
-def test_a_long_retry_after_fails_fast_instead_of_sleeping(hub_in_thread, status: int) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 2)
-    gh = _token_client(hub_in_thread)
-    hub_in_thread.call(hub_in_thread.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, status, 3600)
+def test_a_long_retry_after_fails_fast_instead_of_sleeping(lantern_hub, status: int) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 2)
+    gh = _token_client(lantern_hub)
+    lantern_hub.call(lantern_hub.hub.faults.secondary_rate_limit, f"/repos/{REPO}/pulls/*/comments", "GET", 1, status, 3600)
     started = time.monotonic()
     with pytest.raises(RateLimitExceededExceedsMaxWait):
         list_review_comments(gh, REPO, number)
     assert time.monotonic() - started < 5
 
 
-def test_retries_are_bounded_in_number(hub_in_thread) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 1)
-    gh = _token_client(hub_in_thread, RetryPolicy(total=2, backoff_factor=0.0, max_wait=5))
-    hub_in_thread.call(hub_in_thread.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", None)
+def test_retries_are_bounded_in_number(lantern_hub) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 1)
+    gh = _token_client(lantern_hub, RetryPolicy(total=2, backoff_factor=0.0, max_wait=5))
+    lantern_hub.call(lantern_hub.hub.faults.error, f"/repos/{REPO}/pulls/*/comments", 502, "GET", None)
     with pytest.raises(Exception):
         list_review_comments(gh, REPO, number)
-    assert hub_in_thread.hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=502) == 3
+    assert lantern_hub.hub.count_requests("GET", f"/repos/{REPO}/pulls/{number}/comments", status=502) == 3
 
 
-def test_minimize_comment_uses_graphql_at_the_base_url(hub_in_thread) -> None:
-    number = _open_pr_with_review_comments(hub_in_thread, 0)
-    gh = _token_client(hub_in_thread)
+def test_minimize_comment_uses_graphql_at_the_base_url(lantern_hub) -> None:
+    number = _open_pr_with_review_comments(lantern_hub, 0)
+    gh = _token_client(lantern_hub)
     created = create_issue_comment(gh, REPO, number, "last week's digest")
     assert minimize_comment(gh, created["node_id"]) is True
-    assert hub_in_thread.hub.state.issue_comments[created["id"]].minimized_reason == "OUTDATED"
-    assert hub_in_thread.hub.count_requests("POST", "/graphql", status=200) == 1
+    assert lantern_hub.hub.state.issue_comments[created["id"]].minimized_reason == "OUTDATED"
+    assert lantern_hub.hub.count_requests("POST", "/graphql", status=200) == 1
 
 
-def test_missing_files_read_as_none_and_permissions_by_role(hub_in_thread) -> None:
-    _open_pr_with_review_comments(hub_in_thread, 0)
-    gh = _token_client(hub_in_thread)
+def test_missing_files_read_as_none_and_permissions_by_role(lantern_hub) -> None:
+    _open_pr_with_review_comments(lantern_hub, 0)
+    gh = _token_client(lantern_hub)
     assert read_file_or_none(gh, REPO, ".github/threat-model-bot.yml", "main") is None
     assert read_file_or_none(gh, REPO, "THREAT_MODEL.md", "threat-model").startswith("Claim 1.")
-    hub_in_thread.call(hub_in_thread.hub.add_collaborator, REPO, "helper", "triage")
+    lantern_hub.call(lantern_hub.hub.add_collaborator, REPO, "helper", "triage")
     assert get_permission(gh, REPO, "helper") == "triage"
     assert get_permission(gh, REPO, MAINTAINER) == "admin"
     with pytest.raises(GithubException):
