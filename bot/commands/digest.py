@@ -22,7 +22,7 @@ from bot.commands.sync import (
 )
 from bot.core.digest import Digest, iso_week, render_digest
 from bot.core.records import Record, RecordError
-from bot.core.settings import MaintainerSettings
+from bot.core.settings import CONFIG_PATH, MaintainerSettings
 from bot.github import batch
 from bot.store.folder import load_records
 
@@ -69,10 +69,16 @@ def _run(args: argparse.Namespace) -> int:
     except (batch.CredentialsError, ValueError) as error:
         print(f"digest: {error}", file=sys.stderr)
         return 2
-    digests = batch.posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
-    already = batch.digest_for_week(digests, week)
     where = f"{opened.repository}#{opened.pull.number}"
     posting = args.post and not args.dry_run
+    if posting and not opened.settings.digest.enabled:
+        print(f"digests are switched off for {opened.repository} (digest.enabled: false in {CONFIG_PATH}); nothing posted")
+        return 0
+    if posting and opened.settings.dry_run:
+        print(f"{CONFIG_PATH} sets dry_run: printing instead of posting", file=sys.stderr)
+        posting = False
+    digests = batch.posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
+    already = batch.digest_for_week(digests, week)
     if already is not None:
         note = f"the {week} digest is already posted on {where} (comment {already.comment_id})"
         if posting:

@@ -166,3 +166,17 @@ def test_a_digest_with_an_unreadable_environment_fails_clearly(scheduler_env, pr
     monkeypatch.delenv("GITHUB_APP_ID")
     assert digest(pr_number, questions, "--post") == 2
     assert "GITHUB_APP_ID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [("digest:\n  enabled: false\n", "switched off"), ("dry_run: true\n", "dry_run")],
+)
+def test_the_repository_settings_can_hold_the_digest_back(scheduler_env, pr_number: int, questions: Path,
+                                                          capsys, config: str, expected: str) -> None:
+    scheduler_env.call(scheduler_env.hub.push, REPO, "main", {".github/threat-model-bot.yml": config}, user=MAINTAINER)
+    assert digest(pr_number, questions, "--post", "--now", WEEK_48) == 0
+    captured = capsys.readouterr()
+    assert expected in captured.out + captured.err
+    assert scheduler_env.hub.count_requests("POST", COMMENTS) == 0
+    assert digests_on(scheduler_env, pr_number) == []
