@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.core.answers import retract_comment
-from bot.core.conversation import Comment, replay
+from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import RecordError
@@ -120,7 +119,6 @@ def _run(args: argparse.Namespace) -> int:
         opened=opened,
         is_maintainer=maintainer_check(opened),
         threads=threads,
-        now=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     for question_id in result.touched:
         store.save(records[question_id])
@@ -140,8 +138,7 @@ def _run(args: argparse.Namespace) -> int:
 @dataclass(frozen=True)
 class SyncResult:
     touched: tuple[str, ...]  # question ids whose record changed, in record order
-    changes: tuple[str, ...]  # human-readable, one line per change
-    withdrawn: tuple[int, ...]  # comment ids no longer on the PR whose answers were withdrawn
+    changes: tuple[str, ...]  # one line per changed record, for the person running the job
 
 
 def rebuild_records(
@@ -151,29 +148,15 @@ def rebuild_records(
     opened: OpenedPullRequest,
     is_maintainer: Callable[[Comment], bool],
     threads: MutableMapping[str, str],
-    now: str,
 ) -> SyncResult:
     """Bring the records (changed in place) to what the PR's full history says.
 
-    Answers are keyed by comment id, so folding a comment twice changes nothing, and a
-    replay only adds what some lost webhook never delivered. A lost `deleted` webhook is
-    caught the other way round: an answer recorded from this PR whose comment is gone.
+    `conversation.rebuild` forgets everything the records took from PR comments and replays
+    the history, so a lost `created`, `edited` or `deleted` webhook all heal the same way.
+    Only records whose content differs afterwards count as changed (and get rewritten).
     """
-    present = {comment.id for comment in comments}
-    withdrawn = sorted(
-        comment_id
-        for comment_id in recorded_comment_ids(records, opened.pull.number)
-        if comment_id not in present
-    )
-    changes: list[str] = []
-    touched: set[str] = set()
-    for comment_id in withdrawn:
-        for question_id, mapping in records.items():
-            retracted = retract_comment(mapping, comment_id, now)
-            if retracted:
-                changes.extend(retracted)
-                touched.add(question_id)
-    outcomes = replay(
+    before = {question_id: _plain(mapping) for question_id, mapping in records.items()}
+    rebuild(
         records,
         comments,
         is_maintainer=is_maintainer,
@@ -181,14 +164,23 @@ def rebuild_records(
         spans=question_spans(parse_opened_document(opened)),
         threads=threads,
     )
-    for outcome in outcomes:
-        changes.extend(outcome.changes)
-        touched.update(outcome.touched)
+    touched = tuple(question_id for question_id, mapping in records.items() if _plain(mapping) != before[question_id])
     return SyncResult(
-        touched=tuple(question_id for question_id in records if question_id in touched),
-        changes=tuple(changes),
-        withdrawn=tuple(withdrawn),
+        touched=touched,
+        changes=tuple(describe_change(question_id, before[question_id], _plain(records[question_id])) for question_id in touched),
     )
+
+
+def describe_change(question_id: str, before: Mapping, after: Mapping) -> str:
+    """`Q2: status open → confirmed, answers 0 → 1`."""
+    parts = []
+    if before.get("status") != after.get("status"):
+        parts.append(f"status {before.get('status')} → {after.get('status')}")
+    for key in ("answers", "proposals", "followups", "awaiting"):
+        was, now = len(before.get(key) or ()), len(after.get(key) or ())
+        if was != now:
+            parts.append(f"{key} {was} → {now}")
+    return f"{question_id}: " + (", ".join(parts) or "details updated")
 
 
 def question_spans(document: Document | None) -> dict[str, tuple[int, int]]:
@@ -199,22 +191,9 @@ def question_spans(document: Document | None) -> dict[str, tuple[int, int]]:
     return {question.id: (question.span.start_line, question.span.end_line) for question in document.questions}
 
 
-def recorded_comment_ids(records: Mapping[str, Mapping], number: int) -> set[int]:
-    """Ids of GitHub comments on PR `number` that records hold answers from.
-
-    Records may also hold answers from other PRs or from the mailing list; only this PR's
-    comments (recognised by their URL) can be judged missing from this PR's history.
-    """
-    here = (f"/pull/{number}#", f"/issues/{number}#")
-    found: set[int] = set()
-    for mapping in records.values():
-        for answer in mapping.get("answers") or ():
-            comment_id = answer.get("comment_id")
-            url = str(answer.get("url") or "")
-            from_github = (answer.get("source") or "github") == "github"
-            if comment_id is not None and from_github and any(part in url for part in here):
-                found.add(int(comment_id))
-    return found
+def _plain(mapping: Mapping) -> object:
+    # Round-trip YAML containers are dict/list subclasses: JSON gives a comparable copy.
+    return json.loads(json.dumps(mapping, default=str))
 
 
 def maintainer_check(opened: OpenedPullRequest) -> Callable[[Comment], bool]:
