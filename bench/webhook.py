@@ -1,20 +1,21 @@
-"""Benchmark: ack latency and throughput of POST /webhook, against a bare HMAC-only handler.
+"""Benchmark: ack latency and throughput of POST /webhook, next to a bare HMAC-only handler.
 
     .venv/bin/python bench/webhook.py [--deliveries 3000] [--concurrency 200] [--github-latency 0.3]
 
-One run, three servers, each in its own process on loopback, driven by the same load generator
-(this process; `--concurrency` signed deliveries always in flight, closed loop):
+One run, three phases, each server in its own process on loopback, all driven by the same load
+generator (this process; `--concurrency` signed deliveries always in flight, closed loop):
 
-  bare      an aiohttp handler that reads the body, checks the HMAC and answers 202 — the floor;
-  service   the real app (create_app: verify, journal with fsync, 202, worker drains) while the
-            local GitHub answers normally;
-  slow-gh   the same while the local GitHub answers every call `--github-latency` seconds late.
+  bare             an aiohttp handler that reads the body, checks the HMAC and answers 202;
+  service          the real app (create_app: verify, parse, journal with fsync, 202; the worker
+                   drains in the background) with the local GitHub answering normally;
+  service, slow    the same while the local GitHub answers every call `--github-latency` s late.
 
-Every delivery is a real `pull_request_review_comment` payload spread over 50 PRs; the service
-handles it with a bench handler that makes one GitHub call (GET the repository) through the real
-installation client, so the worker really waits on the slow GitHub while acks are measured.
-Prints p50/p99 ack latency, throughput, the ratios to the bare handler, and the targets
-(throughput ≥ 0.8 × bare; p99 < 20 ms).
+Every delivery is a real `pull_request_review_comment` payload (about 27 KB), spread over 50 PRs;
+the service handles it with a bench handler that makes one GitHub call through the real
+installation client (token cache, ETag cache, retries), so with the slow GitHub the worker really
+is waiting on it while acks are measured. Two latencies are printed: as the client sees it
+(includes queueing for the CPU) and inside the server's handler. Then the ratios and targets
+(throughput >= 0.8 x bare; p99 ack < 20 ms). Bounded: a fixed number of deliveries, loopback only.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import json
 import logging
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -45,12 +45,12 @@ THROUGHPUT_TARGET = 0.8
 P99_TARGET_MS = 20.0
 
 
-# ---- servers (each runs in a child process) ----------------------------------------------
+# ---- servers (each in its own process) -----------------------------------------------------
 
 
 def _serve(kind: str, conn: Connection, options: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.WARNING)
-    if options.get("profile"):  # --profile: where the server's event loop spends its time
+    if options.get("profile"):  # where the server's event loop spends its time
         import cProfile
 
         profiler = cProfile.Profile()
@@ -63,48 +63,56 @@ def _serve(kind: str, conn: Connection, options: dict[str, Any]) -> None:
 async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> None:
     from aiohttp import web
 
-    app, report = _build_server(kind, options)
+    if kind == "localhub":
+        await _serve_localhub(conn, options)
+        return
+    app, report = _bare_app() if kind == "bare" else _service_app(options)
+    handler_ms: list[float] = []
+
+    @web.middleware
+    async def timed(request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            handler_ms.append((time.perf_counter() - started) * 1000)
+
+    app.middlewares.append(timed)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    await _prepare(kind, app, options)
-    conn.send(port)
+    conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, conn.recv)  # the parent says "stop"
-    conn.send(await report(app))
+    while (message := await loop.run_in_executor(None, conn.recv)) != "stop":
+        handler_ms.clear()  # "reset": the warm-up is over
+        conn.send("ok")
+    conn.send({**(await report(app)), "handler_ms": handler_ms})
     await runner.cleanup()
 
 
-def _build_server(kind: str, options: dict[str, Any]) -> tuple[Any, Any]:
+def _bare_app() -> tuple[Any, Any]:
     from aiohttp import web
 
-    if kind == "bare":
-        secret = SECRET.encode()
+    secret = SECRET.encode()
 
-        async def bare(request: web.Request) -> web.Response:
-            body = await request.read()
-            expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(request.headers.get("X-Hub-Signature-256", ""), expected):
-                return web.Response(status=401)
-            return web.Response(status=202, text="accepted")
+    async def bare(request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get("X-Hub-Signature-256", ""), expected):
+            return web.Response(status=401)
+        return web.Response(status=202, text="accepted")
 
-        app = web.Application(client_max_size=25 * 1024 * 1024)
-        app.router.add_post("/webhook", bare)
+    app = web.Application(client_max_size=25 * 1024 * 1024)
+    app.router.add_post("/webhook", bare)
 
-        async def nothing(_: web.Application) -> dict[str, Any]:
-            return {}
+    async def nothing(_: Any) -> dict[str, Any]:
+        return {}
 
-        return app, nothing
-
-    if kind == "localhub":
-        return _build_localhub(options)
-
-    return _build_service(options)
+    return app, nothing
 
 
-def _build_service(options: dict[str, Any]) -> tuple[Any, Any]:
+def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
     from gidgethub.routing import Router
     from gidgethub.sansio import Event
 
@@ -114,7 +122,7 @@ def _build_service(options: dict[str, Any]) -> tuple[Any, Any]:
     from bot.service.handlers import ping
     from bot.service.routing import compose
 
-    # Production logs one line per delivery; keep that cost, send it to a file.
+    # Production logs a line per delivery: keep that cost, but send it to a file.
     handler = logging.FileHandler(Path(options["state_dir"]) / "service.log")
     logging.getLogger("bot").addHandler(handler)
     logging.getLogger("bot").setLevel(logging.INFO)
@@ -124,8 +132,8 @@ def _build_service(options: dict[str, Any]) -> tuple[Any, Any]:
 
     @bench_router.register("pull_request_review_comment", action="created")
     async def read_repository(event: Event, ctx: Context) -> None:
-        if ctx.gh is not None and options.get("repo"):
-            await ctx.gh.getitem(f"/repos/{options['repo']}")
+        assert ctx.gh is not None
+        await ctx.gh.getitem(f"/repos/{ctx.repo}")
 
     config = ServiceConfig(
         app_id=str(options["app_id"]), private_key=options["private_key"], webhook_secret=SECRET,
@@ -138,7 +146,10 @@ def _build_service(options: dict[str, Any]) -> tuple[Any, Any]:
     async def report(app: Any) -> dict[str, Any]:
         worker = app[service_app.WORKER]
         started = time.perf_counter()
-        await asyncio.wait_for(worker.join(), timeout=options["drain_timeout"])
+        try:  # with a slow GitHub the backlog can outlast the bound: report what is left
+            await asyncio.wait_for(worker.join(), timeout=options["drain_timeout"])
+        except asyncio.TimeoutError:
+            pass
         return {
             "drain_seconds": time.perf_counter() - started,
             "journal": await app[service_app.JOURNAL].counts(),
@@ -149,28 +160,52 @@ def _build_service(options: dict[str, Any]) -> tuple[Any, Any]:
     return app, report
 
 
-def _build_localhub(options: dict[str, Any]) -> tuple[Any, Any]:
-    from bench_localhub import build_localhub  # type: ignore[import-not-found]
+async def _serve_localhub(conn: Connection, options: dict[str, Any]) -> None:
+    """The local GitHub with the App installed on one repository; every call `latency` s late."""
+    from bot.localhub.server import LocalHub
 
-    return build_localhub(options)
+    owner = options["repo"].split("/")[0]
+    async with LocalHub.start() as hub:
+        hub.register_app(options["app_id"], options["public_key"])
+        hub.add_org(owner, {"maintainer": "admin"})
+        hub.create_repo(options["repo"], {"README.md": "# bench\n"})
+        hub.install_app(options["app_id"], owner, installation_id=options["installation_id"])
+        if options["latency"]:
+            hub.faults.latency("*", options["latency"])
+        conn.send(int(hub.url.rsplit(":", 1)[1]))
+        loop = asyncio.get_running_loop()
+        while await loop.run_in_executor(None, conn.recv) != "stop":
+            conn.send("ok")
+        conn.send({"requests": len(hub.requests), "not_modified": hub.count_requests("GET", "*", status=304)})
 
 
-async def _prepare(kind: str, app: Any, options: dict[str, Any]) -> None:
-    if kind == "localhub" and options.get("latency"):
-        from bench_localhub import add_latency  # type: ignore[import-not-found]
+def hub_options(latency: float) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-        add_latency(app, options["latency"])
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return {
+        "app_id": 4242, "installation_id": 77, "repo": "apache/cloudstack", "latency": latency,
+        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()).decode(),
+        "public_key": key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+    }
 
 
 @dataclass
 class Server:
-    process: multiprocessing.Process
+    process: multiprocessing.process.BaseProcess
     conn: Connection
     port: int
 
+    def reset(self) -> None:
+        self.conn.send("reset")
+        self.conn.recv()
+
     def stop(self) -> dict[str, Any]:
         self.conn.send("stop")
-        report = self.conn.recv() if self.conn.poll(180) else {"error": "no report"}
+        report = self.conn.recv() if self.conn.poll(300) else {"error": "no report"}
         self.process.join(30)
         if self.process.is_alive():
             self.process.terminate()
@@ -204,11 +239,18 @@ class Result:
         return len(self.latencies_ms) / self.seconds
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+        return _percentile(self.latencies_ms, q)
+
+    def handler_percentile(self, q: float) -> float:
+        return _percentile(self.report.get("handler_ms") or [0.0], q)
 
 
-def make_bodies(count: int, installation_id: int, repo: str | None) -> list[tuple[bytes, dict[str, str]]]:
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def make_bodies(count: int, installation_id: int, repo: str) -> list[tuple[bytes, dict[str, str]]]:
     template = json.loads(PAYLOAD.read_text())
     prepared = []
     for index in range(count):
@@ -216,8 +258,7 @@ def make_bodies(count: int, installation_id: int, repo: str | None) -> list[tupl
         data["installation"]["id"] = installation_id
         data["pull_request"]["number"] = 1 + index % 50
         data["comment"]["id"] = 10_000_000 + index
-        if repo:
-            data["repository"]["full_name"] = repo
+        data["repository"]["full_name"] = repo
         body = json.dumps(data).encode()
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         prepared.append((body, {
@@ -280,46 +321,17 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 def run_phase(name: str, kind: str, options: dict[str, Any], warmup: int, deliveries: int, concurrency: int) -> Result:
     server = start_server(kind, options)
     try:
-        bodies = make_bodies(warmup + deliveries, options.get("installation_id", 1), options.get("repo"))
+        bodies = make_bodies(warmup + deliveries, options.get("installation_id", 1), options.get("repo", "o/r"))
         asyncio.run(drive(server.port, bodies[:warmup], concurrency))
+        server.reset()
         latencies, seconds, statuses = asyncio.run(drive(server.port, bodies[warmup:], concurrency))
     finally:
         report = server.stop()
     return Result(name, latencies, seconds, statuses, report)
 
 
+
 # ---- main ----------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deliveries", type=int, default=3000, help="measured deliveries per phase")
-    parser.add_argument("--warmup", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call")
-    parser.add_argument("--worker-concurrency", type=int, default=8)
-    args = parser.parse_args(argv)
-    if not 1 <= args.deliveries <= 100_000 or not 1 <= args.concurrency <= 1000:
-        parser.error("keep --deliveries within 1..100000 and --concurrency within 1..1000")
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    results: list[Result] = []
-    results.append(run_phase("bare HMAC handler", "bare", {}, args.warmup, args.deliveries, args.concurrency))
-
-    with tempfile.TemporaryDirectory(prefix="bench-webhook-") as scratch:
-        for name, latency in (("service, GitHub on time", 0.0), (f"service, GitHub {args.github_latency * 1000:.0f} ms late", args.github_latency)):
-            hub = start_localhub(latency)
-            try:
-                options = {
-                    **hub.options, "state_dir": tempfile.mkdtemp(dir=scratch),
-                    "worker_concurrency": args.worker_concurrency, "drain_timeout": 600,
-                }
-                results.append(run_phase(name, "service", options, args.warmup, args.deliveries, args.concurrency))
-            finally:
-                hub.server.stop()
-
-    print_results(results, args)
-    return 0
 
 
 @dataclass
@@ -329,35 +341,70 @@ class Hub:
 
 
 def start_localhub(latency: float) -> Hub:
-    from bench_localhub import hub_options  # type: ignore[import-not-found]
-
     options = hub_options(latency)
     server = start_server("localhub", options)
     return Hub(server, {**options, "api_url": f"http://127.0.0.1:{server.port}"})
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deliveries", type=int, default=3000, help="measured deliveries per phase")
+    parser.add_argument("--warmup", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call")
+    parser.add_argument("--worker-concurrency", type=int, default=8)
+    parser.add_argument("--journal-synchronous", default="FULL", choices=("NORMAL", "FULL"))
+    parser.add_argument("--drain-timeout", type=float, default=60.0, help="how long to wait for the worker's backlog")
+    args = parser.parse_args(argv)
+    if not 1 <= args.deliveries <= 100_000 or not 1 <= args.concurrency <= 1000 or not 0 <= args.warmup <= 10_000:
+        parser.error("keep --deliveries within 1..100000, --warmup within 0..10000, --concurrency within 1..1000")
+
+    results = [run_phase("bare HMAC handler", "bare", {}, args.warmup, args.deliveries, args.concurrency)]
+    with tempfile.TemporaryDirectory(prefix="bench-webhook-") as scratch:
+        phases = (("service, GitHub on time", 0.0),
+                  (f"service, GitHub {args.github_latency * 1000:.0f} ms late", args.github_latency))
+        for name, latency in phases:
+            hub = start_localhub(latency)
+            try:
+                options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch),
+                           "worker_concurrency": args.worker_concurrency, "drain_timeout": args.drain_timeout,
+                           "journal_synchronous": args.journal_synchronous}
+                results.append(run_phase(name, "service", options, args.warmup, args.deliveries, args.concurrency))
+            finally:
+                results[-1].report["github"] = hub.server.stop()
+    print_results(results, args)
+    return 0
+
+
 def print_results(results: list[Result], args: argparse.Namespace) -> None:
     bare = results[0]
-    print(f"\nPOST /webhook, {args.deliveries} signed deliveries ({len(make_bodies(1, 1, None)[0][0]):,} bytes each), "
-          f"{args.concurrency} in flight, loopback, {os.cpu_count()} CPUs\n")
-    header = f"{'':34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'×bare':>7}  statuses"
-    print(header)
-    print("-" * len(header))
+    size = len(make_bodies(1, 1, "o/r")[0][0])
+    print(f"\nPOST /webhook: {args.deliveries} signed deliveries of {size:,} bytes, {args.concurrency} in flight, "
+          f"loopback, {os.cpu_count()} CPUs, journal synchronous={args.journal_synchronous}\n")
+    header = (f"{'':32} {'client p50':>10} {'client p99':>10} {'server p50':>10} {'server p99':>10} "
+              f"{'acks/s':>8} {'x bare':>7}")
+    print(header + "\n" + "-" * len(header))
     for result in results:
-        ratio = result.throughput / bare.throughput
-        print(f"{result.name:34} {result.percentile(50):8.2f} {result.percentile(99):8.2f} "
-              f"{result.throughput:9.0f} {ratio:7.2f}  {result.statuses}")
-    print()
+        print(f"{result.name:32} {result.percentile(50):8.1f}ms {result.percentile(99):8.1f}ms "
+              f"{result.handler_percentile(50):8.2f}ms {result.handler_percentile(99):8.2f}ms "
+              f"{result.throughput:8.0f} {result.throughput / bare.throughput:7.2f}")
+    print("\nclient = as the load generator sees it (includes waiting for the CPU); "
+          "server = inside the aiohttp handler")
     for result in results[1:]:
         ratio = result.throughput / bare.throughput
         p99 = result.percentile(99)
-        print(f"{result.name}: throughput {ratio:.2f} × bare (target ≥ {THROUGHPUT_TARGET}) "
-              f"{'OK' if ratio >= THROUGHPUT_TARGET else 'MISSED'}; p99 {p99:.1f} ms (target < {P99_TARGET_MS:.0f}) "
-              f"{'OK' if p99 < P99_TARGET_MS else 'MISSED'}; p99 ratio {p99 / bare.percentile(99):.2f} × bare")
+        verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+        print(f"\n{result.name}:")
+        print(f"  throughput {ratio:.2f} x bare (target >= {THROUGHPUT_TARGET}): {verdict(ratio >= THROUGHPUT_TARGET)}")
+        print(f"  p99 ack {p99:.1f} ms as the client sees it (target < {P99_TARGET_MS:.0f} ms): {verdict(p99 < P99_TARGET_MS)};"
+              f" {p99 / bare.percentile(99):.2f} x bare's p99; inside the handler {result.handler_percentile(99):.2f} ms")
         report = result.report
-        if report:
-            print(f"    worker drained the backlog {report.get('drain_seconds', 0):.1f} s after the last ack; "
-                  f"journal {report.get('journal')}; rate limit remaining {report.get('rate_limit_remaining')}")
+        print(f"  worker: backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
+              f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; "
+              f"rate limit remaining {report.get('rate_limit_remaining')}; local GitHub {report.get('github')}")
+        statuses = result.statuses
+        if set(statuses) != {202}:
+            print(f"  statuses {statuses}")
 
 
 if __name__ == "__main__":
