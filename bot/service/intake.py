@@ -58,10 +58,12 @@ class Intake:
 
         signature = request.headers.get("X-Hub-Signature-256")
         if not signature:
+            log.warning("unsigned delivery %s refused", request.headers.get("X-GitHub-Delivery", "-"))
             return _answer(401, "missing X-Hub-Signature-256")
         try:
             validate_event(body, signature=signature, secret=self._secret)
         except ValidationFailure:
+            log.warning("delivery %s refused: bad signature", request.headers.get("X-GitHub-Delivery", "-"))
             return _answer(401, "bad signature")
 
         event_name = request.headers.get("X-GitHub-Event")

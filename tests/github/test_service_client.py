@@ -9,15 +9,28 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import aiohttp
 import pytest
-from conftest import APP_ID, INSTALLATION_ID, REPO, KeyPair, seed_world
 from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 
 from bot.github.auth import AppCredentials, InstallationTokens
 from bot.github.client import GitHubApp, LruCache, RetryPolicy
 from bot.localhub.server import LocalHub
+
+# The world the shared `hub` fixture (tests/conftest.py) seeds, read from the hub itself rather
+# than imported: another directory's conftest.py may shadow the module name `conftest`.
+APP_ID, INSTALLATION_ID, REPO = 4242, 77, "apache/cloudstack"
+
+
+@pytest.fixture(autouse=True)
+def the_seeded_world_is_the_expected_one(request: pytest.FixtureRequest) -> None:
+    if "hub" in request.fixturenames:
+        hub = request.getfixturevalue("hub")
+        assert APP_ID in hub.state.apps and INSTALLATION_ID in hub.state.installations
+        assert hub.state.repo(*REPO.split("/")) is not None
+
 
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, max_rate_limit_wait=5.0, request_timeout=1.0)
 TOKEN_PATH = f"/app/installations/{INSTALLATION_ID}/access_tokens"
@@ -29,7 +42,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client
 
 
-def make_app(hub: LocalHub, session: aiohttp.ClientSession, keys: KeyPair, retry: RetryPolicy = FAST_RETRY,
+def make_app(hub: LocalHub, session: aiohttp.ClientSession, keys: Any, retry: RetryPolicy = FAST_RETRY,
              tokens: InstallationTokens | None = None) -> GitHubApp:
     return GitHubApp(session, AppCredentials(str(APP_ID), keys.private_pem.decode()), base_url=hub.url,
                      retry=retry, tokens=tokens)
@@ -66,7 +79,10 @@ async def test_a_token_is_renewed_when_less_than_five_minutes_are_left(hub, sess
 
 async def test_short_lived_tokens_from_github_are_renewed_every_time(rsa_key_pair, session) -> None:
     async with LocalHub.start(token_ttl=240) as hub:  # 4 minutes: always inside the renewal margin
-        seed_world(hub, rsa_key_pair)
+        hub.register_app(APP_ID, rsa_key_pair.public_pem)
+        hub.add_org("apache", {"maintainer": "admin"})
+        hub.create_repo(REPO, {"README.md": "# cloudstack\n"})
+        hub.install_app(APP_ID, "apache", installation_id=INSTALLATION_ID)
         github = make_app(hub, session, rsa_key_pair)
         for _ in range(3):
             await github.installation_client(INSTALLATION_ID).getitem(f"/repos/{REPO}")

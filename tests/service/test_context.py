@@ -8,7 +8,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import APP_ID, INSTALLATION_ID, MAINTAINER, REPO
 
 from bot.core.settings import RepoSettings
 from bot.github.auth import AppCredentials
@@ -19,8 +18,14 @@ from bot.service.journal import Journal
 from bot.store.repo_config import RepoConfigError
 
 
+# The world tests/conftest.py's `hub` fixture seeds (not imported: another conftest.py may
+# shadow the module name); checked against the hub below.
+APP_ID, INSTALLATION_ID, REPO, MAINTAINER = 4242, 77, "apache/cloudstack", "maintainer"
+
+
 @pytest.fixture
 async def context_for(hub, rsa_key_pair, tmp_path: Path) -> AsyncIterator:
+    assert INSTALLATION_ID in hub.state.installations and hub.state.repo(*REPO.split("/")) is not None
     journal = await Journal.open(tmp_path / "journal.sqlite3")
     async with aiohttp.ClientSession() as session:
         github = GitHubApp(session, AppCredentials(str(APP_ID), rsa_key_pair.private_pem.decode()),
