@@ -117,7 +117,8 @@ def apply_comment(
     outcome.notes.extend(reading.problems)
     if reading.unknown_questions:
         outcome.notes.append("not a tracked question: " + ", ".join(reading.unknown_questions))
-    for question_id in _questions_touched(reading, records):
+    touched_now = _questions_touched(reading, records)
+    for question_id in touched_now:
         changes = apply_reading(
             records[question_id],
             reading,
@@ -129,8 +130,32 @@ def apply_comment(
             at=comment.updated_at,
         )
         _note_changes(outcome, question_id, changes)
+    for question_id, changes in _withdraw_superseded(records, comment, touched_now).items():
+        _note_changes(outcome, question_id, changes)
     _apply_commands(records, reading, comment, is_maintainer, outcome)
     return outcome
+
+
+def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: Comment, still_said: Sequence[str]) -> dict[str, list[str]]:
+    """An edit replaces the whole comment: what an older version said about a question the
+    new text no longer answers is withdrawn (a stale, older version arriving late is not)."""
+    withdrawn: dict[str, list[str]] = {}
+    for question_id, mapping in records.items():
+        if question_id in still_said:
+            continue
+        previous = next((a for a in mapping.get("answers") or () if a.get("comment_id") == comment.id), None)
+        if previous is None or str(previous.get("at") or "") > comment.updated_at:
+            continue
+        tombstones = list(mapping.get("retracted") or ())
+        changes = retract_comment(mapping, comment.id, comment.updated_at)
+        # An edit is not a deletion: a later edit may answer this question again.
+        if tombstones:
+            mapping["retracted"] = tombstones
+        else:
+            mapping.pop("retracted", None)
+        if changes:
+            withdrawn[question_id] = [change.replace("(comment deleted)", "(comment edited)") for change in changes]
+    return withdrawn
 
 
 def retract(records: MutableMapping[str, MutableMapping], comment_id: int, at: str | None) -> list[str]:

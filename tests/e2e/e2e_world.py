@@ -44,3 +44,30 @@ class Review:
 def bot_issues(hub) -> list:
     """Issues (not PRs) the App opened."""
     return [issue for issue in hub.state.issues.values() if not issue.is_pull and issue.user.endswith("[bot]")]
+
+
+async def thread_on(review: Review, question_id: str, body: str | None = None, *, user: str = AUTHOR) -> int:
+    """Open a review thread on the question's first line (as the PR author); returns its root id."""
+    root = review.hub.review_comment(REPO, review.number, DOC, review.line_of(question_id), body or f"{question_id}?", user=user)
+    await review.box.settle()
+    return root
+
+
+def answers_by(record: dict, login: str) -> list[dict]:
+    return [answer for answer in record.get("answers") or () if answer.get("author") == login]
+
+
+def notice_in(review: Review, root: int):
+    """The bot's one notice in the thread started by `root` (asserting there is exactly one)."""
+    notices = [c for c in review.bot_comments() if c.in_reply_to_id == root]
+    assert len(notices) == 1, [c.body[:80] for c in notices]
+    return notices[0]
+
+
+def writes_since(hub, start: int) -> list:
+    """Write requests (anything but GET) logged since `start`, token minting excluded."""
+    return [r for r in hub.requests[start:] if r.method != "GET" and not r.path.startswith("/app/") and r.path != "/graphql"]
+
+
+def api_calls_since(hub, start: int) -> list:
+    return [r for r in hub.requests[start:] if not r.path.startswith("/app/")]
