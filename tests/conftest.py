@@ -24,38 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import jwt
 import pytest
 from aiohttp import ClientSession, web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.localhub.server import LocalHub, ThreadedHub
-
-APP_ID = 4242
-INSTALLATION_ID = 77
-ORG = "apache"
-REPO = "apache/cloudstack"
-MAINTAINER = "maintainer"
-MEMBER = "member"
-WEBHOOK_SECRET = "localhub-test-secret"
-SEED_FILES = {
-    "README.md": "# cloudstack\n",
-    "security/threat-model.md": "".join(f"Line {n} of the threat model.\n" for n in range(1, 41)),
-}
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    private_pem: bytes
-    public_pem: bytes
-
+from hub_world import INSTALLATION_ID, WEBHOOK_SECRET, Inbox, KeyPair, app_jwt, seed_world
 
 @pytest.fixture(scope="session")
 def rsa_key_pair() -> KeyPair:
@@ -65,14 +44,6 @@ def rsa_key_pair() -> KeyPair:
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo)
     return KeyPair(private, public)
-
-
-def seed_world(hub: LocalHub, keys: KeyPair) -> None:
-    """The default world every hub fixture starts from (see the module docstring)."""
-    hub.register_app(APP_ID, keys.public_pem)
-    hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
-    hub.create_repo(REPO, SEED_FILES)
-    hub.install_app(APP_ID, ORG, installation_id=INSTALLATION_ID)
 
 
 @pytest.fixture
@@ -89,11 +60,6 @@ def hub_in_thread(rsa_key_pair: KeyPair) -> Iterator[ThreadedHub]:
         yield runner
 
 
-def app_jwt(keys: KeyPair, app_id: int = APP_ID, lifetime: int = 540) -> str:
-    now = int(time.time())
-    return jwt.encode({"iat": now - 60, "exp": now + lifetime, "iss": str(app_id)}, keys.private_pem, algorithm="RS256")
-
-
 @pytest.fixture
 def installation_token(rsa_key_pair: KeyPair) -> Callable[[LocalHub], Any]:
     async def fetch(hub: LocalHub, installation_id: int = INSTALLATION_ID) -> str:
@@ -103,17 +69,6 @@ def installation_token(rsa_key_pair: KeyPair) -> Callable[[LocalHub], Any]:
                 assert response.status == 201, await response.text()
                 return str((await response.json())["token"])
     return fetch
-
-
-@dataclass
-class Inbox:
-    url: str = ""
-    status: int = 200
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    bad_signatures: int = 0
-
-    def named(self, event: str, action: str | None = None) -> list[dict[str, Any]]:
-        return [p for e, _, p in self.events if e == event and (action is None or p.get("action") == action)]
 
 
 @pytest.fixture

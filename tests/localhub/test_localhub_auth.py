@@ -7,7 +7,7 @@ import time
 import aiohttp
 import jwt
 import pytest
-from conftest import APP_ID, INSTALLATION_ID, REPO, app_jwt
+from hub_world import APP_ID, INSTALLATION_ID, REPO, app_jwt
 from gidgethub import BadRequest, apps
 from gidgethub.aiohttp import GitHubAPI
 
@@ -72,7 +72,7 @@ async def test_app_endpoints_refuse_an_installation_token(hub, installation_toke
 
 async def test_short_token_lifetime_expires(rsa_key_pair):
     async with LocalHub.start(token_ttl=0.2) as hub:
-        from conftest import seed_world
+        from hub_world import seed_world
         seed_world(hub, rsa_key_pair)
         async with aiohttp.ClientSession() as session:
             headers = {"Authorization": f"Bearer {app_jwt(rsa_key_pair)}"}

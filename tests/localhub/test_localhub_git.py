@@ -5,7 +5,7 @@ import base64
 
 import aiohttp
 import pytest
-from conftest import REPO, SEED_FILES
+from hub_world import REPO, SEED_FILES
 from gidgethub import BadRequest
 from gidgethub.aiohttp import GitHubAPI
 

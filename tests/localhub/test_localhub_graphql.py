@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import MAINTAINER, MEMBER, REPO, SEED_FILES
+from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 from gidgethub import GraphQLAuthorizationFailure, QueryError
 from gidgethub.aiohttp import GitHubAPI
 

@@ -6,7 +6,7 @@ import time
 
 import aiohttp
 import pytest
-from conftest import MEMBER, REPO
+from hub_world import MEMBER, REPO
 from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from conftest import APP_ID, INSTALLATION_ID, MAINTAINER, MEMBER, REPO, SEED_FILES
+from hub_world import APP_ID, INSTALLATION_ID, MAINTAINER, MEMBER, REPO, SEED_FILES
 from github import Auth, Github, GithubException, GithubIntegration
 
 MODEL = "security/threat-model.md"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
+from hub_world import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
 from gidgethub.aiohttp import GitHubAPI
 
 MODEL = "security/threat-model.md"
