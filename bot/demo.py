@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -313,6 +313,17 @@ class NoticeSays:
         return None if self.text in notices[0].body else f"the notice does not say {self.text!r}"
 
 
+@dataclass(frozen=True)
+class ApiCallsAtMost:
+    """The bot answered this step's reply with at most `limit` API calls (token fetches aside)."""
+
+    limit: int
+
+    def __call__(self, world: World) -> str | None:
+        calls = world.api_calls[-1][2] if world.api_calls else 0
+        return None if calls <= self.limit else f"{calls} API calls, more than {self.limit}"
+
+
 Act = Callable[[World, str], None]
 Expectation = Callable[[World], "str | None"]
 
@@ -332,6 +343,7 @@ class Step:
 FOLLOW_UP = "Re-test the download-link expiry"
 CORRECTION = "links expire after the configured interval but are not single-use; anyone holding one can fetch until then"
 THREADS = ("Q2", "Q3", "Q4", "Q8", "Q10")
+REPLY_BUDGET = 3  # API calls one maintainer reply in a known thread may cost (settings ETag + the notice)
 
 CONVERSATION: tuple[Step, ...] = (
     Step(AUTHOR, "opens the threat-model PR: every §14 question imported", OpenPullRequest(),
@@ -339,17 +351,18 @@ CONVERSATION: tuple[Step, ...] = (
     Step(AUTHOR, "opens a review thread on Q2, Q3, Q4, Q8 and Q10", OpenThreads(THREADS),
          (ThreadsMapped(), NoStatusChanged())),
     Step(MAINTAINER_A, "`/confirm` in the Q2 thread: confirmed, binding", Reply("Q2", "/confirm"),
-         (StatusIs("Q2", "confirmed"), AnswerRecorded("Q2", MAINTAINER_A, "confirm", True), NoticeSays("Q2", "confirmed"))),
+         (StatusIs("Q2", "confirmed"), AnswerRecorded("Q2", MAINTAINER_A, "confirm", True), NoticeSays("Q2", "status: **confirmed**"), ApiCallsAtMost(REPLY_BUDGET))),
     Step(MAINTAINER_A, "\"yes, that's right\" on Q3: a proposal, status unchanged",
          Reply("Q3", "yes, that's right — the system VMs ship with the product."),
-         (StatusIs("Q3", "open"), AnswerRecorded("Q3", MAINTAINER_A, "confirm", False), ProposalIs("Q3", "promote", "proposed"))),
+         (StatusIs("Q3", "open"), AnswerRecorded("Q3", MAINTAINER_A, "confirm", False), ProposalIs("Q3", "promote", "proposed"), ApiCallsAtMost(REPLY_BUDGET))),
     Step(MAINTAINER_B, "`/correct Q4 …`: corrected, listed for a human, not rewritten", Reply("Q4", f"/correct Q4 {CORRECTION}"),
-         (StatusIs("Q4", "corrected"), AnswerRecorded("Q4", MAINTAINER_B, "correct", True), DocumentUnchanged())),
+         (StatusIs("Q4", "corrected"), AnswerRecorded("Q4", MAINTAINER_B, "correct", True), DocumentUnchanged(),
+          NoticeSays("Q4", "Left for a person"))),
     Step(MAINTAINER_A, "asks back on Q8: a question, nothing decided",
          Reply("Q8", "Do you mean the agent-to-server channel, or the channel between management servers?"),
-         (StatusIs("Q8", "open"), AnswerRecorded("Q8", MAINTAINER_A, "question", False))),
+         (StatusIs("Q8", "open"), AnswerRecorded("Q8", MAINTAINER_A, "question", False), ApiCallsAtMost(REPLY_BUDGET))),
     Step(MAINTAINER_B, "delegates Q10 to daan: daan awaited", Reply("Q10", f"@{MAINTAINER_A} can you confirm the boundary here?"),
-         (StatusIs("Q10", "open"), Awaiting("Q10", (MAINTAINER_A,)))),
+         (StatusIs("Q10", "open"), Awaiting("Q10", (MAINTAINER_A,)), NoticeSays("Q10", f"Still awaited: @{MAINTAINER_A}"))),
     Step(MAINTAINER_B, "bulk answer at PR level (`Q6: confirm`, `Q7 - yes`)", PullRequestComment("Q6: confirm\nQ7 - yes, per domain"),
          (StatusIs("Q6", "confirmed"), StatusIs("Q7", "confirmed"), AnswerRecorded("Q7", MAINTAINER_B, "confirm", True))),
     Step(MAINTAINER_A, "submits a review whose body answers `Q12: yes …`", SubmitReview("Q12: yes — keep it in the repository, next to SECURITY.md"),
@@ -362,7 +375,7 @@ CONVERSATION: tuple[Step, ...] = (
          (OneFoldCommit(), DocumentHas(f"*(maintainer: {MAINTAINER_A} — §14 Q2)*"), DocumentHas("*(inferred — §14 Q2)*", present=False),
           DocumentHas("*(inferred — §14 Q4)*"), StatusIs("Q2", "folded"), StatusIs("Q3", "folded"), StatusIs("Q6", "folded"),
           ProposalIs("Q3", "promote", "applied"), StatusIs("Q4", "corrected"), StatusIs("Q8", "open"), Awaiting("Q10", (MAINTAINER_A,)),
-          ThreadResolved("Q2"))),
+          ThreadResolved("Q2"), ThreadResolved("Q3"))),
     Step(MAINTAINER_B, "closes the follow-up issue: the record follows", CloseFollowUp(FOLLOW_UP),
          (FollowUpIs("Q4", FOLLOW_UP, "closed"),)),
 )
@@ -405,7 +418,7 @@ async def _play(world: World, step: Step) -> list[str]:
     try:
         step.act(world, step.who)
         await world.box.settle()
-    except Exception as error:  # a step that cannot even be played is a failure, not a crash
+    except Exception as error:  # noqa: BLE001 - a step that cannot even be played is a failure, not a crash
         return [f"could not play the step: {type(error).__name__}: {error}"]
     if isinstance(step.act, Accept) and world.fold is not None:
         world.fold = (world.fold[0], world.hub.head_sha(REPO, BRANCH))
@@ -420,7 +433,7 @@ async def _play(world: World, step: Step) -> list[str]:
 def _check(check: Expectation, world: World) -> str | None:
     try:
         return check(world)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a broken check fails its step; the script goes on
         return f"could not check: {type(error).__name__}: {error}"
 
 
@@ -462,7 +475,7 @@ def run_demo(steps: Sequence[Step] = CONVERSATION, *, state_dir: Path | None = N
 
 
 def print_report(world: World, out: TextIO) -> None:
-    now = datetime.now(timezone.utc)  # taken once: the table and the digest describe the same moment
+    now = datetime.now(UTC)  # taken once: the table and the digest describe the same moment
     records = world.typed_records()
     for title, body in (
         ("Answers recorded", answers_section(records)),
@@ -476,12 +489,12 @@ def print_report(world: World, out: TextIO) -> None:
 
 
 def answers_section(records: Sequence[Record]) -> str:
-    lines = []
+    lines = [f"{'id':<4} {'who':<8} {'stance':<9} {'binding?':<12} excerpt"]
     for record in records:
         for answer in record.answers:
             binding = "binding" if answer.binding else "not binding"
             lines.append(f"{record.id:<4} {answer.author:<8} {answer.stance:<9} {binding:<12} {answer.excerpt[:60]}")
-    return "\n".join(lines) or "(none)"
+    return "\n".join(lines)
 
 
 def fold_diff(world: World) -> str:
@@ -504,7 +517,8 @@ def issues_section(world: World) -> str:
 
 
 def api_calls_section(world: World) -> str:
-    return "\n".join(f"{calls:3}  {who:<8} {what}" for who, what, calls in world.api_calls) or "(none)"
+    lines = [f"{calls:5}  {who:<8} {what}" for who, what, calls in world.api_calls]
+    return "\n".join(["calls  who      step", *lines])
 
 
 def digest_section(world: World, records: Sequence[Record], now: datetime) -> str:

@@ -10,10 +10,18 @@ import pytest
 
 from bot.__main__ import main
 from bot.core.document import parse_document
-from bot.demo import CONVERSATION, DOCUMENT_PATH, CloseFollowUp, StatusIs, Step, demo_document, run_demo
+from bot.demo import (
+    CONVERSATION,
+    DOCUMENT_PATH,
+    CloseFollowUp,
+    StatusIs,
+    Step,
+    demo_document,
+    run_demo,
+)
 from bot.sandbox import REPO
 from bot.store.folder import FolderStore
-from bot.store.pull_state import tracked_pulls, pull_directory
+from bot.store.pull_state import pull_directory, tracked_pulls
 
 
 def test_the_demo_document_is_a_well_formed_threat_model() -> None:
