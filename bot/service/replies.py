@@ -106,14 +106,17 @@ async def _act(ctx: Context, pull: Pull, comment: Comment, outcome: CommentOutco
     if outcome.followups_to_open and maintainer:
         for url in await open_followups(ctx, pull, settings, outcome.followups_to_open):
             notes.append(f"Follow-up: {url}")
-    if not (outcome.touched or notes or outcome.wants_help or folded):
+    root = comment.in_reply_to_id or comment.id
+    # A delivery cut between saving the records and posting the notice is replayed as "no change":
+    # the thread is still owed its notice.
+    owed = comment.kind == "review_comment" and outcome.question in pull.records and str(root) not in pull.state.notices
+    if not (outcome.touched or notes or outcome.wants_help or folded or owed):
         return
     if settings.dry_run:
         ctx.log.info("dry run: would update the notice for comment %s (%s)", comment.id, "; ".join(outcome.changes))
         pull.save(ctx, [])
         return
     maintainers = known_maintainers(pull, settings)
-    root = comment.in_reply_to_id or comment.id
     if comment.kind == "review_comment" and outcome.question in pull.records:
         body = thread_notice_body(
             pull, outcome.question, notes=notes, maintainers=maintainers, document_text=pull.document_text(ctx),
