@@ -177,6 +177,17 @@ class CloseFollowUp:
 
 
 @dataclass(frozen=True)
+class QuestionsTracked:
+    """The bot imported one record per §14 question of the document."""
+
+    count: int
+
+    def __call__(self, world: World) -> str | None:
+        found = len(world.records())
+        return None if found == self.count else f"{found} question records, expected {self.count}"
+
+
+@dataclass(frozen=True)
 class StatusIs:
     question: str
     status: str
@@ -354,7 +365,7 @@ REPLY_BUDGET = 3  # API calls one maintainer reply in a known thread may cost (s
 
 CONVERSATION: tuple[Step, ...] = (
     Step(AUTHOR, "opens the threat-model PR: every §14 question imported", OpenPullRequest(),
-         (StatusIs("Q2", "open"), StatusIs("Q1", "open"), StatusIs("Q12", "open"))),
+         (QuestionsTracked(12), StatusIs("Q2", "open"), StatusIs("Q12", "open"))),
     Step(AUTHOR, "opens a review thread on Q2, Q3, Q4, Q8 and Q10", OpenThreads(THREADS),
          (ThreadsMapped(), NoStatusChanged())),
     Step(MAINTAINER_A, "`/confirm` in the Q2 thread: confirmed, binding", Reply("Q2", "/confirm"),
@@ -371,9 +382,10 @@ CONVERSATION: tuple[Step, ...] = (
     Step(MAINTAINER_B, "delegates Q10 to daan: daan awaited", Reply("Q10", f"@{MAINTAINER_A} can you confirm the boundary here?"),
          (StatusIs("Q10", "open"), Awaiting("Q10", (MAINTAINER_A,)), NoticeSays("Q10", f"Still awaited: @{MAINTAINER_A}"))),
     Step(MAINTAINER_B, "bulk answer at PR level (`Q6: confirm`, `Q7 - yes`)", PullRequestComment("Q6: confirm\nQ7 - yes, per domain"),
-         (StatusIs("Q6", "confirmed"), StatusIs("Q7", "confirmed"), AnswerRecorded("Q7", MAINTAINER_B, "confirm", True))),
+         (StatusIs("Q6", "confirmed"), StatusIs("Q7", "confirmed"), AnswerRecorded("Q7", MAINTAINER_B, "confirm", True),
+          ApiCallsAtMost(REPLY_BUDGET))),
     Step(MAINTAINER_A, "submits a review whose body answers `Q12: yes …`", SubmitReview("Q12: yes — keep it in the repository, next to SECURITY.md"),
-         (StatusIs("Q12", "confirmed"), AnswerRecorded("Q12", MAINTAINER_A, "confirm", True))),
+         (StatusIs("Q12", "confirmed"), AnswerRecorded("Q12", MAINTAINER_A, "confirm", True), ApiCallsAtMost(REPLY_BUDGET))),
     Step(MAINTAINER_B, f"`/followup Q4 {FOLLOW_UP}`: an issue opens", Reply("Q4", f"/followup Q4 {FOLLOW_UP}"),
          (IssueOpened(FOLLOW_UP), FollowUpIs("Q4", FOLLOW_UP, "open"))),
     Step(PASSERBY, "a non-maintainer replies `/confirm` on Q8: no effect", Reply("Q8", "/confirm"),
@@ -381,6 +393,7 @@ CONVERSATION: tuple[Step, ...] = (
     Step(MAINTAINER_B, "`/accept` at PR level: one commit folds every confirmed answer", Accept(),
          (OneFoldCommit(), DocumentHas(f"*(maintainer: {MAINTAINER_A} — §14 Q2)*"), DocumentHas("*(inferred — §14 Q2)*", present=False),
           DocumentHas("*(inferred — §14 Q4)*"), StatusIs("Q2", "folded"), StatusIs("Q3", "folded"), StatusIs("Q6", "folded"),
+          StatusIs("Q7", "folded"), StatusIs("Q12", "folded"),
           ProposalIs("Q3", "promote", "applied"), StatusIs("Q4", "corrected"), StatusIs("Q8", "open"), Awaiting("Q10", (MAINTAINER_A,)),
           ThreadResolved("Q2"), ThreadResolved("Q3"))),
     Step(MAINTAINER_B, "closes the follow-up issue: the record follows", CloseFollowUp(FOLLOW_UP),
