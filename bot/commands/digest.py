@@ -20,7 +20,7 @@ from bot.commands.sync import (
     parse_opened_document,
     questions_directory,
 )
-from bot.core.digest import Digest, iso_week, render_digest
+from bot.core.digest import Digest, digest_for_week, iso_week, posted_digests, previous_digest, render_digest
 from bot.core.records import Record, RecordError
 from bot.core.settings import CONFIG_PATH, MaintainerSettings
 from bot.github import batch
@@ -77,15 +77,15 @@ def _run(args: argparse.Namespace) -> int:
     if posting and opened.settings.dry_run:
         print(f"{CONFIG_PATH} sets dry_run: printing instead of posting", file=sys.stderr)
         posting = False
-    digests = batch.posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
-    already = batch.digest_for_week(digests, week)
+    digests = posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
+    already = digest_for_week(digests, week)
     if already is not None:
         note = f"the {week} digest is already posted on {where} (comment {already.comment_id})"
         if posting:
             print(f"{note}; nothing to do")
             return 0
         print(note, file=sys.stderr)
-    previous = batch.previous_digest(digests, week)
+    previous = previous_digest(digests, week)
     digest = build_digest(opened, records, now, previous.figures if previous else None)
     if not posting:
         sys.stdout.write(digest.markdown)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
+from typing import Any
 
 from bot.core.markdown import Mentions, clean_login, inline_text
 from bot.core.model import Document, TagKind
@@ -813,3 +814,57 @@ def _member_section(member: FamilyMember, review: _Review, mentions: Mentions) -
             items.append(f"**{label}:** " + "; ".join(entries))
     heading = f"{inline_text(member.repo, 100)} ({member.role.value})"
     return _section(heading, _bullets(items))
+
+
+# ---------------------------------------------------------------------------------------
+# Digests already on the PR: which one is this week's, which one was last week's
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedDigest:
+    """A digest comment found on the PR: its week comes from the hidden marker."""
+
+    comment_id: int
+    node_id: str
+    week: str
+    figures: DigestFigures | None
+    minimized: bool | None  # None when GitHub's JSON does not say
+
+
+def posted_digests(issue_comments: list[dict[str, Any]]) -> list[PostedDigest]:
+    """Our digest comments, oldest first, recognised by the hidden week marker."""
+    found: list[PostedDigest] = []
+    for comment in issue_comments:
+        parsed = parse_digest_marker(comment.get("body") or "")
+        if parsed is None:
+            continue
+        week, figures = parsed
+        found.append(
+            PostedDigest(
+                comment_id=int(comment["id"]),
+                node_id=str(comment.get("node_id") or ""),
+                week=week,
+                figures=figures,
+                minimized=_minimized_flag(comment),
+            )
+        )
+    return sorted(found, key=lambda digest: digest.comment_id)
+
+
+def digest_for_week(digests: list[PostedDigest], week: str) -> PostedDigest | None:
+    """This week's digest: the oldest copy, so every scheduler agrees on which one stays."""
+    return next((digest for digest in digests if digest.week == week), None)
+
+
+def previous_digest(digests: list[PostedDigest], week: str) -> PostedDigest | None:
+    """The latest digest of an earlier week (ISO week ids sort chronologically)."""
+    earlier = [digest for digest in digests if digest.week < week]
+    return max(earlier, key=lambda digest: (digest.week, digest.comment_id), default=None)
+
+
+def _minimized_flag(comment: Mapping[str, Any]) -> bool | None:
+    # Newer REST responses carry `minimized: {reason}` (null when not minimized).
+    if "minimized" not in comment:
+        return None
+    return bool(comment["minimized"])

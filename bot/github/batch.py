@@ -17,7 +17,7 @@ from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
-from bot.core.digest import DigestFigures, parse_digest_marker
+from bot.core.digest import PostedDigest, digest_for_week, posted_digests
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)
@@ -315,53 +315,11 @@ def minimize_comment(gh: Github, node_id: str, classifier: str = "OUTDATED") -> 
 
 
 @dataclass(frozen=True)
-class PostedDigest:
-    """A digest comment found on the PR: its week comes from the hidden marker."""
-
-    comment_id: int
-    node_id: str
-    week: str
-    figures: DigestFigures | None
-    minimized: bool | None  # None when GitHub's JSON does not say
-
-
-@dataclass(frozen=True)
 class PublishOutcome:
     posted: PostedDigest | None  # the comment this run created and kept; None if it posted nothing
     kept: PostedDigest | None  # this week's digest as it stands on the PR after the run
     removed_duplicates: tuple[int, ...]  # this week's extra copies deleted by this run
     minimized: tuple[int, ...]  # earlier digests collapsed by this run
-
-
-def posted_digests(issue_comments: list[dict[str, Any]]) -> list[PostedDigest]:
-    """Our digest comments, oldest first, recognised by the hidden week marker."""
-    found: list[PostedDigest] = []
-    for comment in issue_comments:
-        parsed = parse_digest_marker(comment.get("body") or "")
-        if parsed is None:
-            continue
-        week, figures = parsed
-        found.append(
-            PostedDigest(
-                comment_id=int(comment["id"]),
-                node_id=str(comment.get("node_id") or ""),
-                week=week,
-                figures=figures,
-                minimized=_minimized_flag(comment),
-            )
-        )
-    return sorted(found, key=lambda digest: digest.comment_id)
-
-
-def digest_for_week(digests: list[PostedDigest], week: str) -> PostedDigest | None:
-    """This week's digest: the oldest copy, so every scheduler agrees on which one stays."""
-    return next((digest for digest in digests if digest.week == week), None)
-
-
-def previous_digest(digests: list[PostedDigest], week: str) -> PostedDigest | None:
-    """The latest digest of an earlier week (ISO week ids sort chronologically)."""
-    earlier = [digest for digest in digests if digest.week < week]
-    return max(earlier, key=lambda digest: (digest.week, digest.comment_id), default=None)
 
 
 def publish_digest(gh: Github, repository: str, number: int, markdown: str, week: str) -> PublishOutcome:
@@ -392,10 +350,3 @@ def publish_digest(gh: Github, repository: str, number: int, markdown: str, week
         and minimize_comment(gh, digest.node_id)
     )
     return PublishOutcome(posted=posted, kept=kept, removed_duplicates=removed, minimized=minimized)
-
-
-def _minimized_flag(comment: Mapping[str, Any]) -> bool | None:
-    # Newer REST responses carry `minimized: {reason}` (null when not minimized).
-    if "minimized" not in comment:
-        return None
-    return bool(comment["minimized"])

@@ -14,11 +14,14 @@ from bot.core.digest import (
     DigestFigures,
     FamilyMember,
     FamilyRole,
+    digest_for_week,
     digest_marker,
     family_digest_marker,
     iso_week,
     parse_digest_marker,
     parse_family_digest_marker,
+    posted_digests,
+    previous_digest,
     progress_bar,
     render_digest,
     render_family_digest,
@@ -667,3 +670,44 @@ def test_waves_follow_the_document_order_even_when_numbering_does_not() -> None:
     assert re.findall(r"^\| (Wave \d)", progress, re.M) == ["Wave 1", "Wave 2", "Wave 3"]
     without_document = section(render_digest(records, None, None, NOW, maintainers=()).markdown, "Progress")
     assert re.findall(r"^\| (Wave \d)", without_document, re.M) == ["Wave 1", "Wave 3", "Wave 2"]
+
+
+# --- digests already on the PR --------------------------------------------------------------------
+
+
+def _comment(comment_id: int, body: str, **extra) -> dict:
+    return {"id": comment_id, "node_id": f"IC_{comment_id}", "body": body, **extra}
+
+
+def test_posted_digests_are_found_by_marker_and_ordered_by_id() -> None:
+    figures = DigestFigures(week="2026-W47", status_counts={"open": 3})
+    comments = [
+        _comment(30, digest_marker("2026-W48") + "\n## digest"),
+        _comment(10, "a maintainer talking about the digest"),
+        _comment(20, digest_marker("2026-W47", figures) + "\n## digest", minimized={"reason": "outdated"}),
+    ]
+    digests = posted_digests(comments)
+    assert [(digest.comment_id, digest.week) for digest in digests] == [(20, "2026-W47"), (30, "2026-W48")]
+    assert digests[0].figures == figures
+    assert digests[0].minimized is True
+    assert digests[1].minimized is None  # the JSON did not say
+
+
+def test_this_week_is_the_oldest_copy_and_previous_is_the_latest_earlier_week() -> None:
+    comments = [
+        _comment(5, digest_marker("2026-W46")),
+        _comment(9, digest_marker("2026-W47")),
+        _comment(12, digest_marker("2026-W48")),
+        _comment(11, digest_marker("2026-W48")),
+    ]
+    digests = posted_digests(comments)
+    assert digest_for_week(digests, "2026-W48").comment_id == 11
+    assert previous_digest(digests, "2026-W48").comment_id == 9
+    assert previous_digest(digests, "2026-W46") is None
+    assert digest_for_week(digests, "2026-W49") is None
+
+
+def test_previous_digest_crosses_a_year_boundary() -> None:
+    digests = posted_digests([_comment(1, digest_marker("2025-W52")), _comment(2, digest_marker("2026-W01"))])
+    assert previous_digest(digests, "2026-W02").week == "2026-W01"
+    assert previous_digest(digests, "2026-W01").week == "2025-W52"

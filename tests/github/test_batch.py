@@ -12,7 +12,6 @@ import pytest
 from github import GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 
-from bot.core.digest import DigestFigures, digest_marker
 from bot.github.batch import (
     DEFAULT_API_URL,
     Credentials,
@@ -23,13 +22,10 @@ from bot.github.batch import (
     connect,
     create_issue_comment,
     credentials_from_environment,
-    digest_for_week,
     get_permission,
     get_pull_request,
     list_review_comments,
     minimize_comment,
-    posted_digests,
-    previous_digest,
     read_file_or_none,
     read_history,
     split_repository,
@@ -105,47 +101,6 @@ def test_retry_is_a_bounded_github_retry() -> None:
     # urllib3 copies the retry object on every attempt: the bound must survive the copy.
     assert retry.new(total=2).max_rate_limit_wait == 90
     assert type(retry.new(total=2)) is type(retry)
-
-
-# --- digest bookkeeping --------------------------------------------------------------------
-
-
-def _comment(comment_id: int, body: str, **extra) -> dict:
-    return {"id": comment_id, "node_id": f"IC_{comment_id}", "body": body, **extra}
-
-
-def test_posted_digests_are_found_by_marker_and_ordered_by_id() -> None:
-    figures = DigestFigures(week="2026-W47", status_counts={"open": 3})
-    comments = [
-        _comment(30, digest_marker("2026-W48") + "\n## digest"),
-        _comment(10, "a maintainer talking about the digest"),
-        _comment(20, digest_marker("2026-W47", figures) + "\n## digest", minimized={"reason": "outdated"}),
-    ]
-    digests = posted_digests(comments)
-    assert [(digest.comment_id, digest.week) for digest in digests] == [(20, "2026-W47"), (30, "2026-W48")]
-    assert digests[0].figures == figures
-    assert digests[0].minimized is True
-    assert digests[1].minimized is None  # the JSON did not say
-
-
-def test_this_week_is_the_oldest_copy_and_previous_is_the_latest_earlier_week() -> None:
-    comments = [
-        _comment(5, digest_marker("2026-W46")),
-        _comment(9, digest_marker("2026-W47")),
-        _comment(12, digest_marker("2026-W48")),
-        _comment(11, digest_marker("2026-W48")),
-    ]
-    digests = posted_digests(comments)
-    assert digest_for_week(digests, "2026-W48").comment_id == 11
-    assert previous_digest(digests, "2026-W48").comment_id == 9
-    assert previous_digest(digests, "2026-W46") is None
-    assert digest_for_week(digests, "2026-W49") is None
-
-
-def test_previous_digest_crosses_a_year_boundary() -> None:
-    digests = posted_digests([_comment(1, digest_marker("2025-W52")), _comment(2, digest_marker("2026-W01"))])
-    assert previous_digest(digests, "2026-W02").week == "2026-W01"
-    assert previous_digest(digests, "2026-W01").week == "2025-W52"
 
 
 # --- over the local GitHub -----------------------------------------------------------------
