@@ -5,7 +5,7 @@ measured on the line as it appears in the document text.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 

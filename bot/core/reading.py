@@ -1,7 +1,7 @@
 """What a maintainer's reply says: the reader's output (pure data)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 

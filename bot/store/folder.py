@@ -25,7 +25,7 @@ from bot.core.records import (
     record_filename,
     validate_record,
 )
-from bot.store.yamlio import dump_record, load_record_text, to_commented, validate_loaded
+from bot.store.yamlio import dump_record, load_record_text, to_commented
 
 __all__ = ["FolderStore", "ImportResult", "dump_record", "load_record_text", "load_records"]
 
