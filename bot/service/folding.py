@@ -73,9 +73,9 @@ async def fold(ctx: Context, pull: Pull, pr: dict[str, Any], settings: RepoSetti
             continue
         except github.CannotPush:
             url = await _fold_through_pull_request(ctx, pull, pr, plan, head_sha, message)
-            result = _settle(ctx, pull, plan, None)
-            result.via_pull_request = url
-            return result
+            # Not folded: the PR's document is unchanged until the author takes the branch in, and
+            # the answers must stay ready so an /accept after edits are allowed folds them.
+            return FoldResult(None, (), plan, via_pull_request=url)
         return _settle(ctx, pull, plan, sha)
     raise RuntimeError(f"{branch} kept moving; gave up after {MAX_ATTEMPTS} attempts (the delivery will be retried)")
 
