@@ -78,6 +78,7 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
             handler_ms.append((time.perf_counter() - started) * 1000)
 
     app.middlewares.append(timed)
+    gc_pauses_ms = _watch_gc()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -86,9 +87,29 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     loop = asyncio.get_running_loop()
     while (message := await loop.run_in_executor(None, conn.recv)) != "stop":
         handler_ms.clear()  # "reset": the warm-up is over
+        gc_pauses_ms.clear()
         conn.send("ok")
-    conn.send({**(await report(app)), "handler_ms": handler_ms})
+    conn.send({**(await report(app)), "handler_ms": handler_ms,
+               "gc_max_ms": round(max(gc_pauses_ms, default=0.0), 1), "gc_collections": len(gc_pauses_ms)})
     await runner.cleanup()
+
+
+def _watch_gc() -> list[float]:
+    """Pause of every garbage collection (ms): a full collection over many parsed payloads is
+    one of the few things that can hold an ack for tens of milliseconds."""
+    import gc
+
+    pauses: list[float] = []
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(callback)
+    return pauses
 
 
 def _bare_app() -> tuple[Any, Any]:
@@ -402,6 +423,8 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
         print(f"  worker: backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
               f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; "
               f"rate limit remaining {report.get('rate_limit_remaining')}; local GitHub {report.get('github')}")
+        print(f"  garbage collections during the measured run: {report.get('gc_collections')}, "
+              f"longest {report.get('gc_max_ms')} ms")
         statuses = result.statuses
         if set(statuses) != {202}:
             print(f"  statuses {statuses}")

@@ -89,7 +89,7 @@ class Intake:
         if not new:
             log.info("delivery %s %s: duplicate, ignored", delivery_id, event_name)
             return _answer(202, "duplicate delivery")
-        self._worker.submit_new(delivery, data)
+        self._worker.submit_new(delivery)
         return _answer(202, "accepted")
 
     @staticmethod

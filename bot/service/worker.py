@@ -85,7 +85,6 @@ class Worker:
         self._lanes: dict[str, deque[Delivery]] = {}
         self._drainers: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()  # delivery ids queued or in progress, so nothing runs twice
-        self._parsed: dict[str, dict[str, Any]] = {}  # first-attempt payloads parsed by the intake
         self._stopping = False
         self.ack_first = ack_first or AckFirst()
         self.outcomes: dict[str, int] = {"done": 0, "failed": 0, "retried": 0}
@@ -99,15 +98,13 @@ class Worker:
             log.info("resuming %d unfinished deliveries", len(unfinished))
         return len(unfinished)
 
-    def submit_new(self, delivery: NewDelivery, data: dict[str, Any] | None = None) -> None:
-        """Queue a delivery the intake has just journalled; `data` is its already-parsed body.
+    def submit_new(self, delivery: NewDelivery) -> None:
+        """Queue a delivery the intake has just journalled.
 
-        Parsing a typical 25 KB payload costs about as much as everything else the intake does,
-        so the first attempt reuses the intake's parse (retries re-read the journalled bytes, in
-        case a handler changed the mapping).
+        (Its body is parsed again when its turn comes. Handing the intake's parsed mapping over
+        instead was measured: a backlog of parsed payloads made garbage collections longer and
+        acks slower, for a parse the worker does when acks are not waiting — see AckFirst.)
         """
-        if data is not None and delivery.delivery_id not in self._queued and len(self._parsed) < _PARSED_KEPT:
-            self._parsed[delivery.delivery_id] = data
         self.submit(Delivery(**vars(delivery), seq=0, state=PENDING, attempts=0, last_error=None))
 
     def submit(self, delivery: Delivery) -> None:
@@ -130,7 +127,6 @@ class Worker:
     async def stop(self) -> None:
         """Stop now; whatever is in progress stays pending in the journal and resumes next start."""
         self._stopping = True
-        self._parsed.clear()
         tasks = list(self._drainers.values())
         for task in tasks:
             task.cancel()
@@ -171,10 +167,7 @@ class Worker:
         delivery_log = logging.LoggerAdapter(log, {"delivery_id": delivery.delivery_id})
         ctx: Context | None = None
         try:
-            data = self._parsed.pop(delivery.delivery_id, None)
-            if data is None:
-                data = json.loads(delivery.body)
-            event = Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
+            event = Event(json.loads(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
             ctx = self._make_context(delivery, delivery_log)
             await self._router.router.dispatch(event, ctx)
         except asyncio.CancelledError:
