@@ -65,9 +65,11 @@ async def handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: 
     question = await _question_of(ctx, pull, comment)
     maintainer = await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
     outcome = apply_comment(pull.records, comment, is_maintainer=maintainer, question=question)
-    pull.save(ctx, outcome.touched)
     ctx.log.info("PR #%s comment %s by %s: %s", number, comment.id, comment.author, "; ".join(outcome.changes) or "no change")
     await _act(ctx, pull, comment, outcome, settings, maintainer)
+    # Saved after the GitHub effects: a delivery cut before they finish replays as a change and
+    # redoes them (the fold and follow-ups save their own records as they land).
+    pull.save(ctx, outcome.touched)
     return outcome
 
 
@@ -142,7 +144,6 @@ async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSe
         pull.state.deleted_comments.append(comment.id)
     changes = retract(pull.records, comment.id, ctx.clock().isoformat())
     touched = [qid for qid in pull.records if any(change.startswith(f"{qid}:") for change in changes)]
-    pull.save(ctx, touched)
     ctx.log.info("PR #%s comment %s deleted: %s", pull.state.number, comment.id, "; ".join(changes) or "nothing to withdraw")
     root = str(comment.in_reply_to_id or comment.id)
     question = pull.state.threads.get(root)
@@ -151,6 +152,7 @@ async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSe
             pull, question, notes=(), maintainers=known_maintainers(pull, settings), document_text=pull.document_text(ctx), dry_run=False
         )
         await upsert_thread_notice(ctx, pull, int(root), body)
+    pull.save(ctx, touched)  # after the notice, as in handle_reply: a cut delivery redoes it
 
 
 def _register_own_notice(pull: Pull, comment: Comment) -> None:

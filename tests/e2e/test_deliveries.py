@@ -93,7 +93,7 @@ async def _world(tmp_path: Path):
 
 
 
-async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method: str) -> None:
+async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method: str, *, thread_first: bool = False) -> None:
     state = tmp_path / "state"
     hub_cm, hub, key = await _world(tmp_path)
     try:
@@ -102,9 +102,13 @@ async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method:
             number = hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add a draft threat model")
             await box.settle()
             review = Review(box, number, state)
+            root = await thread_on(review, "Q3") if thread_first else None
             fault = hub.faults.latency(path_glob, 0.6, method=method, times=1)
-            # A maintainer's review comment on Q3: the handler reads the settings, records, then posts the notice.
-            root = hub.review_comment(REPO, number, DOC, review.line_of("Q3"), "/confirm", user="daan")
+            if root is None:
+                # A maintainer's review comment on Q3: the handler reads the settings, records, then posts the notice.
+                root = hub.review_comment(REPO, number, DOC, review.line_of("Q3"), "/confirm", user="daan")
+            else:
+                hub.reply(REPO, number, root, "/confirm", user="daan")  # the thread's notice exists: it is edited
             for _ in range(200):
                 if fault.hits:
                     break
@@ -131,3 +135,7 @@ async def test_a_restart_before_the_handler_reads_the_settings_resumes_the_deliv
 
 async def test_a_restart_while_the_notice_is_being_posted_still_leaves_one_notice(tmp_path: Path) -> None:
     await _stop_mid_delivery_then_resume(tmp_path, "/repos/*/pulls/*/comments/*/replies", "POST")
+
+
+async def test_a_restart_while_the_notice_is_being_edited_still_brings_it_up_to_date(tmp_path: Path) -> None:
+    await _stop_mid_delivery_then_resume(tmp_path, "/repos/*/pulls/comments/*", "PATCH", thread_first=True)
