@@ -85,7 +85,7 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     await site.start()
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
-    while (message := await loop.run_in_executor(None, conn.recv)) != "stop":
+    while await loop.run_in_executor(None, conn.recv) != "stop":
         handler_ms.clear()  # "reset": the warm-up is over
         gc_pauses_ms.clear()
         conn.send("ok")
@@ -320,7 +320,7 @@ async def drive(port: int, deliveries: list[tuple[bytes, dict[str, str]]], concu
 
 
 def _encode_request(port: int, body: bytes, headers: dict[str, str]) -> bytes:
-    head = [f"POST /webhook HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
+    head = ["POST /webhook HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(body)}"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 

@@ -30,6 +30,13 @@ ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 _PARSED_KEPT = 256  # intake parses kept for the worker; beyond that, re-parse (bounded memory)
 
 
+class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """`ctx.log`: every line a handler logs names its delivery."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return f"[{self.extra['delivery_id']}] {msg}", kwargs  # type: ignore[index]
+
+
 class AckFirst:
     """Acks before work: the intake counts requests in progress, the worker defers to them.
 
@@ -164,7 +171,7 @@ class Worker:
 
     async def _attempt(self, delivery: Delivery, attempt: int) -> tuple[str, str | None]:
         started = time.perf_counter()
-        delivery_log = logging.LoggerAdapter(log, {"delivery_id": delivery.delivery_id})
+        delivery_log = DeliveryLog(logging.getLogger("bot.service.handlers"), {"delivery_id": delivery.delivery_id})
         ctx: Context | None = None
         try:
             event = Event(json.loads(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
