@@ -58,7 +58,7 @@ async def test_dry_run_computes_and_records_but_writes_nothing_to_github(review:
 
 async def test_a_bulk_answer_costs_at_most_three_api_calls(review: Review) -> None:
     hub = review.hub
-    hub.comment(REPO, review.number, "Q4: confirm", user="vish")  # the PR-level notice exists from here on
+    hub.comment(REPO, review.number, "Q3: confirm", user="vish")  # the PR-level notice exists from here on
     await review.box.settle()
     start = len(hub.requests)
     hub.comment(REPO, review.number, "Q8: confirm\nQ11: strike\nQ12: confirm", user="daan")

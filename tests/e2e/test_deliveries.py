@@ -40,7 +40,7 @@ async def test_a_duplicated_delivery_is_handled_once(review: Review) -> None:
 
 async def test_reordered_deliveries_give_the_newest_version_of_an_edited_reply(review: Review) -> None:
     hub = review.hub
-    root = await thread_on(review, "Q4")
+    root = await thread_on(review, "Q12")
     hub.faults.reorder_webhooks(count=2, event="pull_request_review_comment")
     reply = hub.reply(REPO, review.number, root, "/confirm", user="daan")
     await asyncio.sleep(1.05)  # GitHub's timestamps have one-second precision: make the edit visibly newer
@@ -48,7 +48,7 @@ async def test_reordered_deliveries_give_the_newest_version_of_an_edited_reply(r
     await review.box.settle()
     order = [d.payload["action"] for d in hub.deliveries if d.event == "pull_request_review_comment" and d.payload["comment"]["id"] == reply]
     assert order == ["edited", "created"], "the edit arrived first"
-    record = review.records()["Q4"]
+    record = review.records()["Q12"]
     assert record["status"] == "struck"
     assert [a["stance"] for a in answers_by(record, "daan")] == ["strike"]
 

@@ -25,20 +25,20 @@ async def test_a_push_that_changes_the_document_moves_the_spans_and_new_comments
 
 async def test_an_edited_reply_is_re_read_and_a_deleted_one_retracted(review: Review) -> None:
     hub = review.hub
-    root = await thread_on(review, "Q4")
+    root = await thread_on(review, "Q12")
     reply = hub.reply(REPO, review.number, root, "/confirm", user="daan")
     await review.box.settle()
-    assert review.records()["Q4"]["status"] == "confirmed"
+    assert review.records()["Q12"]["status"] == "confirmed"
 
     hub.edit_comment(REPO, reply, "/strike", user="daan")
     await review.box.settle()
-    record = review.records()["Q4"]
+    record = review.records()["Q12"]
     assert record["status"] == "struck"
     assert [a["stance"] for a in answers_by(record, "daan")] == ["strike"], "the edit replaces the answer"
 
     hub.delete_comment(REPO, reply, user="daan")
     await review.box.settle()
-    record = review.records()["Q4"]
+    record = review.records()["Q12"]
     assert record["status"] == "open"
     assert not answers_by(record, "daan")
     assert reply in record["retracted"]
@@ -77,19 +77,19 @@ async def test_a_conversation_comment_is_read_re_read_on_edit_and_retracted_on_d
 
 async def test_a_correction_is_recorded_and_left_for_a_human_never_rewritten(review: Review) -> None:
     hub = review.hub
-    root = await thread_on(review, "Q4")
-    hub.reply(REPO, review.number, root, "/correct we tolerate five seconds of drift, not thirty", user="daan")
+    root = await thread_on(review, "Q12")
+    hub.reply(REPO, review.number, root, "/correct it belongs on the website, linked from SECURITY.md", user="daan")
     await review.box.settle()
-    record = review.records()["Q4"]
+    record = review.records()["Q12"]
     assert record["status"] == "corrected"
     assert answers_by(record, "daan")[0]["stance"] == "correct" and answers_by(record, "daan")[0]["binding"] is True
     notice = notice_in(review, root).body
-    assert "Left for a person" in notice and "Q4 was corrected by daan" in notice
+    assert "Left for a person" in notice and "Q12 was corrected by daan" in notice
 
     hub.comment(REPO, review.number, "/accept", user="vish")
     await review.box.settle()
     assert hub.file(REPO, DOC, ref=BRANCH) == FIXTURE.read_text(encoding="utf-8"), "a correction is never rewritten by machine"
-    assert review.records()["Q4"]["status"] == "corrected"
+    assert review.records()["Q12"]["status"] == "corrected"
     assert hub.count_requests("POST", "/repos/*/git/commits") == 0
 
 

@@ -42,15 +42,18 @@ async def test_a_maintainer_confirmation_is_recorded_and_answered_once_in_the_th
 async def test_a_non_maintainer_trying_every_command_changes_nothing(review: Review) -> None:
     hub = review.hub
     root = hub.review_comment(REPO, review.number, DOC, review.line_of("Q5"), "Q5?", user=AUTHOR)
-    for body in ("/confirm", "/strike", "/correct the cap is 2 MiB", "/accept", "/reject", "/followup add a size test", "/ask @daan"):
+    for body in ("/confirm", "/strike", "/correct the cap is 2 MiB", "/accept", "/reject", "/followup add a size test", "/ask @daan",
+                 "/answer Q5 confirm agreed on the list"):
         hub.reply(REPO, review.number, root, body, user=PASSERBY)
-    hub.comment(REPO, review.number, "Q5: confirm\nQ6: strike\n/accept", user=PASSERBY)
+    hub.comment(REPO, review.number, "Q5: confirm\nQ6: strike\n/followup Q6 a test\n/accept", user=PASSERBY)
+    hub.submit_review(REPO, review.number, user=PASSERBY, body="Q5: strike\n/accept")
     await review.box.settle()
     records = review.records()
     assert records["Q5"]["status"] == "open" and records["Q6"]["status"] == "open"
     assert all(answer["binding"] is False for answer in records["Q5"]["answers"])
     assert hub.file(REPO, DOC, ref="threat-model") == (await _original(review))
     assert not bot_issues(hub)
+    assert hub.count_requests("POST", "/repos/*/git/commits") == 0
 
 
 async def _original(review: Review) -> str:
