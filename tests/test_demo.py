@@ -43,8 +43,8 @@ def test_the_demo_plays_every_step_and_prints_what_happened(capsys: pytest.Captu
     assert re.search(r"^#\d+  Re-test the download-link expiry  \[security, threat-model\]  closed$", output, re.MULTILINE)
     # The status table (the status command's renderer) and the digest headline.
     assert re.search(r"^Q10 +A compromised peer management server is game ov… +open +daan ", output, re.MULTILINE)
-    assert "12 questions: 1 corrected, 5 folded, 6 open" in output
-    assert "## Threat-model review digest — " in output and "**6 of 12 questions answered**" in output
+    assert "12 questions: 1 corrected, 8 folded, 3 open" in output
+    assert "## Threat-model review digest — " in output and "**9 of 12 questions answered**" in output
     # Answers: the non-maintainer's reply is on record but not binding.
     assert re.search(r"^Q8 +passerby +confirm +not binding", output, re.MULTILINE)
 

@@ -21,13 +21,15 @@ import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core.markdown import Mentions, clean_login, inline_text
 from bot.core.model import Document, TagKind
 from bot.core.records import FollowUpState, ProposalState, Record, Status
+from bot.core.settings import WEEKDAYS
 
 MARKER_PREFIX = "threat-model-bot:digest"
 FAMILY_MARKER_PREFIX = "threat-model-bot:family-digest"
@@ -142,7 +144,7 @@ def digest_figures(records: Sequence[Record], document: Document | None, week: s
         corrected=ids(Status.CORRECTED),
         struck=ids(Status.STRUCK),
         folded=ids(Status.FOLDED),
-        tally=dict(document.tally.counted) if document is not None else {},
+        tally=dict(document.tally.claim_counts) if document is not None else {},
     )
 
 
@@ -657,7 +659,7 @@ def _tally_section(review: _Review) -> list[str]:
     document = review.document
     if document is None:
         return ["_The document could not be read this week, so there is no tally._"]
-    return _tally_pie(document.tally.counted, "Provenance tags in the document")
+    return _tally_pie(document.tally.claim_counts, "Provenance of the claims")
 
 
 def _awaited_section(review: _Review, mentions: Mentions) -> list[str]:
@@ -798,7 +800,7 @@ def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: Men
 def _member_section(member: FamilyMember, review: _Review, mentions: Mentions) -> list[str]:
     figures = review.figures
     waves = ", ".join(f"{inline_text(wave, 40)} {done}/{total}" for wave, done, total in _waves(review))
-    tally = _tally_text(review.document.tally.counted) if review.document is not None else "no document this week"
+    tally = _tally_text(review.document.tally.claim_counts) if review.document is not None else "no document this week"
     items = [
         f"**{_headline(figures)}** ({_status_line(figures)})",
         f"**Waves:** {waves or 'none'}",
@@ -868,3 +870,23 @@ def _minimized_flag(comment: Mapping[str, Any]) -> bool | None:
     if "minimized" not in comment:
         return None
     return bool(comment["minimized"])
+
+
+# ---------------------------------------------------------------------------------------
+# When the weekly digest is due
+# ---------------------------------------------------------------------------------------
+
+def digest_due(day: str, at: str, timezone_name: str, now: datetime) -> str | None:
+    """This ISO week's id once its configured day and time have passed in its timezone, else None.
+
+    The week is the one of the local date, so a digest set for Monday 09:00 in Tokyo belongs
+    to the Tokyo week even while it is still Sunday in UTC.
+    """
+    local = _as_utc(now).astimezone(ZoneInfo(timezone_name))
+    hours, minutes = (int(part) for part in at.split(":"))
+    monday = local.date() - timedelta(days=local.weekday())
+    scheduled = datetime.combine(monday + timedelta(days=WEEKDAYS.index(day.lower())), time(hours, minutes), tzinfo=local.tzinfo)
+    if local < scheduled:
+        return None
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"

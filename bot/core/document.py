@@ -167,7 +167,7 @@ class _Reader:
         if open_section is not None:
             questions = self._questions(open_section, skipped)
         self._check_backlinks(tags, questions)
-        tally = self._tally(tags, skipped, headings)
+        tally = self._tally(tags, skipped, headings, open_section)
         return Document(
             path=self.path,
             title=title,
@@ -300,18 +300,23 @@ class _Reader:
                 quiet[covered] = True
         return quiet
 
-    def _tally(self, tags: tuple[Tag, ...], skipped: list[bool], headings: list[_Heading]) -> Tally:
+    def _tally(
+        self, tags: tuple[Tag, ...], skipped: list[bool], headings: list[_Heading], open_section: Section | None
+    ) -> Tally:
         counted = {kind.value: 0 for kind in TagKind}
+        claims = {kind.value: 0 for kind in TagKind}
         for tag in tags:
             counted[tag.kind.value] += 1
+            if open_section is None or not open_section.span.start_line <= tag.line <= open_section.span.end_line:
+                claims[tag.kind.value] += 1
         stated, stated_line, approximate = self._stated_tally(skipped, headings)
         disagreements = []
         if stated is not None:
             for kind, figure in stated.items():
-                if counted.get(kind, 0) != figure:
+                if claims.get(kind, 0) != figure:
                     marker = "~" if kind in approximate else ""
-                    disagreements.append(f"{kind}: stated {marker}{figure}, counted {counted.get(kind, 0)}")
-        return Tally(counted=counted, stated=stated, stated_line=stated_line, disagreements=tuple(disagreements))
+                    disagreements.append(f"{kind}: stated {marker}{figure}, counted {claims.get(kind, 0)}")
+        return Tally(counted=counted, stated=stated, stated_line=stated_line, disagreements=tuple(disagreements), claims=claims)
 
     def _stated_tally(
         self, skipped: list[bool], headings: list[_Heading]

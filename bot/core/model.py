@@ -77,7 +77,14 @@ class Tally:
     counted: dict[str, int]  # {"documented": n, "inferred": n, "maintainer": n}
     stated: dict[str, int] | None  # from "Draft stats" / provenance summary, if the document states one
     stated_line: int | None  # where the stated figures are
-    disagreements: tuple[str, ...] = ()  # human-readable, e.g. "inferred: stated 64, counted 5"
+    disagreements: tuple[str, ...] = ()  # stated vs claims, e.g. "inferred: stated 64, counted 5"
+    # Tags on the document's claims: everything outside §14, whose RESOLVED notes record
+    # answers rather than make claims. What a stated tally counts; None: same as counted.
+    claims: dict[str, int] | None = None
+
+    @property
+    def claim_counts(self) -> dict[str, int]:
+        return self.claims if self.claims is not None else self.counted
 
 
 @dataclass(frozen=True)

@@ -518,7 +518,7 @@ def _plan_tally(
             humans.append(HumanItem(HumanKind.TALLY, window[0], f"the stated tally has no {kind} figure to update"))
             continue
         edits.append(_Edit(base + figure.start(1), base + figure.end(1), str(after[kind])))
-    counted = _body_counts(document)
+    counted = document.tally.claim_counts
     if any(stated.get(kind) != counted.get(kind) for kind in ("maintainer", "inferred") if kind in stated):
         humans.append(
             HumanItem(
@@ -529,26 +529,6 @@ def _plan_tally(
             )
         )
     return edits, after
-
-
-def _body_counts(document: Document) -> dict[str, int]:
-    """Tags outside the open-questions section: §14's RESOLVED notes are not claims to tally."""
-    questions_section = _questions_section_span(document)
-    counts = {kind: 0 for kind in TALLY_KINDS}
-    for tag in document.tags:
-        if questions_section and questions_section[0] <= tag.line <= questions_section[1]:
-            continue
-        counts[tag.kind.value] += 1
-    return counts
-
-
-def _questions_section_span(document: Document) -> tuple[int, int] | None:
-    if not document.questions:
-        return None
-    first = document.questions[0].span.start_line
-    holding = [s for s in document.sections if s.span.start_line <= first <= s.span.end_line]
-    outermost = min(holding, key=lambda section: section.level, default=None)
-    return (outermost.span.start_line, outermost.span.end_line) if outermost else None
 
 
 def _shifted_tally(stated: Mapping[str, int], promoted: int) -> dict[str, int]:

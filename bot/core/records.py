@@ -412,8 +412,13 @@ def document_fields(question: Question, document_path: str) -> dict[str, Any]:
 
 
 def new_record_mapping(question: Question, document_path: str) -> dict[str, Any]:
-    """A fresh record in the documented key order (docs/records.md), status open."""
+    """A fresh record in the documented key order (docs/records.md).
+
+    Status open; or folded, with the document's answer recorded, when the document already
+    shows the question resolved: that answer is in the text, nothing is left to fold.
+    """
     fields = document_fields(question, document_path)
+    resolved = question.state is QuestionState.RESOLVED
     return {
         "schema": SCHEMA_VERSION,
         "id": question.id,
@@ -425,14 +430,33 @@ def new_record_mapping(question: Question, document_path: str) -> dict[str, Any]
         "maps_to": fields["maps_to"],
         "document_state": fields["document_state"],
         "lines": fields["lines"],
-        "status": Status.OPEN.value,
+        "status": Status.FOLDED.value if resolved else Status.OPEN.value,
         "awaiting": [],
-        "answers": [],
+        "answers": _document_answers(question) if resolved else [],
         "proposals": [],
         "followups": [],
         "thread": None,
         "updated_at": None,
     }
+
+
+def _document_answers(question: Question) -> list[dict[str, Any]]:
+    """The answer a resolved question carries in the document, one entry per maintainer named."""
+    excerpt = " ".join((question.answer or "").split())[:400] or "resolved in the document"
+    return [
+        {
+            "author": login,
+            "association": "MEMBER",
+            "stance": "confirm",
+            "excerpt": excerpt,
+            "url": None,
+            "at": None,
+            "binding": True,
+            "comment_id": None,
+            "source": "document",
+        }
+        for login in question.answered_by or ("maintainer",)
+    ]
 
 
 def merge_import(mapping: MutableMapping, question: Question, document_path: str) -> bool:

@@ -15,12 +15,12 @@ NOW = "2026-07-05T12:00:00Z"
 
 
 def prepared(tmp_path: Path) -> Path:
-    """The fixture imported, then Q2 answered by a maintainer with an awaited colleague."""
+    """The fixture imported, then Q3 (open in the document) answered by a maintainer with an awaited colleague."""
     questions = tmp_path / "questions"
     main(["import", str(FIXTURE), "--questions", str(questions)])
     store = FolderStore(questions)
-    mapping = store.get("Q2")
-    read = Reading("Q2", (Stance.CONFIRM,), (AnswerReading("Q2", Stance.CONFIRM, "yes"),), ("maint-b",), (), (), True, 1.0, False)
+    mapping = store.get("Q3")
+    read = Reading("Q3", (Stance.CONFIRM,), (AnswerReading("Q3", Stance.CONFIRM, "yes"),), ("maint-b",), (), (), True, 1.0, False)
     apply_reading(mapping, read, author="maint-a", association="MEMBER", is_maintainer=True, comment_id=5, url=None, at="2026-06-30T12:00:00Z")
     add_followup(mapping, "Write the regression test", "test")
     store.save(mapping)
@@ -33,13 +33,15 @@ def test_json_lists_every_question_with_age_and_awaiting(tmp_path: Path, capsys)
     assert main(["status", "--questions", str(questions), "--json", "--now", NOW]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["id"] for row in rows][:3] == ["Q1", "Q2", "Q3"]
-    q2 = next(row for row in rows if row["id"] == "Q2")
-    assert q2["status"] == "answered"
-    assert q2["awaiting"] == ["maint-b"]
-    assert q2["last_answer_age_days"] == 5
-    assert q2["open_followups"] == ["Write the regression test"]
+    q3 = next(row for row in rows if row["id"] == "Q3")
+    assert q3["status"] == "answered"
+    assert q3["awaiting"] == ["maint-b"]
+    assert q3["last_answer_age_days"] == 5
+    assert q3["open_followups"] == ["Write the regression test"]
+    q5 = next(row for row in rows if row["id"] == "Q5")
+    assert q5["last_answer_at"] is None and q5["status"] == "open"
     q1 = next(row for row in rows if row["id"] == "Q1")
-    assert q1["last_answer_at"] is None and q1["status"] == "open"
+    assert q1["status"] == "folded"  # resolved in the document already
 
 
 def test_table_groups_questions_by_wave(tmp_path: Path, capsys) -> None:
@@ -50,8 +52,8 @@ def test_table_groups_questions_by_wave(tmp_path: Path, capsys) -> None:
     waves = [line for line in out.splitlines() if line.startswith("Wave ")]
     assert waves == sorted(waves, key=lambda wave: int(wave.split()[1]))
     assert len(waves) == 3
-    q2_line = next(line for line in out.splitlines() if line.startswith("Q2 "))
-    assert "answered" in q2_line and "maint-b" in q2_line and "5d ago" in q2_line and "Write the regression test" in q2_line
+    q3_line = next(line for line in out.splitlines() if line.startswith("Q3 "))
+    assert "answered" in q3_line and "maint-b" in q3_line and "5d ago" in q3_line and "Write the regression test" in q3_line
     assert out.rstrip().splitlines()[-1].startswith("12 questions:")
 
 

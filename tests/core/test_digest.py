@@ -647,7 +647,7 @@ def test_digest_over_the_real_cloudstack_document() -> None:
     pie = re.search(r"```mermaid\n(.*?)\n```", digest.markdown, re.S)
     assert pie is not None
     slices = dict(re.findall(r'"(\w+)" : (\d+)', pie.group(1)))
-    assert {kind: int(count) for kind, count in slices.items()} == {k: v for k, v in doc.tally.counted.items() if v}
+    assert {kind: int(count) for kind, count in slices.items()} == {k: v for k, v in doc.tally.claim_counts.items() if v}
     waves = {question.wave or "No wave" for question in doc.questions}
     assert len(re.findall(r"^\| Wave|^\| No wave", section(digest.markdown, "Progress"), re.M)) == len(waves) + 1  # + header
     assert "no record tracks" not in digest.markdown
@@ -711,3 +711,17 @@ def test_previous_digest_crosses_a_year_boundary() -> None:
     digests = posted_digests([_comment(1, digest_marker("2025-W52")), _comment(2, digest_marker("2026-W01"))])
     assert previous_digest(digests, "2026-W02").week == "2026-W01"
     assert previous_digest(digests, "2026-W01").week == "2025-W52"
+
+
+def test_the_digest_is_due_once_its_local_day_and_time_have_passed() -> None:
+    from bot.core.digest import digest_due
+
+    monday_morning = datetime(2026, 11, 23, 8, 59, tzinfo=timezone.utc)
+    assert digest_due("monday", "09:00", "UTC", monday_morning) is None
+    assert digest_due("monday", "09:00", "UTC", monday_morning.replace(minute=0, hour=9)) == "2026-W48"
+    assert digest_due("monday", "09:00", "UTC", datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)) == "2026-W48"
+    # Sunday 23:00 UTC is already Monday 08:00 in Tokyo: that week, but not yet 09:00 there.
+    sunday_late = datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)
+    assert digest_due("monday", "09:00", "Asia/Tokyo", sunday_late) is None
+    assert digest_due("monday", "07:30", "Asia/Tokyo", sunday_late) == "2026-W49"
+    assert digest_due("friday", "17:00", "UTC", monday_morning) is None

@@ -37,7 +37,14 @@ def test_import_creates_one_valid_file_per_question(store: FolderStore, document
     assert sorted(path.name for path in store.directory.glob("*.yaml")) == sorted(f"Q{int(i[1:]):02d}.yaml" for i in ids)
     loaded = store.load()
     assert list(loaded) == ids  # sorted naturally: Q2 before Q10
-    assert all(record.status is Status.OPEN for record in store.records())
+    # Open, unless the document already shows the question resolved: then it is folded, with
+    # the answer the document records.
+    resolved = {question.id for question in document.questions if question.state.value == "resolved"}
+    assert resolved
+    for record in store.records():
+        assert record.status is (Status.FOLDED if record.id in resolved else Status.OPEN)
+        assert bool(record.answers) == (record.id in resolved)
+        assert all(answer.source == "document" and answer.binding for answer in record.answers)
     assert load_records(store.directory)[0].document == "draft-THREAT-MODEL.md"
 
 
