@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.localhub.server import LocalHub
-from bot.service.app import JOURNAL, WORKER, create_app
+from bot.service.app import JOURNAL, SCHEDULER, WORKER, create_app
 from bot.service.config import ServiceConfig
+from bot.service.scheduler import Scheduler
 
 APP_ID = 4242
 INSTALLATION_ID = 77
@@ -57,6 +58,10 @@ class Sandbox:
     async def _all_delivered(self) -> bool:
         return len(await self.hub.deliveries_settled(timeout=1.0)) == len(self.hub.deliveries)
 
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.app[SCHEDULER]
+
     async def failed_deliveries(self) -> int:
         return (await self.app[JOURNAL].counts()).get("failed", 0)
 
@@ -75,6 +80,7 @@ async def start_service(hub: LocalHub, state_dir: Path, private_key: str, *, clo
     config = ServiceConfig(
         app_id=str(APP_ID), private_key=private_key, webhook_secret=secret, api_url=hub.url,
         state_dir=state_dir, retry_base_seconds=0.05, retry_max_seconds=0.2,
+        scheduler_enabled=False,  # the demo and tests run `box.scheduler.tick()` when they mean to
     )
     app = create_app(config, clock=clock)
     runner = web.AppRunner(app)

@@ -222,3 +222,25 @@ async def resolve_thread(gh: GitHubClient, thread_node_id: str) -> None:
 
 async def minimize_comment(gh: GitHubClient, node_id: str) -> None:
     await gh.graphql(_MINIMIZE, id=node_id)
+
+
+async def delete_issue_comment(gh: GitHubClient, repo: str, comment_id: int) -> bool:
+    """Delete a comment; False when it is already gone (another scheduler got there first)."""
+    try:
+        await gh.delete(f"/repos/{repo}/issues/comments/{comment_id}")
+    except BadRequest as error:
+        if error.status_code == 404:
+            return False
+        raise
+    return True
+
+
+async def is_org_member(gh: GitHubClient, org: str, login: str) -> bool:
+    """Whether `login` belongs to the organisation (needs the App's members: read permission)."""
+    try:
+        await gh.getitem(f"/orgs/{quote(org)}/members/{quote(login)}")
+    except BadRequest as error:
+        if error.status_code in (302, 404):
+            return False
+        raise
+    return True

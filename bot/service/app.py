@@ -6,10 +6,11 @@ Startup opens the journal and resumes unfinished deliveries *before* the first r
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from bot.service.context import Context
 from bot.service.intake import Intake
 from bot.service.journal import Delivery, Journal
 from bot.service.routing import ComposedRouter, build_router
+from bot.service.scheduler import Scheduler
 from bot.service.worker import Worker
 
 JOURNAL = web.AppKey("journal", Journal)
@@ -28,6 +30,8 @@ WORKER = web.AppKey("worker", Worker)
 GITHUB = web.AppKey("github", GitHubApp)
 CONFIG = web.AppKey("config", ServiceConfig)
 ROUTER = web.AppKey("router", ComposedRouter)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+_job_log = logging.getLogger("bot.service.jobs")
 INTAKE = web.AppKey("intake", Intake)
 
 
@@ -58,19 +62,24 @@ def _lifetime(
             AppCredentials(config.app_id, config.private_key), base_url=config.api_url
         )
 
-        def make_context(delivery: Delivery, log: logging.LoggerAdapter[Any]) -> Context:
-            installation_id = delivery.installation_id
+        def context_for(repo: str | None, installation_id: int | None, work_id: str, log: logging.LoggerAdapter[Any]) -> Context:
             return Context(
                 gh=gh_app.installation_client(installation_id) if installation_id is not None else None,
                 installation_id=installation_id,
-                repo=delivery.repo,
-                delivery_id=delivery.delivery_id,
+                repo=repo,
+                delivery_id=work_id,
                 state_dir=config.state_dir,
                 settings=config,
                 clock=clock,
                 journal=journal,
                 log=log,
             )
+
+        def make_context(delivery: Delivery, log: logging.LoggerAdapter[Any]) -> Context:
+            return context_for(delivery.repo, delivery.installation_id, delivery.delivery_id, log)
+
+        def job_context(repo: str, installation_id: int, job_id: str) -> Context:
+            return context_for(repo, installation_id, job_id, logging.LoggerAdapter(_job_log, {"job": job_id}))
 
         worker = Worker(
             journal, router, make_context,
@@ -84,8 +93,15 @@ def _lifetime(
             router=router, journal=journal, worker=worker,
         )
         # Set during startup (before aiohttp freezes the app); /webhook finds the intake here.
-        app[JOURNAL], app[WORKER], app[GITHUB], app[INTAKE] = journal, worker, gh_app, intake
+        scheduler = Scheduler(
+            config.state_dir, job_context, clock,
+            tick_seconds=config.scheduler_tick_seconds, reconcile_every=timedelta(hours=config.reconcile_every_hours),
+        )
+        app[JOURNAL], app[WORKER], app[GITHUB], app[INTAKE], app[SCHEDULER] = journal, worker, gh_app, intake, scheduler
         await worker.start()
+        # Reconcile after a restart, then post digests and reconcile on a schedule (no webhook
+        # starts these). Off for tests and the demo, which drive `scheduler.tick()` themselves.
+        scheduled = asyncio.create_task(scheduler.run(), name="scheduler") if config.scheduler_enabled else None
         # Everything loaded so far (modules, router, config) lives as long as the process: keep it
         # out of the collector's way, so a full collection under load is short (bench: gc pauses).
         gc.collect()
@@ -93,6 +109,9 @@ def _lifetime(
         try:
             yield
         finally:
+            if scheduled is not None:
+                scheduled.cancel()
+                await asyncio.gather(scheduled, return_exceptions=True)
             await worker.stop()
             await journal.close()
             if owns_github:

@@ -31,7 +31,10 @@ class ServiceConfig:
     max_attempts: int = 5  # a delivery that fails this often is marked failed and left alone
     retry_base_seconds: float = 2.0  # first retry delay; doubles per attempt, capped at retry_max_seconds
     retry_max_seconds: float = 300.0
-    journal_synchronous: str = "FULL"  # SQLite fsync policy; see journal.py for why FULL is affordable
+    journal_synchronous: str = "FULL"
+    scheduler_enabled: bool = True  # digests and reconcile inside the service (BOT_SCHEDULER=off disables)
+    scheduler_tick_seconds: float = 300.0
+    reconcile_every_hours: float = 6.0  # SQLite fsync policy; see journal.py for why FULL is affordable
 
     @property
     def journal_path(self) -> Path:
@@ -57,6 +60,7 @@ class ServiceConfig:
             api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
             journal_synchronous=(env.get("BOT_JOURNAL_SYNCHRONOUS") or "FULL").upper(),
+            scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in ("off", "0", "false", "no"),
         )
 
 

@@ -102,6 +102,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     pull.state.head_sha = head_sha
     pull.state.head_ref = pr["head"]["ref"]
     pull.state.url = pr.get("html_url")
+    pull.state.installation_id = ctx.installation_id
     pull.state.spans = {question.id: [question.span.start_line, question.span.end_line] for question in document.questions}
     pull.keep_document(ctx, document_file.text)
     save_pull_state(ctx.state_dir, pull.state)

@@ -23,6 +23,7 @@ class PullState:
     head_sha: str | None = None
     head_ref: str | None = None
     url: str | None = None  # the PR's html_url, for links in issues and digests
+    installation_id: int | None = None  # so scheduled work (digest, reconcile) can act as the App
     # question id -> [first line, last line] in the document at head_sha
     spans: dict[str, list[int]] = field(default_factory=dict)
     # review-thread root comment id (as str, JSON keys) -> question id
@@ -34,6 +35,8 @@ class PullState:
     # PR-level notice (issue comment) the bot keeps for replies outside review threads
     summary_notice: int | None = None
     last_digest_week: str | None = None
+    # logins the bot had to ask GitHub about (no author_association at hand) -> maintainer?
+    people: dict[str, bool] = field(default_factory=dict)
 
 
 def pull_directory(state_dir: Path, repo: str, number: int) -> Path:

@@ -1,0 +1,70 @@
+"""The weekly digest, posted by the service's scheduler on each tracked PR.
+
+Look first, then write, then look again: this week's marker already on the PR means done;
+after posting, every copy of this week's digest but the oldest is deleted, so two schedulers
+(or a restart in between) still leave one. Last week's digest is then minimized as outdated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.digest import digest_for_week, iso_week, posted_digests, previous_digest, render_digest
+from bot.core.document import parse_document
+from bot.core.records import validate_record
+from bot.github import pulls as github
+from bot.service.context import Context
+from bot.service.replies import known_maintainers, settings_or_report
+from bot.service.tracking import load_pull
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    week: str
+    posted: int | None  # the comment id this run created and kept
+    already: bool  # this week's digest was on the PR before this run
+    removed: tuple[int, ...] = ()
+    minimized: tuple[int, ...] = ()
+
+
+async def post_weekly_digest(ctx: Context, number: int, now: datetime) -> DigestRun | None:
+    assert ctx.gh is not None and ctx.repo is not None
+    settings = await settings_or_report(ctx, number)
+    pull = load_pull(ctx, number)
+    if settings is None or not settings.digest.enabled or not pull.tracked:
+        return None
+    week = iso_week(now)
+    existing = posted_digests(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"))
+    if digest_for_week(existing, week) is not None:
+        return DigestRun(week, None, already=True)
+    previous = previous_digest(existing, week)
+    text = pull.document_text(ctx)
+    records = [validate_record(mapping, str(pull.store.path_for(qid))) for qid, mapping in pull.records.items()]
+    digest = render_digest(
+        records,
+        parse_document(text, pull.state.document_path or "") if text is not None else None,
+        previous.figures if previous else None,
+        now,
+        maintainers=known_maintainers(pull, settings),
+        pr_url=pull.state.url,
+    )
+    if settings.dry_run:
+        ctx.log.info("dry run: would post the %s digest on PR #%s:\n%s", week, number, digest.markdown)
+        return DigestRun(week, None, already=False)
+    created = await github.post_issue_comment(ctx.gh, ctx.repo, number, digest.markdown)
+    after = posted_digests(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"))
+    this_week = [item for item in after if item.week == week]
+    removed = []
+    for extra in this_week[1:]:  # a racing scheduler posted too: keep the oldest, as it will
+        if await github.delete_issue_comment(ctx.gh, ctx.repo, extra.comment_id):
+            removed.append(extra.comment_id)
+    minimized = []
+    for item in after:
+        if item.week < week and item.minimized is not True and item.node_id:
+            await github.minimize_comment(ctx.gh, item.node_id)
+            minimized.append(item.comment_id)
+    kept = this_week[0].comment_id if this_week else None
+    pull.state.last_digest_week = week
+    pull.save(ctx, [])
+    ctx.log.info("digest %s on PR #%s: comment %s (removed %s, minimized %s)", week, number, kept, removed, minimized)
+    return DigestRun(week, kept if kept == int(created["id"]) else None, already=False, removed=tuple(removed), minimized=tuple(minimized))

@@ -1,0 +1,137 @@
+"""Heal what webhooks missed: rebuild a PR's records from its whole history.
+
+GitHub does not retry failed deliveries, and sends none at all for reactions. So after a
+restart, and on a schedule, the service lists the PR's comments, rebuilds the records as if
+every webhook had arrived (the same pure fold the webhooks use), takes a maintainer's 👍 on
+a notice as `/accept`, and reports what changed.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.core.answers import accept_proposals
+from bot.core.conversation import Comment, rebuild
+from bot.core.notice import parse_notice_marker
+from bot.core.settings import RepoSettings
+from bot.github import pulls as github
+from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
+from bot.service.context import Context
+from bot.service.folding import fold, resolve_folded_threads
+from bot.service.maintainers import UNKNOWN, is_maintainer
+from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
+from bot.service.tracking import Pull
+
+_NORMALISE = {
+    "review_comment": comment_from_review_comment,
+    "issue_comment": comment_from_issue_comment,
+    "review": comment_from_review,
+}
+APPROVING_REACTIONS = frozenset({"+1"})
+
+
+@dataclass
+class Healed:
+    number: int
+    changes: list[str] = field(default_factory=list)
+    accepted_by_reaction: list[str] = field(default_factory=list)
+    folded: tuple[str, ...] = ()
+
+
+async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
+    settings = await settings_or_report(ctx, number)
+    if settings is None:
+        return None
+    pull = await tracked_pull(ctx, number, settings)
+    if pull is None:
+        return None
+    comments = await _history(ctx, number)
+    _remember_notices(pull, comments)
+    people = [comment for comment in comments if not comment.author_is_bot and comment.id not in pull.state.deleted_comments]
+    maintainers = {
+        (comment.author, comment.association): await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
+        for comment in people
+    }
+    before = _snapshot(pull.records)
+    rebuild(
+        pull.records,
+        people,
+        is_maintainer=lambda comment: maintainers[(comment.author, comment.association)],
+        document_path=pull.state.document_path,
+        spans=pull.state.spans,
+        threads=pull.state.threads,
+    )
+    healed = Healed(number)
+    healed.accepted_by_reaction = await _accept_by_reaction(ctx, pull, settings)
+    healed.changes = _compare(before, _snapshot(pull.records))
+    pull.save(ctx)
+    if healed.accepted_by_reaction and not settings.dry_run:
+        result = await fold(ctx, pull, await github.get_pull(ctx.gh, ctx.repo, number), settings)
+        healed.folded = result.folded
+        if result.commit_sha:
+            await resolve_folded_threads(ctx, pull, result.folded)
+    if healed.changes or healed.accepted_by_reaction:
+        ctx.log.info("reconciled PR #%s: %s", number, "; ".join(healed.changes + [f"{q} accepted by 👍" for q in healed.accepted_by_reaction]))
+    return healed
+
+
+async def _history(ctx: Context, number: int) -> list[Comment]:
+    assert ctx.gh is not None and ctx.repo is not None
+    comments: list[Comment] = []
+    for kind, normalise in _NORMALISE.items():
+        for item in await github.list_comments(ctx.gh, ctx.repo, number, kind):
+            if kind == "review" and not (item.get("body") or "").strip():
+                continue  # a review with only inline comments: those are listed on their own
+            comments.append(normalise(item))
+    return comments
+
+
+def _remember_notices(pull: Pull, comments: list[Comment]) -> None:
+    for comment in comments:
+        if comment.author_is_bot and comment.kind == "review_comment" and comment.in_reply_to_id and parse_notice_marker(comment.body):
+            pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
+
+
+async def _accept_by_reaction(ctx: Context, pull: Pull, settings: RepoSettings) -> list[str]:
+    """A maintainer's 👍 on a notice with proposals waiting accepts them (no webhook exists for it)."""
+    assert ctx.gh is not None and ctx.repo is not None
+    accepted: list[str] = []
+    known = {login.lower() for login in known_maintainers(pull, settings)}
+    for root, notice_id in pull.state.notices.items():
+        question_id = pull.state.threads.get(root)
+        mapping = pull.records.get(question_id or "")
+        if mapping is None or not any(item.get("state") == "proposed" for item in mapping.get("proposals") or ()):
+            continue
+        for reaction in await github.list_reactions(ctx.gh, ctx.repo, notice_id, review_comment=True):
+            login = (reaction.get("user") or {}).get("login", "")
+            if reaction.get("content") not in APPROVING_REACTIONS:
+                continue
+            if login.lower() in known or await is_maintainer(ctx, settings.maintainers, login, UNKNOWN):
+                if accept_proposals(mapping, login, str(reaction.get("created_at") or ctx.clock().isoformat())):
+                    accepted.append(str(question_id))
+                break
+    return accepted
+
+
+def _snapshot(records: Mapping[str, Mapping]) -> dict[str, tuple]:
+    return {
+        question_id: (mapping.get("status"), tuple(mapping.get("awaiting") or ()), len(mapping.get("answers") or ()))
+        for question_id, mapping in records.items()
+    }
+
+
+def _compare(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
+    changes = []
+    for question_id, (status, awaiting, answers) in after.items():
+        old = before.get(question_id)
+        if old is None or old == (status, awaiting, answers):
+            continue
+        parts = []
+        if old[0] != status:
+            parts.append(f"status {old[0]} → {status}")
+        if old[1] != awaiting:
+            parts.append(f"awaiting {list(old[1])} → {list(awaiting)}")
+        if old[2] != answers:
+            parts.append(f"answers {old[2]} → {answers}")
+        changes.append(f"{question_id}: " + ", ".join(parts))
+    return changes

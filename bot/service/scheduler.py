@@ -1,0 +1,73 @@
+"""Work no webhook starts: the weekly digest, and reconciling PRs with GitHub.
+
+Runs inside the service. On start it reconciles every tracked PR once (whatever was missed
+while the service was down); then, every tick, it posts digests that are due and
+reconciles each PR again every `reconcile_every`. Each PR's work is its own: one failure
+is logged and the others go on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.core.digest import digest_due
+from bot.service.context import Context
+from bot.service.digests import post_weekly_digest
+from bot.service.reconcile import reconcile_pull
+from bot.service.replies import settings_or_report
+from bot.store.pull_state import load_pull_state, tracked_pulls
+
+log = logging.getLogger(__name__)
+
+ContextFactory = Callable[[str, int, str], Context]  # (repo, installation id, job name) -> Context
+
+
+@dataclass
+class Scheduler:
+    state_dir: Path
+    context_for: ContextFactory
+    clock: Callable[[], datetime]
+    tick_seconds: float = 300.0
+    reconcile_every: timedelta = timedelta(hours=6)
+    _last_reconcile: dict[tuple[str, int], datetime] = field(default_factory=dict)
+
+    async def run(self) -> None:
+        """Until cancelled: reconcile everything once, then tick."""
+        await self.tick(reconcile_all=True)
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            await self.tick()
+
+    async def tick(self, *, reconcile_all: bool = False) -> None:
+        now = self.clock()
+        for repo, number in tracked_pulls(self.state_dir):
+            state = load_pull_state(self.state_dir, repo, number)
+            if state.installation_id is None:
+                continue
+            last = self._last_reconcile.get((repo, number))
+            if reconcile_all or last is None or now - last >= self.reconcile_every:
+                await self._guarded(repo, number, state.installation_id, "reconcile", lambda ctx: reconcile_pull(ctx, number))
+                self._last_reconcile[(repo, number)] = now
+            await self._guarded(repo, number, state.installation_id, "digest", lambda ctx: self._digest_if_due(ctx, number, now))
+
+    async def _digest_if_due(self, ctx: Context, number: int, now: datetime) -> None:
+        settings = await settings_or_report(ctx, number)
+        if settings is None:
+            return
+        week = digest_due(settings.digest.day, settings.digest.time, settings.digest.timezone, now)
+        state = load_pull_state(self.state_dir, ctx.repo or "", number)
+        if week is not None and state.last_digest_week != week:
+            await post_weekly_digest(ctx, number, now)
+
+    async def _guarded(self, repo: str, number: int, installation_id: int, job: str, work: Callable[[Context], Awaitable[object]]) -> None:
+        ctx = self.context_for(repo, installation_id, f"{job}:{repo}#{number}:{self.clock().isoformat()}")
+        try:
+            await work(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one PR's failure must not stop the others; the next tick retries
+            log.exception("%s for %s#%s failed; will retry next tick", job, repo, number)
