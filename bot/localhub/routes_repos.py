@@ -161,3 +161,15 @@ async def list_branches(request: web.Request) -> web.Response:
     items = [{"name": ref[len("heads/"):], "commit": {"sha": sha, "url": f"{base}/commits/{sha}"}, "protected": False}
              for ref, sha in sorted(repo.refs.items()) if ref.startswith("heads/")]
     return paginate(request, items)
+
+
+@routes.get("/orgs/{org}/members/{username}")
+async def org_membership(request: web.Request) -> web.Response:
+    """204 when the user is a member of the organisation, 404 otherwise (as GitHub answers a
+    requester allowed to see private membership, e.g. an App with members: read)."""
+    hub = hub_of(request)
+    caller_of(request)  # authenticated callers only
+    org = hub.state.orgs.get(request.match_info["org"])
+    if org is None or request.match_info["username"] not in org.members:
+        raise not_found()
+    return web.Response(status=204)

@@ -6,6 +6,7 @@ from bot.github import pulls as github
 from bot.service.context import Context
 
 _PERMISSION_ORDER = ("none", "read", "triage", "write", "maintain", "admin")
+UNKNOWN = ""  # no author_association at hand (reactions, people @-mentioned)
 
 
 def _rank(permission: str) -> int:
@@ -13,12 +14,32 @@ def _rank(permission: str) -> int:
 
 
 async def is_maintainer(ctx: Context, rules: MaintainerSettings, login: str, association: str) -> bool:
-    """Cheap checks first; the permission lookup (one API call) only when configured and needed."""
+    """Cheap checks first; API calls only when configured and needed.
+
+    With no association at hand (UNKNOWN) it is worked out the way GitHub would report it.
+    """
     if login.lower() in {name.lower() for name in rules.logins}:
         return True
+    if association == UNKNOWN:
+        association = await association_of(ctx, login, rules)
     if association.upper() in rules.associations:
         return True
     if rules.permission is None or ctx.gh is None or ctx.repo is None:
         return False
     permission = await github.permission_of(ctx.gh, ctx.repo, login)
     return _rank(permission) >= _rank(rules.permission)
+
+
+async def association_of(ctx: Context, login: str, rules: MaintainerSettings) -> str:
+    """OWNER, MEMBER or COLLABORATOR as GitHub's author_association would say, else NONE;
+    asking only about the associations the rules accept."""
+    if ctx.gh is None or ctx.repo is None:
+        return "NONE"
+    owner = ctx.repo.split("/")[0]
+    if login.lower() == owner.lower():
+        return "OWNER"
+    if "MEMBER" in rules.associations and await github.is_org_member(ctx.gh, owner, login):
+        return "MEMBER"
+    if "COLLABORATOR" in rules.associations and _rank(await github.permission_of(ctx.gh, ctx.repo, login)) >= _rank("write"):
+        return "COLLABORATOR"
+    return "NONE"

@@ -17,7 +17,7 @@ from bot.github.normalise import comment_from_review_comment
 from bot.service.context import Context
 from bot.service.folding import fold, resolve_folded_threads
 from bot.service.followups import open_followups
-from bot.service.maintainers import is_maintainer
+from bot.service.maintainers import UNKNOWN, is_maintainer
 from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
 from bot.service.tracking import Pull, load_pull, track
 from bot.store.repo_config import RepoConfigError
@@ -47,15 +47,17 @@ async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Pul
 
 
 async def handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: bool = False) -> CommentOutcome | None:
+    if comment.author_is_bot:
+        # Our own notice coming back (or another bot): nothing to read, no API call to spend.
+        own = load_pull(ctx, number)
+        if own.tracked and not deleted and _register_own_notice(own, comment):
+            own.save(ctx, [])
+        return None
     settings = await settings_or_report(ctx, number)
     if settings is None:
         return None
     pull = await tracked_pull(ctx, number, settings)
     if pull is None:
-        return None
-    if comment.author_is_bot:
-        _register_own_notice(pull, comment)
-        pull.save(ctx, [])
         return None
     if deleted:
         await _withdraw(ctx, pull, comment, settings)
@@ -118,7 +120,7 @@ async def _act(ctx: Context, pull: Pull, comment: Comment, outcome: CommentOutco
         ctx.log.info("dry run: would update the notice for comment %s (%s)", comment.id, "; ".join(outcome.changes))
         pull.save(ctx, [])
         return
-    maintainers = known_maintainers(pull, settings)
+    maintainers = known_maintainers(pull, settings) | await _awaited_maintainers(ctx, pull, settings, outcome.touched)
     if comment.kind == "review_comment" and outcome.question in pull.records:
         body = thread_notice_body(
             pull, outcome.question, notes=notes, maintainers=maintainers, document_text=pull.document_text(ctx),
@@ -155,20 +157,42 @@ async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSe
     pull.save(ctx, touched)  # after the notice, as in handle_reply: a cut delivery redoes it
 
 
-def _register_own_notice(pull: Pull, comment: Comment) -> None:
-    """Our own notice came back as a webhook: remember it, so we edit it rather than post again."""
+def _register_own_notice(pull: Pull, comment: Comment) -> bool:
+    """Our own notice came back as a webhook: remember it, so we edit it rather than post again.
+
+    True when that taught us something (a notice id we had not recorded)."""
     question = parse_notice_marker(comment.body)
     if question is None:
-        return
+        return False
     if comment.kind == "review_comment" and comment.in_reply_to_id is not None:
-        pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
-    elif comment.kind == "issue_comment" and question == SUMMARY_KEY and pull.state.summary_notice is None:
+        if str(comment.in_reply_to_id) in pull.state.notices:
+            return False
+        pull.state.notices[str(comment.in_reply_to_id)] = comment.id
+        return True
+    if comment.kind == "issue_comment" and question == SUMMARY_KEY and pull.state.summary_notice is None:
         pull.state.summary_notice = comment.id
+        return True
+    return False
+
+
+async def _awaited_maintainers(ctx: Context, pull: Pull, settings: RepoSettings, touched: Collection[str]) -> set[str]:
+    """Awaited people the bot has not seen answer yet: are they maintainers (may it @-mention them)?
+
+    Asked of GitHub once per person and PR; the answer is kept in the PR's state.
+    """
+    known = {login.lower() for login in known_maintainers(pull, settings)}
+    for question_id in touched:
+        for login in pull.records[question_id].get("awaiting") or ():
+            if login.lower() not in known and login not in pull.state.people:
+                pull.state.people[login] = await is_maintainer(ctx, settings.maintainers, login, UNKNOWN)
+    return {login for login, maintainer in pull.state.people.items() if maintainer}
 
 
 def known_maintainers(pull: Pull, settings: RepoSettings) -> set[str]:
-    """Logins the bot may @-mention: configured maintainers, and people who answered as one."""
+    """Logins the bot may @-mention: configured maintainers, people who answered as one, and
+    awaited people GitHub said are maintainers."""
     known = {login for login in settings.maintainers.logins}
+    known |= {login for login, maintainer in pull.state.people.items() if maintainer}
     for mapping in pull.records.values():
         for answer in mapping.get("answers") or ():
             if str(answer.get("association", "")).upper() in settings.maintainers.associations:

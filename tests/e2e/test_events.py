@@ -1,7 +1,7 @@
 """Every event the App handles, and every stance a reply can take, end to end."""
 from __future__ import annotations
 
-from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, Review, answers_by, notice_in, thread_on
+from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, Review, answers_by, api_calls_since, notice_in, thread_on
 from bot.sandbox import REPO
 
 
@@ -109,6 +109,24 @@ async def test_strike_question_back_and_tentative_are_recorded_with_their_stance
     assert not records["Q10"].get("proposals"), "a tentative reply proposes nothing"
     for question, root in roots.items():
         assert f"status: **{records[question]['status']}**" in notice_in(review, root).body
+
+
+async def test_with_default_settings_an_awaited_org_member_is_mentioned_after_one_membership_check(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q8")
+    start = len(hub.requests)
+    hub.reply(REPO, review.number, root, "@vish can you answer this one? @passerby may know too", user="daan")
+    await review.box.settle()
+    assert "@vish" in notice_in(review, root).body and "@passerby" not in notice_in(review, root).body
+    calls = api_calls_since(hub, start)
+    assert len(calls) <= 3, [(r.method, r.path) for r in calls]
+    assert sum(1 for r in calls if r.path.startswith("/orgs/")) == 1
+
+    # Asked once per person: a second delegation to vish asks GitHub nothing more.
+    start = len(hub.requests)
+    hub.reply(REPO, review.number, root, "@vish ping", user="daan")
+    await review.box.settle()
+    assert not [r for r in api_calls_since(hub, start) if r.path.startswith("/orgs/")]
 
 
 async def test_delegation_awaits_the_other_maintainer_and_only_awaited_maintainers_are_mentioned(review: Review) -> None:
