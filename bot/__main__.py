@@ -16,13 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"bot.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"bot.commands.{name}":
-                raise
-            continue  # not built yet
-        module.register(subparsers)
+        importlib.import_module(f"bot.commands.{name}").register(subparsers)
     return parser
 
 
