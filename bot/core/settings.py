@@ -21,9 +21,9 @@ ASSOCIATIONS = (
 )
 PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 TAG_STYLES = ("auto", "dated", "undated")  # auto: follow the spelling the document already uses
-RETIRE_STYLES = ("strike", "remove", "mark")  # strike: `~~Q~~ **RESOLVED**`; mark: RESOLVED note only
+RETIRE_STYLES = ("strike", "mark")  # strike: `~~Q~~ **RESOLVED**`; mark: RESOLVED note only
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-RECORD_LOCATIONS = ("state", "branch")
+RECORD_LOCATIONS = ("state",)  # records on a repository branch: not built yet, so refused
 
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
@@ -58,7 +58,7 @@ class DigestSettings:
 
 @dataclass(frozen=True)
 class RecordsSettings:
-    location: str = "state"  # "state": the service's state directory; "branch": a branch of the repo
+    location: str = "state"  # the service's state directory (the only location built so far)
     branch: str = "threat-model-records"
 
 

@@ -32,23 +32,29 @@ def test_every_field_is_read() -> None:
         "track": {"prs": "labelled", "labels": ["threat-model"], "base_branches": ["main", "4.20"]},
         "maintainers": {"associations": ["owner", "MEMBER"], "permission": "write", "logins": ["@DaanHoogland", "weizhouapache"]},
         "tag_style": "dated",
-        "retire": "remove",
+        "retire": "mark",
         "followup_labels": "security",
         "digest": {"enabled": False, "day": "Friday", "time": "17:30", "timezone": "Europe/Amsterdam"},
         "dry_run": True,
-        "records": {"location": "branch", "branch": "tm/records"},
+        "records": {"location": "state", "branch": "tm/records"},
     })
     assert settings == RepoSettings(
         document="docs/security/THREAT-MODEL.md",
         track=TrackSettings("labelled", ("threat-model",), ("main", "4.20")),
         maintainers=MaintainerSettings(("OWNER", "MEMBER"), "write", ("DaanHoogland", "weizhouapache")),
         tag_style="dated",
-        retire="remove",
+        retire="mark",
         followup_labels=("security",),
         digest=DigestSettings(False, "friday", "17:30", "Europe/Amsterdam"),
         dry_run=True,
-        records=RecordsSettings("branch", "tm/records"),
+        records=RecordsSettings("state", "tm/records"),
     )
+
+
+def test_choices_not_built_yet_are_refused_rather_than_ignored() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"retire": "remove", "records": {"location": "branch"}})
+    assert {problem.path for problem in caught.value.problems} == {"retire", "records.location"}
 
 
 def test_all_problems_are_reported_at_once_with_their_key_paths() -> None:
