@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.core.reading import CommandName, Reading, Stance
-from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id
+from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id, plain_value
 
 DECIDING = {Stance.CONFIRM: Status.CONFIRMED, Stance.CORRECT: Status.CORRECTED, Stance.STRIKE: Status.STRUCK}
 # Stances that count as the awaited person having answered (a question back does not).
@@ -113,7 +113,7 @@ def record_offline_answer(
     if asks:
         entry["asks"] = [login for login in asks if login.lower() != author.lower()]
     answers = _list(mapping, "answers")
-    if any(_plain(answer) == entry for answer in answers):
+    if any(plain_value(answer) == entry for answer in answers):
         return []
     manual = _manual_awaiting(mapping)
     answers.append(entry)
@@ -368,7 +368,7 @@ def _sync_proposal(mapping: MutableMapping, question_id: str, entry: Mapping, *,
     if index is None:
         proposals.append(proposal)
         changes.append(f"{question_id}: proposal {proposal['id']} awaits a maintainer's /accept")
-    elif _plain(proposals[index]) != proposal:
+    elif plain_value(proposals[index]) != proposal:
         proposals[index] = proposal
         changes.append(f"{question_id}: proposal {proposal['id']} updated")
 
@@ -439,11 +439,11 @@ def _supersedes(entry: Mapping, previous: Mapping) -> bool:
     new_moment, old_moment = _moment(entry.get("at")), _moment(previous.get("at"))
     if new_moment != old_moment:
         return new_moment > old_moment
-    return _canonical(entry) > _canonical(_plain(previous))
+    return _canonical(entry) > _canonical(plain_value(previous))
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True, default=str)
+    return json.dumps(plain_value(value), sort_keys=True, default=str)
 
 
 def _manual_awaiting(mapping: Mapping) -> list[str]:
@@ -507,14 +507,6 @@ def _find(items: Sequence, key: str, value: Any) -> int | None:
         if isinstance(item, Mapping) and item.get(key) == value:
             return index
     return None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _plain_list(value: Any) -> list:

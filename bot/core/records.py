@@ -468,7 +468,7 @@ def merge_import(mapping: MutableMapping, question: Question, document_path: str
     """
     changed = False
     for key, value in document_fields(question, document_path).items():
-        if key not in mapping or _plain(mapping[key]) != value:
+        if key not in mapping or plain_value(mapping[key]) != value:
             mapping[key] = value
             changed = True
     fill_ins = {
@@ -484,12 +484,12 @@ def merge_import(mapping: MutableMapping, question: Question, document_path: str
     return changed
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """Compare YAML container subclasses (CommentedSeq) as the plain values they hold."""
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain_value(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain_value(item) for item in value]
     return value
 
 

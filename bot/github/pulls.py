@@ -45,9 +45,11 @@ async def list_pull_files(gh: GitHubClient, repo: str, number: int) -> list[str]
     return [item["filename"] async for item in gh.getiter(f"/repos/{repo}/pulls/{number}/files?per_page={PER_PAGE}")]
 
 
-async def read_file(gh: GitHubClient, repo: str, path: str, ref: str) -> FileAtRef | None:
+async def read_file(gh: GitHubClient, repo: str, path: str, ref: str | None = None) -> FileAtRef | None:
+    """The file at `ref` (the default branch when None), or None when it is not there."""
+    query = f"?ref={quote(ref, safe='')}" if ref else ""
     try:
-        content = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}?ref={quote(ref, safe='')}")
+        content = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}{query}")
     except BadRequest as error:
         if error.status_code == 404:
             return None

@@ -7,7 +7,6 @@ one that raises `PermanentFailure` is not retried.
 """
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gidgethub import BadRequest
 
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.github.client import GitHubClient
+from bot.github.pulls import read_file
 from bot.service.config import ServiceConfig
 from bot.service.journal import Journal
 from bot.store.repo_config import load_repo_settings
@@ -62,13 +61,5 @@ class Context:
     async def _read_config_text(self) -> str | None:
         if self.gh is None or self.repo is None:
             return None
-        try:
-            # No ref: the contents API reads the default branch.
-            content = await self.gh.getitem(f"/repos/{self.repo}/contents/{CONFIG_PATH}")
-        except BadRequest as error:
-            if error.status_code == 404:
-                return None
-            raise
-        if not isinstance(content, dict) or content.get("type", "file") != "file":
-            return None
-        return base64.b64decode(content.get("content", "")).decode("utf-8")
+        found = await read_file(self.gh, self.repo, CONFIG_PATH)  # no ref: the default branch
+        return found.text if found is not None else None
