@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,9 +40,16 @@ class PullState:
     people: dict[str, bool] = field(default_factory=dict)
 
 
+_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
 def pull_directory(state_dir: Path, repo: str, number: int) -> Path:
-    owner, name = repo.split("/", 1)
-    return Path(state_dir) / "repos" / owner / name / "pulls" / str(number)
+    """The PR's folder; refuses names GitHub would not give, so no path can leave state_dir."""
+    owner, _, name = repo.partition("/")
+    if not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"not a repository name: {repo!r}")
+    return Path(state_dir) / "repos" / owner / name / "pulls" / str(int(number))
 
 
 def load_pull_state(state_dir: Path, repo: str, number: int) -> PullState:

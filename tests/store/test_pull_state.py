@@ -30,3 +30,12 @@ def test_unknown_keys_from_a_newer_version_are_ignored(tmp_path: Path) -> None:
     directory.mkdir(parents=True)
     (directory / "state.json").write_text('{"repo": "o/r", "number": 1, "future": true}')
     assert load_pull_state(tmp_path, "o/r", 1).repo == "o/r"
+
+
+def test_a_repository_name_github_would_not_give_cannot_leave_the_state_directory(tmp_path: Path) -> None:
+    import pytest
+
+    for bad in ("../etc", "apache/..", "apache/../../x", "apache", "/abs/path", "a b/c"):
+        with pytest.raises(ValueError):
+            pull_directory(tmp_path, bad, 1)
+    assert pull_directory(tmp_path, "apache/cloudstack-go", 149).is_relative_to(tmp_path)
