@@ -340,13 +340,14 @@ def _review(
     thread_url: Callable[[Record], str | None] | None,
     pr_url: str | None,
     stale_days: int,
+    week: str,
 ) -> _Review:
     ordered = tuple(sorted(records, key=lambda record: question_sort_key(record.id)))
     return _Review(
         records=tuple(record for record in ordered if record.status is not Status.RETIRED),
         known_ids=frozenset(record.id for record in ordered),
         document=document,
-        figures=digest_figures(ordered, document, iso_week(now)),
+        figures=digest_figures(ordered, document, week),
         previous=previous,
         link=_thread_linker(thread_url, pr_url),
         now=_as_utc(now),
@@ -606,9 +607,13 @@ def render_digest(
     thread_url: Callable[[Record], str | None] | None = None,
     stale_days: int = 14,
     pr_url: str | None = None,
+    week: str | None = None,
 ) -> Digest:
-    """The weekly digest for one threat-model PR, marker first."""
-    review = _review(records, document, previous, now, thread_url, pr_url, stale_days)
+    """The weekly digest for one threat-model PR, marker first.
+
+    `week` defaults to the UTC ISO week of `now`; a scheduler working in another timezone
+    passes its own, so the marker names the week it scheduled."""
+    review = _review(records, document, previous, now, thread_url, pr_url, stale_days, week or iso_week(now))
     mentions = Mentions(maintainers)
     # The awaited list is rendered first: it is where a mention is worth its notification.
     awaited = _awaited_section(review, mentions)
@@ -716,6 +721,7 @@ def render_family_digest(
                 member.thread_url,
                 member.pr_url,
                 stale_days,
+                iso_week(now),
             ),
         )
         for member in ordered

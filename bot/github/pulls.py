@@ -173,7 +173,8 @@ async def find_issue_with_marker(gh: GitHubClient, repo: str, marker: str, label
     """Look first: an issue the bot already opened carries `marker` in its body."""
     label_filter = f"&labels={quote(','.join(labels))}" if labels else ""
     async for issue in gh.getiter(f"/repos/{repo}/issues?state=all&per_page={PER_PAGE}{label_filter}"):
-        if marker in (issue.get("body") or "") and "pull_request" not in issue:
+        opened_by_an_app = (issue.get("user") or {}).get("type") == "Bot"
+        if opened_by_an_app and marker in (issue.get("body") or "") and "pull_request" not in issue:
             return issue
     return None
 

@@ -27,15 +27,19 @@ class DigestRun:
     minimized: tuple[int, ...] = ()
 
 
-async def post_weekly_digest(ctx: Context, number: int, now: datetime) -> DigestRun | None:
+async def post_weekly_digest(ctx: Context, number: int, now: datetime, *, week: str | None = None) -> DigestRun | None:
+    """Post the digest for `week` (default: the UTC ISO week of `now`; the scheduler passes the
+    week of the configured timezone, so marker, record and schedule agree)."""
     assert ctx.gh is not None and ctx.repo is not None
     settings = await settings_or_report(ctx, number)
     pull = load_pull(ctx, number)
     if settings is None or not settings.digest.enabled or not pull.tracked:
         return None
-    week = iso_week(now)
+    week = week or iso_week(now)
     existing = posted_digests(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"))
     if digest_for_week(existing, week) is not None:
+        pull.state.last_digest_week = week  # so the next tick does not list the comments again
+        pull.save(ctx, [])
         return DigestRun(week, None, already=True)
     previous = previous_digest(existing, week)
     text = pull.document_text(ctx)
@@ -47,6 +51,7 @@ async def post_weekly_digest(ctx: Context, number: int, now: datetime) -> Digest
         now,
         maintainers=known_maintainers(pull, settings),
         pr_url=pull.state.url,
+        week=week,
     )
     if settings.dry_run:
         ctx.log.info("dry run: would post the %s digest on PR #%s:\n%s", week, number, digest.markdown)

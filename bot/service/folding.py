@@ -116,7 +116,7 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
     head_repo = pr["head"]["repo"]["full_name"]
     owner = ctx.repo.split("/")[0]
     title = f"Fold maintainer answers from {ctx.repo}#{pull.state.number}"
-    body = f"Maintainer edits are off on this branch, so the fold is proposed as a PR.\n\n```diff\n{plan.diff}```\n"
+    body = f"Maintainer edits are off on this branch, so the fold is proposed as a PR.\n\n`````diff\n{plan.diff}`````\n"
     try:
         created = await github.open_pull(ctx.gh, head_repo, head=f"{owner}:{branch}", base=pr["head"]["ref"], title=title, body=body)
         return str(created.get("html_url") or created.get("url"))
@@ -131,7 +131,7 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
             pull.state.number,
             f"{marker}\nThe App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
             f"nor open a PR there, so the fold is on `{ctx.repo}:{branch}`. Pull it into your branch, or allow "
-            f"edits by maintainers and reply `/accept` again.\n\n```diff\n{plan.diff}```\n",
+            f"edits by maintainers and reply `/accept` again.\n\n`````diff\n{plan.diff}`````\n",
         )
     return f"{ctx.repo}:{branch}"
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 
 from bot.core.answers import normalise_title, set_followup_issue
+from bot.core.markdown import inline_text
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
@@ -61,7 +62,9 @@ def update_from_issue(pull: Pull, question_id: str, marker_title: str, issue: di
     if mapping is None:
         return False
     target = next((item for item in mapping.get("followups") or () if normalise_title(str(item.get("title", ""))) == marker_title), None)
-    title = str(target["title"]) if target is not None else issue["title"]
+    if target is None or target.get("number") not in (None, issue["number"]):
+        return False  # not a follow-up we recorded, or recorded against another issue
+    title = str(target["title"])
     state = "closed" if issue.get("state") == "closed" else "open"
     changed = set_followup_issue(mapping, title, int(issue["number"]), str(issue.get("html_url") or issue["url"]), state)
     if changed:
@@ -79,10 +82,10 @@ def _issue_body(repo: str, pull: Pull, question_id: str, title: str, marker: str
     pr_link = pull.state.url or f"#{pull.state.number}"
     thread_link = f"{pr_link}#discussion_r{thread}" if thread else pr_link
     mapping = pull.records[question_id]
-    question = " ".join(str(mapping.get("question", "")).split())
+    question = inline_text(str(mapping.get("question", "")), 600)  # document text must not ping anyone
     return (
         f"{marker}\n"
         f"A follow-up from the threat-model review in #{pull.state.number}, question **{question_id}** "
-        f"([thread]({thread_link})).\n\n> {question[:600]}\n\n"
+        f"([thread]({thread_link})).\n\n> {question}\n\n"
         f"Closing this issue marks the follow-up done on the question's record."
     )

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from gidgethub import BadRequest
+
+from bot.core.markdown import inline_text
 from bot.core.notice import notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.core.document import parse_document
@@ -24,8 +27,13 @@ async def upsert_thread_notice(ctx: Context, pull: Pull, root_id: int, body: str
     assert ctx.gh is not None and ctx.repo is not None
     known = pull.state.notices.get(str(root_id))
     if known is not None:
-        await github.edit_review_comment(ctx.gh, ctx.repo, known, body)
-        return
+        try:
+            await github.edit_review_comment(ctx.gh, ctx.repo, known, body)
+            return
+        except BadRequest as error:
+            if error.status_code != 404:
+                raise
+            del pull.state.notices[str(root_id)]  # someone deleted it: post a fresh one
     created = await github.reply_in_thread(ctx.gh, ctx.repo, pull.state.number, root_id, body)
     pull.state.notices[str(root_id)] = int(created["id"])
 
@@ -34,8 +42,13 @@ async def upsert_summary_notice(ctx: Context, pull: Pull, body: str) -> None:
     """The PR-level notice for replies outside review threads (bulk answers, /accept)."""
     assert ctx.gh is not None and ctx.repo is not None
     if pull.state.summary_notice is not None:
-        await github.edit_issue_comment(ctx.gh, ctx.repo, pull.state.summary_notice, body)
-        return
+        try:
+            await github.edit_issue_comment(ctx.gh, ctx.repo, pull.state.summary_notice, body)
+            return
+        except BadRequest as error:
+            if error.status_code != 404:
+                raise
+            pull.state.summary_notice = None
     created = await github.post_issue_comment(ctx.gh, ctx.repo, pull.state.number, body)
     pull.state.summary_notice = int(created["id"])
 
@@ -77,7 +90,7 @@ def summary_body(pull: Pull, touched: Sequence[str], notes: Sequence[str], maint
         mapping = pull.records[question_id]
         awaiting = ", ".join(f"`{login}`" for login in mapping.get("awaiting") or ())
         lines.append(f"- **{question_id}**: {mapping.get('status')}" + (f" · awaiting {awaiting}" if awaiting else ""))
-    lines += [f"> {note}" for note in notes]
+    lines += [f"> {inline_text(note, 300)}" for note in notes]
     lines += ["", "A maintainer folds every confirmed answer in one commit with `/accept`. `/questions help` lists every command."]
     if dry_run:
         lines.append("\n_Dry run: nothing is written to the repository._")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.core.answers import accept_proposals
+from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
 from bot.core.notice import parse_notice_marker
 from bot.core.settings import RepoSettings
@@ -107,10 +107,19 @@ async def _accept_by_reaction(ctx: Context, pull: Pull, settings: RepoSettings) 
             if reaction.get("content") not in APPROVING_REACTIONS:
                 continue
             if login.lower() in known or await is_maintainer(ctx, settings.maintainers, login, UNKNOWN):
-                if accept_proposals(mapping, login, str(reaction.get("created_at") or ctx.clock().isoformat())):
+                given = str(reaction.get("created_at") or ctx.clock().isoformat())
+                # Only what the notice showed when the 👍 was given: a later proposal needs its own.
+                shown = [item["id"] for item in mapping.get("proposals") or () if item.get("state") == "proposed" and _made_before(item.get("at"), given)]
+                if shown and accept_proposals(mapping, login, given, ids=shown):
                     accepted.append(str(question_id))
                 break
     return accepted
+
+
+def _made_before(made: object, given: str) -> bool:
+    """Strictly before: GitHub times have one-second resolution, and a tie is not a yes."""
+    made_at, given_at = instant(made), instant(given)
+    return made_at is None or given_at is None or made_at < given_at
 
 
 def _snapshot(records: Mapping[str, Mapping]) -> dict[str, tuple]:

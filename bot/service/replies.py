@@ -15,6 +15,7 @@ from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_review_comment
 from bot.service.context import Context
+from bot.service.locks import pull_lock
 from bot.service.folding import fold, resolve_folded_threads
 from bot.service.followups import open_followups
 from bot.service.maintainers import UNKNOWN, is_maintainer
@@ -47,10 +48,16 @@ async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Pul
 
 
 async def handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: bool = False) -> CommentOutcome | None:
+    assert ctx.repo is not None
+    async with pull_lock(ctx.repo, number):
+        return await _handle_reply(ctx, number, comment, deleted=deleted)
+
+
+async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: bool) -> CommentOutcome | None:
     if comment.author_is_bot:
         # Our own notice coming back (or another bot): nothing to read, no API call to spend.
         own = load_pull(ctx, number)
-        if own.tracked and not deleted and _register_own_notice(own, comment):
+        if own.tracked and (_forget_own_notice(own, comment) if deleted else _register_own_notice(own, comment)):
             own.save(ctx, [])
         return None
     settings = await settings_or_report(ctx, number)
@@ -155,6 +162,18 @@ async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSe
         )
         await upsert_thread_notice(ctx, pull, int(root), body)
     pull.save(ctx, touched)  # after the notice, as in handle_reply: a cut delivery redoes it
+
+
+def _forget_own_notice(pull: Pull, comment: Comment) -> bool:
+    """Our notice was deleted (by a person): post a fresh one next time instead of editing it."""
+    for root, notice_id in list(pull.state.notices.items()):
+        if notice_id == comment.id:
+            del pull.state.notices[root]
+            return True
+    if pull.state.summary_notice == comment.id:
+        pull.state.summary_notice = None
+        return True
+    return False
 
 
 def _register_own_notice(pull: Pull, comment: Comment) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.digest import digest_due
 from bot.service.context import Context
 from bot.service.digests import post_weekly_digest
+from bot.service.locks import pull_lock
 from bot.service.reconcile import reconcile_pull
 from bot.service.replies import settings_or_report
 from bot.store.pull_state import load_pull_state, tracked_pulls
@@ -45,8 +46,12 @@ class Scheduler:
     async def tick(self, *, reconcile_all: bool = False) -> None:
         now = self.clock()
         for repo, number in tracked_pulls(self.state_dir):
-            state = load_pull_state(self.state_dir, repo, number)
-            if state.installation_id is None:
+            try:
+                state = load_pull_state(self.state_dir, repo, number)
+            except (OSError, ValueError):  # one unreadable PR must not stop the scheduler
+                log.exception("cannot read the state of %s#%s; skipped", repo, number)
+                continue
+            if state.installation_id is None or state.closed:
                 continue
             last = self._last_reconcile.get((repo, number))
             if reconcile_all or last is None or now - last >= self.reconcile_every:
@@ -61,12 +66,13 @@ class Scheduler:
         week = digest_due(settings.digest.day, settings.digest.time, settings.digest.timezone, now)
         state = load_pull_state(self.state_dir, ctx.repo or "", number)
         if week is not None and state.last_digest_week != week:
-            await post_weekly_digest(ctx, number, now)
+            await post_weekly_digest(ctx, number, now, week=week)
 
     async def _guarded(self, repo: str, number: int, installation_id: int, job: str, work: Callable[[Context], Awaitable[object]]) -> None:
         ctx = self.context_for(repo, installation_id, f"{job}:{repo}#{number}:{self.clock().isoformat()}")
         try:
-            await work(ctx)
+            async with pull_lock(repo, number):  # the worker may be handling this PR right now
+                await work(ctx)
         except asyncio.CancelledError:
             raise
         except Exception:  # one PR's failure must not stop the others; the next tick retries

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
 
 from bot.core.document import parse_document
 from bot.core.settings import RepoSettings
@@ -24,7 +24,7 @@ class Pull:
 
     state: PullState
     store: FolderStore
-    records: dict[str, CommentedMap]
+    records: dict[str, MutableMapping]  # the store's round-trip mappings
 
     @property
     def tracked(self) -> bool:
@@ -83,6 +83,9 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     if not wants_pull(pr, settings):
         return None
     head_sha = pr["head"]["sha"]
+    if pull.state.closed and pr.get("state") == "open":
+        pull.state.closed = False  # reopened
+        save_pull_state(ctx.state_dir, pull.state)
     if pull.tracked and pull.state.head_sha == head_sha:
         return pull  # already imported at this head: a duplicate or replayed event
     path = pull.state.document_path or await _find_document(ctx, number, settings)

@@ -5,6 +5,7 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.service.context import Context
+from bot.service.locks import pull_lock
 from bot.service.followups import parse_followup_marker, update_from_issue
 from bot.service.tracking import load_pull
 
@@ -15,10 +16,14 @@ router = Router()
 @router.register("issues", action="reopened")
 async def followup_state(event: Event, ctx: Context) -> None:
     issue = event.data["issue"]
+    if (issue.get("user") or {}).get("type") != "Bot":
+        return  # anyone can paste a marker; only issues an App opened are ours to follow
     marker = parse_followup_marker(issue.get("body") or "")
     if marker is None or marker[0].lower() != (ctx.repo or "").lower():
         return  # not one of our follow-ups (or one of another repository's)
     _, number, question_id, title = marker
-    pull = load_pull(ctx, number)
-    if update_from_issue(pull, question_id, title, issue):
+    async with pull_lock(ctx.repo or "", number):  # this event runs in the issue's lane, not the PR's
+        pull = load_pull(ctx, number)
+        changed = update_from_issue(pull, question_id, title, issue)
+    if changed:
         ctx.log.info("follow-up #%s for %s is now %s", issue["number"], question_id, issue["state"])

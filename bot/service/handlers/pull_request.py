@@ -5,10 +5,22 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.service.context import Context
+from bot.service.locks import pull_lock
 from bot.service.replies import settings_or_report
-from bot.service.tracking import track
+from bot.service.tracking import load_pull, track
 
 router = Router()
+
+
+@router.register("pull_request", action="closed")
+async def stop_following(event: Event, ctx: Context) -> None:
+    """Closed or merged: no more digests or reconciles (reopening tracks it again)."""
+    number = int(event.data["pull_request"]["number"])
+    async with pull_lock(ctx.repo or "", number):
+        pull = load_pull(ctx, number)
+        if pull.tracked and not pull.state.closed:
+            pull.state.closed = True
+            pull.save(ctx, [])
 
 
 @router.register("pull_request", action="opened")
@@ -21,6 +33,7 @@ async def import_questions(event: Event, ctx: Context) -> None:
     settings = await settings_or_report(ctx, int(pr["number"]))
     if settings is None:
         return
-    pull = await track(ctx, pr, settings)
+    async with pull_lock(ctx.repo or "", int(pr["number"])):
+        pull = await track(ctx, pr, settings)
     if pull is None:
         ctx.log.info("PR #%s: not tracked (no threat-model document, or excluded by the settings)", pr["number"])

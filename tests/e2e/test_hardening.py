@@ -1,0 +1,67 @@
+"""What people (or stale state) must not be able to make the bot do."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from e2e_world import Review, bot_issues, notice_in, thread_on
+
+from bot.core.digest import parse_digest_marker
+from bot.sandbox import REPO
+
+
+async def test_an_old_thumbs_up_does_not_accept_a_proposal_made_after_it(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    hub.reply(REPO, review.number, root, "Yes, that is how we run it.", user="daan")
+    await review.box.settle()
+    notice = notice_in(review, root)
+    await asyncio.sleep(1.1)  # GitHub's times are whole seconds: keep the three moments apart
+    hub.react(REPO, notice.id, "+1", user="vish")
+    await asyncio.sleep(1.1)
+    hub.reply(REPO, review.number, root, "Hmm, actually that sounds right to me too.", user="daan")
+    await review.box.settle()
+    proposals = review.records()["Q3"]["proposals"]
+    assert len(proposals) == 2
+
+    await review.box.scheduler.tick(reconcile_all=True)
+    states = {item["id"]: item["state"] for item in review.records()["Q3"]["proposals"]}
+    first, later = (item["id"] for item in proposals)
+    assert states[first] in ("accepted", "applied") and states[later] == "proposed"
+
+
+async def test_an_issue_a_person_opens_with_a_copied_marker_is_not_taken_for_a_followup(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q5")
+    hub.reply(REPO, review.number, root, "/followup Add a size-limit test", user="daan")
+    await review.box.settle()
+    (real,) = bot_issues(hub)
+    forged = hub.open_issue(REPO, "Add a size-limit test", real.body, user="passerby")
+    hub.close_issue(REPO, forged, user="passerby")
+    await review.box.settle()
+    (followup,) = review.records()["Q5"]["followups"]
+    assert followup["number"] == real.number and followup["state"] == "open"
+
+
+async def test_a_deleted_notice_is_posted_afresh_on_the_next_reply(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    hub.reply(REPO, review.number, root, "/confirm", user="daan")
+    await review.box.settle()
+    hub.delete_comment(REPO, notice_in(review, root).id, user="daan")
+    await review.box.settle()
+    hub.reply(REPO, review.number, root, "Thanks.", user="vish")
+    await review.box.settle()
+    assert "status: **confirmed**" in notice_in(review, root).body
+    assert await review.box.failed_deliveries() == 0
+
+
+async def test_a_closed_pr_gets_no_more_digests(review: Review) -> None:
+    hub = review.hub
+    hub.close_issue(REPO, review.number, user="asf-sec")
+    await review.box.settle()
+    assert review.state().closed
+    review.box.scheduler.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    await review.box.scheduler.tick(reconcile_all=True)
+    comments = [c for c in hub.state.issue_comments.values() if c.issue_number == review.number]
+    assert not [c for c in comments if parse_digest_marker(c.body)]
