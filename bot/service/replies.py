@@ -42,6 +42,8 @@ async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Pul
     pull = load_pull(ctx, number)
     if pull.tracked:
         return pull
+    if pull.state.not_tracked_at is not None:
+        return None  # looked at this head already: no threat model; a push re-checks
     assert ctx.gh is not None and ctx.repo is not None
     # The PR's own events were missed (or came later): catch up from the PR itself.
     return await track(ctx, await github.get_pull(ctx.gh, ctx.repo, number), settings)

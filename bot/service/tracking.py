@@ -81,7 +81,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     number = int(pr["number"])
     pull = load_pull(ctx, number)
     if not wants_pull(pr, settings):
-        return None
+        return _not_tracked(ctx, pull, pr["head"]["sha"])
     head_sha = pr["head"]["sha"]
     if pull.state.closed and pr.get("state") == "open":
         pull.state.closed = False  # reopened
@@ -90,7 +90,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         return pull  # already imported at this head: a duplicate or replayed event
     path = pull.state.document_path or await _find_document(ctx, number, settings)
     if path is None:
-        return None
+        return _not_tracked(ctx, pull, head_sha)
     document_file = await github.read_file(ctx.gh, _head_repo(pr, ctx.repo), path, head_sha)
     if document_file is None:
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
@@ -98,11 +98,12 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     document = parse_document(document_file.text, path)
     if not document.questions:
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
-        return None
+        return _not_tracked(ctx, pull, head_sha)
     result = pull.store.import_document(document, path)
     pull.records = pull.store.load()
     pull.state.document_path = path
     pull.state.head_sha = head_sha
+    pull.state.not_tracked_at = None
     pull.state.head_ref = pr["head"]["ref"]
     pull.state.url = pr.get("html_url")
     pull.state.installation_id = ctx.installation_id
@@ -114,6 +115,14 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         number, path, head_sha[:7], len(result.created), len(result.updated), len(result.unchanged),
     )
     return pull
+
+
+def _not_tracked(ctx: Context, pull: Pull, head_sha: str) -> None:
+    """Remember it, so comments on this PR cost no API calls until its next push."""
+    if not pull.tracked and pull.state.not_tracked_at != head_sha:
+        pull.state.not_tracked_at = head_sha
+        save_pull_state(ctx.state_dir, pull.state)
+    return None
 
 
 async def _find_document(ctx: Context, number: int, settings: RepoSettings) -> str | None:

@@ -36,6 +36,7 @@ class PullState:
     # PR-level notice (issue comment) the bot keeps for replies outside review threads
     summary_notice: int | None = None
     last_digest_week: str | None = None
+    not_tracked_at: str | None = None  # head sha found without a threat model (until the next push)
     closed: bool = False  # closed or merged: the scheduler leaves it alone
     # logins the bot had to ask GitHub about (no author_association at hand) -> maintainer?
     people: dict[str, bool] = field(default_factory=dict)

@@ -65,3 +65,17 @@ async def test_a_closed_pr_gets_no_more_digests(review: Review) -> None:
     await review.box.scheduler.tick(reconcile_all=True)
     comments = [c for c in hub.state.issue_comments.values() if c.issue_number == review.number]
     assert not [c for c in comments if parse_digest_marker(c.body)]
+
+
+async def test_comments_on_a_pr_without_a_threat_model_cost_nothing_after_the_first_look(review: Review) -> None:
+    hub = review.hub
+    hub.push(REPO, "docs-only", {"README.md": "# cloudstack, now with more words\n"}, user="asf-sec")
+    other = hub.open_pr(REPO, "docs-only", user="asf-sec", title="Docs")
+    await review.box.settle()
+    start = len(hub.requests)
+    for n in range(3):
+        hub.comment(REPO, other, f"/confirm Q{n + 3}", user="daan")
+    await review.box.settle()
+    calls = [r for r in hub.requests[start:] if not r.path.startswith("/app/")]
+    assert len(calls) <= 3, [(r.method, r.path) for r in calls]  # the settings read per comment, nothing else
+    assert not [r for r in calls if "/pulls/" in r.path]
