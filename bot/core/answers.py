@@ -237,7 +237,7 @@ def add_followup(mapping: MutableMapping, title: str, kind: str, *, comment_id: 
     """Propose a follow-up; False when one with the same normalised title exists."""
     wanted = normalise_title(title)
     followups = _list(mapping, "followups")
-    if not wanted or any(normalise_title(str(item.get("title", ""))) == wanted for item in followups):
+    if not wanted or find_followup(mapping, title) is not None:
         return False
     entry: dict[str, Any] = {"title": " ".join(title.split()), "kind": kind, "url": None, "number": None, "state": FollowUpState.PROPOSED.value}
     if comment_id is not None:
@@ -250,8 +250,7 @@ def set_followup_issue(mapping: MutableMapping, title: str, number: int, url: st
     """Record the issue opened (or closed) for a follow-up; adds the follow-up if it is new."""
     FollowUpState(state)  # reject unknown states before touching the record
     followups = _list(mapping, "followups")
-    wanted = normalise_title(title)
-    target = next((item for item in followups if normalise_title(str(item.get("title", ""))) == wanted), None)
+    target = find_followup(mapping, title)
     if target is None:
         add_followup(mapping, title, "issue")
         target = followups[-1]
@@ -276,6 +275,12 @@ def mark_folded(mapping: MutableMapping, at: str) -> bool:
     if changed:
         mapping["updated_at"] = at
     return changed
+
+
+def find_followup(mapping: Mapping, title: str) -> MutableMapping | None:
+    """The follow-up with this title (compared as normalise_title does), if recorded."""
+    wanted = normalise_title(title)
+    return next((item for item in _items(mapping, "followups") if normalise_title(str(item.get("title", ""))) == wanted), None)
 
 
 def normalise_title(title: str) -> str:

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from bot.core.digest import digest_for_week, iso_week, posted_digests, previous_digest, render_digest
 from bot.core.document import parse_document
-from bot.core.records import validate_record
 from bot.github import pulls as github
 from bot.service.context import Context
 from bot.service.replies import known_maintainers, settings_or_report
@@ -43,7 +42,7 @@ async def post_weekly_digest(ctx: Context, number: int, now: datetime, *, week: 
         return DigestRun(week, None, already=True)
     previous = previous_digest(existing, week)
     text = pull.document_text(ctx)
-    records = [validate_record(mapping, str(pull.store.path_for(qid))) for qid, mapping in pull.records.items()]
+    records = pull.typed_records()
     digest = render_digest(
         records,
         parse_document(text, pull.state.document_path or "") if text is not None else None,

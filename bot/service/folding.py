@@ -14,7 +14,6 @@ from gidgethub import BadRequest
 
 from bot.core.answers import mark_folded
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, is_ready_to_fold, plan_promotions
-from bot.core.records import Record, validate_record
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
@@ -38,14 +37,9 @@ def plan_options(settings: RepoSettings, pull: Pull, only: frozenset[str]) -> Pl
     return PlanOptions(only=only, with_date=with_date, resolve_style=resolve, path=pull.state.document_path)
 
 
-def ready_records(pull: Pull) -> list[Record]:
-    records = [validate_record(mapping, str(pull.store.path_for(qid))) for qid, mapping in pull.records.items()]
-    return records
-
-
 async def fold(ctx: Context, pull: Pull, pr: dict[str, Any], settings: RepoSettings) -> FoldResult:
     assert ctx.gh is not None and ctx.repo is not None
-    records = ready_records(pull)
+    records = pull.typed_records()
     ready = frozenset(record.id for record in records if is_ready_to_fold(record))
     if not ready:
         return FoldResult(None, (), None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.core.answers import normalise_title, set_followup_issue
+from bot.core.answers import find_followup, normalise_title, set_followup_issue
 from bot.core.markdown import inline_text
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -37,7 +37,7 @@ async def open_followups(ctx: Context, pull: Pull, settings: RepoSettings, wante
         mapping = pull.records.get(question_id)
         if mapping is None:
             continue
-        existing = _followup(mapping, title)
+        existing = find_followup(mapping, title)
         if existing is not None and existing.get("number"):
             continue  # never two issues for one follow-up
         if settings.dry_run:
@@ -61,7 +61,7 @@ def update_from_issue(pull: Pull, question_id: str, marker_title: str, issue: di
     mapping = pull.records.get(question_id)
     if mapping is None:
         return False
-    target = next((item for item in mapping.get("followups") or () if normalise_title(str(item.get("title", ""))) == marker_title), None)
+    target = find_followup(mapping, marker_title)
     if target is None or target.get("number") not in (None, issue["number"]):
         return False  # not a follow-up we recorded, or recorded against another issue
     title = str(target["title"])
@@ -70,11 +70,6 @@ def update_from_issue(pull: Pull, question_id: str, marker_title: str, issue: di
     if changed:
         pull.store.save(mapping)
     return changed
-
-
-def _followup(mapping, title: str):
-    wanted = normalise_title(title)
-    return next((item for item in mapping.get("followups") or () if normalise_title(str(item.get("title", ""))) == wanted), None)
 
 
 def _issue_body(repo: str, pull: Pull, question_id: str, title: str, marker: str) -> str:

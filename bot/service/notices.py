@@ -14,7 +14,6 @@ from bot.core.markdown import inline_text
 from bot.core.notice import notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.core.document import parse_document
-from bot.core.records import validate_record
 from bot.github import pulls as github
 from bot.service.context import Context
 from bot.service.tracking import Pull
@@ -65,8 +64,7 @@ def thread_notice_body(
 ) -> str:
     if wants_help:
         return render_help(question_id)
-    mapping = pull.records[question_id]
-    record = validate_record(mapping, str(pull.store.path_for(question_id)))
+    record = pull.record(question_id)
     promotions: Sequence[Promotion] = ()
     humans: Sequence[HumanItem] = ()
     if document_text is not None:
@@ -76,7 +74,7 @@ def thread_notice_body(
 
 def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
     """What folding this question would change, as if its proposals were accepted."""
-    records = [validate_record(mapping, str(pull.store.path_for(qid))) for qid, mapping in pull.records.items()]
+    records = pull.typed_records()
     document = parse_document(document_text, pull.state.document_path or "")
     plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
     return plan.promotions, [item for item in plan.for_humans if item.question == question_id]

@@ -8,6 +8,7 @@ from typing import Any
 
 
 from bot.core.document import parse_document
+from bot.core.records import Record, validate_record
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
@@ -29,6 +30,13 @@ class Pull:
     @property
     def tracked(self) -> bool:
         return self.state.document_path is not None
+
+    def record(self, question_id: str) -> Record:
+        """The typed, validated snapshot of one record (as it stands in memory)."""
+        return validate_record(self.records[question_id], str(self.store.path_for(question_id)))
+
+    def typed_records(self) -> list[Record]:
+        return [self.record(question_id) for question_id in self.records]
 
     def document_text(self, ctx: Context) -> str | None:
         """The document at the last imported head, kept so a reply costs no extra read."""
