@@ -6,7 +6,7 @@ One run, three phases, each server in its own process on loopback, all driven by
 generator (this process; `--concurrency` signed deliveries always in flight, closed loop):
 
   bare             an aiohttp handler that reads the body, checks the HMAC and answers 202;
-  service          the real app (create_app: verify, parse, journal with fsync, 202; the worker
+  service          the real app (create_app: verify, summarise, journal with fsync, 202; the worker
                    drains in the background) with the local GitHub answering normally;
   service, slow    the same while the local GitHub answers every call `--github-latency` s late.
 
@@ -85,13 +85,24 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     await site.start()
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
+    cpu_started = _cpu_seconds()
     while await loop.run_in_executor(None, conn.recv) != "stop":
         handler_ms.clear()  # "reset": the warm-up is over
         gc_pauses_ms.clear()
+        cpu_started = _cpu_seconds()
         conn.send("ok")
-    conn.send({**(await report(app)), "handler_ms": handler_ms,
+    cpu_seconds = _cpu_seconds() - cpu_started  # the measured run (and the drain, below, is not in it)
+    conn.send({**(await report(app)), "handler_ms": handler_ms, "cpu_seconds": cpu_seconds,
                "gc_max_ms": round(max(gc_pauses_ms, default=0.0), 1), "gc_collections": len(gc_pauses_ms)})
     await runner.cleanup()
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process, every thread (user + system)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _watch_gc() -> list[float]:
@@ -345,10 +356,12 @@ def run_phase(name: str, kind: str, options: dict[str, Any], warmup: int, delive
         bodies = make_bodies(warmup + deliveries, options.get("installation_id", 1), options.get("repo", "o/r"))
         asyncio.run(drive(server.port, bodies[:warmup], concurrency))
         server.reset()
+        client_cpu = _cpu_seconds()
         latencies, seconds, statuses = asyncio.run(drive(server.port, bodies[warmup:], concurrency))
+        client_cpu = _cpu_seconds() - client_cpu
     finally:
         report = server.stop()
-    return Result(name, latencies, seconds, statuses, report)
+    return Result(name, latencies, seconds, statuses, {**report, "client_cpu_seconds": client_cpu})
 
 
 
@@ -411,6 +424,12 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
               f"{result.throughput:8.0f} {result.throughput / bare.throughput:7.2f}")
     print("\nclient = as the load generator sees it (includes waiting for the CPU); "
           "server = inside the aiohttp handler")
+    print("\nCPU per delivery (all threads, µs): server / load generator; machine busy = both over wall time x CPUs")
+    for result in results:
+        served = len(result.latencies_ms)
+        server_cpu, client_cpu = result.report.get("cpu_seconds", 0.0), result.report.get("client_cpu_seconds", 0.0)
+        busy = (server_cpu + client_cpu) / (result.seconds * (os.cpu_count() or 1))
+        print(f"  {result.name:32} {server_cpu / served * 1e6:7.0f} / {client_cpu / served * 1e6:5.0f}   busy {busy:4.0%}")
     for result in results[1:]:
         ratio = result.throughput / bare.throughput
         p99 = result.percentile(99)
