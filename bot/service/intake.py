@@ -4,14 +4,14 @@
 2. signature: X-Hub-Signature-256 (HMAC-SHA256 of the raw body, constant-time compare via
    gidgethub.sansio.validate_event) checked *before* the body is parsed → 401;
 3. an event no handler is registered for → 202, not parsed, not journalled;
-4. not JSON (or not an object) → 400; an action nobody handles → 202, not journalled;
+4. not JSON (or not an object) → 400 — checked in full, but only the fields routing needs are
+   built (envelope.summarise); an action nobody handles → 202, not journalled;
 5. journal (durable) → 202; a delivery id seen before → 202 and nothing else.
 The work itself runs later, in the worker.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -20,13 +20,14 @@ from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import Event, validate_event
 
+from bot.service.envelope import NotAJsonObject, summarise
 from bot.service.journal import Journal, NewDelivery
 from bot.service.routing import ComposedRouter
 from bot.service.worker import Worker
 
 log = logging.getLogger("bot.service.intake")
 
-_PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are parsed in a thread so other acks are not delayed
+_PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are checked in a thread so other acks are not delayed
 
 
 class Intake:
@@ -73,10 +74,11 @@ class Intake:
         if event_name not in self._router.events:
             return _answer(202, "ignored: event not handled")
 
-        data = await self._parse(body)
-        if not isinstance(data, dict):
+        try:
+            summary = await self._summarise(body)
+        except NotAJsonObject:
             return _answer(400, "body is not a JSON object")
-        event = Event(data, event=event_name, delivery_id=delivery_id)
+        event = Event(summary, event=event_name, delivery_id=delivery_id)
         if not self._router.handles(event):
             return _answer(202, "ignored: action not handled")
 
@@ -93,17 +95,14 @@ class Intake:
         return _answer(202, "accepted")
 
     @staticmethod
-    async def _parse(body: bytes) -> Any:
-        try:
-            if len(body) > _PARSE_OFF_LOOP_BYTES:
-                return await asyncio.get_running_loop().run_in_executor(None, json.loads, body)
-            return json.loads(body)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-            return None
+    async def _summarise(body: bytes) -> dict[str, Any]:
+        if len(body) > _PARSE_OFF_LOOP_BYTES:
+            return await asyncio.get_running_loop().run_in_executor(None, summarise, body)
+        return summarise(body)
 
 
 def describe(event: Event, body: bytes) -> NewDelivery:
-    data = event.data
+    data = event.data  # the summary (envelope.summarise): the fields read here are all in it
     installation = data.get("installation")
     repository = data.get("repository")
     repo = repository.get("full_name") if isinstance(repository, dict) else None

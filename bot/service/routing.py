@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
+from bot.service.envelope import SUMMARY_KEYS
+
 # Explicit on purpose: adding a handler module is a reviewed one-line change here.
 HANDLER_MODULES: tuple[str, ...] = ("ping", "pull_request", "comments", "issues")
 
@@ -35,7 +37,17 @@ def handled_events(router: Router) -> frozenset[str]:
 
 def compose(*routers: Router) -> ComposedRouter:
     router = Router(*routers)
+    _check_routed_keys(router)
     return ComposedRouter(router=router, events=handled_events(router))
+
+
+def _check_routed_keys(router: Router) -> None:
+    """The intake routes on a summary of the body (envelope.summarise), not the whole of it: a
+    callback registered on any other data key would never match there, so refuse it at startup."""
+    for event, routes in router._deep_routes.items():
+        unknown = set(routes) - SUMMARY_KEYS
+        if unknown:
+            raise ValueError(f"handlers for {event!r} route on {sorted(unknown)}; the intake only sees {sorted(SUMMARY_KEYS)}")
 
 
 def build_router(modules: tuple[str, ...] = HANDLER_MODULES) -> ComposedRouter:

@@ -9,7 +9,6 @@ backoff — holding its lane, so later events for that PR do not overtake it —
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -17,8 +16,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from gidgethub.sansio import Event
 
+from bot.service import envelope
 from bot.service.context import Context, PermanentFailure
 from bot.service.journal import PENDING, Delivery, Journal, NewDelivery
 from bot.service.routing import ComposedRouter
@@ -26,8 +27,6 @@ from bot.service.routing import ComposedRouter
 log = logging.getLogger("bot.service.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
-
-_PARSED_KEPT = 256  # intake parses kept for the worker; beyond that, re-parse (bounded memory)
 
 
 class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -174,13 +173,13 @@ class Worker:
         delivery_log = DeliveryLog(logging.getLogger("bot.service.handlers"), {"delivery_id": delivery.delivery_id})
         ctx: Context | None = None
         try:
-            event = Event(json.loads(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
+            event = Event(envelope.parse(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
             ctx = self._make_context(delivery, delivery_log)
             await self._router.router.dispatch(event, ctx)
         except asyncio.CancelledError:
             raise  # shutting down: the delivery stays pending and resumes on the next start
         except Exception as error:  # noqa: BLE001 - a handler's failure is the delivery's outcome
-            final = isinstance(error, (PermanentFailure, json.JSONDecodeError)) or attempt >= self._max_attempts
+            final = isinstance(error, (PermanentFailure, msgspec.DecodeError)) or attempt >= self._max_attempts
             description = f"{type(error).__name__}: {error}"
             await self._journal.mark_attempt_failed(delivery.delivery_id, description, final=final)
             outcome = "failed" if final else "retry"
