@@ -253,6 +253,7 @@ class FamilyMember:
     document: Document | None
     pr_url: str | None = None
     thread_url: Callable[[Record], str | None] | None = None
+    missing: str | None = None  # why there is nothing to show, e.g. "no threat-model PR tracked"
 
 
 # ---------------------------------------------------------------------------------------
@@ -705,10 +706,13 @@ def render_family_digest(
     maintainers: Collection[str],
     previous: Mapping[str, DigestFigures] | None,
     stale_days: int = 14,
+    week: str | None = None,
 ) -> Digest:
     """One digest for a PMC's repositories: a summary row per repository with what it still
     owes, then each repository's sections compacted. Mentions are shared across the whole
-    comment, so a maintainer awaited in three repositories is still mentioned once."""
+    comment, so a maintainer awaited in three repositories is still mentioned once.
+    `week` defaults to the UTC ISO week of `now`, as for render_digest."""
+    week = week or iso_week(now)
     ordered = sorted(members, key=lambda member: (member.role is not FamilyRole.CANONICAL, member.repo))
     reviews = [
         (
@@ -721,13 +725,12 @@ def render_family_digest(
                 member.thread_url,
                 member.pr_url,
                 stale_days,
-                iso_week(now),
+                week,
             ),
         )
         for member in ordered
     ]
     mentions = Mentions(maintainers)
-    week = iso_week(now)
     by_repo = {member.repo: review.figures for member, review in reviews}
     combined = _combined_figures(week, by_repo)
     table = _family_table(reviews, mentions)
@@ -789,13 +792,17 @@ def _combined_figures(week: str, by_repo: Mapping[str, DigestFigures]) -> Digest
 def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: Mentions) -> list[str]:
     rows = ["| Repository | Role | Answered | Progress | Still owes |", "|---|---|---:|---|---|"]
     for member, review in reviews:
+        repo_cell = _link(f'`{inline_text(member.repo, 100)}`', member.pr_url)
+        if member.missing:
+            rows.append(f"| {repo_cell} | {member.role.value} | — | — | {inline_text(member.missing, 200)} |")
+            continue
         figures = review.figures
         owes = "; ".join(
             f"{mentions.ask(login)}: " + ", ".join(_question_link(review, record) for record in questions)
             for login, questions in _awaited(review)
         )
         rows.append(
-            f"| {_link(f'`{inline_text(member.repo, 100)}`', member.pr_url)} | {member.role.value} "
+            f"| {repo_cell} | {member.role.value} "
             f"| {figures.answered} of {figures.total} "
             f"| `{progress_bar(figures.answered, figures.total)}` {_percent(figures.answered, figures.total)}% "
             f"| {owes or 'nothing'} |"
@@ -804,6 +811,9 @@ def _family_table(reviews: Sequence[tuple[FamilyMember, _Review]], mentions: Men
 
 
 def _member_section(member: FamilyMember, review: _Review, mentions: Mentions) -> list[str]:
+    heading = f"{inline_text(member.repo, 100)} ({member.role.value})"
+    if member.missing:
+        return _section(heading, [f"_{inline_text(member.missing, 200)}_"])
     figures = review.figures
     waves = ", ".join(f"{inline_text(wave, 40)} {done}/{total}" for wave, done, total in _waves(review))
     tally = _tally_text(review.document.tally.claim_counts) if review.document is not None else "no document this week"
@@ -820,7 +830,6 @@ def _member_section(member: FamilyMember, review: _Review, mentions: Mentions) -
     ):
         if entries:
             items.append(f"**{label}:** " + "; ".join(entries))
-    heading = f"{inline_text(member.repo, 100)} ({member.role.value})"
     return _section(heading, _bullets(items))
 
 
@@ -838,16 +847,29 @@ class PostedDigest:
     week: str
     figures: DigestFigures | None
     minimized: bool | None  # None when GitHub's JSON does not say
+    member_figures: Mapping[str, DigestFigures] | None = None  # a family digest's, by repository
 
 
-def posted_digests(issue_comments: list[dict[str, Any]]) -> list[PostedDigest]:
-    """Our digest comments, oldest first, recognised by the hidden week marker."""
+def posted_digests(issue_comments: list[dict[str, Any]], *, family: bool = False) -> list[PostedDigest]:
+    """Our digest comments, oldest first, recognised by the hidden week marker.
+
+    A PR's own digests and family digests are told apart by their markers, so both kinds can
+    share a thread without one counting as the other's "already posted this week"."""
     found: list[PostedDigest] = []
     for comment in issue_comments:
-        parsed = parse_digest_marker(comment.get("body") or "")
-        if parsed is None:
-            continue
-        week, figures = parsed
+        body = comment.get("body") or ""
+        figures: DigestFigures | None = None
+        members: Mapping[str, DigestFigures] | None = None
+        if family:
+            parsed_family = parse_family_digest_marker(body)
+            if parsed_family is None:
+                continue
+            week, members = parsed_family
+        else:
+            parsed = parse_digest_marker(body)
+            if parsed is None:
+                continue
+            week, figures = parsed
         found.append(
             PostedDigest(
                 comment_id=int(comment["id"]),
@@ -855,6 +877,7 @@ def posted_digests(issue_comments: list[dict[str, Any]]) -> list[PostedDigest]:
                 week=week,
                 figures=figures,
                 minimized=_minimized_flag(comment),
+                member_figures=members,
             )
         )
     return sorted(found, key=lambda digest: digest.comment_id)

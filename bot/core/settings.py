@@ -10,7 +10,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # stdlib time-zone table; no network, no app state
+from zoneinfo import (  # stdlib time-zone table; no network, no app state
+    ZoneInfo,
+    ZoneInfoNotFoundError,
+)
 
 CONFIG_PATH = ".github/threat-model-bot.yml"
 
@@ -25,6 +28,7 @@ RETIRE_STYLES = ("strike", "mark")  # strike: `~~Q~~ **RESOLVED**`; mark: RESOLV
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RECORD_LOCATIONS = ("state",)  # records on a repository branch: not built yet, so refused
 
+_REPOSITORY = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})(?:#([1-9][0-9]{0,9}))?$")
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$")
 _BRANCH = re.compile(r"^(?!/)(?!.*\.\.)(?!.*//)[^\s~^:?*\[\\]+(?<!/)(?<!\.lock)$")
@@ -63,6 +67,29 @@ class RecordsSettings:
 
 
 @dataclass(frozen=True)
+class SatelliteRef:
+    """A satellite repository of a family, and optionally the PR carrying its delta model."""
+
+    repo: str  # "owner/name"
+    pr: int | None = None  # None: whichever of its PRs the bot tracks
+
+    def __str__(self) -> str:
+        return self.repo if self.pr is None else f"{self.repo}#{self.pr}"
+
+
+@dataclass(frozen=True)
+class FamilySettings:
+    """Set in the *canonical* repository: one weekly digest for it and its satellite models."""
+
+    satellites: tuple[SatelliteRef, ...] = ()
+    post_to: int | None = None  # an issue or PR number here; None: this repository's tracked PR
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.satellites)
+
+
+@dataclass(frozen=True)
 class RepoSettings:
     document: str = "**/*THREAT*MODEL*.md"  # a path or a glob, relative to the repository root
     track: TrackSettings = field(default_factory=TrackSettings)
@@ -73,6 +100,7 @@ class RepoSettings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     dry_run: bool = False
     records: RecordsSettings = field(default_factory=RecordsSettings)
+    family: FamilySettings = field(default_factory=FamilySettings)
 
 
 @dataclass(frozen=True)
@@ -209,7 +237,45 @@ def _check_document(value: str) -> str | None:
     return None
 
 
-_TOP_KEYS = ("document", "track", "maintainers", "tag_style", "retire", "followup_labels", "digest", "dry_run", "records")
+_TOP_KEYS = (
+    "document", "track", "maintainers", "tag_style", "retire", "followup_labels", "digest", "dry_run", "records", "family",
+)
+
+
+def _check_repository(value: str) -> str | None:
+    if _REPOSITORY.match(value.strip()):
+        return None
+    return f"expected OWNER/NAME or OWNER/NAME#PR, got {value!r}"
+
+
+def _read_family(read: _Collector, mapping: Mapping[str, Any]) -> FamilySettings:
+    family_map = read.section(mapping, "family", ("satellites", "post_to"))
+    satellites: list[SatelliteRef] = []
+    for item in read.strings(family_map, "satellites", "family.satellites", (), _check_repository):
+        match = _REPOSITORY.match(item)
+        assert match is not None  # checked by _check_repository
+        satellite = SatelliteRef(f"{match.group(1)}/{match.group(2)}", int(match.group(3)) if match.group(3) else None)
+        if any(existing.repo.lower() == satellite.repo.lower() for existing in satellites):
+            read.add("family.satellites", f"{satellite.repo} is listed twice")
+            continue
+        satellites.append(satellite)
+    if family_map and not satellites and "satellites" not in family_map:
+        read.add("family.satellites", "a family needs at least one satellite repository")
+    return FamilySettings(satellites=tuple(satellites), post_to=_read_post_to(read, family_map))
+
+
+def _read_post_to(read: _Collector, family_map: Mapping[str, Any]) -> int | None:
+    """`pr` (the default: this repository's tracked threat-model PR), or an issue or PR number."""
+    value = family_map.get("post_to")
+    if value is None or value == "pr":
+        return None
+    number = value.lstrip("#") if isinstance(value, str) else value
+    if isinstance(number, str) and number.isdigit():
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        read.add("family.post_to", f"expected pr or an issue number such as 1234, got {value!r}")
+        return None
+    return number
 
 
 def parse_settings(mapping: Mapping[str, Any] | None) -> RepoSettings:
@@ -265,6 +331,7 @@ def parse_settings(mapping: Mapping[str, Any] | None) -> RepoSettings:
 
     settings = RepoSettings(
         document=read.text(mapping, "document", "document", defaults.document, _check_document),
+        family=_read_family(read, mapping),
         track=track,
         maintainers=maintainers,
         tag_style=read.choice(mapping, "tag_style", "tag_style", TAG_STYLES, defaults.tag_style),

@@ -8,6 +8,7 @@ from bot.core.settings import (
     MaintainerSettings,
     RecordsSettings,
     RepoSettings,
+    SatelliteRef,
     SettingsError,
     TrackSettings,
     parse_settings,
@@ -100,3 +101,31 @@ def test_a_section_that_is_not_a_mapping_is_reported() -> None:
 def test_a_top_level_that_is_not_a_mapping_is_reported() -> None:
     with pytest.raises(SettingsError, match="top level"):
         parse_settings(["document"])  # type: ignore[arg-type]
+
+
+def test_a_family_names_its_satellites_and_where_the_digest_goes() -> None:
+    settings = parse_settings({"family": {
+        "satellites": ["apache/cloudstack-go", "apache/cloudstack-cloudmonkey#12"], "post_to": "#9001",
+    }})
+
+    assert settings.family.enabled
+    assert settings.family.satellites == (
+        SatelliteRef("apache/cloudstack-go"), SatelliteRef("apache/cloudstack-cloudmonkey", 12),
+    )
+    assert settings.family.post_to == 9001
+    assert parse_settings({"family": {"satellites": "apache/cloudstack-go", "post_to": "pr"}}).family.post_to is None
+    assert not parse_settings({}).family.enabled
+
+
+def test_a_broken_family_is_reported_key_by_key() -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse_settings({"family": {"satellites": ["cloudstack-go", "apache/x", "Apache/X#3", "a/b#0"], "post_to": "later"}})
+
+    assert [str(problem) for problem in raised.value.problems] == [
+        "family.satellites[0]: expected OWNER/NAME or OWNER/NAME#PR, got 'cloudstack-go'",
+        "family.satellites[3]: expected OWNER/NAME or OWNER/NAME#PR, got 'a/b#0'",
+        "family.satellites: Apache/X is listed twice",
+        "family.post_to: expected pr or an issue number such as 1234, got 'later'",
+    ]
+    with pytest.raises(SettingsError, match="at least one satellite"):
+        parse_settings({"family": {"post_to": 12}})
