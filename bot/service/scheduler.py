@@ -2,7 +2,8 @@
 
 Runs inside the service. On start it reconciles every tracked PR once (whatever was missed
 while the service was down); then, every tick, it posts digests that are due and
-reconciles each PR again every `reconcile_every`. Each PR's work is its own: one failure
+reconciles each PR again every `reconcile_every`. A canonical repository with a `family:` gets
+the family digest (service/family.py) instead of its PR's own. Each PR's work is its own: one failure
 is logged and the others go on.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from bot.core.digest import digest_due
 from bot.service.context import Context
 from bot.service.digests import post_weekly_digest
+from bot.service.family import post_family_digest
 from bot.service.locks import pull_lock
 from bot.service.reconcile import reconcile_pull
 from bot.service.replies import settings_or_report
@@ -65,7 +67,11 @@ class Scheduler:
             return
         week = digest_due(settings.digest.day, settings.digest.time, settings.digest.timezone, now)
         state = load_pull_state(self.state_dir, ctx.repo or "", number)
-        if week is not None and state.last_digest_week != week:
+        if week is None or state.last_digest_week == week:
+            return
+        if settings.family.enabled:  # the family digest carries this PR's section: one comment, not two
+            await post_family_digest(ctx, number, now, week=week)
+        else:
             await post_weekly_digest(ctx, number, now, week=week)
 
     async def _guarded(self, repo: str, number: int, installation_id: int, job: str, work: Callable[[Context], Awaitable[object]]) -> None:

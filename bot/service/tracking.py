@@ -4,6 +4,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -13,10 +14,7 @@ from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
 from bot.store.folder import FolderStore
-from bot.store.pull_state import PullState, load_pull_state, pull_directory, save_pull_state
-
-
-DOCUMENT_COPY = "document.md"
+from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
 
 
 @dataclass
@@ -40,15 +38,17 @@ class Pull:
 
     def document_text(self, ctx: Context) -> str | None:
         """The document at the last imported head, kept so a reply costs no extra read."""
-        assert ctx.repo is not None
-        path = pull_directory(ctx.state_dir, ctx.repo, self.state.number) / DOCUMENT_COPY
+        return self.document_text_in(ctx.state_dir)
+
+    def document_text_in(self, state_dir: Path) -> str | None:
+        path = document_copy(state_dir, self.state.repo, self.state.number)
         return path.read_text(encoding="utf-8") if path.exists() else None
 
     def keep_document(self, ctx: Context, text: str) -> None:
         assert ctx.repo is not None
-        directory = pull_directory(ctx.state_dir, ctx.repo, self.state.number)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / DOCUMENT_COPY).write_text(text, encoding="utf-8")
+        path = document_copy(ctx.state_dir, ctx.repo, self.state.number)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
     def save(self, ctx: Context, question_ids: list[str] | None = None) -> None:
         for question_id in question_ids if question_ids is not None else list(self.records):
@@ -58,8 +58,13 @@ class Pull:
 
 def load_pull(ctx: Context, number: int) -> Pull:
     assert ctx.repo is not None
-    state = load_pull_state(ctx.state_dir, ctx.repo, number)
-    store = FolderStore(pull_directory(ctx.state_dir, ctx.repo, number) / "questions")
+    return load_pull_from(ctx.state_dir, ctx.repo, number)
+
+
+def load_pull_from(state_dir: Path, repo: str, number: int) -> Pull:
+    """Any repository's PR as the state directory holds it (the family digest reads satellites')."""
+    state = load_pull_state(state_dir, repo, number)
+    store = FolderStore(pull_directory(state_dir, repo, number) / "questions")
     return Pull(state=state, store=store, records=store.load())
 
 

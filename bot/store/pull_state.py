@@ -2,6 +2,7 @@
 
     <state_dir>/repos/<owner>/<repo>/pulls/<number>/state.json   what the bot remembers
     <state_dir>/repos/<owner>/<repo>/pulls/<number>/questions/    the question records
+    <state_dir>/repos/<owner>/<repo>/pulls/<number>/document.md   the document at head_sha
 
 state.json is machine-owned (plain JSON, written atomically); the records are YAML that
 people may edit, handled by FolderStore.
@@ -87,3 +88,25 @@ def tracked_pulls(state_dir: Path) -> list[tuple[str, int]]:
         repo = f"{number_dir.parent.parent.parent.name}/{number_dir.parent.parent.name}"
         found.append((repo, int(number_dir.name)))
     return found
+
+
+DOCUMENT_COPY = "document.md"
+
+
+def document_copy(state_dir: Path, repo: str, number: int) -> Path:
+    """Where the document at the last imported head is kept, so a reply costs no extra read."""
+    return pull_directory(state_dir, repo, number) / DOCUMENT_COPY
+
+
+def newest_tracked_pull(state_dir: Path, repo: str, number: int | None = None) -> PullState | None:
+    """`repo`'s PR `number` if the service tracks it; without a number, its newest open tracked PR."""
+    candidates = sorted(
+        (tracked_number, tracked_repo)
+        for tracked_repo, tracked_number in tracked_pulls(state_dir)
+        if tracked_repo.lower() == repo.lower() and number in (None, tracked_number)
+    )
+    for tracked_number, tracked_repo in reversed(candidates):
+        state = load_pull_state(state_dir, tracked_repo, tracked_number)
+        if state.document_path is not None and (number is not None or not state.closed):
+            return state
+    return None
