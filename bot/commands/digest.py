@@ -39,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--post", action="store_true", help="post the digest as a PR comment")
     parser.add_argument("--dry-run", action="store_true", help="print the digest and post nothing, even with --post")
     parser.add_argument(
+        "--family",
+        action="store_true",
+        help="one digest for this repository and the satellites its configuration names (family:); "
+        "--pr is the canonical threat-model PR",
+    )
+    parser.add_argument(
         "--now",
         type=_parse_now,
         default=None,
@@ -58,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     now = args.now or datetime.now(timezone.utc)
+    if args.family:
+        from bot.commands.family_digest import run_family  # it builds on this module's helpers
+
+        return run_family(args, now)
     week = iso_week(now)
     try:
         records = load_records(questions_directory(args))

@@ -234,10 +234,12 @@ def open_pull_request(
     document_path: str | None = None,
     *,
     environ: Mapping[str, str],
+    gh: batch.Github | None = None,
 ) -> OpenedPullRequest:
+    """`gh`: a client already connected for `repository` (saves minting another token)."""
     batch.split_repository(repository)  # a malformed name fails before any network call
-    credentials = batch.credentials_from_environment(environ)
-    gh = batch.connect(credentials, repository)
+    if gh is None:
+        gh = batch.connect(batch.credentials_from_environment(environ), repository)
     pull = batch.get_pull_request(gh, repository, number)
     # The settings come from the base branch: a PR must not change how its own review is run.
     settings = load_repo_settings(batch.read_file_or_none(gh, repository, CONFIG_PATH, pull.base_ref))

@@ -217,6 +217,15 @@ def list_json(gh: Github, path: str) -> list[dict[str, Any]]:
     return [item.raw_data for item in pages]
 
 
+def newest_open_pull_numbers(gh: Github, repository: str, limit: int = 10) -> list[int]:
+    """The numbers of a repository's newest open PRs (one page, newest first)."""
+    _, data = gh.requester.requestJsonAndCheck(
+        "GET", f"/repos/{repository}/pulls",
+        parameters={"state": "open", "sort": "created", "direction": "desc", "per_page": limit},
+    )
+    return [int(item["number"]) for item in data or ()][:limit]
+
+
 def list_pull_request_files(gh: Github, repository: str, number: int) -> list[str]:
     return [item["filename"] for item in list_json(gh, f"/repos/{repository}/pulls/{number}/files")]
 
@@ -241,15 +250,16 @@ def read_history(gh: Github, repository: str, number: int) -> PullRequestHistory
     )
 
 
-def read_file(gh: Github, repository: str, path: str, ref: str) -> str:
-    """A file's text at `ref` (the PR head), through PyGithub's contents API."""
-    contents = gh.withLazy(True).get_repo(repository).get_contents(path, ref=ref)  # lazy: no GET /repos
+def read_file(gh: Github, repository: str, path: str, ref: str | None) -> str:
+    """A file's text at `ref` (the PR head; None: the default branch), through the contents API."""
+    repo = gh.withLazy(True).get_repo(repository)  # lazy: no GET /repos
+    contents = repo.get_contents(path) if ref is None else repo.get_contents(path, ref=ref)
     if isinstance(contents, list):
         raise IsADirectoryError(f"{repository}:{path}@{ref} is a directory")
     return contents.decoded_content.decode("utf-8")
 
 
-def read_file_or_none(gh: Github, repository: str, path: str, ref: str) -> str | None:
+def read_file_or_none(gh: Github, repository: str, path: str, ref: str | None) -> str | None:
     """Like `read_file`, but None when the file does not exist at `ref`."""
     try:
         return read_file(gh, repository, path, ref)
@@ -322,19 +332,22 @@ class PublishOutcome:
     minimized: tuple[int, ...]  # earlier digests collapsed by this run
 
 
-def publish_digest(gh: Github, repository: str, number: int, markdown: str, week: str) -> PublishOutcome:
+def publish_digest(
+    gh: Github, repository: str, number: int, markdown: str, week: str, *, family: bool = False
+) -> PublishOutcome:
     """Post this week's digest once, then collapse the earlier ones.
 
     Look first: if this week's marker is already on the PR, post nothing. Two schedulers
     can still both look, see nothing and both post; so after posting, look again and delete
     every copy of this week's digest except the oldest. Each scheduler deletes the same
-    ones, so they converge on one comment whatever the interleaving.
+    ones, so they converge on one comment whatever the interleaving. `family`: the same for
+    family digests, which are told apart from a PR's own digests by their marker.
     """
-    existing = digest_for_week(posted_digests(list_issue_comments(gh, repository, number)), week)
+    existing = digest_for_week(posted_digests(list_issue_comments(gh, repository, number), family=family), week)
     if existing is not None:
         return PublishOutcome(posted=None, kept=existing, removed_duplicates=(), minimized=())
     created = create_issue_comment(gh, repository, number, markdown)
-    digests = posted_digests(list_issue_comments(gh, repository, number))
+    digests = posted_digests(list_issue_comments(gh, repository, number), family=family)
     this_week = [digest for digest in digests if digest.week == week]
     kept = this_week[0] if this_week else None
     removed = tuple(

@@ -5,58 +5,22 @@ import threading
 from pathlib import Path
 
 import pytest
+from lantern_world import (
+    DOCUMENT,
+    DOCUMENT_PATH,
+    MAINTAINER,
+    MEMBER,
+    REPO,
+    WEEK_47,
+    WEEK_48,
+)
 
 from bot.__main__ import main
 from bot.core.digest import parse_digest_marker
 from bot.core.document import parse_document
 from bot.store.folder import FolderStore
 
-# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
-# constants of our own, so these tests import nothing from any conftest module.
-ORG = "lantern"
-REPO = "lantern/lantern"
-MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
-MEMBER = "lantern-dev"
-
-
-def app_id_of(threaded_hub) -> int:
-    (app_id,) = threaded_hub.hub.state.apps
-    return app_id
-
-
-@pytest.fixture
-def lantern_hub(hub_in_thread):
-    """The hub in its background thread, with our org and repository and the App installed."""
-
-    def seed() -> None:
-        hub = hub_in_thread.hub
-        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
-        hub.create_repo(REPO)
-        hub.install_app(app_id_of(hub_in_thread), ORG)
-
-    hub_in_thread.call(seed)
-    return hub_in_thread
-
-
-DOCUMENT_PATH = "draft-THREAT-MODEL.md"
-DOCUMENT = (Path(__file__).parent.parent / "fixtures" / "batch" / DOCUMENT_PATH).read_text(encoding="utf-8")
-CREDENTIAL_VARIABLES = ("GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH")
 COMMENTS = f"/repos/{REPO}/issues/*/comments"
-WEEK_47 = "2026-11-17T09:00:00Z"  # a Tuesday of ISO week 2026-W47
-WEEK_48 = "2026-11-24T09:00:00Z"
-
-
-@pytest.fixture
-def scheduler_env(lantern_hub, rsa_key_pair, tmp_path: Path, monkeypatch):
-    """The environment a scheduler runs the job in: the App's credentials, the local GitHub."""
-    for variable in CREDENTIAL_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    key = tmp_path / "app.pem"
-    key.write_bytes(rsa_key_pair.private_pem)
-    monkeypatch.setenv("GITHUB_API_URL", lantern_hub.url)
-    monkeypatch.setenv("GITHUB_APP_ID", str(app_id_of(lantern_hub)))
-    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
-    return lantern_hub
 
 
 @pytest.fixture
