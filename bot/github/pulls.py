@@ -27,6 +27,14 @@ class CannotPush(Exception):
     """The App may not write to the PR's head branch (e.g. a fork without maintainer edits)."""
 
 
+class FileChanged(Exception):
+    """The file is not at the blob sha we wrote against: someone changed it meanwhile."""
+
+
+class BranchMissing(Exception):
+    """The branch to write on does not exist (yet)."""
+
+
 @dataclass(frozen=True)
 class FileAtRef:
     path: str
@@ -57,6 +65,20 @@ async def read_file(gh: GitHubClient, repo: str, path: str, ref: str | None = No
     if not isinstance(content, dict) or content.get("type", "file") != "file":
         return None
     return FileAtRef(path=path, text=base64.b64decode(content.get("content", "")).decode("utf-8"), sha=content["sha"])
+
+
+async def list_folder(gh: GitHubClient, repo: str, path: str, ref: str) -> dict[str, str] | None:
+    """File name -> blob sha of the files directly in `path` at `ref`; None when the folder
+    (or the ref) is not there."""
+    try:
+        listing = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}?ref={quote(ref, safe='')}")
+    except BadRequest as error:
+        if error.status_code == 404:
+            return None
+        raise
+    if not isinstance(listing, list):
+        return None
+    return {str(item["name"]): str(item["sha"]) for item in listing if item.get("type") == "file"}
 
 
 async def get_review_comment(gh: GitHubClient, repo: str, comment_id: int) -> dict[str, Any] | None:
@@ -124,12 +146,25 @@ async def commit_file(
     The ref moves only as a fast-forward from `parent_sha`: if someone pushed meanwhile,
     NotFastForward tells the caller to re-plan on the new head.
     """
+    return await commit_files(gh, repo, branch, {path: text}, message, parent_sha=parent_sha)
+
+
+async def commit_files(
+    gh: GitHubClient, repo: str, branch: str, files: dict[str, str], message: str, *, parent_sha: str
+) -> str:
+    """One commit on `branch` writing every file in `files` (path -> text) on top of `parent_sha`.
+
+    Four calls whatever the number of files (the tree carries their text inline). Fast-forward
+    only, as commit_file.
+    """
     try:
-        blob = await gh.post(f"/repos/{repo}/git/blobs", data={"content": text, "encoding": "utf-8"})
         parent = await gh.getitem(f"/repos/{repo}/git/commits/{parent_sha}")
         tree = await gh.post(
             f"/repos/{repo}/git/trees",
-            data={"base_tree": parent["tree"]["sha"], "tree": [{"path": path, "mode": "100644", "type": "blob", "sha": blob["sha"]}]},
+            data={
+                "base_tree": parent["tree"]["sha"],
+                "tree": [{"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()],
+            },
         )
         commit = await gh.post(f"/repos/{repo}/git/commits", data={"message": message, "tree": tree["sha"], "parents": [parent_sha]})
         await gh.patch(f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": commit["sha"], "force": False})
@@ -140,6 +175,35 @@ async def commit_file(
             raise CannotPush(f"{repo}:{branch}") from error
         raise
     return str(commit["sha"])
+
+
+async def put_file(
+    gh: GitHubClient, repo: str, branch: str, path: str, text: str, message: str, *, known_sha: str | None
+) -> tuple[str, str]:
+    """Create or replace one file on `branch` (the Contents API); returns (blob sha, commit sha).
+
+    `known_sha` is the blob we last saw there (None: we believe the file is new). GitHub
+    refuses the write when the file moved on since — optimistic concurrency — and that comes
+    back as FileChanged, so the caller re-reads before writing again.
+    """
+    data = {"message": message, "content": base64.b64encode(text.encode("utf-8")).decode("ascii"), "branch": branch}
+    if known_sha is not None:
+        data["sha"] = known_sha
+    try:
+        answer = await gh.put(f"/repos/{repo}/contents/{quote(path)}", data=data)
+    except BadRequest as error:
+        if error.status_code == 409 or (error.status_code == 422 and "sha" in str(error)):
+            raise FileChanged(path) from error
+        if error.status_code == 404:
+            raise BranchMissing(f"{repo}:{branch}") from error
+        if error.status_code == 403:
+            raise CannotPush(f"{repo}:{branch}") from error
+        raise
+    return str(answer["content"]["sha"]), str(answer["commit"]["sha"])
+
+
+async def default_branch(gh: GitHubClient, repo: str) -> str:
+    return str((await gh.getitem(f"/repos/{repo}"))["default_branch"])
 
 
 async def branch_head(gh: GitHubClient, repo: str, branch: str) -> str:
