@@ -26,7 +26,7 @@ PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 TAG_STYLES = ("auto", "dated", "undated")  # auto: follow the spelling the document already uses
 RETIRE_STYLES = ("strike", "mark")  # strike: `~~Q~~ **RESOLVED**`; mark: RESOLVED note only
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-RECORD_LOCATIONS = ("state",)  # records on a repository branch: not built yet, so refused
+RECORD_LOCATIONS = ("state", "branch")  # the service's state directory, or a branch of the repository
 
 _REPOSITORY = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})(?:#([1-9][0-9]{0,9}))?$")
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -62,7 +62,7 @@ class DigestSettings:
 
 @dataclass(frozen=True)
 class RecordsSettings:
-    location: str = "state"  # the service's state directory (the only location built so far)
+    location: str = "state"  # "state": the service's state directory; "branch": questions/pr-<N>/ on `branch`
     branch: str = "threat-model-records"
 
 

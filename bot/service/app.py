@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.github.auth import AppCredentials, utc_now
 from bot.github.client import GitHubApp
 from bot.service.config import ServiceConfig
+from bot.service import records_branch
 from bot.service.context import Context
 from bot.service.intake import Intake
 from bot.service.journal import Delivery, Journal
@@ -87,6 +88,7 @@ def _lifetime(
             max_attempts=config.max_attempts,
             retry_base_seconds=config.retry_base_seconds,
             retry_max_seconds=config.retry_max_seconds,
+            after_dispatch=records_branch.after_delivery,
         )
         intake = Intake(
             secret=config.webhook_secret, max_body_bytes=config.max_body_bytes,

@@ -16,7 +16,7 @@ from gidgethub.sansio import Event
 from bot.service.envelope import SUMMARY_KEYS
 
 # Explicit on purpose: adding a handler module is a reviewed one-line change here.
-HANDLER_MODULES: tuple[str, ...] = ("ping", "pull_request", "comments", "issues")
+HANDLER_MODULES: tuple[str, ...] = ("ping", "pull_request", "comments", "issues", "push")
 
 
 @dataclass(frozen=True)

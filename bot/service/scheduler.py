@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.core.digest import digest_due
+from bot.service import records_branch
 from bot.service.context import Context
 from bot.service.digests import post_weekly_digest
 from bot.service.family import post_family_digest
@@ -79,6 +80,7 @@ class Scheduler:
         try:
             async with pull_lock(repo, number):  # the worker may be handling this PR right now
                 await work(ctx)
+            await records_branch.after_work(ctx, number)  # takes the lock itself
         except asyncio.CancelledError:
             raise
         except Exception:  # one PR's failure must not stop the others; the next tick retries

@@ -12,6 +12,7 @@ from bot.core.document import parse_document
 from bot.core.records import Record, validate_record
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
+from bot.service import records_branch
 from bot.service.context import Context
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
@@ -112,6 +113,9 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     if not document.questions:
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
         return _not_tracked(ctx, pull, head_sha)
+    if records_branch.on_branch(settings):  # the branch may hold edits (or everything, after a move)
+        await records_branch.take_changes(ctx, number, settings)
+        pull = load_pull(ctx, number)  # what it took, and the branch shas it noted
     result = pull.store.import_document(document, path)
     pull.records = pull.store.load()
     pull.state.document_path = path
@@ -120,6 +124,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     pull.state.head_ref = pr["head"]["ref"]
     pull.state.url = pr.get("html_url")
     pull.state.installation_id = ctx.installation_id
+    records_branch.note_location(pull.state, settings)
     pull.state.spans = {question.id: [question.span.start_line, question.span.end_line] for question in document.questions}
     pull.keep_document(ctx, document_file.text)
     save_pull_state(ctx.state_dir, pull.state)

@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -27,6 +27,7 @@ from bot.service.routing import ComposedRouter
 log = logging.getLogger("bot.service.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
+AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
 
 
 class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -80,6 +81,7 @@ class Worker:
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 300.0,
         ack_first: AckFirst | None = None,
+        after_dispatch: AfterDispatch | None = None,
     ) -> None:
         self._journal = journal
         self._router = router
@@ -93,6 +95,7 @@ class Worker:
         self._queued: set[str] = set()  # delivery ids queued or in progress, so nothing runs twice
         self._stopping = False
         self.ack_first = ack_first or AckFirst()
+        self._after_dispatch = after_dispatch  # part of the attempt: if it fails, the delivery is retried
         self.outcomes: dict[str, int] = {"done": 0, "failed": 0, "retried": 0}
 
     async def start(self) -> int:
@@ -176,6 +179,8 @@ class Worker:
             event = Event(envelope.parse(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
             ctx = self._make_context(delivery, delivery_log)
             await self._router.router.dispatch(event, ctx)
+            if self._after_dispatch is not None:
+                await self._after_dispatch(delivery, ctx)
         except asyncio.CancelledError:
             raise  # shutting down: the delivery stays pending and resumes on the next start
         except Exception as error:  # noqa: BLE001 - a handler's failure is the delivery's outcome

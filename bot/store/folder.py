@@ -90,6 +90,26 @@ class FolderStore:
         _write_atomically(path, text)
         return path
 
+    def file_bytes(self) -> dict[str, bytes]:
+        """Each record file's name and exact bytes (to compare with a copy kept elsewhere)."""
+        if not self.directory.is_dir():
+            return {}
+        return {path.name: path.read_bytes() for path in sorted(self.directory.glob("*.yaml"))}
+
+    def replace_file(self, name: str, text: str) -> None:
+        """Take a record file's text as it is from elsewhere (the records branch), atomically.
+        The caller has validated it: this store never writes a record that does not load."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self._named(name), text)
+
+    def remove_file(self, name: str) -> None:
+        self._named(name).unlink(missing_ok=True)
+
+    def _named(self, name: str) -> Path:
+        if "/" in name or "\\" in name or not name.endswith(".yaml") or name.startswith("."):
+            raise ValueError(f"not a record file name: {name!r}")
+        return self.directory / name
+
     def import_document(self, document: Document, document_path: str | None = None) -> ImportResult:
         """Create or refresh one record per §14 question; workflow-owned fields are kept.
 

@@ -41,6 +41,13 @@ class PullState:
     closed: bool = False  # closed or merged: the scheduler leaves it alone
     # logins the bot had to ask GitHub about (no author_association at hand) -> maintainer?
     people: dict[str, bool] = field(default_factory=dict)
+    # records kept on a branch of the repository (records.location: branch), noted at each import:
+    records_branch: str | None = None  # None: the records live only here
+    # record file name -> blob sha of the version on the branch that the local copy started from
+    record_shas: dict[str, str] = field(default_factory=dict)
+    # record file name -> blob sha of a version on the branch that does not load: never overwritten
+    records_held: dict[str, str] = field(default_factory=dict)
+    own_record_commits: list[str] = field(default_factory=list)  # the bot's recent commits there
 
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")

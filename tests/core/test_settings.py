@@ -52,10 +52,11 @@ def test_every_field_is_read() -> None:
     )
 
 
-def test_choices_not_built_yet_are_refused_rather_than_ignored() -> None:
+def test_unknown_choices_are_refused_rather_than_ignored() -> None:
     with pytest.raises(SettingsError) as caught:
-        parse_settings({"retire": "remove", "records": {"location": "branch"}})
+        parse_settings({"retire": "shred", "records": {"location": "wiki"}})
     assert {problem.path for problem in caught.value.problems} == {"retire", "records.location"}
+    assert parse_settings({"records": {"location": "branch"}}).records == RecordsSettings("branch", "threat-model-records")
 
 
 def test_all_problems_are_reported_at_once_with_their_key_paths() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
+from bot.service import records_branch
 from bot.service.context import Context
 from bot.service.locks import pull_lock
 from bot.service.followups import parse_followup_marker, update_from_issue
@@ -27,3 +28,4 @@ async def followup_state(event: Event, ctx: Context) -> None:
         changed = update_from_issue(pull, question_id, title, issue)
     if changed:
         ctx.log.info("follow-up #%s for %s is now %s", issue["number"], question_id, issue["state"])
+        await records_branch.after_work(ctx, number)  # the PR is not this delivery's lane

@@ -1,0 +1,303 @@
+"""Question records on a branch of the repository (`records: {location: branch}`).
+
+The service keeps working on its local copy (the state directory) and keeps the branch in step:
+
+- after each delivery or scheduled job, every record file whose bytes differ from the version it
+  started from is written to `<branch>:questions/pr-<N>/<file>` with the Contents API, naming the
+  blob sha it replaces. GitHub refuses the write if the file moved on since (optimistic
+  concurrency): the bot then takes the branch's version and the delivery is retried on top of it;
+- on a push to the branch by anyone else, and before each import, changed files are read back;
+- a file on the branch that does not load is reported once on the PR, never overwritten, and the
+  bot goes on with its last good copy until it loads again.
+
+"Differ from" needs no bookkeeping of who wrote what: a file's git blob sha is computed from its
+bytes, and the state remembers the sha of the branch version each local copy started from.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from gidgethub import BadRequest
+
+from bot.core.records import RecordError, record_filename
+from bot.core.settings import RepoSettings
+from bot.github import pulls as github
+from bot.service.context import Context
+from bot.service.journal import Delivery
+from bot.service.locks import pull_lock
+from bot.store.folder import FolderStore
+from bot.store.pull_state import (
+    PullState,
+    load_pull_state,
+    pull_directory,
+    save_pull_state,
+    tracked_pulls,
+)
+from bot.store.repo_config import RepoConfigError
+from bot.store.yamlio import load_record_text, validate_loaded
+
+FOLDER = "questions"
+OWN_COMMITS_KEPT = 50
+
+
+class RecordsMoved(Exception):
+    """A record changed on the branch while the bot was writing it: retry on the branch's version."""
+
+
+@dataclass(frozen=True)
+class Synced:
+    written: tuple[str, ...] = ()
+    taken: tuple[str, ...] = ()  # files taken from the branch
+    held: tuple[str, ...] = ()  # files on the branch that do not load
+
+
+def on_branch(settings: RepoSettings) -> bool:
+    return settings.records.location == "branch"
+
+
+def note_location(state: PullState, settings: RepoSettings) -> None:
+    """Remember where this PR's records go, so a delivery that changed none needs no settings."""
+    state.records_branch = settings.records.branch if on_branch(settings) else None
+
+
+def folder_of(number: int) -> str:
+    return f"{FOLDER}/pr-{number}"
+
+
+def blob_sha(data: bytes) -> str:
+    """Git's object id for a file with these bytes: what GitHub reports as the file's sha."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # git's object id, not a security use
+
+
+def _store(ctx: Context, number: int) -> FolderStore:
+    assert ctx.repo is not None
+    return FolderStore(pull_directory(ctx.state_dir, ctx.repo, number) / "questions")
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+async def push_changes(ctx: Context, number: int, settings: RepoSettings) -> Synced:
+    """Write every locally changed record of PR `number` to the branch (call under its lock).
+
+    One changed file: one Contents API write naming the blob it replaces. Several (an import,
+    a bulk answer): one commit for all of them, after checking that none of them moved on the
+    branch, fast-forward only. Either way a change made there meanwhile is taken, and
+    RecordsMoved asks for the delivery to be retried on top of it.
+    """
+    assert ctx.gh is not None and ctx.repo is not None
+    state = load_pull_state(ctx.state_dir, ctx.repo, number)
+    store = _store(ctx, number)
+    changed = local_changes(state, store) if state.document_path is not None else []
+    if not changed:
+        return Synced()
+    branch = settings.records.branch
+    if settings.dry_run:
+        ctx.log.info("dry run: would write %s to %s:%s", ", ".join(changed), ctx.repo, branch)
+        return Synced()
+    files = store.file_bytes()
+    try:
+        if len(changed) == 1:
+            await _put(ctx, state, branch, changed[0], files[changed[0]].decode("utf-8"))
+        else:
+            await _commit(ctx, state, store, branch, {name: files[name] for name in changed})
+    except github.FileChanged as moved:
+        name = moved.args[0].rsplit("/", 1)[-1]
+        outcome = await _take_from_branch(ctx, state, store, branch, name)
+        raise RecordsMoved(f"{name} changed on {branch} meanwhile ({outcome}); retrying on top of it") from moved
+    except github.NotFastForward as moved:
+        raise RecordsMoved(f"{branch} moved while writing; retrying") from moved
+    finally:
+        save_pull_state(ctx.state_dir, state)
+    ctx.log.info("PR #%s: wrote %s to %s", number, ", ".join(changed), branch)
+    return Synced(written=tuple(changed))
+
+
+async def _put(ctx: Context, state: PullState, branch: str, name: str, text: str) -> None:
+    assert ctx.gh is not None and ctx.repo is not None
+    path = f"{folder_of(state.number)}/{name}"
+    message = f"Record {name.removesuffix('.yaml')} of PR #{state.number} (threat-model-bot)"
+    known = state.record_shas.get(name)
+    try:
+        sha, commit = await github.put_file(ctx.gh, ctx.repo, branch, path, text, message, known_sha=known)
+    except github.BranchMissing:
+        await _create_branch(ctx, branch)
+        sha, commit = await github.put_file(ctx.gh, ctx.repo, branch, path, text, message, known_sha=known)
+    state.record_shas[name] = sha
+    _note_own_commit(state, commit)
+
+
+async def _commit(ctx: Context, state: PullState, store: FolderStore, branch: str, files: dict[str, bytes]) -> None:
+    assert ctx.gh is not None and ctx.repo is not None
+    head = await _head_or_create(ctx, branch)
+    on_branch_now = await github.list_folder(ctx.gh, ctx.repo, folder_of(state.number), head) or {}
+    for name in files:
+        if on_branch_now.get(name) != state.record_shas.get(name):
+            raise github.FileChanged(f"{folder_of(state.number)}/{name}")
+    folder = folder_of(state.number)
+    message = f"Records {', '.join(name.removesuffix('.yaml') for name in files)} of PR #{state.number} (threat-model-bot)"
+    commit = await github.commit_files(
+        ctx.gh, ctx.repo, branch, {f"{folder}/{name}": data.decode("utf-8") for name, data in files.items()}, message,
+        parent_sha=head,
+    )
+    for name, data in files.items():
+        state.record_shas[name] = blob_sha(data)
+    _note_own_commit(state, commit)
+
+
+def _note_own_commit(state: PullState, commit: str) -> None:
+    state.own_record_commits = [*state.own_record_commits, commit][-OWN_COMMITS_KEPT:]
+
+
+async def _head_or_create(ctx: Context, branch: str) -> str:
+    assert ctx.gh is not None and ctx.repo is not None
+    try:
+        return await github.branch_head(ctx.gh, ctx.repo, branch)
+    except BadRequest as error:
+        if error.status_code != 404:
+            raise
+    return await _create_branch(ctx, branch)
+
+
+async def _create_branch(ctx: Context, branch: str) -> str:
+    """The records branch starts from the default branch (it only ever adds `questions/`)."""
+    assert ctx.gh is not None and ctx.repo is not None
+    base = await github.branch_head(ctx.gh, ctx.repo, await github.default_branch(ctx.gh, ctx.repo))
+    await github.create_branch(ctx.gh, ctx.repo, branch, base)
+    ctx.log.info("created the records branch %s in %s", branch, ctx.repo)
+    return await github.branch_head(ctx.gh, ctx.repo, branch)  # a racing creator may have won
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+async def take_changes(ctx: Context, number: int, settings: RepoSettings) -> Synced:
+    """Bring the local copy of PR `number`'s records up to the branch (call under its lock)."""
+    assert ctx.gh is not None and ctx.repo is not None
+    state = load_pull_state(ctx.state_dir, ctx.repo, number)
+    branch = settings.records.branch
+    listing = await github.list_folder(ctx.gh, ctx.repo, folder_of(number), branch)
+    if listing is None:
+        return Synced()  # nothing there yet: the first write creates it
+    store = _store(ctx, number)
+    taken: list[str] = []
+    held: list[str] = []
+    for name, sha in listing.items():
+        if not name.endswith(".yaml") or sha in (state.record_shas.get(name), state.records_held.get(name)):
+            continue
+        outcome = await _take_from_branch(ctx, state, store, branch, name)
+        (taken if outcome == "taken" else held).append(name)
+    for name in set(state.record_shas) - set(listing):  # removed on the branch by a person
+        store.remove_file(name)
+        del state.record_shas[name]
+        taken.append(name)
+    save_pull_state(ctx.state_dir, state)
+    if taken or held:
+        ctx.log.info("PR #%s: took %s from %s; held %s", number, taken, branch, held)
+    return Synced(taken=tuple(taken), held=tuple(held))
+
+
+async def _take_from_branch(ctx: Context, state: PullState, store: FolderStore, branch: str, name: str) -> str:
+    """Read one record from the branch into the local copy, unless it does not load."""
+    assert ctx.gh is not None and ctx.repo is not None
+    path = f"{folder_of(state.number)}/{name}"
+    found = await github.read_file(ctx.gh, ctx.repo, path, branch)
+    if found is None:  # a person removed it there: so does the local copy (an import recreates it)
+        store.remove_file(name)
+        state.record_shas.pop(name, None)
+        state.records_held.pop(name, None)
+        return "gone"
+    try:
+        record = validate_loaded(load_record_text(found.text, path), path)
+        if record_filename(record.id) != name:
+            raise RecordError(path, None, f"id {record.id} belongs in {record_filename(record.id)}")
+    except RecordError as error:
+        state.records_held[name] = found.sha
+        await _report_unloadable(ctx, state, branch, found.sha, error)
+        return "held"
+    store.replace_file(name, found.text)
+    state.record_shas[name] = found.sha
+    state.records_held.pop(name, None)
+    return "taken"
+
+
+async def _report_unloadable(ctx: Context, state: PullState, branch: str, sha: str, error: RecordError) -> None:
+    assert ctx.gh is not None and ctx.repo is not None
+    if not await ctx.once(f"record-unloadable:{ctx.repo}#{state.number}:{sha}"):
+        return
+    text = (
+        f"A question record on the `{branch}` branch does not load, so the bot will not overwrite it "
+        f"and goes on with its last good copy until it is fixed:\n\n> {error}\n"
+    )
+    await github.post_issue_comment(ctx.gh, ctx.repo, state.number, text)
+
+
+# ---- entry points ------------------------------------------------------------------------------
+
+
+async def after_delivery(delivery: Delivery, ctx: Context) -> None:
+    """The worker's hook: a delivery about one PR (its lane is "owner/name#N") may have changed
+    that PR's records."""
+    repo, hash_mark, number = delivery.lane.rpartition("#")
+    if hash_mark and number.isdigit() and repo == ctx.repo:
+        await after_work(ctx, int(number))
+
+
+def local_changes(state: PullState, store: FolderStore) -> list[str]:
+    """Record files whose bytes are not the branch version they started from (none are held)."""
+    return [
+        name for name, data in store.file_bytes().items()
+        if name not in state.records_held and blob_sha(data) != state.record_shas.get(name)
+    ]
+
+
+async def after_work(ctx: Context, number: int) -> None:
+    """After a delivery or a scheduled job touched PR `number`: write what changed locally.
+
+    Costs nothing when the records live only in the state directory or nothing changed: the
+    location is noted at import, and changes are found by hashing the local files."""
+    if ctx.gh is None or ctx.repo is None:
+        return
+    state = load_pull_state(ctx.state_dir, ctx.repo, number)
+    if state.document_path is None or state.records_branch is None or not local_changes(state, _store(ctx, number)):
+        return
+    try:
+        settings = await ctx.repo_settings()
+    except RepoConfigError:
+        return  # reported on the PR by the handler; nothing is written until it is fixed
+    if not on_branch(settings):
+        return
+    async with pull_lock(ctx.repo, number):
+        try:
+            await push_changes(ctx, number, settings)
+        except github.CannotPush:
+            await _report_cannot_push(ctx, number, settings.records.branch)
+
+
+async def _report_cannot_push(ctx: Context, number: int, branch: str) -> None:
+    assert ctx.gh is not None and ctx.repo is not None
+    ctx.log.error("PR #%s: the App may not write to %s:%s; records stay in the state directory", number, ctx.repo, branch)
+    if await ctx.once(f"records-branch-refused:{ctx.repo}#{number}:{branch}"):
+        await github.post_issue_comment(
+            ctx.gh, ctx.repo, number,
+            f"The bot may not write to the `{branch}` branch (is it protected?), so its question records "
+            "stay in its own state until it can. Nothing else is affected.",
+        )
+
+
+async def on_push(ctx: Context, ref: str, after: str, settings: RepoSettings) -> list[int]:
+    """A push to the records branch by someone else: take the changed records of every tracked PR."""
+    assert ctx.repo is not None
+    if not on_branch(settings) or ref != f"refs/heads/{settings.records.branch}":
+        return []
+    refreshed = []
+    for repo, number in tracked_pulls(ctx.state_dir):
+        if repo != ctx.repo:
+            continue
+        async with pull_lock(repo, number):
+            if after in load_pull_state(ctx.state_dir, repo, number).own_record_commits:
+                continue  # the bot's own write coming back
+            await take_changes(ctx, number, settings)
+            refreshed.append(number)
+    return refreshed
