@@ -184,3 +184,37 @@ async def test_retire_remove_takes_folded_questions_out_of_section_14_and_keeps_
     assert hub.count_requests("POST", "/repos/*/git/commits") == 1, "nothing left to fold"
     assert await review.box.failed_deliveries() == 0
 
+
+ONLY_OPEN_QUESTIONS = """\
+# Egret Threat Model
+
+## §3 Scope
+
+Only the daemon is in scope *(inferred — §14 Q1)*.
+The admin socket listens on localhost only *(inferred — §14 Q2)*.
+
+## §14 Open questions for the maintainers
+
+**Q1.** Is only the daemon in scope?
+
+**Q2.** Is the admin socket local only?
+"""
+
+
+@pytest.mark.parametrize("document_text", [ONLY_OPEN_QUESTIONS])
+async def test_retire_remove_may_empty_section_14_and_the_pr_is_still_followed(review: Review) -> None:
+    hub = review.hub
+    await _retire_by_removal(review)
+    hub.comment(REPO, review.number, "Q1: confirm\nQ2: confirm\n/accept", user="daan")
+    await review.box.settle()
+
+    text = hub.file(REPO, DOC, ref=BRANCH)
+    assert text.endswith("*(maintainer: daan — §14 Q2)*.\n\n## §14 Open questions for the maintainers\n")
+    state = review.state()
+    assert state.head_sha == hub.head_sha(REPO, BRANCH) and state.spans == {}
+    assert {q: r["status"] for q, r in review.records().items()} == {"Q1": "folded", "Q2": "folded"}
+
+    hub.push(REPO, BRANCH, {DOC: text + "\n**Q3.** Is the cache trusted?\n"}, user=AUTHOR, message="One more question")
+    await review.box.settle()
+    assert {q: r["status"] for q, r in review.records().items()} == {"Q1": "folded", "Q2": "folded", "Q3": "open"}
+    assert await review.box.failed_deliveries() == 0
