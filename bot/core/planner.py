@@ -193,7 +193,7 @@ def _path(records: Sequence[Record], options: PlanOptions) -> str:
 def unified_diff(old: str, new: str, path: str) -> str:
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+            _split_lines(old), _split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
         )
     )
 
@@ -336,7 +336,7 @@ def _plan_tag_flips(
 ) -> tuple[list[_Edit], list[Promotion]]:
     if not confirmations:
         return [], []
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     line_starts = _line_starts(lines)
     regions = _QuestionRegions(document, lines)
     settled = _settled(records, confirmations)
@@ -549,7 +549,7 @@ def _plan_tally(
     after = dict(stated)
     if promoted == 0:
         return [], after
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     window = _tally_window(document, lines)
     if window is None:
         return [], after
@@ -603,7 +603,7 @@ _REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*
 
 def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
     """The way most already-answered questions are marked; strike-through when none are."""
-    lines = text.splitlines()
+    lines = text.split("\n")  # as the parser splits: its line numbers index this list
     votes: dict[ResolveStyle, int] = {}
     for question in document.questions:
         if question.state is QuestionState.OPEN:
@@ -655,7 +655,7 @@ def _plan_resolutions(
     resolve_style: ResolveStyle,
     humans: list[HumanItem],
 ) -> tuple[list[_Edit], list[str], list[str]]:
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     line_starts = _line_starts(lines)
     reply_prefix = _reply_prefix(document, lines)
     edits: list[_Edit] = []
@@ -794,7 +794,7 @@ def _plan_removals(
             humans.append(_shared_entry_item(question, still_open))
             continue
         spans.add(question.span)
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     ordered = sorted((span.start_line, span.end_line) for span in spans)
     edits = [_removal_edit(first, last, lines) for first, last in _runs(ordered, lines)]
     # Every question in a deleted entry, in document order (a shared entry takes all its ids).
@@ -861,6 +861,16 @@ def _blank_run(lines: Sequence[str], index: int, step: int) -> int:
 # ---------------------------------------------------------------------------------------
 # Text plumbing
 # ---------------------------------------------------------------------------------------
+
+
+def _split_lines(text: str) -> list[str]:
+    """The lines with their endings, broken at "\n" only, as the parser numbers them.
+
+    str.splitlines also breaks at a form feed, U+2028 and other separators: one of those in
+    the prose would shift every later line, and the plan would edit the wrong question.
+    """
+    pieces = text.split("\n")
+    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
 
 def _line_starts(lines: Sequence[str]) -> list[int]:

@@ -752,6 +752,31 @@ def test_arrow_cross_reference_stays_outside_the_strike() -> None:
     )
 
 
+@pytest.mark.parametrize("resolve_style", [ResolveStyle.STRIKE, ResolveStyle.REMOVE])
+def test_a_form_feed_or_line_separator_in_the_prose_does_not_shift_the_lines(resolve_style: ResolveStyle) -> None:
+    # The parser breaks lines at "\n" only; str.splitlines would also break at these two and
+    # put every later question one line off, so the plan would edit (or delete) Q1 for Q2.
+    text = doc(
+        """
+        # Heron Threat Model
+
+        ## §3 Scope
+
+        A page break\x0cin the prose, and a line separator\u2028too.
+
+        ## §14 Open questions for the maintainers
+
+        **Q1.** Is the relay in scope?
+
+        **Q2.** Is the archive in scope?
+        """
+    )
+    plan = plan_promotions(text, [record("Q2")], PlanOptions(resolve_style=resolve_style))
+    after = {question.id: question for question in parse_document(plan.new_text).questions}
+    assert after["Q1"].state is QuestionState.OPEN and after["Q1"].text == "Is the relay in scope?"
+    assert "Q2" not in after if resolve_style is ResolveStyle.REMOVE else after["Q2"].state is QuestionState.RESOLVED
+
+
 def test_an_accepted_promotion_proposal_counts_as_a_confirmation() -> None:
     """A maintainer's free-text "yes" becomes a proposal; once accepted, the question folds."""
     from bot.core.planner import is_ready_to_fold
