@@ -41,6 +41,7 @@ SETTLED = (Status.CONFIRMED, Status.CORRECTED, Status.STRUCK, Status.FOLDED)
 # Statuses in which somebody still owes an answer.
 UNSETTLED = (Status.OPEN, Status.ANSWERED)
 TALLY_ORDER = tuple(kind.value for kind in TagKind)
+NO_WAVE = "No wave"  # the progress row of questions the document puts in no wave
 
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
 _WEEK = r"\d{4}-W\d{2}"
@@ -391,14 +392,28 @@ def _waves(review: _Review) -> list[tuple[str, int, int]]:
     numbering need not follow the waves), else in the order the waves' first questions appear."""
     by_wave: dict[str, list[Record]] = {}
     for record in review.records:
-        by_wave.setdefault(record.wave or "No wave", []).append(record)
-    document_order = list(dict.fromkeys(question.wave for question in review.document.questions if question.wave)) if review.document else []
-    rank = {wave: index for index, wave in enumerate(document_order)}
-    ordered = sorted(by_wave, key=lambda wave: rank.get(wave, len(rank)))  # stable: unknown waves keep their order
+        by_wave.setdefault(record.wave or NO_WAVE, []).append(record)
+    ordered = _in_document_order(list(by_wave), review.document) if review.document else list(by_wave)
     return [
         (wave, sum(record.status is not Status.OPEN for record in by_wave[wave]), len(by_wave[wave]))
         for wave in ordered
     ]
+
+
+def _in_document_order(waves: list[str], document: Document) -> list[str]:
+    """`waves` (in question order) sorted as the document lists them. A wave the document no
+    longer lists (`retire: remove` took every question in it out of §14) stays right after the
+    wave before it; questions without a wave come last."""
+    rank = {wave: index for index, wave in enumerate(dict.fromkeys(q.wave for q in document.questions if q.wave))}
+    keys: dict[str, tuple[int, int]] = {}
+    previous = -1
+    for wave in waves:
+        if wave in rank:
+            previous = rank[wave]
+            keys[wave] = (previous, 0)
+        else:
+            keys[wave] = (len(rank), 1) if wave == NO_WAVE else (previous, 1)
+    return sorted(waves, key=keys.__getitem__)  # stable: waves with one key keep their order
 
 
 def _awaited(review: _Review) -> list[tuple[str, list[Record]]]:

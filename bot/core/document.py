@@ -135,6 +135,22 @@ class _Block:
     listy: bool  # started as a list item: later paragraphs must be indented to belong to it
     title: str  # text inside the bold id marker after the id (`Q1 — trust posture (answered, X)`)
     lines: list[str] = field(default_factory=list)  # first line has its id marker removed
+    # The line number of each entry in `lines`: lines in a code fence or an HTML comment are
+    # not in `lines`, yet they belong to the question, so the span ends where its last line is.
+    numbers: list[int] = field(default_factory=list)
+
+    def add(self, number: int, line: str) -> None:
+        self.lines.append(line)
+        self.numbers.append(number)
+
+    def trim_trailing_blanks(self) -> None:
+        while self.lines and not self.lines[-1].strip():
+            self.lines.pop()
+            self.numbers.pop()
+
+    @property
+    def end(self) -> int:
+        return self.numbers[-1] if self.numbers else self.start
 
 
 def parse_document(text: str, path: str = "") -> Document:
@@ -485,8 +501,7 @@ class _Reader:
         def close() -> None:
             nonlocal current
             if current is not None:
-                while current.lines and not current.lines[-1].strip():
-                    current.lines.pop()
+                current.trim_trailing_blanks()
                 blocks.append(current)
             current = None
 
@@ -517,14 +532,14 @@ class _Reader:
                 close()
                 self._flush_orphan(orphan)
                 ids, listy, title, remainder = started
-                current = _Block(ids=ids, start=number, wave=wave, listy=listy, title=title, lines=[remainder])
+                current = _Block(ids=ids, start=number, wave=wave, listy=listy, title=title, lines=[remainder], numbers=[number])
                 previous_blank = False
                 continue
             blank = not line.strip()
             if current is not None:
                 ends_list_item = current.listy and not blank and previous_blank and not line[:1].isspace()
                 if not ends_list_item:
-                    current.lines.append(line)
+                    current.add(number, line)
                     previous_blank = blank
                     continue
                 close()
@@ -552,8 +567,7 @@ class _Reader:
     def _block_questions(
         self, block: _Block, section_resolved: bool, resolvers: tuple[str, ...]
     ) -> list[Question]:
-        end = block.start + len(block.lines) - 1
-        span = Span(block.start, end)
+        span = Span(block.start, block.end)
         state = QuestionState.OPEN
         answered_by: tuple[str, ...] = ()
         answer: str | None = None

@@ -5,13 +5,14 @@ For each question whose record is confirmed, the plan
      already uses (see tagstyle.py), keeping the tag's cited detail;
   2. for a tag with no back-link, uses the question's `maps_to` sections, but hands every
      tag that more than one question could own to a human instead of guessing;
-  3. marks the question resolved in §14 the way the document marks resolved questions;
+  3. marks the question resolved in §14 the way the document marks resolved questions, or, with
+     `ResolveStyle.REMOVE` (a repository's `retire: remove`), deletes its whole entry from §14;
   4. moves the stated tally ("Draft confidence: …") by the number of promotions.
 Corrections and strikes change meaning, so they are never rewritten by machine: the plan lists
 them, with the maintainer's words, for a human.
 
 Applying a plan and planning again with the same records changes nothing: every step looks at
-what the document already shows (tags already maintainer, questions already resolved).
+what the document already shows (tags already maintainer, questions already resolved or gone).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.core.document import parse_document
-from bot.core.model import Document, Question, QuestionState, Tag, TagKind
+from bot.core.model import Document, Question, QuestionState, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import question_key as _spelling_key
 from bot.core.tagstyle import (
@@ -45,6 +46,9 @@ class ResolveStyle(str, Enum):
     LABEL = "label"  # kvrocks: `**[ANSWERED — login]** question — answer`
     REPLY = "reply"  # db-jdo: a reply line under the question, `*(maintainer)* answer`
     QUOTE = "quote"  # a quoted answer paragraph under the question, `> answer *(maintainer: login)*`
+    # The entry is deleted from §14. Chosen by configuration only: a removed question leaves
+    # nothing behind to detect.
+    REMOVE = "remove"
 
 
 class HumanKind(str, Enum):
@@ -53,6 +57,7 @@ class HumanKind(str, Enum):
     STRIKE = "strike"
     UNPARSED = "unparsed"
     TALLY = "tally"  # the stated tally disagreed with the tags before this plan
+    SHARED_ENTRY = "shared-entry"  # a question to remove shares its §14 entry with one still open
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,9 @@ class Plan:
     promotions: tuple[Promotion, ...]
     resolved: tuple[str, ...]  # questions this plan marks resolved in §14
     for_humans: tuple[HumanItem, ...]
-    folded: tuple[str, ...]  # confirmed questions the commit carries (resolved now or already)
+    folded: tuple[str, ...]  # confirmed questions the commit carries (resolved or removed, now or already)
     tally: dict[str, int] | None = None  # the stated tally after the plan, if one is stated
+    removed: tuple[str, ...] = ()  # questions whose §14 entry this plan deletes (ResolveStyle.REMOVE)
 
     @property
     def changed(self) -> bool:
@@ -114,6 +120,7 @@ class _Confirmation:
     logins: tuple[str, ...]
     excerpt: str
     date: str | None
+    in_section: bool = True  # False: already removed from §14 (ResolveStyle.REMOVE only)
 
 
 @dataclass(frozen=True)
@@ -141,17 +148,24 @@ def plan_document(
     """`plan_promotions` for a document already parsed from `document_text` (the service parses once)."""
     path = _path(records, options)
     humans: list[HumanItem] = []
-    confirmations = _select_confirmations(document, records, options, humans)
+    resolve_style = options.resolve_style or detect_resolve_style(document, document_text)
+    confirmations = _select_confirmations(document, records, options, resolve_style, humans)
     style = _tag_style(document, options)
 
     tag_edits, promotions = _plan_tag_flips(document, document_text, records, confirmations, style, options, humans)
     tally_edits, tally_after = _plan_tally(document, document_text, len(promotions), humans)
+    # Tag flips and the tally change no line count, so the question spans still hold after them.
     text_after_tags = _apply(document_text, tag_edits + tally_edits, humans)
 
-    resolve_style = options.resolve_style or detect_resolve_style(document, document_text)
-    question_edits, resolved, folded = _plan_resolutions(
-        document, text_after_tags, confirmations, style, resolve_style, humans
-    )
+    resolved: list[str] = []
+    removed: list[str] = []
+    if resolve_style is ResolveStyle.REMOVE:
+        settled = _settled(records, confirmations)
+        question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
+    else:
+        question_edits, resolved, folded = _plan_resolutions(
+            document, text_after_tags, confirmations, style, resolve_style, humans
+        )
     new_text = _apply(text_after_tags, question_edits, humans)
     humans.extend(_issues_near(document, confirmations))
     return Plan(
@@ -163,6 +177,7 @@ def plan_document(
         for_humans=tuple(sorted(humans, key=lambda item: (item.line, item.kind.value, item.message))),
         folded=tuple(folded),
         tally=tally_after,
+        removed=tuple(removed),
     )
 
 
@@ -178,7 +193,7 @@ def _path(records: Sequence[Record], options: PlanOptions) -> str:
 def unified_diff(old: str, new: str, path: str) -> str:
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+            _split_lines(old), _split_lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
         )
     )
 
@@ -208,7 +223,11 @@ def _confirming_answers(record: Record) -> list[Answer]:
 
 
 def _select_confirmations(
-    document: Document, records: Sequence[Record], options: PlanOptions, humans: list[HumanItem]
+    document: Document,
+    records: Sequence[Record],
+    options: PlanOptions,
+    resolve_style: ResolveStyle,
+    humans: list[HumanItem],
 ) -> dict[str, _Confirmation]:
     questions = {question_key(question.id): question for question in document.questions}
     confirmations: dict[str, _Confirmation] = {}
@@ -221,6 +240,13 @@ def _select_confirmations(
             continue
         if not is_ready_to_fold(record):
             continue  # open, answered, already folded, or not yet binding: nothing to fold
+        if question is None and resolve_style is ResolveStyle.REMOVE:
+            # Removal leaves nothing in §14 to find. A confirmed question already gone (our own
+            # fold seen again before its records were saved, or an entry deleted by hand) still
+            # folds: its tags flip if they have not yet, and there is no entry left to edit.
+            removed = _question_from_record(record)
+            confirmations[question_key(record.id)] = _confirmation(removed, record, options, in_section=False)
+            continue
         if question is None:
             humans.append(
                 HumanItem(HumanKind.UNPARSED, 0, f"{record.id} is confirmed but the document has no such question", record.id)
@@ -230,14 +256,32 @@ def _select_confirmations(
     return confirmations
 
 
-def _confirmation(question: Question, record: Record, options: PlanOptions) -> _Confirmation:
+def _question_from_record(record: Record) -> Question:
+    """A question no longer in §14, as its record last saw it (span 0-0: no lines in the text)."""
+    return Question(
+        id=record.id,
+        wave=record.wave,
+        span=Span(0, 0),
+        text=record.question,
+        proposed_answer=record.proposed_answer,
+        maps_to=record.maps_to,
+        state=QuestionState.RESOLVED,
+    )
+
+
+def _settled(records: Sequence[Record], confirmations: Mapping[str, _Confirmation]) -> set[str]:
+    """Questions that need no more answers: folded now or folded before (keys, see question_key)."""
+    return set(confirmations) | {question_key(record.id) for record in records if record.status is Status.FOLDED}
+
+
+def _confirmation(question: Question, record: Record, options: PlanOptions, *, in_section: bool = True) -> _Confirmation:
     binding = _confirming_answers(record)
     logins = tuple(dict.fromkeys(answer.author for answer in binding))
     dates = sorted(answer.at[:10] for answer in binding if answer.at)
     excerpt = " ".join(binding[0].excerpt.split()) or "confirmed"
     if excerpt[-1] not in ".!?)":
         excerpt += "."  # the note is a sentence; a trailing `*(maps to …)*` follows it
-    return _Confirmation(question, logins, excerpt, options.date or (dates[-1] if dates else None))
+    return _Confirmation(question, logins, excerpt, options.date or (dates[-1] if dates else None), in_section)
 
 
 def _meaning_change(record: Record, question: Question | None) -> HumanItem:
@@ -256,7 +300,9 @@ def _meaning_change(record: Record, question: Question | None) -> HumanItem:
 
 def _issues_near(document: Document, confirmations: Mapping[str, _Confirmation]) -> list[HumanItem]:
     """Parser issues inside a question being folded: the plan may be missing something there."""
-    spans = [(c.question.span.start_line, c.question.span.end_line, c.question.id) for c in confirmations.values()]
+    spans = [
+        (c.question.span.start_line, c.question.span.end_line, c.question.id) for c in confirmations.values() if c.in_section
+    ]
     return [
         HumanItem(HumanKind.UNPARSED, issue.line, f"parser: {issue.message}", question_id, ())
         for issue in document.issues
@@ -290,10 +336,10 @@ def _plan_tag_flips(
 ) -> tuple[list[_Edit], list[Promotion]]:
     if not confirmations:
         return [], []
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     line_starts = _line_starts(lines)
     regions = _QuestionRegions(document, lines)
-    settled = set(confirmations) | {question_key(r.id) for r in records if r.status is Status.FOLDED}
+    settled = _settled(records, confirmations)
     skipped_lines = _tally_lines(document, lines)
     edits: list[_Edit] = []
     promotions: list[Promotion] = []
@@ -503,7 +549,7 @@ def _plan_tally(
     after = dict(stated)
     if promoted == 0:
         return [], after
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     window = _tally_window(document, lines)
     if window is None:
         return [], after
@@ -557,7 +603,7 @@ _REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*
 
 def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
     """The way most already-answered questions are marked; strike-through when none are."""
-    lines = text.splitlines()
+    lines = text.split("\n")  # as the parser splits: its line numbers index this list
     votes: dict[ResolveStyle, int] = {}
     for question in document.questions:
         if question.state is QuestionState.OPEN:
@@ -609,7 +655,7 @@ def _plan_resolutions(
     resolve_style: ResolveStyle,
     humans: list[HumanItem],
 ) -> tuple[list[_Edit], list[str], list[str]]:
-    lines = text.splitlines(keepends=True)
+    lines = _split_lines(text)
     line_starts = _line_starts(lines)
     reply_prefix = _reply_prefix(document, lines)
     edits: list[_Edit] = []
@@ -720,8 +766,111 @@ def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------
+# Removing answered questions from §14 (retire: remove)
+# ---------------------------------------------------------------------------------------
+
+
+def _plan_removals(
+    document: Document,
+    text: str,
+    confirmations: Mapping[str, _Confirmation],
+    settled: set[str],
+    humans: list[HumanItem],
+) -> tuple[list[_Edit], list[str], list[str]]:
+    """Delete each confirmed question's whole entry (its span) from §14.
+
+    Returns (edits, removed, folded). An entry several questions share (`**Q5/Q10.**`) goes only
+    once all of them are settled: deleting it earlier would take a still-open question with it.
+    """
+    spans: set[Span] = set()
+    folded: list[str] = []
+    for confirmation in confirmations.values():
+        question = confirmation.question
+        folded.append(question.id)  # its answer is in the records and its tags are flipped
+        if not confirmation.in_section:
+            continue  # removed already: nothing left to delete
+        still_open = [other.id for other in _sharing_entry(document, question) if question_key(other.id) not in settled]
+        if still_open:
+            humans.append(_shared_entry_item(question, still_open))
+            continue
+        spans.add(question.span)
+    lines = _split_lines(text)
+    ordered = sorted((span.start_line, span.end_line) for span in spans)
+    edits = [_removal_edit(first, last, lines) for first, last in _runs(ordered, lines)]
+    # Every question in a deleted entry, in document order (a shared entry takes all its ids).
+    removed = [other.id for other in document.questions if other.span in spans]
+    return edits, removed, folded
+
+
+def _sharing_entry(document: Document, question: Question) -> list[Question]:
+    return [other for other in document.questions if other.span == question.span and other.id != question.id]
+
+
+def _shared_entry_item(question: Question, still_open: Sequence[str]) -> HumanItem:
+    waiting = ", ".join(still_open)
+    return HumanItem(
+        HumanKind.SHARED_ENTRY,
+        question.span.start_line,
+        f"{question.id} shares its §14 entry with {waiting}, still open: the entry stays until {waiting} "
+        "is folded too (or edit it by hand)",
+        question.id,
+    )
+
+
+def _runs(spans: Sequence[tuple[int, int]], lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Merge sorted line spans that only blank lines separate: one deletion per run of entries."""
+    runs: list[tuple[int, int]] = []
+    for first, last in spans:
+        # 1-based lines runs[-1][1]+1 .. first-1 are 0-based indexes runs[-1][1] .. first-2.
+        if runs and all(not lines[index].strip() for index in range(runs[-1][1], first - 1)):
+            runs[-1] = (runs[-1][0], max(runs[-1][1], last))
+        else:
+            runs.append((first, last))
+    return runs
+
+
+def _removal_edit(first: int, last: int, lines: Sequence[str]) -> _Edit:
+    """Delete lines first..last and one side's blank lines, keeping the wider gap.
+
+    Keeping the wider of the two gaps leaves a loose list loose and a tight one tight, and
+    never glues the text before the entry to what follows it (a `---` under a paragraph line
+    would turn that line into a heading).
+    """
+    blank_before = _blank_run(lines, first - 2, -1)
+    blank_after = _blank_run(lines, last, +1)
+    if last + blank_after >= len(lines):  # nothing follows: no trailing blank lines either
+        first, last = first - blank_before, len(lines)
+    elif blank_after > blank_before:
+        first -= blank_before
+    else:
+        last += blank_after
+    line_starts = _line_starts(lines)
+    end = line_starts[last] if last < len(lines) else line_starts[-1] + len(lines[-1])
+    return _Edit(line_starts[first - 1], end, "")
+
+
+def _blank_run(lines: Sequence[str], index: int, step: int) -> int:
+    """How many blank lines there are from 0-based `index` on, walking by `step`."""
+    count = 0
+    while 0 <= index < len(lines) and not lines[index].strip():
+        count += 1
+        index += step
+    return count
+
+
+# ---------------------------------------------------------------------------------------
 # Text plumbing
 # ---------------------------------------------------------------------------------------
+
+
+def _split_lines(text: str) -> list[str]:
+    """The lines with their endings, broken at "\n" only, as the parser numbers them.
+
+    str.splitlines also breaks at a form feed, U+2028 and other separators: one of those in
+    the prose would shift every later line, and the plan would edit the wrong question.
+    """
+    pieces = text.split("\n")
+    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
 
 
 def _line_starts(lines: Sequence[str]) -> list[int]:

@@ -26,7 +26,7 @@ class Status(str, Enum):
     CORRECTED = "corrected"
     STRUCK = "struck"
     FOLDED = "folded"  # the promotion is committed into the document
-    RETIRED = "retired"  # removed from §14 / no longer tracked
+    RETIRED = "retired"  # no longer tracked; never set by the fold (a question it removes from §14 stays FOLDED)
 
 
 class ProposalState(str, Enum):

@@ -24,7 +24,9 @@ ASSOCIATIONS = (
 )
 PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 TAG_STYLES = ("auto", "dated", "undated")  # auto: follow the spelling the document already uses
-RETIRE_STYLES = ("strike", "mark")  # strike: `~~Q~~ **RESOLVED**`; mark: RESOLVED note only
+# How a folded question leaves §14. strike: `~~Q~~ **RESOLVED**`; mark: the RESOLVED note only;
+# remove: its whole entry is deleted, so §14 lists only what is still open.
+RETIRE_STYLES = ("strike", "mark", "remove")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 RECORD_LOCATIONS = ("state", "branch")  # the service's state directory, or a branch of the repository
 

@@ -20,6 +20,8 @@ from bot.service.context import Context
 from bot.service.tracking import Pull
 
 MAX_ATTEMPTS = 3
+# settings.retire -> how the plan retires a folded question from §14 (every RETIRE_STYLES value).
+RETIRE_TO_RESOLVE_STYLE = {"strike": ResolveStyle.STRIKE, "mark": ResolveStyle.MARK, "remove": ResolveStyle.REMOVE}
 FORK_BRANCH = "threat-model-bot/fold-pr-{number}"
 
 
@@ -33,7 +35,7 @@ class FoldResult:
 
 def plan_options(settings: RepoSettings, pull: Pull, only: frozenset[str]) -> PlanOptions:
     with_date = {"dated": True, "undated": False}.get(settings.tag_style)
-    resolve = {"strike": ResolveStyle.STRIKE, "mark": ResolveStyle.MARK}.get(settings.retire)
+    resolve = RETIRE_TO_RESOLVE_STYLE.get(settings.retire)
     return PlanOptions(only=only, with_date=with_date, resolve_style=resolve, path=pull.state.document_path)
 
 
@@ -76,9 +78,13 @@ async def fold(ctx: Context, pull: Pull, pr: dict[str, Any], settings: RepoSetti
 
 def commit_message(plan: Plan, number: int) -> str:
     questions = ", ".join(plan.folded) or "none"
+    if plan.removed:
+        retired = f"{len(plan.removed)} answered questions removed from §14"
+    else:
+        retired = f"{len(plan.resolved)} questions marked resolved"
     return (
         f"Fold maintainer answers into the threat model ({questions})\n\n"
-        f"{len(plan.promotions)} inferred tags promoted to maintainer and {len(plan.resolved)} questions marked resolved, "
+        f"{len(plan.promotions)} inferred tags promoted to maintainer and {retired}, "
         f"as accepted in the review of PR #{number}."
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 
 from bot.core.document import parse_document
+from bot.core.model import Document
 from bot.core.records import Record, validate_record
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -110,7 +111,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
         return None
     document = parse_document(document_file.text, path)
-    if not document.questions:
+    if not _has_questions(document, pull):
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
         return _not_tracked(ctx, pull, head_sha)
     if records_branch.on_branch(settings):  # the branch may hold edits (or everything, after a move)
@@ -133,6 +134,12 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         number, path, head_sha[:7], len(result.created), len(result.updated), len(result.unchanged),
     )
     return pull
+
+
+def _has_questions(document: Document, pull: Pull) -> bool:
+    """Questions in §14, or an empty §14 for a PR already holding records: `retire: remove`
+    empties it once every question is folded, and the PR stays tracked at its new head."""
+    return bool(document.questions) or (document.has_open_questions_section and bool(pull.records))
 
 
 def _not_tracked(ctx: Context, pull: Pull, head_sha: str) -> None:

@@ -114,12 +114,17 @@ class FolderStore:
         """Create or refresh one record per §14 question; workflow-owned fields are kept.
 
         Everything is loaded (and so validated) before the first write: one bad record means
-        nothing is written.
+        nothing is written. A record whose question the document no longer has is left exactly
+        as it is (reported in `not_in_document`): with `retire: remove` the fold itself deletes
+        a folded question's entry, and re-importing that commit must not lose its answers.
         """
-        if not document.has_open_questions_section or not document.questions:
+        if not document.has_open_questions_section:
+            raise DocumentError(f"{document.path}: no §14 open questions to import")
+        existing = self.load()
+        if not document.questions and not existing:
+            # An empty §14 with records is what removal leaves once every question is folded.
             raise DocumentError(f"{document.path}: no §14 open questions to import")
         recorded_as = document_path or document.path
-        existing = self.load()
         by_key = {canonical_question_id(question_id): mapping for question_id, mapping in existing.items()}
         created: list[str] = []
         updated: list[str] = []

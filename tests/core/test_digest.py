@@ -672,6 +672,31 @@ def test_waves_follow_the_document_order_even_when_numbering_does_not() -> None:
     assert re.findall(r"^\| (Wave \d)", without_document, re.M) == ["Wave 1", "Wave 3", "Wave 2"]
 
 
+def test_a_wave_whose_questions_were_all_removed_keeps_its_place() -> None:
+    # `retire: remove` takes folded questions out of §14: Wave 1's are gone from the document,
+    # its records remain, and its row still comes first.
+    doc = document({"documented": 1})
+    doc = Document(
+        **{
+            **doc.__dict__,
+            "questions": tuple(
+                Question(id=qid, wave=wave, span=Span(i, i), text="?", proposed_answer=None, maps_to=(), state=QuestionState.OPEN)
+                for i, (qid, wave) in enumerate([("Q3", WAVE_TWO), ("Q4", "Wave 3 — later")])
+            ),
+        }
+    )
+    records = [
+        record(1, Status.FOLDED, wave=WAVE_ONE),
+        record(2, Status.FOLDED, wave=WAVE_ONE),
+        record(3, wave=WAVE_TWO),
+        record(4, wave="Wave 3 — later"),
+        record(5, wave=None),
+    ]
+    progress = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Progress")
+    assert re.findall(r"^\| (Wave \d|No wave)", progress, re.MULTILINE) == ["Wave 1", "Wave 2", "Wave 3", "No wave"]
+    assert "| Wave 1 — what the project promises | 2 of 2 |" in progress
+
+
 # --- digests already on the PR --------------------------------------------------------------------
 
 

@@ -263,6 +263,17 @@ def test_code_fences_hide_headings_and_tags():
     assert [tag.line for tag in document.tags] == [7]
 
 
+def test_a_code_fence_inside_a_question_does_not_cut_its_span_short():
+    text = (
+        "## §14 Open questions\n\n"
+        "**Q1.** Does the loader accept this?\n\n```\nkey: value\nother: 2\n```\n\nIt is the shipped sample.\n\n"
+        "**Q2.** Is the sample kept? <!-- ask Dana -->\n"
+    )
+    q1, q2 = parse_document(text).questions
+    assert (q1.span.start_line, q1.span.end_line) == (3, 10)  # through "It is the shipped sample."
+    assert (q2.span.start_line, q2.span.end_line) == (12, 12)
+
+
 @pytest.mark.parametrize(
     ("raw", "kind", "details"),
     [

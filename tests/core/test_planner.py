@@ -413,6 +413,201 @@ def test_cloudstack_shaped_fixture_confirm_everything_then_idempotent() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Retiring by removal (`retire: remove`)
+# ---------------------------------------------------------------------------------------
+
+REMOVE = PlanOptions(resolve_style=ResolveStyle.REMOVE)
+NUMBERED = FIXTURES / "numbered-list-shaped.md"
+
+
+def test_remove_deletes_the_answered_entry_and_leaves_the_rest_as_it_was() -> None:
+    plan = plan_promotions(HARBOUR, [record("Q2", author="carol", excerpt="yes")], REMOVE)
+
+    assert plan.new_text == replaced(
+        HARBOUR,
+        ("1 *(maintainer)* / 4 *(inferred)*", "2 *(maintainer)* / 3 *(inferred)*"),
+        ("runs with full rights *(inferred)*.", "runs with full rights *(maintainer: carol)*."),
+        ("**Q2.** Are operator-chosen plugins the operator's responsibility? *(maps to §3 item 2)*\n\n", ""),
+    )
+    assert (plan.removed, plan.resolved, plan.folded, plan.for_humans) == (("Q2",), (), ("Q2",), ())
+    before, after = parse_document(HARBOUR), parse_document(plan.new_text)
+    assert [(q.id, q.text, q.state) for q in after.questions] == [
+        (q.id, q.text, q.state) for q in before.questions if q.id != "Q2"
+    ]
+    assert after.tally.stated == plan.tally == {"documented": 1, "maintainer": 2, "inferred": 3}
+
+
+def test_removing_the_last_entry_leaves_no_trailing_blank_line() -> None:
+    plan = plan_promotions(HARBOUR, [record("Q4")], REMOVE)
+    assert plan.new_text.endswith("deliberate? *(maps to §9)*\n")
+    assert [q.id for q in parse_document(plan.new_text).questions] == ["Q1", "Q2", "Q3"]
+
+
+def test_removing_every_entry_leaves_the_section_and_its_heading() -> None:
+    plan = plan_promotions(HARBOUR, [record(q) for q in ("Q1", "Q2", "Q3", "Q4")], REMOVE)
+    assert plan.new_text.endswith("*(maintainer: bob — §14 Q4)*.\n\n## §14 Open questions for the maintainers\n")
+    after = parse_document(plan.new_text)
+    assert after.has_open_questions_section and after.questions == ()
+
+
+def test_remove_takes_continuation_lines_and_proposed_answers_and_keeps_every_other_question() -> None:
+    text = CLOUDSTACK_SHAPED.read_text(encoding="utf-8")
+    chosen = ("Q3", "Q5", "Q6", "Q8")
+    plan = plan_promotions(text, [record(q) for q in chosen], REMOVE)
+
+    assert plan.removed == chosen and plan.folded == chosen
+    before, after = parse_document(text), parse_document(plan.new_text)
+    assert [(q.id, q.wave, q.text, q.state, q.maps_to) for q in after.questions] == [
+        (q.id, q.wave, q.text, q.state, q.maps_to) for q in before.questions if q.id not in chosen
+    ]
+    for gone in (
+        "**Q3.** Is the holder of the scheduler signing key out of scope\n",
+        "(proposed: **yes**, `OUT-OF-MODEL: adversary-not-in-scope`)? *(maps to\n§3 item 1, §7)*\n",
+        "bound. Confirm. *(maps to §6, §9)*",
+        "**Q6.** Does `auth.required` default to on in every packaging?",
+        "**Q8.** Can an include fetch a manifest from a remote URL?",
+    ):
+        assert gone not in plan.new_text
+    questions = plan.new_text[plan.new_text.index("## §14") :]
+    assert "\n\n\n" not in questions
+    assert "removed in 3.0. *(maps to §5a)*\n\n### Wave 2 — defaults and environment\n\n**Q4.**" in questions
+    assert "operator problem. *(maps to §5)*\n\n**Q7.**" in questions  # Q5 and Q6: one run, one gap kept
+    assert "since 3.1. *(maps to §6)*\n\n### Wave 3" in questions
+    # Only §14 loses lines: every tag before it stays on its line.
+    cut = before.section("§14").span.start_line
+    assert [(t.line, t.col_start) for t in after.tags if t.line < cut] == [(t.line, t.col_start) for t in before.tags if t.line < cut]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "joined"),
+    [
+        (("2",), "say so in their header.\n\n**Wave 2 — storage and limits (reshapes §5, §6):**\n"),
+        (("4",), "the installer sets mode 0700.\n5. *(→ §5a, §10)*"),
+        (("5",), "bounded (proposed: **yes**)?\n\n---\n"),
+        (("3", "4", "5"), "**Wave 2 — storage and limits (reshapes §5, §6):**\n\n---\n"),
+    ],
+)
+def test_remove_keeps_a_tight_list_tight_and_a_loose_one_loose(chosen: tuple[str, ...], joined: str) -> None:
+    text = NUMBERED.read_text(encoding="utf-8")
+    plan = plan_promotions(text, [record(q) for q in chosen], REMOVE)
+
+    assert joined in plan.new_text
+    # The items keep their numbers: a numbered §14's ids are those numbers.
+    assert [q.id for q in parse_document(plan.new_text).questions] == [q for q in ("1", "2", "3", "4", "5") if q not in chosen]
+
+
+def test_remove_takes_a_code_block_inside_the_entry_with_it() -> None:
+    text = doc(
+        """
+        # Tern Threat Model
+
+        ## §14 Open questions for the maintainers
+
+        **Q1.** Does the loader accept this sample?
+
+        ```
+        key: value
+        ```
+
+        It is the one we ship.
+
+        **Q2.** Is the sample kept?
+        """
+    )
+    plan = plan_promotions(text, [record("Q1")], REMOVE)
+    assert plan.new_text == "# Tern Threat Model\n\n## §14 Open questions for the maintainers\n\n**Q2.** Is the sample kept?\n"
+
+
+def test_a_stated_tally_after_the_questions_still_moves() -> None:
+    # The tally is edited in the first pass, the removal in the second: offsets never mix.
+    text = doc(
+        """
+        # Plover Threat Model
+
+        ## §3 Scope
+
+        Only the daemon is in scope *(inferred — §14 Q1)*.
+
+        ## §14 Open questions for the maintainers
+
+        **Q1.** Is only the daemon in scope?
+        (proposed: **yes**)
+
+        **Q2.** Is the admin socket local only?
+
+        ## Summary
+
+        - **Draft confidence:** 0 *(documented)* / 0 *(maintainer)* / 1 *(inferred)*.
+        """
+    )
+    plan = plan_promotions(text, [record("Q1")], REMOVE)
+    assert plan.new_text.endswith(
+        "## §14 Open questions for the maintainers\n\n**Q2.** Is the admin socket local only?\n\n"
+        "## Summary\n\n- **Draft confidence:** 0 *(documented)* / 1 *(maintainer)* / 0 *(inferred)*.\n"
+    )
+    assert parse_document(plan.new_text).tally.stated == {"documented": 0, "maintainer": 1, "inferred": 0}
+
+
+SHARED = doc(
+    """
+    # Osprey Threat Model
+
+    ## §4 Boundaries
+
+    - Sibling repositories are out of scope *(inferred — §14 Q2/Q3)*.
+
+    ## §14 Open questions for the maintainers
+
+    - **Q1.** Is the CLI in scope?
+    - **Q2 / Q3.** Are the sibling repositories out of scope, and do they share our release?
+    - **Q4.** Is the cache trusted?
+    """
+)
+
+
+def test_a_shared_entry_stays_until_every_question_in_it_is_folded() -> None:
+    first = plan_promotions(SHARED, [record("Q2")], REMOVE)
+    assert first.diff == ""  # the tag also cites Q3, and the entry would take Q3 with it
+    assert (first.folded, first.removed) == (("Q2",), ())
+    (shared,) = [item for item in first.for_humans if item.kind is HumanKind.SHARED_ENTRY]
+    assert (shared.question, shared.line) == ("Q2", 10) and "with Q3, still open" in shared.message
+
+    later = plan_promotions(SHARED, [record("Q2", Status.FOLDED), record("Q3")], REMOVE)
+    assert (later.folded, later.removed) == (("Q3",), ("Q2", "Q3"))
+    assert later.new_text.endswith("- **Q1.** Is the CLI in scope?\n- **Q4.** Is the cache trusted?\n")
+    assert "out of scope *(maintainer: bob — §14 Q2/Q3)*." in later.new_text
+
+
+def test_planning_again_after_a_removal_changes_nothing_and_folds_the_same() -> None:
+    # The fold commit can land before the records are saved: the next plan sees the entries
+    # gone and the records still confirmed, and must fold them without another edit.
+    records = [record("Q1"), record("Q2"), record("Q4")]
+    first = plan_promotions(HARBOUR, records, REMOVE)
+    second = plan_promotions(first.new_text, records, REMOVE)
+
+    assert first.removed == ("Q1", "Q2", "Q4")
+    assert second.diff == "" and second.removed == () and second.promotions == ()
+    assert second.folded == first.folded
+    assert second.for_humans == ()
+
+
+def test_an_entry_deleted_by_hand_still_gets_its_tags_flipped() -> None:
+    by_hand = replaced(HARBOUR, ("\n**Q4.** Are quotas only enforced per tenant? *(maps to §9)*\n", ""))
+    plan = plan_promotions(by_hand, [record("Q4", author="dave")], REMOVE)
+
+    assert plan.new_text == replaced(
+        by_hand,
+        ("1 *(maintainer)* / 4 *(inferred)*", "2 *(maintainer)* / 3 *(inferred)*"),
+        ("Quotas are per tenant only *(inferred — §14 Q4)*.", "Quotas are per tenant only *(maintainer: dave — §14 Q4)*."),
+    )
+    assert (plan.folded, plan.removed) == (("Q4",), ())
+    # Styles that mark questions resolved still hand a missing question to a person.
+    struck = plan_promotions(by_hand, [record("Q4")], PlanOptions(resolve_style=ResolveStyle.STRIKE))
+    assert struck.diff == "" and struck.folded == ()
+    assert [item.kind for item in struck.for_humans] == [HumanKind.UNPARSED]
+
+
+# ---------------------------------------------------------------------------------------
 # Properties over generated documents
 # ---------------------------------------------------------------------------------------
 
@@ -467,12 +662,34 @@ def generated_case(draw: st.DrawFn) -> tuple[str, list[Record], dict[int, str]]:
     return text, records, linked
 
 
+@pytest.mark.parametrize("resolve_style", [None, ResolveStyle.REMOVE], ids=["detected", "remove"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(generated_case())
-def test_plans_are_idempotent(case: tuple[str, list[Record], dict[int, str]]) -> None:
+def test_plans_are_idempotent(resolve_style: ResolveStyle | None, case: tuple[str, list[Record], dict[int, str]]) -> None:
     text, records, _ = case
-    first = plan_promotions(text, records)
-    assert plan_promotions(first.new_text, records).diff == ""
+    options = PlanOptions(resolve_style=resolve_style)
+    first = plan_promotions(text, records, options)
+    second = plan_promotions(first.new_text, records, options)
+    assert second.diff == ""
+    assert second.folded == first.folded
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(generated_case())
+def test_removal_keeps_every_other_question_and_the_body_in_place(case: tuple[str, list[Record], dict[int, str]]) -> None:
+    text, records, _ = case
+    plan = plan_promotions(text, records, REMOVE)
+    confirmed = {r.id for r in records if r.status is Status.CONFIRMED}
+    before, after = parse_document(text), parse_document(plan.new_text)
+
+    assert set(plan.removed) == set(plan.folded) == confirmed
+    assert [(q.id, q.text, q.maps_to) for q in after.questions] == [
+        (q.id, q.text, q.maps_to) for q in before.questions if q.id not in confirmed
+    ]
+    # Only §14 loses lines, so every promotion is still on the line the plan names.
+    promoted = {tag.line: tag.raw for tag in after.tags}
+    assert all(promoted[p.line] == p.new_tag for p in plan.promotions)
+    assert after.tally.stated == plan.tally
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -533,6 +750,31 @@ def test_arrow_cross_reference_stays_outside_the_strike() -> None:
     assert plan.new_text.endswith(
         "1. ~~**Audit integrity:** Is a forged audit record a finding?~~ **RESOLVED** *(maintainer: bob)* — yes. (→ §8 #4, §9)\n"
     )
+
+
+@pytest.mark.parametrize("resolve_style", [ResolveStyle.STRIKE, ResolveStyle.REMOVE])
+def test_a_form_feed_or_line_separator_in_the_prose_does_not_shift_the_lines(resolve_style: ResolveStyle) -> None:
+    # The parser breaks lines at "\n" only; str.splitlines would also break at these two and
+    # put every later question one line off, so the plan would edit (or delete) Q1 for Q2.
+    text = doc(
+        """
+        # Heron Threat Model
+
+        ## §3 Scope
+
+        A page break\x0cin the prose, and a line separator\u2028too.
+
+        ## §14 Open questions for the maintainers
+
+        **Q1.** Is the relay in scope?
+
+        **Q2.** Is the archive in scope?
+        """
+    )
+    plan = plan_promotions(text, [record("Q2")], PlanOptions(resolve_style=resolve_style))
+    after = {question.id: question for question in parse_document(plan.new_text).questions}
+    assert after["Q1"].state is QuestionState.OPEN and after["Q1"].text == "Is the relay in scope?"
+    assert "Q2" not in after if resolve_style is ResolveStyle.REMOVE else after["Q2"].state is QuestionState.RESOLVED
 
 
 def test_an_accepted_promotion_proposal_counts_as_a_confirmation() -> None:

@@ -59,6 +59,19 @@ def test_unknown_choices_are_refused_rather_than_ignored() -> None:
     assert parse_settings({"records": {"location": "branch"}}).records == RecordsSettings("branch", "threat-model-records")
 
 
+@pytest.mark.parametrize("retire", ["strike", "mark", "remove"])
+def test_every_retire_style_is_accepted(retire: str) -> None:
+    assert parse_settings({"retire": retire}).retire == retire
+
+
+def test_an_unknown_retire_style_names_the_choices() -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"retire": "delete"})
+    assert [str(problem) for problem in caught.value.problems] == [
+        "retire: expected one of strike, mark, remove, got 'delete'"
+    ]
+
+
 def test_all_problems_are_reported_at_once_with_their_key_paths() -> None:
     with pytest.raises(SettingsError) as caught:
         parse_settings({

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, thread_on
+from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, answers_by, thread_on
+from bot.core.document import parse_document
 from bot.sandbox import REPO, sandbox
 
 FOLDABLE = ("Q3", "Q6", "Q10", "Q5", "Q8")
@@ -144,3 +145,76 @@ async def test_a_fork_pr_closed_to_maintainer_edits_gets_the_fold_on_a_branch_he
     await review.box.settle()
     assert "*(inferred — §14 Q3)*" not in hub.file(fork, DOC, ref=BRANCH)
     assert review.records()["Q3"]["folded_in"] == hub.head_sha(fork, BRANCH)
+
+
+# --- retire: remove ------------------------------------------------------------------------
+
+CONFIG = ".github/threat-model-bot.yml"
+
+
+async def _retire_by_removal(review: Review) -> None:
+    review.hub.push(REPO, "main", {CONFIG: "retire: remove\n"}, user="daan", message="Retire answered questions by removal")
+    await review.box.settle()
+
+
+async def test_retire_remove_takes_folded_questions_out_of_section_14_and_keeps_their_records(review: Review) -> None:
+    hub = review.hub
+    await _retire_by_removal(review)
+    roots = await _confirm(review, ("Q3", "Q6"))
+    hub.comment(REPO, review.number, "/accept", user="vish")
+    await review.box.settle()
+
+    text = hub.file(REPO, DOC, ref=BRANCH)
+    assert "**Q3.**" not in text and "**Q6.**" not in text and "**Q5.**" in text and "**Q8.**" in text
+    head = _branch_commits(hub, REPO, BRANCH, 1)[0]
+    assert "2 answered questions removed from §14" in head.message
+    # The fold commit is a push like any other: the bot re-imported the document at it.
+    state = review.state()
+    assert state.head_sha == head.sha
+    assert state.spans == {q.id: [q.span.start_line, q.span.end_line] for q in parse_document(text, DOC).questions}
+    assert "Q3" not in state.spans and "Q6" not in state.spans
+    records = review.records()
+    for question in ("Q3", "Q6"):
+        assert records[question]["status"] == "folded" and records[question]["folded_in"] == head.sha
+        assert answers_by(records[question], "daan"), "the answer survived the re-import"
+        assert hub.state.thread_of(roots[question]).resolved
+
+    hub.comment(REPO, review.number, "/accept", user="vish")
+    await review.box.settle()
+    assert hub.count_requests("POST", "/repos/*/git/commits") == 1, "nothing left to fold"
+    assert await review.box.failed_deliveries() == 0
+
+
+ONLY_OPEN_QUESTIONS = """\
+# Egret Threat Model
+
+## §3 Scope
+
+Only the daemon is in scope *(inferred — §14 Q1)*.
+The admin socket listens on localhost only *(inferred — §14 Q2)*.
+
+## §14 Open questions for the maintainers
+
+**Q1.** Is only the daemon in scope?
+
+**Q2.** Is the admin socket local only?
+"""
+
+
+@pytest.mark.parametrize("document_text", [ONLY_OPEN_QUESTIONS])
+async def test_retire_remove_may_empty_section_14_and_the_pr_is_still_followed(review: Review) -> None:
+    hub = review.hub
+    await _retire_by_removal(review)
+    hub.comment(REPO, review.number, "Q1: confirm\nQ2: confirm\n/accept", user="daan")
+    await review.box.settle()
+
+    text = hub.file(REPO, DOC, ref=BRANCH)
+    assert text.endswith("*(maintainer: daan — §14 Q2)*.\n\n## §14 Open questions for the maintainers\n")
+    state = review.state()
+    assert state.head_sha == hub.head_sha(REPO, BRANCH) and state.spans == {}
+    assert {q: r["status"] for q, r in review.records().items()} == {"Q1": "folded", "Q2": "folded"}
+
+    hub.push(REPO, BRANCH, {DOC: text + "\n**Q3.** Is the cache trusted?\n"}, user=AUTHOR, message="One more question")
+    await review.box.settle()
+    assert {q: r["status"] for q, r in review.records().items()} == {"Q1": "folded", "Q2": "folded", "Q3": "open"}
+    assert await review.box.failed_deliveries() == 0

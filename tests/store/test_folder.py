@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.answers import apply_reading
+from bot.core.answers import apply_reading, mark_folded
 from bot.core.document import parse_document
 from bot.core.model import DocumentError
+from bot.core.planner import PlanOptions, ResolveStyle, plan_promotions
 from bot.core.reading import AnswerReading, Reading, Stance
 from bot.core.records import RecordError, Status
 from bot.store.folder import FolderStore, dump_record, load_record_text, load_records
@@ -197,3 +198,59 @@ def test_records_for_questions_no_longer_in_the_document_are_reported(store: Fol
     store.import_document(document)
     fewer = replace(document, questions=document.questions[:-1])
     assert store.import_document(fewer).not_in_document == (document.questions[-1].id,)
+
+
+def _confirm(store: FolderStore, question_id: str, comment_id: int) -> None:
+    """A maintainer's binding `/confirm`, as the webhook path records it."""
+    mapping = store.get(question_id)
+    read = Reading(question_id, (Stance.CONFIRM,), (AnswerReading(question_id, Stance.CONFIRM, "yes"),), (), (), (), True, 1.0, False)
+    apply_reading(mapping, read, author="maint-a", association="MEMBER", is_maintainer=True, comment_id=comment_id, url=None, at="2026-06-01T00:00:00Z")
+    store.save(mapping)
+
+
+def test_a_question_the_fold_removed_stays_folded_with_its_answers_through_the_reimport(store: FolderStore, document) -> None:
+    # The service re-imports on every push, the fold commit included: with `retire: remove`
+    # that commit no longer has the folded questions, and their records must not suffer for it.
+    text = FIXTURE.read_text(encoding="utf-8")
+    store.import_document(document)
+    _confirm(store, "Q3", 31)
+    _confirm(store, "Q6", 61)
+    options = PlanOptions(resolve_style=ResolveStyle.REMOVE, path="draft-THREAT-MODEL.md")
+    plan = plan_promotions(text, store.records(), options)
+    assert plan.removed == ("Q3", "Q6")
+    for question_id in plan.folded:  # what folding._settle does once the commit lands
+        mapping = store.get(question_id)
+        mark_folded(mapping, "2026-06-02T00:00:00Z")
+        store.save(mapping)
+    folded_files = {name: (store.directory / name).read_bytes() for name in ("Q03.yaml", "Q06.yaml")}
+
+    reparsed = parse_document(plan.new_text, "draft-THREAT-MODEL.md")
+    result = store.import_document(reparsed)
+
+    assert result.not_in_document == ("Q3", "Q6")
+    assert {name: (store.directory / name).read_bytes() for name in folded_files} == folded_files
+    records = {record.id: record for record in store.records()}
+    for question_id, comment_id in (("Q3", 31), ("Q6", 61)):
+        assert records[question_id].status is Status.FOLDED
+        assert [(a.author, a.comment_id, a.binding) for a in records[question_id].answers] == [("maint-a", comment_id, True)]
+    # Every other question is still there under its id, its record following it to its new lines.
+    assert [question.id for question in reparsed.questions] == [q.id for q in document.questions if q.id not in ("Q3", "Q6")]
+    assert all(records[q.id].lines == (q.span.start_line, q.span.end_line) for q in reparsed.questions)
+    assert records["Q8"].lines[0] < document.question("Q8").span.start_line
+    # And the next plan, on the saved records, has nothing left to do.
+    assert plan_promotions(plan.new_text, store.records(), options).diff == ""
+
+
+def test_an_empty_section_14_keeps_the_records_it_once_had(store: FolderStore, document) -> None:
+    store.import_document(document)
+    before = snapshot(store.directory)
+    emptied = replace(document, questions=())  # every question removed by `retire: remove`
+    result = store.import_document(emptied)
+    assert result.not_in_document == tuple(question.id for question in document.questions)
+    assert not result.changed and snapshot(store.directory) == before
+
+
+def test_an_empty_section_14_with_nothing_recorded_is_refused(store: FolderStore, document) -> None:
+    with pytest.raises(DocumentError):
+        store.import_document(replace(document, questions=()))
+    assert not store.directory.exists()
