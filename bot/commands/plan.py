@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.core.planner import Plan, PlanOptions, plan_promotions
+from bot.core.planner import Plan, PlanOptions, ResolveStyle, plan_promotions
+from bot.core.settings import RETIRE_STYLES
 from bot.core.records import Record, RecordError
 from bot.store.folder import FolderStore  # the store owns YAML; core stays free of it
 
@@ -25,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--write", action="store_true", help="apply the plan to DOCUMENT")
     parser.add_argument("--only", type=_question_ids, default=None, help="fold just these questions, e.g. Q8,Q9")
+    parser.add_argument(
+        "--retire",
+        choices=RETIRE_STYLES,
+        default=None,
+        help="how folded questions leave §14 (default: the way the document already marks them)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -54,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     except RecordError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    plan = plan_promotions(text, records, PlanOptions(only=args.only, path=str(args.document)))
+    resolve_style = ResolveStyle(args.retire) if args.retire else None
+    plan = plan_promotions(text, records, PlanOptions(only=args.only, path=str(args.document), resolve_style=resolve_style))
     print(render_plan(plan), end="")
     if args.write and plan.changed:
         args.document.write_text(plan.new_text, encoding="utf-8")

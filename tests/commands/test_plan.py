@@ -107,6 +107,24 @@ def test_only_limits_the_plan(workspace: Path, capsys: pytest.CaptureFixture[str
     assert "[correction]" in out
 
 
+@pytest.mark.parametrize(
+    ("retire", "expected"),
+    [("mark", "**Q1.** Do workers share one clock source? **RESOLVED** *(maintainer: ingrid)*"), ("remove", None)],
+)
+def test_retire_chooses_how_the_folded_question_leaves_section_14(
+    workspace: Path, capsys: pytest.CaptureFixture[str], retire: str, expected: str | None
+) -> None:
+    assert run_plan(workspace, "--retire", retire, "--write") == 0
+    written = (workspace / "GULL.md").read_text(encoding="utf-8")
+    assert "*(maintainer: ingrid — §14 Q1)*" in written
+    assert "~~" not in written
+    if expected is None:
+        assert "Do workers share one clock source?" not in written
+        assert "**Q2.** Is the job queue reachable only from the control network?" in written
+    else:
+        assert expected in written
+
+
 def test_malformed_record_is_a_clear_error_with_file_and_line(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = workspace / "questions" / "Q01.yaml"
     bad.write_text(record_yaml("Q1", "confirmed", "confirm", "yes").replace("status: confirmed", "status: maybe"))
