@@ -27,6 +27,14 @@ class CannotPush(Exception):
     """The App may not write to the PR's head branch (e.g. a fork without maintainer edits)."""
 
 
+class NotText(ValueError):
+    """The file is not UTF-8 text."""
+
+    def __init__(self, path: str, sha: str) -> None:
+        super().__init__(f"{path} is not UTF-8 text")
+        self.sha = sha
+
+
 class FileChanged(Exception):
     """The file is not at the blob sha we wrote against: someone changed it meanwhile."""
 
@@ -64,7 +72,11 @@ async def read_file(gh: GitHubClient, repo: str, path: str, ref: str | None = No
         raise
     if not isinstance(content, dict) or content.get("type", "file") != "file":
         return None
-    return FileAtRef(path=path, text=base64.b64decode(content.get("content", "")).decode("utf-8"), sha=content["sha"])
+    try:
+        text = base64.b64decode(content.get("content", "")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotText(path, str(content["sha"])) from None
+    return FileAtRef(path=path, text=text, sha=content["sha"])
 
 
 async def list_folder(gh: GitHubClient, repo: str, path: str, ref: str) -> dict[str, str] | None:
@@ -167,13 +179,22 @@ async def commit_files(
             },
         )
         commit = await gh.post(f"/repos/{repo}/git/commits", data={"message": message, "tree": tree["sha"], "parents": [parent_sha]})
-        await gh.patch(f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": commit["sha"], "force": False})
     except BadRequest as error:
-        if error.status_code == 422:
-            raise NotFastForward(branch) from error
         if error.status_code in (403, 404):
             raise CannotPush(f"{repo}:{branch}") from error
         raise
+    try:
+        await gh.patch(f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": commit["sha"], "force": False})
+    except BadRequest as error:
+        if error.status_code in (403, 404):
+            raise CannotPush(f"{repo}:{branch}") from error
+        if error.status_code != 422:
+            raise
+        # 422 is GitHub's answer both to "not a fast-forward" and to a protected ref: only a head
+        # that really moved means re-plan; otherwise retrying cannot help.
+        if await branch_head(gh, repo, branch) != parent_sha:
+            raise NotFastForward(branch) from error
+        raise CannotPush(f"{repo}:{branch}: {error}") from error
     return str(commit["sha"])
 
 

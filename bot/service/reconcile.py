@@ -64,6 +64,7 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
     healed = Healed(number)
     healed.accepted_by_reaction = await _accept_by_reaction(ctx, pull, settings)
     healed.changes = _compare(before, _snapshot(pull.records))
+    pull.state.needs_reconcile = False
     pull.save(ctx)
     if healed.accepted_by_reaction and not settings.dry_run:
         result = await fold(ctx, pull, await github.get_pull(ctx.gh, ctx.repo, number), settings)

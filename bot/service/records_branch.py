@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import NoReturn
 
 from gidgethub import BadRequest
 
@@ -83,8 +84,9 @@ async def push_changes(ctx: Context, number: int, settings: RepoSettings) -> Syn
 
     One changed file: one Contents API write naming the blob it replaces. Several (an import,
     a bulk answer): one commit for all of them, after checking that none of them moved on the
-    branch, fast-forward only. Either way a change made there meanwhile is taken, and
-    RecordsMoved asks for the delivery to be retried on top of it.
+    branch, fast-forward only. A person's change made there meanwhile is taken (see _conflict)
+    and RecordsMoved asks for the delivery to be retried on top of it. A refusal that is not a
+    move (a protected branch, a ruleset) is CannotPush: the local copy is kept.
     """
     assert ctx.gh is not None and ctx.repo is not None
     state = load_pull_state(ctx.state_dir, ctx.repo, number)
@@ -96,54 +98,72 @@ async def push_changes(ctx: Context, number: int, settings: RepoSettings) -> Syn
     if settings.dry_run:
         ctx.log.info("dry run: would write %s to %s:%s", ", ".join(changed), ctx.repo, branch)
         return Synced()
-    files = store.file_bytes()
     try:
-        if len(changed) == 1:
-            await _put(ctx, state, branch, changed[0], files[changed[0]].decode("utf-8"))
+        if len(changed) == 1 and changed[0] in state.record_shas:
+            await _put(ctx, state, store, branch, changed[0])
         else:
-            await _commit(ctx, state, store, branch, {name: files[name] for name in changed})
-    except github.FileChanged as moved:
-        name = moved.args[0].rsplit("/", 1)[-1]
-        outcome = await _take_from_branch(ctx, state, store, branch, name)
-        raise RecordsMoved(f"{name} changed on {branch} meanwhile ({outcome}); retrying on top of it") from moved
-    except github.NotFastForward as moved:
-        raise RecordsMoved(f"{branch} moved while writing; retrying") from moved
+            await _commit(ctx, state, store, branch, changed)
     finally:
         save_pull_state(ctx.state_dir, state)
     ctx.log.info("PR #%s: wrote %s to %s", number, ", ".join(changed), branch)
     return Synced(written=tuple(changed))
 
 
-async def _put(ctx: Context, state: PullState, branch: str, name: str, text: str) -> None:
+async def _put(ctx: Context, state: PullState, store: FolderStore, branch: str, name: str) -> None:
     assert ctx.gh is not None and ctx.repo is not None
     path = f"{folder_of(state.number)}/{name}"
+    text = store.file_bytes()[name].decode("utf-8")
     message = f"Record {name.removesuffix('.yaml')} of PR #{state.number} (threat-model-bot)"
     known = state.record_shas.get(name)
     try:
         sha, commit = await github.put_file(ctx.gh, ctx.repo, branch, path, text, message, known_sha=known)
     except github.BranchMissing:
-        await _create_branch(ctx, branch)
-        sha, commit = await github.put_file(ctx.gh, ctx.repo, branch, path, text, message, known_sha=known)
+        # The branch was deleted: everything here is new there, and goes back in one commit.
+        state.record_shas.clear()
+        await _commit(ctx, state, store, branch, local_changes(state, store))
+        return
+    except github.FileChanged:
+        await _conflict(ctx, state, store, branch, [name])
     state.record_shas[name] = sha
     _note_own_commit(state, commit)
 
 
-async def _commit(ctx: Context, state: PullState, store: FolderStore, branch: str, files: dict[str, bytes]) -> None:
+async def _commit(ctx: Context, state: PullState, store: FolderStore, branch: str, names: list[str]) -> None:
     assert ctx.gh is not None and ctx.repo is not None
     head = await _head_or_create(ctx, branch)
-    on_branch_now = await github.list_folder(ctx.gh, ctx.repo, folder_of(state.number), head) or {}
-    for name in files:
-        if on_branch_now.get(name) != state.record_shas.get(name):
-            raise github.FileChanged(f"{folder_of(state.number)}/{name}")
     folder = folder_of(state.number)
-    message = f"Records {', '.join(name.removesuffix('.yaml') for name in files)} of PR #{state.number} (threat-model-bot)"
-    commit = await github.commit_files(
-        ctx.gh, ctx.repo, branch, {f"{folder}/{name}": data.decode("utf-8") for name, data in files.items()}, message,
-        parent_sha=head,
-    )
-    for name, data in files.items():
-        state.record_shas[name] = blob_sha(data)
+    on_branch_now = await github.list_folder(ctx.gh, ctx.repo, folder, head) or {}
+    moved = [name for name in names if on_branch_now.get(name) != state.record_shas.get(name)]
+    if moved:
+        await _conflict(ctx, state, store, branch, moved)
+    files = store.file_bytes()
+    message = f"Records {', '.join(name.removesuffix('.yaml') for name in names)} of PR #{state.number} (threat-model-bot)"
+    try:
+        commit = await github.commit_files(
+            ctx.gh, ctx.repo, branch, {f"{folder}/{name}": files[name].decode("utf-8") for name in names}, message,
+            parent_sha=head,
+        )
+    except github.NotFastForward as error:
+        raise RecordsMoved(f"{branch} moved while writing; retrying") from error
+    for name in names:
+        state.record_shas[name] = blob_sha(files[name])
     _note_own_commit(state, commit)
+
+
+async def _conflict(ctx: Context, state: PullState, store: FolderStore, branch: str, names: list[str]) -> NoReturn:
+    """The branch refused a write, or some files there are not the versions ours started from.
+
+    For each file: the same version as we knew after all → not a move but a refusal
+    (CannotPush); gone → forget it (the next write puts ours back); a person's version → take it,
+    and replay the PR's history into it soon (`needs_reconcile`), since answers this copy had
+    and the branch lacks would otherwise be lost. Then RecordsMoved: retry on top of it all.
+    """
+    assert ctx.gh is not None and ctx.repo is not None
+    outcomes = {name: await _take_from_branch(ctx, state, store, branch, name, expected=state.record_shas.get(name))
+                for name in names}
+    if all(outcome == "unchanged" for outcome in outcomes.values()):
+        raise github.CannotPush(f"{ctx.repo}:{branch} refused a write that conflicts with nothing")
+    raise RecordsMoved(f"records changed on {branch} meanwhile ({outcomes}); retrying on top of them")
 
 
 def _note_own_commit(state: PullState, commit: str) -> None:
@@ -163,63 +183,85 @@ async def _head_or_create(ctx: Context, branch: str) -> str:
 async def _create_branch(ctx: Context, branch: str) -> str:
     """The records branch starts from the default branch (it only ever adds `questions/`)."""
     assert ctx.gh is not None and ctx.repo is not None
-    base = await github.branch_head(ctx.gh, ctx.repo, await github.default_branch(ctx.gh, ctx.repo))
-    await github.create_branch(ctx.gh, ctx.repo, branch, base)
+    try:
+        base = await github.branch_head(ctx.gh, ctx.repo, await github.default_branch(ctx.gh, ctx.repo))
+        await github.create_branch(ctx.gh, ctx.repo, branch, base)
+        head = await github.branch_head(ctx.gh, ctx.repo, branch)  # a racing creator may have won
+    except BadRequest as error:
+        if error.status_code in (403, 404):
+            raise github.CannotPush(f"{ctx.repo}:{branch} cannot be created: {error}") from error
+        raise
     ctx.log.info("created the records branch %s in %s", branch, ctx.repo)
-    return await github.branch_head(ctx.gh, ctx.repo, branch)  # a racing creator may have won
+    return head
 
 
 # ---- reading ---------------------------------------------------------------------------------
 
 
-async def take_changes(ctx: Context, number: int, settings: RepoSettings) -> Synced:
-    """Bring the local copy of PR `number`'s records up to the branch (call under its lock)."""
+async def take_changes(ctx: Context, number: int, branch: str) -> Synced:
+    """Bring the local copy of PR `number`'s records up to the branch (call under its lock).
+
+    Nothing is ever deleted here because the branch lacks it: a branch or folder that is gone
+    (deleted after a merge, say) only means every record is new there, and the next write puts
+    them all back."""
     assert ctx.gh is not None and ctx.repo is not None
     state = load_pull_state(ctx.state_dir, ctx.repo, number)
-    branch = settings.records.branch
     listing = await github.list_folder(ctx.gh, ctx.repo, folder_of(number), branch)
-    if listing is None:
-        return Synced()  # nothing there yet: the first write creates it
     store = _store(ctx, number)
     taken: list[str] = []
     held: list[str] = []
-    for name, sha in listing.items():
+    for name in set(state.record_shas) - set(listing or {}):
+        del state.record_shas[name]  # gone there: ours is written back at the next change
+    for name, sha in (listing or {}).items():
         if not name.endswith(".yaml") or sha in (state.record_shas.get(name), state.records_held.get(name)):
             continue
-        outcome = await _take_from_branch(ctx, state, store, branch, name)
-        (taken if outcome == "taken" else held).append(name)
-    for name in set(state.record_shas) - set(listing):  # removed on the branch by a person
-        store.remove_file(name)
-        del state.record_shas[name]
-        taken.append(name)
+        outcome = await _take_from_branch(ctx, state, store, branch, name, expected=state.record_shas.get(name))
+        (held if outcome == "held" else taken).append(name)
     save_pull_state(ctx.state_dir, state)
     if taken or held:
         ctx.log.info("PR #%s: took %s from %s; held %s", number, taken, branch, held)
     return Synced(taken=tuple(taken), held=tuple(held))
 
 
-async def _take_from_branch(ctx: Context, state: PullState, store: FolderStore, branch: str, name: str) -> str:
-    """Read one record from the branch into the local copy, unless it does not load."""
+async def _take_from_branch(
+    ctx: Context, state: PullState, store: FolderStore, branch: str, name: str, *, expected: str | None
+) -> str:
+    """Read one record from the branch into the local copy, unless it does not load.
+
+    Returns "unchanged" (still the `expected` blob), "gone", "held" (does not load) or "taken".
+    Taking a version over a local copy that had changes of its own marks the PR for a replay of
+    its history, and its document for a fresh import, so neither side's work is lost."""
     assert ctx.gh is not None and ctx.repo is not None
     path = f"{folder_of(state.number)}/{name}"
-    found = await github.read_file(ctx.gh, ctx.repo, path, branch)
-    if found is None:  # a person removed it there: so does the local copy (an import recreates it)
-        store.remove_file(name)
+    try:
+        found = await github.read_file(ctx.gh, ctx.repo, path, branch)
+    except github.NotText as error:
+        return await _hold(ctx, state, branch, name, error.sha, RecordError(path, None, "not UTF-8 text"))
+    if found is None:
         state.record_shas.pop(name, None)
         state.records_held.pop(name, None)
         return "gone"
+    if found.sha == expected:
+        return "unchanged"
     try:
         record = validate_loaded(load_record_text(found.text, path), path)
         if record_filename(record.id) != name:
             raise RecordError(path, None, f"id {record.id} belongs in {record_filename(record.id)}")
     except RecordError as error:
-        state.records_held[name] = found.sha
-        await _report_unloadable(ctx, state, branch, found.sha, error)
-        return "held"
+        return await _hold(ctx, state, branch, name, found.sha, error)
+    if name in local_changes(state, store):
+        state.needs_reconcile = True  # this copy's own changes are replaced: replay them back
+        state.head_sha = None  # and re-import the document over the taken version
     store.replace_file(name, found.text)
     state.record_shas[name] = found.sha
     state.records_held.pop(name, None)
     return "taken"
+
+
+async def _hold(ctx: Context, state: PullState, branch: str, name: str, sha: str, error: RecordError) -> str:
+    state.records_held[name] = sha
+    await _report_unloadable(ctx, state, branch, sha, error)
+    return "held"
 
 
 async def _report_unloadable(ctx: Context, state: PullState, branch: str, sha: str, error: RecordError) -> None:
@@ -277,27 +319,38 @@ async def after_work(ctx: Context, number: int) -> None:
 
 async def _report_cannot_push(ctx: Context, number: int, branch: str) -> None:
     assert ctx.gh is not None and ctx.repo is not None
-    ctx.log.error("PR #%s: the App may not write to %s:%s; records stay in the state directory", number, ctx.repo, branch)
+    ctx.log.error("PR #%s: %s:%s refuses the bot's writes; records stay in the state directory", number, ctx.repo, branch)
     if await ctx.once(f"records-branch-refused:{ctx.repo}#{number}:{branch}"):
         await github.post_issue_comment(
             ctx.gh, ctx.repo, number,
-            f"The bot may not write to the `{branch}` branch (is it protected?), so its question records "
-            "stay in its own state until it can. Nothing else is affected.",
+            f"GitHub refuses the bot's writes to the `{branch}` branch (is it protected, or missing the "
+            "App's permission?), so its question records stay in its own state and are written there "
+            "once it can. Nothing else is affected.",
         )
 
 
-async def on_push(ctx: Context, ref: str, after: str, settings: RepoSettings) -> list[int]:
-    """A push to the records branch by someone else: take the changed records of every tracked PR."""
+async def on_push(ctx: Context, ref: str, after: str, deleted: bool) -> list[int]:
+    """A push to a records branch: take what others changed there, for every PR kept on it.
+
+    Which PRs keep their records on which branch was noted at import, so pushes to any other
+    branch cost nothing; the bot's own writes coming back are recognised by their commit."""
     assert ctx.repo is not None
-    if not on_branch(settings) or ref != f"refs/heads/{settings.records.branch}":
+    branch = ref.removeprefix("refs/heads/")
+    pulls = [
+        state for state in (load_pull_state(ctx.state_dir, repo, number) for repo, number in tracked_pulls(ctx.state_dir)
+                            if repo == ctx.repo)
+        if state.records_branch == branch and not state.closed
+    ]
+    if not deleted and any(after in state.own_record_commits for state in pulls):
         return []
     refreshed = []
-    for repo, number in tracked_pulls(ctx.state_dir):
-        if repo != ctx.repo:
-            continue
-        async with pull_lock(repo, number):
-            if after in load_pull_state(ctx.state_dir, repo, number).own_record_commits:
-                continue  # the bot's own write coming back
-            await take_changes(ctx, number, settings)
-            refreshed.append(number)
+    for listed in pulls:
+        async with pull_lock(listed.repo, listed.number):
+            if deleted:  # everything is new there now: the next write puts it all back
+                state = load_pull_state(ctx.state_dir, listed.repo, listed.number)
+                state.record_shas.clear()
+                save_pull_state(ctx.state_dir, state)
+            else:
+                await take_changes(ctx, listed.number, branch)
+            refreshed.append(listed.number)
     return refreshed

@@ -57,7 +57,8 @@ class Scheduler:
             if state.installation_id is None or state.closed:
                 continue
             last = self._last_reconcile.get((repo, number))
-            if reconcile_all or last is None or now - last >= self.reconcile_every:
+            due = reconcile_all or last is None or now - last >= self.reconcile_every
+            if due or state.needs_reconcile:
                 await self._guarded(repo, number, state.installation_id, "reconcile", lambda ctx: reconcile_pull(ctx, number))
                 self._last_reconcile[(repo, number)] = now
             await self._guarded(repo, number, state.installation_id, "digest", lambda ctx: self._digest_if_due(ctx, number, now))

@@ -115,7 +115,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
         return _not_tracked(ctx, pull, head_sha)
     if records_branch.on_branch(settings):  # the branch may hold edits (or everything, after a move)
-        await records_branch.take_changes(ctx, number, settings)
+        await records_branch.take_changes(ctx, number, settings.records.branch)
         pull = load_pull(ctx, number)  # what it took, and the branch shas it noted
     result = pull.store.import_document(document, path)
     pull.records = pull.store.load()

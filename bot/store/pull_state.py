@@ -48,6 +48,7 @@ class PullState:
     # record file name -> blob sha of a version on the branch that does not load: never overwritten
     records_held: dict[str, str] = field(default_factory=dict)
     own_record_commits: list[str] = field(default_factory=list)  # the bot's recent commits there
+    needs_reconcile: bool = False  # records were replaced from elsewhere: replay the PR's history soon
 
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")

@@ -2,11 +2,21 @@
 optimistic concurrency on each file's sha, people's edits there taken and never overwritten."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, api_calls_since, thread_on
+from e2e_world import (
+    AUTHOR,
+    BRANCH,
+    DOC,
+    FIXTURE,
+    MAINTAINERS,
+    Review,
+    api_calls_since,
+    thread_on,
+)
 
 from bot.core.settings import CONFIG_PATH
 from bot.sandbox import REPO, sandbox, start_service
@@ -139,3 +149,102 @@ async def test_a_fresh_state_directory_takes_the_records_back_from_the_branch(re
 
     text = (elsewhere / "repos" / REPO / "pulls" / str(review.number) / "questions" / "Q03.yaml").read_text(encoding="utf-8")
     assert load_record_text(text, "Q03.yaml")["status"] == "confirmed"
+
+
+async def confirm(review: Review, question_id: str, *, user: str = "daan") -> None:
+    root = await thread_on(review, question_id)
+    review.hub.reply(REPO, review.number, root, "/confirm", user=user)
+    await review.box.settle()
+
+
+def refusal_reports(review: Review) -> list[str]:
+    return [c.body for c in review.hub.state.issue_comments.values() if "refuses the bot's writes" in c.body]
+
+
+async def test_a_refusal_that_is_not_a_move_keeps_the_bots_change_and_says_so_once(review: Review) -> None:
+    hub = review.hub
+    hub.faults.conflict(f"/repos/{REPO}/contents/questions/pr-1/*", method="PUT", times=None,
+                        message="Repository rule violations found")  # a ruleset: nothing moved
+
+    await confirm(review, "Q3")
+    await confirm(review, "Q5")
+
+    assert (review.records()["Q3"]["status"], review.records()["Q5"]["status"]) == ("confirmed", "confirmed")
+    assert len(refusal_reports(review)) == 1
+    assert await review.box.failed_deliveries() == 0
+    hub.faults.http.clear()
+    await review.box.scheduler.tick()  # the next job writes what was kept
+    assert load_record_text(on_branch(review, "Q03.yaml"), "Q03.yaml")["status"] == "confirmed"
+    assert load_record_text(on_branch(review, "Q05.yaml"), "Q05.yaml")["status"] == "confirmed"
+
+
+async def test_a_deleted_records_branch_is_rebuilt_with_every_record_and_none_is_lost(review: Review) -> None:
+    hub = review.hub
+    await confirm(review, "Q5")
+    del hub.state.repo_named(REPO).refs[f"heads/{RECORDS}"]  # deleted, and no webhook heard of it
+
+    await confirm(review, "Q3")
+
+    for name in ("Q03.yaml", "Q05.yaml"):
+        assert load_record_text(on_branch(review, name), name)["status"] == "confirmed"
+    assert {path.name for path in (review.state_dir / "repos" / REPO / "pulls" / "1" / "questions").glob("*.yaml")} == {
+        f"Q{int(qid[1:]):02d}.yaml" for qid in review.records()
+    }
+    hub.push(REPO, RECORDS, {"NOTES.md": "hello\n"}, user="vish", message="A note")  # read back
+    await review.box.settle()
+    assert review.records()["Q5"]["status"] == "confirmed"
+
+
+async def test_a_first_import_the_branch_refuses_is_reported_not_a_failed_delivery(tmp_path: Path) -> None:
+    files = {"README.md": "# cloudstack\n", CONFIG_PATH: CONFIG}
+    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, files=files) as box:
+        box.hub.faults.error(f"/repos/{REPO}/git/*", status=403, method="POST", times=None,
+                             message="Resource not accessible by integration")
+        box.hub.push(REPO, BRANCH, {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="Add")
+        box.hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add")
+        await box.settle()
+
+        assert await box.failed_deliveries() == 0
+        assert sum("refuses the bot's writes" in c.body for c in box.hub.state.issue_comments.values()) == 1
+        assert box.hub.file(REPO, "README.md", ref=RECORDS) is None  # no branch was made
+
+
+async def test_a_persons_edit_over_changes_not_yet_written_gets_the_history_replayed_into_it(review: Review) -> None:
+    hub = review.hub
+    hub.faults.error(f"/repos/{REPO}/contents/questions/*", status=403, method="PUT", times=None,
+                     message="Resource not accessible by integration")
+    await confirm(review, "Q5")  # kept here: the branch refuses it
+    hub.faults.http.clear()
+
+    text = edited(on_branch(review, "Q05.yaml"), "PMC: see the sizing notes")
+    hub.push(REPO, RECORDS, {"questions/pr-1/Q05.yaml": text}, user="vish", message="Note")
+    await review.box.settle()
+
+    assert review.records()["Q5"]["status"] == "confirmed"  # the /confirm, replayed from the PR
+    after = on_branch(review, "Q05.yaml")
+    assert after.startswith("# PMC: see the sizing notes\n")
+    assert load_record_text(after, "Q05.yaml")["status"] == "confirmed"
+    assert review.state().needs_reconcile is False
+
+
+async def test_an_import_that_meets_a_persons_edit_is_redone_on_top_of_it(review: Review) -> None:
+    hub = review.hub
+    held = hub.faults.latency(f"/repos/{REPO}/contents/questions/pr-1/Q05.yaml", seconds=0.5, method="PUT", times=1)
+    original = FIXTURE.read_text(encoding="utf-8")
+    reworded = original.replace("the HTTP layer cap is the only\nbound", "the HTTP layer cap and the parser cap are the\nbounds")
+    assert reworded != original
+    hub.push(REPO, BRANCH, {DOC: reworded}, user=AUTHOR, message="Reword Q5")
+
+    async def a_person_edits_while_the_bots_write_waits() -> None:
+        while held.hits == 0:
+            await asyncio.sleep(0.01)
+        hub.faults.drop_webhooks(times=1, event="push")  # so the bot learns of it only from its refused write
+        hub.push(REPO, RECORDS, {"questions/pr-1/Q05.yaml": edited(on_branch(review, "Q05.yaml"), "PMC note")},
+                 user="vish", message="Note")
+
+    await asyncio.wait_for(a_person_edits_while_the_bots_write_waits(), 10)
+    await review.box.settle()
+
+    after = on_branch(review, "Q05.yaml")
+    assert after.startswith("# PMC note\n")  # theirs, kept
+    assert "parser cap" in after and "parser cap" in local(review, "Q05.yaml")  # and the import, redone

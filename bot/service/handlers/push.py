@@ -1,5 +1,6 @@
 """`push` to the records branch (`records: {location: branch}`): someone edited question records
-there, so the bot takes their version before it next writes."""
+there, so the bot takes their version before it next writes (and replays the PR's history into
+it when that version replaced changes of the bot's that had not been written there yet)."""
 from __future__ import annotations
 
 from gidgethub.routing import Router
@@ -7,8 +8,9 @@ from gidgethub.sansio import Event
 
 from bot.service import records_branch
 from bot.service.context import Context
-from bot.store.pull_state import tracked_pulls
-from bot.store.repo_config import RepoConfigError
+from bot.service.locks import pull_lock
+from bot.service.reconcile import reconcile_pull
+from bot.store.pull_state import load_pull_state
 
 router = Router()
 
@@ -16,14 +18,21 @@ router = Router()
 @router.register("push")
 async def records_edited(event: Event, ctx: Context) -> None:
     ref, after = event.data.get("ref"), event.data.get("after")
-    if not isinstance(ref, str) or not ref.startswith("refs/heads/") or not isinstance(after, str):
+    if not isinstance(ref, str) or not ref.startswith("refs/heads/") or not isinstance(after, str) or ctx.repo is None:
         return
-    if ctx.repo is None or not any(repo == ctx.repo for repo, _ in tracked_pulls(ctx.state_dir)):
-        return  # no PR tracked here: no records anywhere (and no need to read the settings)
-    try:
-        settings = await ctx.repo_settings()
-    except RepoConfigError:
-        return  # reported on the PR when its next event arrives
-    refreshed = await records_branch.on_push(ctx, ref, after, settings)
+    refreshed = await records_branch.on_push(ctx, ref, after, deleted=event.data.get("deleted") is True)
     if refreshed:
         ctx.log.info("records branch %s pushed: refreshed PRs %s", ref, refreshed)
+    for number in refreshed:
+        await heal(ctx, number)
+
+
+async def heal(ctx: Context, number: int) -> None:
+    """A person's version replaced changes of the bot's that had not reached the branch yet:
+    replay the PR's history into it now, then write the result back."""
+    assert ctx.repo is not None
+    async with pull_lock(ctx.repo, number):
+        if not load_pull_state(ctx.state_dir, ctx.repo, number).needs_reconcile:
+            return
+        await reconcile_pull(ctx, number)
+    await records_branch.after_work(ctx, number)  # this delivery's lane is the repository, not the PR
