@@ -110,10 +110,16 @@ def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Me
     ]
     records = list(canonical_records)
     for satellite in canonical.settings.family.satellites:
+        if satellite.repo.lower() == canonical.repository.lower():
+            continue  # the canonical repository named as its own satellite: it is there already
         if args.state_dir is not None:
             member = member_from_state(args.state_dir, satellite)
         else:
-            member = member_from_github(satellite, canonical)
+            try:
+                member = member_from_github(satellite, canonical)
+            except (batch.GithubException, batch.CredentialsError, RecordError, RepoConfigError) as error:
+                # One unreadable satellite (the App not installed there, say) is a row, not a failure.
+                member = _missing(satellite, f"cannot be read: {_describe(error)}")
         members.append(member)
         records.extend(member.records)
     return Members(members, records)
@@ -166,6 +172,10 @@ def open_satellite(satellite: SatelliteRef) -> OpenedPullRequest | None:
         if path is not None:
             return open_pull_request(satellite.repo, number, path, environ=os.environ, gh=gh)
     return None
+
+
+def _describe(error: Exception) -> str:
+    return batch.describe_error(error) if isinstance(error, batch.GithubException) else str(error)
 
 
 def _missing(satellite: SatelliteRef, why: str) -> FamilyMember:

@@ -134,6 +134,9 @@ class _Collector:
     def add(self, path: str, message: str) -> None:
         self.problems.append(SettingsProblem(path, message))
 
+    def problems_under(self, path: str) -> bool:
+        return any(problem.path == path or problem.path.startswith(f"{path}[") for problem in self.problems)
+
     def section(self, mapping: Mapping[str, Any], key: str, known: tuple[str, ...]) -> Mapping[str, Any]:
         value = mapping.get(key)
         if value is None:
@@ -261,7 +264,7 @@ def _read_family(read: _Collector, mapping: Mapping[str, Any]) -> FamilySettings
             read.add("family.satellites", f"{satellite.repo} is listed twice")
             continue
         satellites.append(satellite)
-    if family_map and not satellites and "satellites" not in family_map:
+    if family_map and not satellites and not read.problems_under("family.satellites"):
         read.add("family.satellites", "a family needs at least one satellite repository")
     return FamilySettings(satellites=tuple(satellites), post_to=_read_post_to(read, family_map))
 

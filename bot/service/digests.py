@@ -52,10 +52,11 @@ async def post_weekly_digest(ctx: Context, number: int, now: datetime, *, week: 
         pr_url=pull.state.url,
         week=week,
     )
-    if settings.dry_run:
+    if settings.dry_run:  # logged once a week, like a real post
         ctx.log.info("dry run: would post the %s digest on PR #%s:\n%s", week, number, digest.markdown)
-        return DigestRun(week, None, already=False)
-    run = await publish(ctx, number, digest.markdown, week, existing=existing)
+        run = DigestRun(week, None, already=False)
+    else:
+        run = await publish(ctx, number, digest.markdown, week, existing=existing)
     pull.state.last_digest_week = week
     pull.save(ctx, [])
     return run

@@ -1,6 +1,7 @@
 """The family digest: one weekly comment for a PMC's canonical model and its satellite models.
 
-Configured in the canonical repository (`family:` in .github/threat-model-bot.yml). The
+Configured in the canonical repository (`family:` in .github/threat-model-bot.yml), built around
+its newest tracked open PR (so a second draft open there does not make a second digest). The
 scheduler posts it instead of the canonical PR's own digest: the family digest carries the
 canonical repository's section too, so one comment a week says everything. Satellites are read
 from the state directory, as the service tracks them (the App must be installed there too); a
@@ -36,11 +37,17 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
     canonical = load_pull(ctx, number)
     if settings is None or not settings.family.enabled or not settings.digest.enabled or not canonical.tracked:
         return None
+    carrier = newest_tracked_pull(ctx.state_dir, ctx.repo)
+    if carrier is None or carrier.number != number:
+        # Two threat-model PRs open here (a second draft, say): the newest carries the family.
+        canonical.state.last_digest_week = week
+        canonical.save(ctx, [])
+        return None
     target = settings.family.post_to or number
     existing = await posted(ctx, target, family=True)
     if digest_for_week(existing, week) is None:
         previous = previous_digest(existing, week)
-        satellites = [(satellite, satellite_pull(ctx, satellite)) for satellite in settings.family.satellites]
+        satellites = [(satellite, satellite_pull(ctx, satellite)) for satellite in own_satellites(ctx.repo, settings)]
         members = [member_of(ctx, canonical, FamilyRole.CANONICAL)]
         members += [satellite_member(ctx, satellite, pull) for satellite, pull in satellites]
         digest = render_family_digest(
@@ -50,15 +57,21 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
             previous=dict(previous.member_figures or {}) if previous is not None else None,
             week=week,
         )
-        if settings.dry_run:
+        if settings.dry_run:  # logged once a week, like a real post
             ctx.log.info("dry run: would post the %s family digest on #%s:\n%s", week, target, digest.markdown)
-            return DigestRun(week, None, already=False)
-        run = await publish(ctx, target, digest.markdown, week, family=True, existing=existing)
+            run = DigestRun(week, None, already=False)
+        else:
+            run = await publish(ctx, target, digest.markdown, week, family=True, existing=existing)
     else:
         run = DigestRun(week, None, already=True)
     canonical.state.last_digest_week = week  # the family digest stands in for this PR's own
     canonical.save(ctx, [])
     return run
+
+
+def own_satellites(repo: str, settings: RepoSettings) -> list[SatelliteRef]:
+    """The configured satellites, less the canonical repository itself (it is there already)."""
+    return [satellite for satellite in settings.family.satellites if satellite.repo.lower() != repo.lower()]
 
 
 def member_of(ctx: Context, pull: Pull, role: FamilyRole) -> FamilyMember:

@@ -101,3 +101,22 @@ def test_a_repository_without_a_family_is_told_how_to_configure_one(scheduler_en
 
     assert "family:" in capsys.readouterr().err
     assert family_digests_on(scheduler_env, canonical) == []
+
+
+def test_a_satellite_the_app_cannot_read_is_a_row_not_a_failure(scheduler_env, tmp_path: Path, capsys) -> None:
+    elsewhere = "elsewhere/lantern-rs"  # the App is not installed on this account
+
+    def build() -> int:
+        hub = scheduler_env.hub
+        hub.add_org("elsewhere", {MEMBER: "member"})
+        hub.create_repo(elsewhere)
+        return open_family(hub, config=f"family:\n  satellites: [{SATELLITE}, {elsewhere}, {REPO}]\n")[0]
+
+    canonical = scheduler_env.call(build)
+
+    assert family_digest(canonical, canonical_questions(tmp_path), "--now", WEEK_48) == 0
+
+    out = capsys.readouterr().out
+    _, figures = parse_family_digest_marker(out)
+    assert set(figures) == {REPO, SATELLITE, elsewhere}  # the canonical one named as a satellite: once
+    assert f"`{elsewhere}` | satellite | — | — | cannot be read:" in out

@@ -141,5 +141,6 @@ def test_a_broken_family_is_reported_key_by_key() -> None:
         "family.satellites: Apache/X is listed twice",
         "family.post_to: expected pr or an issue number such as 1234, got 'later'",
     ]
-    with pytest.raises(SettingsError, match="at least one satellite"):
-        parse_settings({"family": {"post_to": 12}})
+    for family in ({"post_to": 12}, {"satellites": [], "post_to": 12}):
+        with pytest.raises(SettingsError, match="at least one satellite"):
+            parse_settings({"family": family})

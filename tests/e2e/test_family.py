@@ -5,7 +5,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from e2e_world import AUTHOR, DOC, Review, thread_on
+from e2e_world import AUTHOR, DOC, FIXTURE, Review, thread_on
 from test_scheduled import MONDAY_MORNING
 
 from bot.core.digest import parse_digest_marker, parse_family_digest_marker
@@ -120,3 +120,19 @@ async def test_an_invalid_family_section_is_reported_once_on_the_pr_and_nothing_
     assert sum("family.satellites[0]" in body for body in bodies) == 1
     assert not any(parse_family_digest_marker(body) or parse_digest_marker(body) for body in bodies)
     assert review.state().document_path == DOC  # still tracked; only the digest waits for a fixed file
+
+
+async def test_two_threat_model_prs_in_the_canonical_repository_still_get_one_family_digest(review: Review) -> None:
+    hub = review.hub
+    hub.push(REPO, "main", {CONFIG_PATH: family_config()}, user="vish", message="Configure the family digest")
+    await open_satellite_pr(review)
+    hub.push(REPO, "threat-model-v2", {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="A second draft")
+    second = hub.open_pr(REPO, "threat-model-v2", user=AUTHOR, title="Threat model, second draft")
+    await review.box.settle()
+
+    review.box.scheduler.clock = lambda: MONDAY_MORNING
+    await review.box.scheduler.tick()
+
+    assert family_digests(review, REPO, review.number) == []
+    assert len(family_digests(review, REPO, second)) == 1  # the newest PR carries it
+    assert own_digests(review, REPO, review.number) == own_digests(review, REPO, second) == []
