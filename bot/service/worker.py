@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from gidgethub.sansio import Event
 
 from bot.service import envelope
@@ -176,7 +175,11 @@ class Worker:
         delivery_log = DeliveryLog(logging.getLogger("bot.service.handlers"), {"delivery_id": delivery.delivery_id})
         ctx: Context | None = None
         try:
-            event = Event(envelope.parse(delivery.body), event=delivery.event, delivery_id=delivery.delivery_id)
+            try:
+                data = envelope.parse(delivery.body)
+            except (ValueError, RecursionError) as error:  # accepted, yet unreadable: retrying cannot help
+                raise PermanentFailure(f"the journalled body does not parse: {error}") from error
+            event = Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
             ctx = self._make_context(delivery, delivery_log)
             await self._router.router.dispatch(event, ctx)
             if self._after_dispatch is not None:
@@ -184,7 +187,7 @@ class Worker:
         except asyncio.CancelledError:
             raise  # shutting down: the delivery stays pending and resumes on the next start
         except Exception as error:  # noqa: BLE001 - a handler's failure is the delivery's outcome
-            final = isinstance(error, (PermanentFailure, msgspec.DecodeError)) or attempt >= self._max_attempts
+            final = isinstance(error, PermanentFailure) or attempt >= self._max_attempts
             description = f"{type(error).__name__}: {error}"
             await self._journal.mark_attempt_failed(delivery.delivery_id, description, final=final)
             outcome = "failed" if final else "retry"

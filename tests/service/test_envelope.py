@@ -72,3 +72,29 @@ def test_routing_on_a_key_the_summary_lacks_is_refused_at_startup() -> None:
 
     with pytest.raises(ValueError, match="ref_type"):
         compose(router)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"action": "cre\xffated"}',  # in a field the summary decodes
+    b'{"action": "created", "comment": {"body": "\xff"}}',  # in a field it skips
+])
+def test_a_body_that_is_not_utf8_is_refused_wherever_the_bad_byte_is(body: bytes) -> None:
+    with pytest.raises(NotAJsonObject, match="UTF-8"):
+        summarise(body)
+
+
+def test_nesting_too_deep_to_parse_is_refused_not_a_crash() -> None:
+    with pytest.raises(NotAJsonObject):
+        summarise(b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+
+@pytest.mark.parametrize("action", ["[1]", "{}", "3"])
+def test_an_action_that_is_not_a_string_is_left_out(action: str) -> None:
+    assert summarise(f'{{"action": {action}, "number": 2}}'.encode()) == {"number": 2}
+
+
+def test_the_full_parse_reads_what_the_intake_accepted_even_a_number_too_big_for_a_float() -> None:
+    body = b'{"action": "created", "comment": {"score": 1e999}}'
+
+    assert summarise(body) == {"action": "created"}
+    assert parse(body)["comment"]["score"] == float("inf")

@@ -161,7 +161,8 @@ async def test_oversized_body_is_413_whether_declared_or_streamed(config: Servic
 async def test_signed_but_not_json_is_400(config: ServiceConfig) -> None:
     recorder = Recorder()
     async with running(config, recorder.composed()) as (client, app):
-        for body in (b"payload=%7B%7D", b"\xff\xfe not utf-8", b"[1, 2, 3]"):
+        not_utf8_inside = b'{"action": "created", "comment": {"body": "\xff"}}'  # where the intake does not look
+        for body in (b"payload=%7B%7D", b"\xff\xfe not utf-8", b"[1, 2, 3]", not_utf8_inside):
             assert (await post(client, body, signed_headers(body, "issue_comment")))[0] == 400
         assert await journal_counts(app) == {}
 
