@@ -19,22 +19,39 @@ hub_in_thread            The same world on a `ThreadedHub` (own loop in a backgr
                          `.call(fn, *args)` and `.deliveries_settled()`.
 installation_token       async: `await installation_token(hub)` -> a fresh installation token,
                          obtained over HTTP with the App's JWT.
+lantern_hub              `hub_in_thread` plus the batch jobs' own corner (tests/lantern_world.py):
+                         org `lantern`, repo `lantern/lantern`, the App installed there.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hub_world import (
+    INSTALLATION_ID,
+    WEBHOOK_SECRET,
+    Inbox,
+    KeyPair,
+    app_jwt,
+    seed_world,
+)
+from lantern_world import (
+    LANTERN_MAINTAINER,
+    LANTERN_MEMBER,
+    LANTERN_ORG,
+    LANTERN_REPO,
+    app_id_of,
+)
 
 from bot.localhub.server import LocalHub, ThreadedHub
-from hub_world import INSTALLATION_ID, WEBHOOK_SECRET, Inbox, KeyPair, app_jwt, seed_world
+
 
 @pytest.fixture(scope="session")
 def rsa_key_pair() -> KeyPair:
@@ -58,6 +75,20 @@ def hub_in_thread(rsa_key_pair: KeyPair) -> Iterator[ThreadedHub]:
     with ThreadedHub.start() as runner:
         runner.call(seed_world, runner.hub, rsa_key_pair)
         yield runner
+
+
+@pytest.fixture
+def lantern_hub(hub_in_thread: ThreadedHub) -> ThreadedHub:
+    """The hub in its background thread, with the lantern org and repository and the App installed."""
+
+    def seed() -> None:
+        hub = hub_in_thread.hub
+        hub.add_org(LANTERN_ORG, {LANTERN_MAINTAINER: "admin", LANTERN_MEMBER: "member"})
+        hub.create_repo(LANTERN_REPO)
+        hub.install_app(app_id_of(hub_in_thread), LANTERN_ORG)
+
+    hub_in_thread.call(seed)
+    return hub_in_thread
 
 
 @pytest.fixture

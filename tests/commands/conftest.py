@@ -1,25 +1,11 @@
-"""Fixtures for the batch jobs: the lantern org on the shared local GitHub, and a scheduler's
-environment (the App's credentials) pointing at it."""
+"""Fixtures for the batch jobs: a scheduler's environment (the App's credentials) pointing at the
+lantern org on the shared local GitHub (`lantern_hub`, tests/conftest.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from lantern_world import CREDENTIAL_VARIABLES, MAINTAINER, MEMBER, ORG, REPO, app_id_of
-
-
-@pytest.fixture
-def lantern_hub(hub_in_thread):
-    """The hub in its background thread, with our org and repository and the App installed."""
-
-    def seed() -> None:
-        hub = hub_in_thread.hub
-        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
-        hub.create_repo(REPO)
-        hub.install_app(app_id_of(hub_in_thread), ORG)
-
-    hub_in_thread.call(seed)
-    return hub_in_thread
+from lantern_world import CREDENTIAL_VARIABLES, app_id_of
 
 
 @pytest.fixture

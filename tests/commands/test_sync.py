@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 from bot.__main__ import main
 from bot.commands.sync import find_document, history_comments, questions_directory
@@ -75,31 +76,6 @@ def test_questions_directory_defaults_and_state_dir(tmp_path: Path) -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
-# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
-# constants of our own, so these tests import nothing from any conftest module.
-ORG = "lantern"
-REPO = "lantern/lantern"
-MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
-MEMBER = "lantern-dev"
-
-
-def app_id_of(threaded_hub) -> int:
-    (app_id,) = threaded_hub.hub.state.apps
-    return app_id
-
-
-@pytest.fixture
-def lantern_hub(hub_in_thread):
-    """The hub in its background thread, with our org and repository and the App installed."""
-
-    def seed() -> None:
-        hub = hub_in_thread.hub
-        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
-        hub.create_repo(REPO)
-        hub.install_app(app_id_of(hub_in_thread), ORG)
-
-    hub_in_thread.call(seed)
-    return hub_in_thread
 
 
 

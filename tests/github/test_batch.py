@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from github import GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
+from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 from bot.github.batch import (
     DEFAULT_API_URL,
@@ -30,7 +31,6 @@ from bot.github.batch import (
     read_history,
     split_repository,
 )
-
 
 # --- credentials ---------------------------------------------------------------------------
 
@@ -105,31 +105,6 @@ def test_retry_is_a_bounded_github_retry() -> None:
 
 # --- over the local GitHub -----------------------------------------------------------------
 
-# Our own corner of the shared local GitHub (tests/conftest.py seeds the App we reuse):
-# constants of our own, so these tests import nothing from any conftest module.
-ORG = "lantern"
-REPO = "lantern/lantern"
-MAINTAINER = "lantern-pmc"  # an org admin: author association MEMBER
-MEMBER = "lantern-dev"
-
-
-def app_id_of(threaded_hub) -> int:
-    (app_id,) = threaded_hub.hub.state.apps
-    return app_id
-
-
-@pytest.fixture
-def lantern_hub(hub_in_thread):
-    """The hub in its background thread, with our org and repository and the App installed."""
-
-    def seed() -> None:
-        hub = hub_in_thread.hub
-        hub.add_org(ORG, {MAINTAINER: "admin", MEMBER: "member"})
-        hub.create_repo(REPO)
-        hub.install_app(app_id_of(hub_in_thread), ORG)
-
-    hub_in_thread.call(seed)
-    return hub_in_thread
 
 
 
