@@ -10,22 +10,26 @@ statement releases and re-takes the GIL and waits behind the busy loop thread fo
 around each operation cost ~3 statements per delivery and were dropped (see _run_batch). WAL
 checkpoints, the one slow step, run in a thread on their own connection.
 
-Bodies are not in SQLite: each batch appends them to a segment file (segments.py) with one
-pwritev, fdatasyncs it, and only then COMMITs the rows, which hold (segment, offset, length). In
-SQLite each ~27 KB body was written twice (WAL, then checkpoint) with WAL checksums over 64 KB
-pages; now it is written once and the rows are ~150 bytes, so new journals use 4 KB pages (each
-random delivery id dirties one primary-key leaf, which the WAL writes whole). A crash between the
-body write and the COMMIT leaves garbage in a segment, never a row without its bytes. Segments
-nobody pending needs are deleted (checked when one fills, 64 MB, and at open); a finally failed
-delivery's body is copied into its row first, so a done delivery's body may be gone, a failed
-one's never. Journals from before keep their inline bodies (`segment` NULL) and 64 KB pages.
-Measured with bench/journal.py (6,000 records of 27 KB, 200 in flight, UUID ids, CPU per record,
-all threads; before -> after): fresh journal 72–77 -> 30–39 µs; sequential ids 61–63 -> 29–32 µs;
-after 300,000 earlier deliveries 119–130 -> 58–75 µs (with 64 KB pages it stayed ~110–140: the
-index leaves). 20 in flight: 108–131 -> 57–64 µs. Tried and dropped: no state index, checkpoints
-every 16 or 256 commits, 16 KB pages with inline bodies (all noise or worse); a 64 MB SQLite
-cache, 1–2 KB pages (no better). bench/webhook.py did not move beyond its noise: on the loop
-thread the journal costs ~10 µs a delivery either way; what it saved was in the commit threads.
+Bodies are not in SQLite: each batch appends them to a segment file (segments.py; O_DIRECT
+where allowed), fdatasyncs it, and only then COMMITs the rows, which hold (segment, offset,
+length). In SQLite each ~27 KB body was written twice (WAL, then checkpoint) with WAL checksums
+over 64 KB pages; now it is written once and the rows are ~150 bytes, so new journals use 4 KB
+pages (each random delivery id dirties one primary-key leaf, which the WAL writes whole). A crash
+between the body write and the COMMIT leaves garbage in a segment, never a row without its bytes.
+Segments nobody pending needs are deleted (checked when one fills, 64 MB, and at open); a finally
+failed delivery's body is copied into its row first, so a done delivery's body may be gone, a
+failed one's never. Journals from before keep their inline bodies (`segment` NULL) and 64 KB pages.
+
+Measured with bench/journal.py (6,000 records of 27 KB, 200 in flight, UUID ids; CPU per record,
+all threads; before -> buffered segment writes -> O_DIRECT): fresh journal 63–93 -> 34–56 ->
+30–35 µs (46 once); sequential ids 61–69 -> 29–50 -> 26–31 µs; after 300,000 earlier deliveries
+119–205 -> 54–75 -> 44–47 µs (segments with 64 KB pages stayed at 110–140: the index leaves);
+20 in flight 80–90 -> 50–57 -> 46–48 µs. Tried and dropped: no state index, checkpoints every 16
+or 256 commits, 16 KB pages with inline bodies (noise or worse); a 64 MB SQLite cache, 1–2 KB
+pages, 256 KB or 4 MB O_DIRECT chunks (no better). bench/webhook.py, "GitHub on time", six
+interleaved pairs (one stalled outlier dropped): server CPU per delivery 191–276 -> 169–225 µs,
+acks/s 4.6–5.8 k -> 4.5–6.1 k (noisy; on the loop thread, the one that limits acks/s, the journal
+costs ~10 µs a delivery either way: what it saved was mostly in the commit threads).
 
 Tables:
   deliveries(delivery_id PK, event, action, installation_id, repo, lane, body, received_at,

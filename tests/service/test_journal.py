@@ -139,14 +139,23 @@ async def test_a_body_can_be_read_in_the_batch_that_records_it(tmp_path: Path) -
 
 
 async def test_bodies_are_durable_before_the_commit_that_points_at_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.service.segments as segments
+    import os
 
     events: list[str] = []
-    real_fdatasync = segments.os.fdatasync
-    monkeypatch.setattr(segments.os, "fdatasync", lambda fd: (events.append("fdatasync"), real_fdatasync(fd))[1])
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        events.append("fdatasync")
+        real_fdatasync(fd)
+
+    def trace(statement: str) -> None:
+        if statement == "COMMIT":
+            events.append(statement)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
     journal = await Journal.open(tmp_path / "j.sqlite3", synchronous="FULL")
     assert journal._connection is not None
-    journal._connection.set_trace_callback(lambda statement: events.append(statement) if statement == "COMMIT" else None)
+    journal._connection.set_trace_callback(trace)
     try:
         await asyncio.gather(*(journal.record(delivery(f"d{i}")) for i in range(20)))
         assert events == ["fdatasync", "COMMIT"]  # one group commit: the bodies' fsync first
@@ -293,14 +302,54 @@ async def test_more_bodies_in_one_batch_than_one_writev_takes(tmp_path: Path) ->
 
 def test_short_writes_are_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
+    from collections.abc import Sequence
 
     import bot.service.segments as segments
 
     real_pwritev = os.pwritev
-    monkeypatch.setattr(segments.os, "pwritev", lambda fd, buffers, offset: real_pwritev(fd, [bytes(buffers[0])[:3]], offset))
+
+    def short_pwritev(fd: int, buffers: Sequence[bytes], offset: int) -> int:
+        return real_pwritev(fd, [bytes(buffers[0])[:3]], offset)  # at most 3 bytes a call
+
+    monkeypatch.setattr(os, "pwritev", short_pwritev)
     fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT)
     try:
         segments._pwrite_all(fd, [b"hello", b"", b"world!"], 4)
         assert os.pread(fd, 100, 0) == b"\0\0\0\0helloworld!"
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["O_DIRECT", "buffered"])
+def test_segment_writes_read_back_in_either_mode(tmp_path: Path, direct: bool) -> None:
+    from bot.service.segments import ALIGNMENT, BodySegments
+
+    segments = BodySegments(tmp_path, 1, sync=True, direct=direct)
+    written: list[tuple[int, bytes]] = []
+    for batch in ([body_of(5, 1)], [body_of(3_000_000, 2), b"", body_of(4096, 3)], [body_of(1, 4)]):
+        for body in batch:
+            written.append((segments.next_offset(), body))
+            segments.add(body)
+        append = segments.take_pending()
+        assert append is not None and append.offset % ALIGNMENT == 0  # batches start aligned
+        segments.write(append)
+    segments.close()
+    assert all(segments.read(1, offset, len(body)) == body for offset, body in written)
+
+
+def test_a_file_system_refusing_o_direct_writes_gets_buffered_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import bot.service.segments as segments_module
+
+    def refuse(fd: int, staging: object, length: int, offset: int) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(segments_module, "_pwrite_chunk", refuse)
+    segments = segments_module.BodySegments(tmp_path, 1, sync=True, direct=True)
+    segments.add(b"body")
+    append = segments.take_pending()
+    assert append is not None
+    segments.write(append)
+    segments.close()
+    assert segments.read(1, 0, 4) == b"body"
