@@ -36,7 +36,12 @@ class NotText(ValueError):
 
 
 class FileChanged(Exception):
-    """The file is not at the blob sha we wrote against: someone changed it meanwhile."""
+    """GitHub refused a write naming a blob: the file moved on, or the branch moved under the
+    write ("is at … but expected …"); the message says which, the caller checks."""
+
+    def __init__(self, path: str, message: str = "") -> None:
+        super().__init__(f"{path}: {message}" if message else path)
+        self.path = path
 
 
 class BranchMissing(Exception):
@@ -214,7 +219,7 @@ async def put_file(
         answer = await gh.put(f"/repos/{repo}/contents/{quote(path)}", data=data)
     except BadRequest as error:
         if error.status_code == 409 or (error.status_code == 422 and "sha" in str(error)):
-            raise FileChanged(path) from error
+            raise FileChanged(path, str(error)) from error
         if error.status_code == 404:
             raise BranchMissing(f"{repo}:{branch}") from error
         if error.status_code == 403:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from gidgethub import BadRequest
 
+from bot.core.document import parse_document
+from bot.core.model import DocumentError
 from bot.core.records import RecordError, record_filename
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -30,6 +33,7 @@ from bot.service.locks import pull_lock
 from bot.store.folder import FolderStore
 from bot.store.pull_state import (
     PullState,
+    document_copy,
     load_pull_state,
     pull_directory,
     save_pull_state,
@@ -40,6 +44,7 @@ from bot.store.yamlio import load_record_text, validate_loaded
 
 FOLDER = "questions"
 OWN_COMMITS_KEPT = 50
+REFUSED_PAUSE = timedelta(hours=1)  # after the branch refused a write, before trying again
 
 
 class RecordsMoved(Exception):
@@ -119,24 +124,32 @@ async def _put(ctx: Context, state: PullState, store: FolderStore, branch: str, 
         sha, commit = await github.put_file(ctx.gh, ctx.repo, branch, path, text, message, known_sha=known)
     except github.BranchMissing:
         # The branch was deleted: everything here is new there, and goes back in one commit.
-        state.record_shas.clear()
+        forget_branch(state)
         await _commit(ctx, state, store, branch, local_changes(state, store))
         return
-    except github.FileChanged:
-        await _conflict(ctx, state, store, branch, [name])
+    except github.FileChanged as refused:
+        await _conflict(ctx, state, store, branch, [name], refusal=str(refused))
     state.record_shas[name] = sha
     _note_own_commit(state, commit)
 
 
 async def _commit(ctx: Context, state: PullState, store: FolderStore, branch: str, names: list[str]) -> None:
     assert ctx.gh is not None and ctx.repo is not None
-    head = await _head_or_create(ctx, branch)
+    head, created = await _head_or_create(ctx, branch)
+    if created:  # it was gone (deleted after a merge, say): every record here goes back
+        forget_branch(state)
+        names = local_changes(state, store)
     folder = folder_of(state.number)
     on_branch_now = await github.list_folder(ctx.gh, ctx.repo, folder, head) or {}
+    files = store.file_bytes()
+    for name in [name for name in names if on_branch_now.get(name) == blob_sha(files[name])]:
+        state.record_shas[name] = on_branch_now[name]  # already there, byte for byte (a crash, a rebuild)
+        names.remove(name)
+    if not names:
+        return
     moved = [name for name in names if on_branch_now.get(name) != state.record_shas.get(name)]
     if moved:
-        await _conflict(ctx, state, store, branch, moved)
-    files = store.file_bytes()
+        await _conflict(ctx, state, store, branch, moved, refusal="")
     message = f"Records {', '.join(name.removesuffix('.yaml') for name in names)} of PR #{state.number} (threat-model-bot)"
     try:
         commit = await github.commit_files(
@@ -150,34 +163,57 @@ async def _commit(ctx: Context, state: PullState, store: FolderStore, branch: st
     _note_own_commit(state, commit)
 
 
-async def _conflict(ctx: Context, state: PullState, store: FolderStore, branch: str, names: list[str]) -> NoReturn:
+async def _conflict(
+    ctx: Context, state: PullState, store: FolderStore, branch: str, names: list[str], *, refusal: str
+) -> NoReturn:
     """The branch refused a write, or some files there are not the versions ours started from.
 
-    For each file: the same version as we knew after all → not a move but a refusal
-    (CannotPush); gone → forget it (the next write puts ours back); a person's version → take it,
-    and replay the PR's history into it soon (`needs_reconcile`), since answers this copy had
-    and the branch lacks would otherwise be lost. Then RecordsMoved: retry on top of it all.
+    For each file: a person's version → take it (see _take_from_branch); gone → forget it (the
+    next write puts ours back). Then RecordsMoved: retry on top of it all. If every file is
+    still the version we knew, nothing moved: GitHub's "is at … but expected …" is another write
+    to the branch racing ours (retry); anything else is a refusal (a ruleset, a protection):
+    CannotPush, and the records stay here.
     """
     assert ctx.gh is not None and ctx.repo is not None
     outcomes = {name: await _take_from_branch(ctx, state, store, branch, name, expected=state.record_shas.get(name))
                 for name in names}
     if all(outcome == "unchanged" for outcome in outcomes.values()):
-        raise github.CannotPush(f"{ctx.repo}:{branch} refused a write that conflicts with nothing")
+        if "expected" in refusal:
+            raise RecordsMoved(f"another write moved {branch} under ours ({refusal}); retrying")
+        raise github.CannotPush(f"{ctx.repo}:{branch} refused a write that conflicts with nothing: {refusal}")
     raise RecordsMoved(f"records changed on {branch} meanwhile ({outcomes}); retrying on top of them")
+
+
+def forget_branch(state: PullState) -> None:
+    """The branch (or the PR's folder) is gone: every record here is new there."""
+    state.record_shas.clear()
+    state.records_held.clear()
 
 
 def _note_own_commit(state: PullState, commit: str) -> None:
     state.own_record_commits = [*state.own_record_commits, commit][-OWN_COMMITS_KEPT:]
 
 
-async def _head_or_create(ctx: Context, branch: str) -> str:
+async def _head_or_create(ctx: Context, branch: str) -> tuple[str, bool]:
+    """The branch's head, and whether this call had to create the branch."""
     assert ctx.gh is not None and ctx.repo is not None
     try:
-        return await github.branch_head(ctx.gh, ctx.repo, branch)
+        return await github.branch_head(ctx.gh, ctx.repo, branch), False
     except BadRequest as error:
         if error.status_code != 404:
             raise
-    return await _create_branch(ctx, branch)
+    return await _create_branch(ctx, branch), True
+
+
+async def _exists(ctx: Context, branch: str) -> bool:
+    assert ctx.gh is not None and ctx.repo is not None
+    try:
+        await github.branch_head(ctx.gh, ctx.repo, branch)
+    except BadRequest as error:
+        if error.status_code == 404:
+            return False
+        raise
+    return True
 
 
 async def _create_branch(ctx: Context, branch: str) -> str:
@@ -210,9 +246,12 @@ async def take_changes(ctx: Context, number: int, branch: str) -> Synced:
     store = _store(ctx, number)
     taken: list[str] = []
     held: list[str] = []
-    for name in set(state.record_shas) - set(listing or {}):
-        del state.record_shas[name]  # gone there: ours is written back at the next change
+    for name in (set(state.record_shas) | set(state.records_held)) - set(listing or {}):
+        state.record_shas.pop(name, None)  # gone there: ours is written back at the next change
+        state.records_held.pop(name, None)
     for name, sha in (listing or {}).items():
+        if name in state.records_held and state.records_held[name] != sha:
+            del state.records_held[name]  # the version that did not load is gone
         if not name.endswith(".yaml") or sha in (state.record_shas.get(name), state.records_held.get(name)):
             continue
         outcome = await _take_from_branch(ctx, state, store, branch, name, expected=state.record_shas.get(name))
@@ -228,9 +267,10 @@ async def _take_from_branch(
 ) -> str:
     """Read one record from the branch into the local copy, unless it does not load.
 
-    Returns "unchanged" (still the `expected` blob), "gone", "held" (does not load) or "taken".
-    Taking a version over a local copy that had changes of its own marks the PR for a replay of
-    its history, and its document for a fresh import, so neither side's work is lost."""
+    Returns "unchanged" (still the `expected` blob), "same" (our bytes already), "gone", "held"
+    (does not load) or "taken". Taking a version over a local copy that had changes of its own
+    re-imports the document over it and marks the PR for a replay of its history, so neither
+    side's work is lost."""
     assert ctx.gh is not None and ctx.repo is not None
     path = f"{folder_of(state.number)}/{name}"
     try:
@@ -243,19 +283,39 @@ async def _take_from_branch(
         return "gone"
     if found.sha == expected:
         return "unchanged"
+    here = store.file_bytes().get(name)
+    if here is not None and blob_sha(here) == found.sha:
+        state.record_shas[name] = found.sha  # the same bytes: nothing to take
+        state.records_held.pop(name, None)
+        return "same"
     try:
         record = validate_loaded(load_record_text(found.text, path), path)
         if record_filename(record.id) != name:
             raise RecordError(path, None, f"id {record.id} belongs in {record_filename(record.id)}")
     except RecordError as error:
         return await _hold(ctx, state, branch, name, found.sha, error)
-    if name in local_changes(state, store):
-        state.needs_reconcile = True  # this copy's own changes are replaced: replay them back
-        state.head_sha = None  # and re-import the document over the taken version
+    changed_here = here is not None and blob_sha(here) != state.record_shas.get(name)
     store.replace_file(name, found.text)
     state.record_shas[name] = found.sha
     state.records_held.pop(name, None)
+    if changed_here:
+        # This copy had changes the branch never got (answers, an import): the document's part
+        # comes back from the kept copy of the document now, the answers from the PR's history
+        # at the next reconcile.
+        _reimport(ctx, state, store)
+        state.needs_reconcile = True
     return "taken"
+
+
+def _reimport(ctx: Context, state: PullState, store: FolderStore) -> None:
+    assert ctx.repo is not None
+    copy = document_copy(ctx.state_dir, ctx.repo, state.number)
+    if state.document_path is None or not copy.exists():
+        return
+    try:
+        store.import_document(parse_document(copy.read_text(encoding="utf-8"), state.document_path), state.document_path)
+    except (RecordError, DocumentError) as error:  # a record that does not load here: reported where it is used
+        ctx.log.warning("PR #%s: could not re-import the document over the records taken: %s", state.number, error)
 
 
 async def _hold(ctx: Context, state: PullState, branch: str, name: str, sha: str, error: RecordError) -> str:
@@ -294,7 +354,7 @@ def local_changes(state: PullState, store: FolderStore) -> list[str]:
     ]
 
 
-async def after_work(ctx: Context, number: int) -> None:
+async def after_work(ctx: Context, number: int, *, scheduled: bool = False) -> None:
     """After a delivery or a scheduled job touched PR `number`: write what changed locally.
 
     Costs nothing when the records live only in the state directory or nothing changed: the
@@ -304,6 +364,8 @@ async def after_work(ctx: Context, number: int) -> None:
     state = load_pull_state(ctx.state_dir, ctx.repo, number)
     if state.document_path is None or state.records_branch is None or not local_changes(state, _store(ctx, number)):
         return
+    if scheduled and state.records_refused_until and ctx.clock().isoformat() < state.records_refused_until:
+        return  # refused lately: the scheduler tries again after a pause, not every tick
     try:
         settings = await ctx.repo_settings()
     except RepoConfigError:
@@ -315,6 +377,18 @@ async def after_work(ctx: Context, number: int) -> None:
             await push_changes(ctx, number, settings)
         except github.CannotPush:
             await _report_cannot_push(ctx, number, settings.records.branch)
+            _note_refusal(ctx, number, ctx.clock() + REFUSED_PAUSE)
+        else:
+            _note_refusal(ctx, number, None)
+
+
+def _note_refusal(ctx: Context, number: int, until: datetime | None) -> None:
+    assert ctx.repo is not None
+    state = load_pull_state(ctx.state_dir, ctx.repo, number)
+    stamp = until.isoformat() if until is not None else None
+    if state.records_refused_until != stamp:
+        state.records_refused_until = stamp
+        save_pull_state(ctx.state_dir, state)
 
 
 async def _report_cannot_push(ctx: Context, number: int, branch: str) -> None:
@@ -343,12 +417,14 @@ async def on_push(ctx: Context, ref: str, after: str, deleted: bool) -> list[int
     ]
     if not deleted and any(after in state.own_record_commits for state in pulls):
         return []
+    if deleted and pulls and await _exists(ctx, branch):
+        return []  # heard late: the bot has rebuilt it since, with what it knows
     refreshed = []
     for listed in pulls:
         async with pull_lock(listed.repo, listed.number):
             if deleted:  # everything is new there now: the next write puts it all back
                 state = load_pull_state(ctx.state_dir, listed.repo, listed.number)
-                state.record_shas.clear()
+                forget_branch(state)
                 save_pull_state(ctx.state_dir, state)
             else:
                 await take_changes(ctx, listed.number, branch)

@@ -81,7 +81,7 @@ class Scheduler:
         try:
             async with pull_lock(repo, number):  # the worker may be handling this PR right now
                 await work(ctx)
-            await records_branch.after_work(ctx, number)  # takes the lock itself
+            await records_branch.after_work(ctx, number, scheduled=True)  # takes the lock itself
         except asyncio.CancelledError:
             raise
         except Exception:  # one PR's failure must not stop the others; the next tick retries

@@ -49,6 +49,7 @@ class PullState:
     records_held: dict[str, str] = field(default_factory=dict)
     own_record_commits: list[str] = field(default_factory=list)  # the bot's recent commits there
     needs_reconcile: bool = False  # records were replaced from elsewhere: replay the PR's history soon
+    records_refused_until: str | None = None  # ISO time: the branch refused a write; pause until then
 
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")

@@ -172,10 +172,12 @@ async def test_a_refusal_that_is_not_a_move_keeps_the_bots_change_and_says_so_on
     assert (review.records()["Q3"]["status"], review.records()["Q5"]["status"]) == ("confirmed", "confirmed")
     assert len(refusal_reports(review)) == 1
     assert await review.box.failed_deliveries() == 0
+    assert review.state().records_refused_until is not None  # the scheduler waits before retrying
     hub.faults.http.clear()
-    await review.box.scheduler.tick()  # the next job writes what was kept
-    assert load_record_text(on_branch(review, "Q03.yaml"), "Q03.yaml")["status"] == "confirmed"
-    assert load_record_text(on_branch(review, "Q05.yaml"), "Q05.yaml")["status"] == "confirmed"
+    await confirm(review, "Q6")  # the next delivery on the PR writes what was kept
+    for name in ("Q03.yaml", "Q05.yaml", "Q06.yaml"):
+        assert load_record_text(on_branch(review, name), name)["status"] == "confirmed"
+    assert review.state().records_refused_until is None
 
 
 async def test_a_deleted_records_branch_is_rebuilt_with_every_record_and_none_is_lost(review: Review) -> None:
@@ -248,3 +250,117 @@ async def test_an_import_that_meets_a_persons_edit_is_redone_on_top_of_it(review
     after = on_branch(review, "Q05.yaml")
     assert after.startswith("# PMC note\n")  # theirs, kept
     assert "parser cap" in after and "parser cap" in local(review, "Q05.yaml")  # and the import, redone
+
+
+BROKEN = "id: Q5\nstatus: [unclosed\n"
+
+
+def status_on_branch(review: Review, name: str) -> str | None:
+    text = on_branch(review, name)
+    return None if text is None else load_record_text(text, name).get("status")
+
+
+async def push_record(review: Review, name: str, text: str | None, message: str = "Edit") -> None:
+    review.hub.push(REPO, RECORDS, {f"questions/pr-1/{name}": text}, user="vish", message=message)
+    await review.box.settle()
+
+
+def delete_records_branch(review: Review, *, announce: bool) -> None:
+    repo = review.hub.state.repo_named(REPO)
+    before = repo.refs.pop(f"heads/{RECORDS}")
+    if announce:  # GitHub's push event for a deleted branch
+        review.hub.actions.emit("push", repo, "vish", {"ref": f"refs/heads/{RECORDS}", "before": before, "after": "0" * 40,
+                                                       "created": False, "deleted": True, "forced": False, "commits": []})
+
+
+@pytest.mark.parametrize("undo", ["revert", "delete"])
+async def test_a_held_record_is_written_again_once_its_broken_version_is_gone(review: Review, undo: str) -> None:
+    good = on_branch(review, "Q05.yaml")
+    await push_record(review, "Q05.yaml", BROKEN, "Oops")
+    assert "Q05.yaml" in review.state().records_held
+
+    await push_record(review, "Q05.yaml", good if undo == "revert" else None, "Undo the oops")
+    await confirm(review, "Q5")
+
+    assert review.state().records_held == {}
+    assert status_on_branch(review, "Q05.yaml") == "confirmed"
+
+
+async def test_a_deleted_branch_is_rebuilt_with_a_held_record_too(review: Review) -> None:
+    await push_record(review, "Q05.yaml", BROKEN, "Oops")
+    delete_records_branch(review, announce=True)
+    await review.box.settle()
+
+    await confirm(review, "Q3")
+
+    assert status_on_branch(review, "Q03.yaml") == "confirmed"
+    assert status_on_branch(review, "Q05.yaml") == "open"  # the bot's good copy, back on the branch
+
+
+async def test_an_answer_given_while_a_record_was_held_survives_the_persons_fix(review: Review) -> None:
+    await review.box.scheduler.tick()  # the start-up reconcile is behind us
+    good = on_branch(review, "Q05.yaml")
+    await push_record(review, "Q05.yaml", BROKEN, "Oops")
+    await confirm(review, "Q5")
+
+    await push_record(review, "Q05.yaml", edited(good, "fixed from my own copy"), "Fix")  # lacks the /confirm
+
+    assert review.records()["Q5"]["status"] == "confirmed"
+    after = on_branch(review, "Q05.yaml")
+    assert after.startswith("# fixed from my own copy\n") and status_on_branch(review, "Q05.yaml") == "confirmed"
+
+
+async def test_another_write_racing_ours_is_retried_not_reported_as_a_refusal(review: Review) -> None:
+    review.hub.faults.conflict(f"/repos/{REPO}/contents/questions/pr-1/Q03.yaml", method="PUT", times=1,
+                               message="is at 1a2b3c but expected 4d5e6f")
+
+    await confirm(review, "Q3")
+
+    assert status_on_branch(review, "Q03.yaml") == "confirmed"
+    assert refusal_reports(review) == []
+
+
+async def test_a_late_deleted_event_after_the_rebuild_costs_no_takeover(review: Review) -> None:
+    repo = review.hub.state.repo_named(REPO)
+    before = repo.refs.pop(f"heads/{RECORDS}")
+    await confirm(review, "Q3")  # rebuilds the branch
+    review.hub.actions.emit("push", repo, "vish", {"ref": f"refs/heads/{RECORDS}", "before": before, "after": "0" * 40,
+                                                   "created": False, "deleted": True, "forced": False, "commits": []})
+    await review.box.settle()
+
+    await confirm(review, "Q5")  # its write finds every other file already there, byte for byte
+
+    state = review.state()
+    assert state.needs_reconcile is False and state.head_sha is not None
+    assert status_on_branch(review, "Q05.yaml") == "confirmed"
+
+
+async def test_an_import_kept_here_then_replaced_by_a_persons_edit_comes_back_at_once(review: Review) -> None:
+    hub = review.hub
+    for path in ("contents/questions/*", "git/*"):
+        hub.faults.error(f"/repos/{REPO}/{path}", status=403, method="PUT" if "contents" in path else "POST", times=None,
+                         message="Resource not accessible by integration")
+    reworded = FIXTURE.read_text(encoding="utf-8").replace("the HTTP layer cap is the only\nbound",
+                                                            "the HTTP layer cap and the parser cap are the\nbounds")
+    hub.push(REPO, BRANCH, {DOC: reworded}, user=AUTHOR, message="Reword Q5")
+    await review.box.settle()
+    assert "parser cap" in local(review, "Q05.yaml") and "parser cap" not in on_branch(review, "Q05.yaml")
+    hub.faults.http.clear()
+
+    await push_record(review, "Q05.yaml", edited(on_branch(review, "Q05.yaml"), "PMC note"), "Note")
+
+    after = on_branch(review, "Q05.yaml")
+    assert after.startswith("# PMC note\n") and "parser cap" in after
+
+
+async def test_a_silently_deleted_branch_gets_every_record_back_with_a_several_file_write(review: Review) -> None:
+    await review.box.scheduler.tick()
+    delete_records_branch(review, announce=False)
+    review.hub.faults.drop_webhooks(times=1, event="push")  # nor does the bot hear of its own re-creation
+
+    review.hub.comment(REPO, review.number, "Q3: confirm\nQ5: confirm", user="daan")  # two records at once
+    await review.box.settle()
+
+    names = {path.name for path in (review.state_dir / "repos" / REPO / "pulls" / "1" / "questions").glob("*.yaml")}
+    assert all(on_branch(review, name) == local(review, name) for name in names)
+    assert (status_on_branch(review, "Q03.yaml"), status_on_branch(review, "Q05.yaml")) == ("confirmed", "confirmed")
