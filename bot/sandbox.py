@@ -74,13 +74,19 @@ def new_app_key() -> tuple[str, bytes]:
 
 
 @asynccontextmanager
-async def start_service(hub: LocalHub, state_dir: Path, private_key: str, *, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Sandbox]:
-    """The service on a loopback port, talking to `hub`, receiving its webhooks."""
+async def start_service(
+    hub: LocalHub, state_dir: Path, private_key: str, *, clock: Callable[[], datetime] = utc_now,
+    journal_file: Path | None = None,
+) -> AsyncIterator[Sandbox]:
+    """The service on a loopback port, talking to `hub`, receiving its webhooks.
+
+    `journal_file`: for a second service sharing `state_dir` (a journal is one service's alone)."""
     secret = secrets.token_hex(16)
     config = ServiceConfig(
         app_id=str(APP_ID), private_key=private_key, webhook_secret=secret, api_url=hub.url,
         state_dir=state_dir, retry_base_seconds=0.05, retry_max_seconds=0.2,
         scheduler_enabled=False,  # the demo and tests run `box.scheduler.tick()` when they mean to
+        journal_file=journal_file,
     )
     app = create_app(config, clock=clock)
     runner = web.AppRunner(app)

@@ -34,11 +34,12 @@ class ServiceConfig:
     journal_synchronous: str = "FULL"
     scheduler_enabled: bool = True  # digests and reconcile inside the service (BOT_SCHEDULER=off disables)
     scheduler_tick_seconds: float = 300.0
-    reconcile_every_hours: float = 6.0  # SQLite fsync policy; see journal.py for why FULL is affordable
+    reconcile_every_hours: float = 6.0
+    journal_file: Path | None = None  # default: <state_dir>/journal.sqlite3 (one service per journal)
 
     @property
     def journal_path(self) -> Path:
-        return self.state_dir / "journal.sqlite3"
+        return self.journal_file or self.state_dir / "journal.sqlite3"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:

@@ -41,7 +41,9 @@ Tables:
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -119,6 +121,11 @@ class JournalClosed(RuntimeError):
     pass
 
 
+class JournalInUse(RuntimeError):
+    """Another Journal (in this process or another) has this journal open: its segment files
+    would not be safe from this one's clean-up."""
+
+
 class Journal:
     """Create with `await Journal.open(path)`; use from the one event loop that opened it."""
 
@@ -138,12 +145,18 @@ class Journal:
         self._bodies: BodySegments | None = None
         self._segment_registered = False  # has the current segment's row been committed?
         self._rotation: asyncio.Task[None] | None = None
+        self._lock_fd: int | None = None
 
     @classmethod
     async def open(cls, path: Path, synchronous: str = "FULL") -> Journal:
         journal = cls(path, synchronous)
-        journal._connection = journal._connect()
-        journal._bodies = journal._open_bodies(journal._connection)
+        journal._lock_fd = _lock_exclusively(path)
+        try:
+            journal._connection = journal._connect()
+            journal._bodies = journal._open_bodies(journal._connection)
+        except BaseException:
+            _unlock(journal._lock_fd)
+            raise
         return journal
 
     def _connect(self) -> sqlite3.Connection:
@@ -271,21 +284,32 @@ class Journal:
         try:
             bodies = self._body_segments()
             deletable = await self._submit(lambda connection: _mark_segments_deleted(connection, bodies.current))
+            if deletable and self._synchronous not in ("FULL", "EXTRA"):
+                # Without a sync per commit, the commits that finished these deliveries may not
+                # be on disk yet: a checkpoint makes them durable before their bodies go.
+                await self._checkpoint_in_thread(strict=True)
             await asyncio.get_running_loop().run_in_executor(None, bodies.delete, deletable)
         except JournalClosed:
             pass  # shutting down: the next open rotates
         except (OSError, sqlite3.Error) as error:  # a later roll, or the next open, retries
             log.warning("journal segment rotation failed: %s", error)
 
-    async def _checkpoint_in_thread(self) -> None:
+    async def _checkpoint_in_thread(self, *, strict: bool = False) -> None:
+        """Copy the WAL into the database. `strict`: all of it (FULL checkpoint), or raise."""
+
         def checkpoint() -> None:
             connection = sqlite3.connect(self.path, isolation_level=None)
             try:
                 connection.execute("PRAGMA busy_timeout=5000")
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                busy, _, _ = connection.execute(f"PRAGMA wal_checkpoint({'FULL' if strict else 'PASSIVE'})").fetchone()
+                if strict and busy:
+                    raise sqlite3.OperationalError("the checkpoint could not finish (busy)")
             finally:
                 connection.close()
 
+        if strict:
+            await asyncio.get_running_loop().run_in_executor(None, checkpoint)
+            return
         try:
             await asyncio.get_running_loop().run_in_executor(None, checkpoint)
         except sqlite3.Error as error:  # the next one will catch up; the WAL is still durable
@@ -313,6 +337,9 @@ class Journal:
         if self._bodies is not None:
             self._bodies.close()
             self._bodies = None
+        if self._lock_fd is not None:
+            _unlock(self._lock_fd)
+            self._lock_fd = None
 
     # ---- operations --------------------------------------------------------------------
 
@@ -338,13 +365,17 @@ class Journal:
         return await self._submit(insert)
 
     async def unfinished(self) -> list[Delivery]:
-        """Pending deliveries in received order: what the worker resumes after a restart."""
-        return await self._submit(
+        """Pending deliveries in received order: what the worker resumes after a restart.
+
+        One whose body cannot be read (its segment file lost outside the journal) is logged and
+        left pending for a person to look at, not handed to the worker as an empty body."""
+        deliveries = await self._submit(
             lambda connection: [
-                self._row_to_delivery(row)
+                self._row_to_delivery(row, missing_body=None)
                 for row in connection.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE state = ? ORDER BY rowid", (PENDING,))
             ]
         )
+        return [delivery for delivery in deliveries if delivery is not None]
 
     async def get(self, delivery_id: str) -> Delivery | None:
         def select(connection: sqlite3.Connection) -> Delivery | None:
@@ -402,23 +433,28 @@ class Journal:
 
     # ---- bodies ------------------------------------------------------------------------
 
-    def _row_to_delivery(self, row: tuple[Any, ...]) -> Delivery:
+    def _row_to_delivery(self, row: tuple[Any, ...], missing_body: bytes | None = b"") -> Delivery | None:
+        """`missing_body`: what stands for a body that cannot be read (None: no Delivery at all)."""
         (delivery_id, event, action, installation_id, repo, lane, body, received_at, seq, state, attempts, last_error,
          segment, offset, length) = row
         if segment is not None:
             body = self._read_body(delivery_id, state, segment, offset, length)
+            if body is None:
+                if missing_body is None:
+                    return None
+                body = missing_body
         return Delivery(
             delivery_id=delivery_id, event=event, action=action, installation_id=installation_id, repo=repo, lane=lane,
             body=bytes(body), received_at=received_at, seq=seq, state=state, attempts=attempts, last_error=last_error,
         )
 
-    def _read_body(self, delivery_id: str, state: str, segment: int, offset: int, length: int) -> bytes:
+    def _read_body(self, delivery_id: str, state: str, segment: int, offset: int, length: int) -> bytes | None:
         body = self._body_segments().read(segment, offset, length)
         if body is None or len(body) != length:
             # Expected for finished deliveries (their segment may be deleted); never for pending ones.
             if state == PENDING:
-                log.error("journal: body of pending delivery %s missing from segment %d", delivery_id, segment)
-            return b""
+                log.error("journal: body of pending delivery %s missing from segment %d; left pending", delivery_id, segment)
+            return None
         return body
 
     def _inline_body(self, connection: sqlite3.Connection, delivery_id: str) -> None:
@@ -429,7 +465,7 @@ class Journal:
             (delivery_id,),
         ).fetchone()
         body = None if row is None else self._body_segments().read(*row)
-        if body is not None:
+        if body is not None and len(body) == row[2]:  # a short read is not the body
             connection.execute(
                 "UPDATE deliveries SET body = ?, segment = NULL, body_offset = NULL, body_length = NULL WHERE delivery_id = ?",
                 (body, delivery_id),
@@ -465,6 +501,23 @@ def _mark_segments_deleted(connection: sqlite3.Connection, current: int) -> list
     ]
     connection.executemany("UPDATE segments SET deleted_at = ? WHERE id = ?", [(time.time(), segment) for segment in deletable])
     return deletable
+
+
+def _lock_exclusively(path: Path) -> int:
+    """flock `<journal>.lock`: held for as long as the journal is open, released by the kernel if
+    the process dies. Per open file, so a second open in the same process is refused too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalInUse(f"{path} is open in another service (one journal, one service)") from None
+    return fd
+
+
+def _unlock(fd: int) -> None:
+    os.close(fd)  # closing the only descriptor of that open file drops the flock
 
 
 def _make_directory(directory: Path, *, sync: bool) -> None:

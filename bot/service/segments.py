@@ -37,6 +37,7 @@ _STAGING_BYTES = 1024 * 1024  # O_DIRECT writes go out in chunks of at most this
 _O_DIRECT = getattr(os, "O_DIRECT", 0)  # not on macOS: plain buffered writes there
 
 
+
 @dataclass(frozen=True)
 class Append:
     """One batch's bodies, to be written contiguously at `offset` of `segment`."""
@@ -132,17 +133,21 @@ class BodySegments:
         if not self._direct:
             _pwrite_all(fd, append.buffers, append.offset)
         if self._sync:
-            os.fdatasync(fd)  # also covers the file's new size, so the bytes can be found again
+            _datasync(fd)  # also covers the file's new size, so the bytes can be found again
 
     def _fd_for(self, segment: int) -> int:
         if self._fd_segment == segment and self._fd is not None:
             return self._fd
         self._close_fd()
-        self._fd = self._open_for_writing(self.path(segment))
-        self._fd_segment = segment
+        fd = self._open_for_writing(self.path(segment))
         if self._sync:
-            fsync_directory(self.directory)  # the new file's name must survive a power loss too
-        return self._fd
+            try:
+                fsync_directory(self.directory)  # the new file's name must survive a power loss too
+            except OSError:
+                os.close(fd)  # not kept: the next batch opens it again and retries the sync
+                raise
+        self._fd, self._fd_segment = fd, segment
+        return fd
 
     def _open_for_writing(self, path: Path) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
@@ -216,6 +221,10 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _datasync(fd: int) -> None:
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)  # macOS has no fdatasync
 
 
 def _align_up(size: int) -> int:

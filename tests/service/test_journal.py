@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.service.journal import Journal, JournalClosed, NewDelivery
+from bot.service.journal import Journal, JournalClosed, JournalInUse, NewDelivery
 
 
 def delivery(delivery_id: str, lane: str = "o/r#1", body: bytes = b'{"action": "created"}') -> NewDelivery:
@@ -353,3 +353,58 @@ def test_a_file_system_refusing_o_direct_writes_gets_buffered_ones(tmp_path: Pat
     segments.write(append)
     segments.close()
     assert segments.read(1, 0, 4) == b"body"
+
+
+async def test_a_journal_open_elsewhere_is_refused_until_it_is_closed(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    first = await Journal.open(path)
+    await first.record(delivery("a"))
+    with pytest.raises(JournalInUse, match="one journal, one service"):
+        await Journal.open(path)  # its clean-up would delete the segment the first one writes to
+    await first.close()
+
+    second = await Journal.open(path)
+    try:
+        assert [d.delivery_id for d in await second.unfinished()] == ["a"]
+    finally:
+        await second.close()
+
+
+async def test_a_pending_delivery_whose_body_is_gone_is_left_pending_not_resumed_empty(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = await Journal.open(path)
+    await journal.record(delivery("lost"))
+    await journal.close()
+    for name in segment_files(path):
+        (path.with_name(path.name + "-bodies") / name).unlink()  # lost outside the journal (a person, a restore)
+
+    reopened = await Journal.open(path)
+    try:
+        assert await reopened.unfinished() == []
+        assert await reopened.counts() == {"pending": 1}  # still there for a person to look at
+    finally:
+        await reopened.close()
+
+
+async def test_a_failed_sync_of_a_new_segments_name_is_retried_by_the_next_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.service import segments
+
+    synced: list[Path] = []
+    failures = [OSError(5, "I/O error")]
+
+    def flaky_fsync_directory(directory: Path) -> None:
+        synced.append(directory)
+        if failures and directory.name.endswith("-bodies"):
+            raise failures.pop()
+
+    journal = await Journal.open(tmp_path / "j.sqlite3")
+    monkeypatch.setattr(segments, "fsync_directory", flaky_fsync_directory)
+    try:
+        with pytest.raises(OSError):
+            await journal.record(delivery("a"))
+        assert await journal.record(delivery("b")) is True
+        assert sum(directory.name.endswith("-bodies") for directory in synced) == 2  # tried again, not skipped
+    finally:
+        await journal.close()

@@ -356,3 +356,21 @@ def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_p
         ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
                                 "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem")})
 
+
+
+def test_a_second_serve_on_one_state_directory_is_refused_with_a_clear_error(tmp_path: Path, private_key_pem: str) -> None:
+    import fcntl
+
+    # The first service holds the journal's lock (as `serve` does while it runs).
+    (tmp_path / "journal.sqlite3.lock").touch()
+    with open(tmp_path / "journal.sqlite3.lock", "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        env = {"PATH": "/usr/bin:/bin", "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": private_key_pem,
+               "GITHUB_WEBHOOK_SECRET": "s", "BOT_STATE_DIR": str(tmp_path), "BOT_SCHEDULER": "off"}
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "serve", "--port", "0"],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )
+    assert result.returncode == 2
+    assert "open in another service" in result.stderr and "BOT_STATE_DIR" in result.stderr
+    assert "Traceback" not in result.stderr
