@@ -69,12 +69,7 @@ async def list_pull_files(gh: GitHubClient, repo: str, number: int) -> list[str]
 async def read_file(gh: GitHubClient, repo: str, path: str, ref: str | None = None) -> FileAtRef | None:
     """The file at `ref` (the default branch when None), or None when it is not there."""
     query = f"?ref={quote(ref, safe='')}" if ref else ""
-    try:
-        content = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}{query}")
-    except BadRequest as error:
-        if error.status_code == 404:
-            return None
-        raise
+    content = await _get_or_none(gh, f"/repos/{repo}/contents/{quote(path)}{query}")
     if not isinstance(content, dict) or content.get("type", "file") != "file":
         return None
     try:
@@ -87,20 +82,20 @@ async def read_file(gh: GitHubClient, repo: str, path: str, ref: str | None = No
 async def list_folder(gh: GitHubClient, repo: str, path: str, ref: str) -> dict[str, str] | None:
     """File name -> blob sha of the files directly in `path` at `ref`; None when the folder
     (or the ref) is not there."""
-    try:
-        listing = await gh.getitem(f"/repos/{repo}/contents/{quote(path)}?ref={quote(ref, safe='')}")
-    except BadRequest as error:
-        if error.status_code == 404:
-            return None
-        raise
+    listing = await _get_or_none(gh, f"/repos/{repo}/contents/{quote(path)}?ref={quote(ref, safe='')}")
     if not isinstance(listing, list):
         return None
     return {str(item["name"]): str(item["sha"]) for item in listing if item.get("type") == "file"}
 
 
 async def get_review_comment(gh: GitHubClient, repo: str, comment_id: int) -> dict[str, Any] | None:
+    return await _get_or_none(gh, f"/repos/{repo}/pulls/comments/{comment_id}")
+
+
+async def _get_or_none(gh: GitHubClient, url: str) -> Any:
+    """GET `url`; None when GitHub answers 404 (it is not there, or not visible to the App)."""
     try:
-        return await gh.getitem(f"/repos/{repo}/pulls/comments/{comment_id}")
+        return await gh.getitem(url)
     except BadRequest as error:
         if error.status_code == 404:
             return None
