@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.markdown import Mentions, clean_login, inline_text
@@ -44,6 +44,7 @@ TALLY_ORDER = tuple(kind.value for kind in TagKind)
 NO_WAVE = "No wave"  # the progress row of questions the document puts in no wave
 
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
+T = TypeVar("T")
 _WEEK = r"\d{4}-W\d{2}"
 _B64 = r"[A-Za-z0-9_-]+=*"
 
@@ -171,19 +172,7 @@ def digest_marker(week: str, figures: DigestFigures | None = None) -> str:
 def parse_digest_marker(comment_body: str) -> tuple[str, DigestFigures | None] | None:
     """(week, figures) from a digest comment; figures are None when absent or unreadable;
     None when the comment carries no digest marker at all."""
-    match = re.search(
-        rf"<!--\s*{re.escape(MARKER_PREFIX)}\s+week=({_WEEK})(?:\s+figures=({_B64}))?\s*-->",
-        comment_body,
-    )
-    if match is None:
-        return None
-    week, payload = match.group(1), match.group(2)
-    if payload is None:
-        return week, None
-    try:
-        return week, DigestFigures.from_json(_decode(payload))
-    except ValueError:
-        return week, None  # a damaged marker still proves the week was posted
+    return _parse_marker(MARKER_PREFIX, comment_body, DigestFigures.from_json)
 
 
 def family_digest_marker(week: str, figures_by_repo: Mapping[str, DigestFigures]) -> str:
@@ -193,22 +182,26 @@ def family_digest_marker(week: str, figures_by_repo: Mapping[str, DigestFigures]
 
 def parse_family_digest_marker(comment_body: str) -> tuple[str, dict[str, DigestFigures] | None] | None:
     """(week, figures per repository) from a family digest comment, like parse_digest_marker."""
-    match = re.search(
-        rf"<!--\s*{re.escape(FAMILY_MARKER_PREFIX)}\s+week=({_WEEK})(?:\s+figures=({_B64}))?\s*-->",
-        comment_body,
-    )
+    return _parse_marker(FAMILY_MARKER_PREFIX, comment_body, _figures_by_repo)
+
+
+def _figures_by_repo(decoded: object) -> dict[str, DigestFigures]:
+    if not isinstance(decoded, Mapping):
+        raise ValueError("family figures must be a mapping")
+    return {repo: DigestFigures.from_json(value) for repo, value in decoded.items()}
+
+
+def _parse_marker(prefix: str, comment_body: str, read: Callable[[Any], T]) -> tuple[str, T | None] | None:
+    match = re.search(rf"<!--\s*{re.escape(prefix)}\s+week=({_WEEK})(?:\s+figures=({_B64}))?\s*-->", comment_body)
     if match is None:
         return None
     week, payload = match.group(1), match.group(2)
     if payload is None:
         return week, None
     try:
-        decoded = _decode(payload)
-        if not isinstance(decoded, Mapping):
-            raise ValueError("family figures must be a mapping")
-        return week, {repo: DigestFigures.from_json(value) for repo, value in decoded.items()}
+        return week, read(_decode(payload))
     except ValueError:
-        return week, None
+        return week, None  # a damaged marker still proves the week was posted
 
 
 def _encode(payload: object) -> str:
