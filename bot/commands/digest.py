@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Collection, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.commands.sync import (
     OpenedPullRequest,
@@ -20,9 +20,17 @@ from bot.commands.sync import (
     parse_opened_document,
     questions_directory,
 )
-from bot.core.digest import Digest, digest_for_week, iso_week, posted_digests, previous_digest, render_digest
+from bot.core.digest import (
+    Digest,
+    digest_for_week,
+    iso_week,
+    maintainer_logins,
+    posted_digests,
+    previous_digest,
+    render_digest,
+)
 from bot.core.records import Record, RecordError
-from bot.core.settings import CONFIG_PATH, MaintainerSettings
+from bot.core.settings import CONFIG_PATH
 from bot.github import batch
 from bot.store.folder import load_records
 
@@ -63,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    now = args.now or datetime.now(timezone.utc)
+    now = args.now or datetime.now(UTC)
     if args.family:
         from bot.commands.family_digest import run_family  # it builds on this module's helpers
 
@@ -130,16 +138,6 @@ def thread_url(pr_url: str | None, record: Record) -> str | None:
     return f"{pr_url}#discussion_r{record.thread.comment_id}"
 
 
-def maintainer_logins(records: Sequence[Record], settings: MaintainerSettings) -> Collection[str]:
-    """Who may be @-mentioned: the configured logins, and everyone who answered with a
-    maintainer's author association. Nobody else is ever pinged by a digest."""
-    logins = {login for login in settings.logins}
-    associations = {association.upper() for association in settings.associations}
-    for record in records:
-        logins.update(answer.author for answer in record.answers if answer.association.upper() in associations)
-    return logins
-
-
 def report_outcome(outcome: batch.PublishOutcome, week: str, where: str) -> None:
     if outcome.posted is not None:
         print(f"posted the {week} digest on {where} (comment {outcome.posted.comment_id})")
@@ -156,4 +154,4 @@ def _parse_now(text: str) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

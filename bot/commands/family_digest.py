@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.commands.digest import maintainer_logins, report_outcome
+from bot.commands.digest import report_outcome
 from bot.commands.sync import (
     OpenedPullRequest,
     find_document,
@@ -32,16 +32,17 @@ from bot.core.digest import (
     FamilyRole,
     digest_for_week,
     iso_week,
+    maintainer_logins,
     posted_digests,
     previous_digest,
     render_family_digest,
 )
-from bot.core.document import parse_document
 from bot.core.records import Record, RecordError, new_record_mapping, validate_record
 from bot.core.settings import CONFIG_PATH, RepoSettings, SatelliteRef
 from bot.github import batch
-from bot.store.folder import FolderStore, load_records
-from bot.store.pull_state import document_copy, newest_tracked_pull, pull_directory
+from bot.store.family import member_from_state
+from bot.store.folder import load_records
+from bot.store.pull_state import newest_tracked_pull
 from bot.store.repo_config import RepoConfigError, load_repo_settings
 
 NO_PR = "no open threat-model PR found"
@@ -109,11 +110,10 @@ def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Me
         )
     ]
     records = list(canonical_records)
-    for satellite in canonical.settings.family.satellites:
-        if satellite.repo.lower() == canonical.repository.lower():
-            continue  # the canonical repository named as its own satellite: it is there already
+    for satellite in canonical.settings.family.satellites_besides(canonical.repository):
         if args.state_dir is not None:
-            member = member_from_state(args.state_dir, satellite)
+            state = newest_tracked_pull(args.state_dir, satellite.repo, satellite.pr)
+            member = member_from_state(args.state_dir, satellite.repo, state, FamilyRole.SATELLITE)
         else:
             try:
                 member = member_from_github(satellite, canonical)
@@ -123,18 +123,6 @@ def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Me
         members.append(member)
         records.extend(member.records)
     return Members(members, records)
-
-
-def member_from_state(state_dir, satellite: SatelliteRef) -> FamilyMember:
-    state = newest_tracked_pull(state_dir, satellite.repo, satellite.pr)
-    if state is None:
-        return _missing(satellite, "no threat-model PR tracked by the bot")
-    records = FolderStore(pull_directory(state_dir, state.repo, state.number) / "questions").records()
-    copy = document_copy(state_dir, state.repo, state.number)
-    document = parse_document(copy.read_text(encoding="utf-8"), state.document_path or "") if copy.exists() else None
-    return FamilyMember(
-        repo=satellite.repo, role=FamilyRole.SATELLITE, records=records, document=document, pr_url=state.url,
-    )
 
 
 def member_from_github(satellite: SatelliteRef, canonical: OpenedPullRequest) -> FamilyMember:

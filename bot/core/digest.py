@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from bot.core.markdown import Mentions, clean_login, inline_text
 from bot.core.model import Document, TagKind
 from bot.core.records import FollowUpState, ProposalState, Record, Status
-from bot.core.settings import WEEKDAYS
+from bot.core.settings import WEEKDAYS, MaintainerSettings
 
 MARKER_PREFIX = "threat-model-bot:digest"
 FAMILY_MARKER_PREFIX = "threat-model-bot:family-digest"
@@ -700,6 +700,16 @@ def _stale_lines(review: _Review, names: Mentions) -> list[str]:
 def _footer(review: _Review) -> str:
     stamp = review.now.strftime("%Y-%m-%d %H:%M UTC")
     return f"<sub>Week {review.figures.week}, as of {stamp}. Commands: `/questions help`.</sub>"
+
+
+def maintainer_logins(records: Iterable[Record], settings: MaintainerSettings) -> set[str]:
+    """Who may be @-mentioned: the configured logins, and everyone who answered with a
+    maintainer's author association. Nobody else is ever pinged by a digest."""
+    logins = set(settings.logins)
+    associations = {association.upper() for association in settings.associations}
+    for record in records:
+        logins.update(answer.author for answer in record.answers if answer.association.upper() in associations)
+    return logins
 
 
 # ---------------------------------------------------------------------------------------

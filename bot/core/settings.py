@@ -90,6 +90,10 @@ class FamilySettings:
     def enabled(self) -> bool:
         return bool(self.satellites)
 
+    def satellites_besides(self, canonical: str) -> list[SatelliteRef]:
+        """The satellites, less the canonical repository if it names itself (it is there already)."""
+        return [satellite for satellite in self.satellites if satellite.repo.lower() != canonical.lower()]
+
 
 @dataclass(frozen=True)
 class RepoSettings:

@@ -12,21 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.digest import (
-    FamilyMember,
     FamilyRole,
     digest_for_week,
+    maintainer_logins,
     previous_digest,
     render_family_digest,
 )
-from bot.core.document import parse_document
-from bot.core.settings import RepoSettings, SatelliteRef
 from bot.service.context import Context
 from bot.service.digests import DigestRun, posted, publish
 from bot.service.replies import known_maintainers, settings_or_report
-from bot.service.tracking import Pull, load_pull, load_pull_from
+from bot.service.tracking import load_pull
+from bot.store.family import member_from_state
 from bot.store.pull_state import newest_tracked_pull
-
-NOT_TRACKED = "no threat-model PR tracked by the bot"
 
 
 async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: str) -> DigestRun | None:
@@ -47,13 +44,23 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
     existing = await posted(ctx, target, family=True)
     if digest_for_week(existing, week) is None:
         previous = previous_digest(existing, week)
-        satellites = [(satellite, satellite_pull(ctx, satellite)) for satellite in own_satellites(ctx.repo, settings)]
-        members = [member_of(ctx, canonical, FamilyRole.CANONICAL)]
-        members += [satellite_member(ctx, satellite, pull) for satellite, pull in satellites]
+        satellites = [
+            (satellite.repo, newest_tracked_pull(ctx.state_dir, satellite.repo, satellite.pr))
+            for satellite in settings.family.satellites_besides(ctx.repo)
+        ]
+        members = [member_from_state(ctx.state_dir, ctx.repo, canonical.state, FamilyRole.CANONICAL)]
+        members += [member_from_state(ctx.state_dir, repo, state, FamilyRole.SATELLITE) for repo, state in satellites]
+        # A PMC's repositories share one set of maintainers: the canonical repository's rule
+        # decides, over every member's answers, plus whom GitHub confirmed as maintainers.
+        maintainers = known_maintainers(canonical, settings) | maintainer_logins(
+            (record for member in members for record in member.records), settings.maintainers
+        )
+        for _, state in satellites:
+            maintainers |= {login for login, maintainer in (state.people if state else {}).items() if maintainer}
         digest = render_family_digest(
             members,
             now,
-            maintainers=family_maintainers([canonical, *(pull for _, pull in satellites if pull is not None)], settings),
+            maintainers=maintainers,
             previous=dict(previous.member_figures or {}) if previous is not None else None,
             week=week,
         )
@@ -67,34 +74,3 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
     canonical.state.last_digest_week = week  # the family digest stands in for this PR's own
     canonical.save(ctx, [])
     return run
-
-
-def own_satellites(repo: str, settings: RepoSettings) -> list[SatelliteRef]:
-    """The configured satellites, less the canonical repository itself (it is there already)."""
-    return [satellite for satellite in settings.family.satellites if satellite.repo.lower() != repo.lower()]
-
-
-def member_of(ctx: Context, pull: Pull, role: FamilyRole) -> FamilyMember:
-    text = pull.document_text_in(ctx.state_dir)
-    document = parse_document(text, pull.state.document_path or "") if text is not None else None
-    return FamilyMember(
-        repo=pull.state.repo, role=role, records=pull.typed_records(), document=document, pr_url=pull.state.url,
-    )
-
-
-def satellite_member(ctx: Context, satellite: SatelliteRef, pull: Pull | None) -> FamilyMember:
-    if pull is None:
-        return FamilyMember(repo=satellite.repo, role=FamilyRole.SATELLITE, records=(), document=None, missing=NOT_TRACKED)
-    return member_of(ctx, pull, FamilyRole.SATELLITE)
-
-
-def satellite_pull(ctx: Context, satellite: SatelliteRef) -> Pull | None:
-    """The satellite's configured PR, or else its newest open PR the bot tracks."""
-    state = newest_tracked_pull(ctx.state_dir, satellite.repo, satellite.pr)
-    return load_pull_from(ctx.state_dir, state.repo, state.number) if state is not None else None
-
-
-def family_maintainers(pulls: list[Pull], settings: RepoSettings) -> set[str]:
-    """Who the digest may @-mention. A PMC's repositories share one set of maintainers, so the
-    canonical repository's rules decide, applied to every member's answers."""
-    return set().union(*(known_maintainers(pull, settings) for pull in pulls))
