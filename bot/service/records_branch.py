@@ -196,24 +196,19 @@ def _note_own_commit(state: PullState, commit: str) -> None:
 
 async def _head_or_create(ctx: Context, branch: str) -> tuple[str, bool]:
     """The branch's head, and whether this call had to create the branch."""
-    assert ctx.gh is not None and ctx.repo is not None
-    try:
-        return await github.branch_head(ctx.gh, ctx.repo, branch), False
-    except BadRequest as error:
-        if error.status_code != 404:
-            raise
-    return await _create_branch(ctx, branch), True
+    head = await _head(ctx, branch)
+    return (head, False) if head is not None else (await _create_branch(ctx, branch), True)
 
 
-async def _exists(ctx: Context, branch: str) -> bool:
+async def _head(ctx: Context, branch: str) -> str | None:
+    """The branch's head commit; None when there is no such branch."""
     assert ctx.gh is not None and ctx.repo is not None
     try:
-        await github.branch_head(ctx.gh, ctx.repo, branch)
+        return await github.branch_head(ctx.gh, ctx.repo, branch)
     except BadRequest as error:
         if error.status_code == 404:
-            return False
+            return None
         raise
-    return True
 
 
 async def _create_branch(ctx: Context, branch: str) -> str:
@@ -417,7 +412,7 @@ async def on_push(ctx: Context, ref: str, after: str, deleted: bool) -> list[int
     ]
     if not deleted and any(after in state.own_record_commits for state in pulls):
         return []
-    if deleted and pulls and await _exists(ctx, branch):
+    if deleted and pulls and await _head(ctx, branch) is not None:
         return []  # heard late: the bot has rebuilt it since, with what it knows
     refreshed = []
     for listed in pulls:
