@@ -50,12 +50,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.service.segments import SEGMENT_BYTES, Append, BodySegments, fsync_directory, segments_on_disk
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 _CHECKPOINT_EVERY_COMMITS = 64  # WAL checkpoints in the background, this often
+# How long a write that need not be durable at once (`mark_done(..., soon=True)`) may wait for a
+# batch to join before it commits on its own: under load it rides along with the next records.
+_SOON_SECONDS = 0.05
 _PAGE_SIZE = 4096
 
 _SCHEMA = """
@@ -117,6 +120,18 @@ class Delivery(NewDelivery):
     last_error: str | None
 
 
+class WorkJournal(Protocol):
+    """What the worker (and `Context.once`) needs of the journal: the Journal itself when the
+    worker runs in the web process, its stand-in across the pipe when it runs in its own
+    (worker_process.py)."""
+
+    async def mark_done(self, delivery_id: str) -> None: ...
+
+    async def mark_attempt_failed(self, delivery_id: str, error: str, *, final: bool) -> int: ...
+
+    async def once(self, key: str, delivery_id: str) -> bool: ...
+
+
 class JournalClosed(RuntimeError):
     pass
 
@@ -138,6 +153,7 @@ class Journal:
         self._connection: sqlite3.Connection | None = None
         self._batch: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._soon: asyncio.TimerHandle | None = None  # a pending flush for writes that can wait
         # One thread for COMMIT (WAL write + fsync): a single call, so a single GIL hand-off.
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-commit")
         self._uncheckpointed_commits = 0
@@ -196,16 +212,27 @@ class Journal:
 
     # ---- group commit ------------------------------------------------------------------------
 
-    def _submit_loop(self, operation: Operation) -> asyncio.Future[Any]:
+    def _submit_loop(self, operation: Operation, *, soon: bool = False) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._batch.append((operation, future))
-        if self._flusher is None or self._flusher.done():
-            # The flusher starts on the next loop iteration, so every request that reached its
-            # journal write in this one shares its transaction; while a COMMIT is in flight the
-            # next batch gathers behind it.
-            self._flusher = loop.create_task(self._flush_all())
+        if self._flusher is not None and not self._flusher.done():
+            return future  # while a COMMIT is in flight the next batch gathers behind it
+        if soon:
+            if self._soon is None:
+                self._soon = loop.call_later(_SOON_SECONDS, self._start_flusher)
+        else:
+            self._start_flusher()
         return future
+
+    def _start_flusher(self) -> None:
+        # The flusher starts on the next loop iteration, so every request that reached its
+        # journal write in this one shares its transaction.
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
+        if self._batch and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())
 
     async def _flush_all(self) -> None:
         while self._batch:
@@ -315,15 +342,16 @@ class Journal:
         except sqlite3.Error as error:  # the next one will catch up; the WAL is still durable
             log.warning("journal checkpoint failed: %s", error)
 
-    async def _submit(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+    async def _submit(self, operation: Callable[[sqlite3.Connection], T], *, soon: bool = False) -> T:
         if self._closed:
             raise JournalClosed(str(self.path))
-        return await self._submit_loop(operation)
+        return await self._submit_loop(operation, soon=soon)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._start_flusher()  # writes waiting for company go now
         if self._flusher is not None:
             await asyncio.shield(self._flusher)  # what was accepted gets committed
         if self._rotation is not None:
@@ -384,12 +412,17 @@ class Journal:
 
         return await self._submit(select)
 
-    async def mark_done(self, delivery_id: str) -> None:
+    async def mark_done(self, *delivery_ids: str, soon: bool = False) -> None:
+        """`soon`: the marks may wait (up to _SOON_SECONDS) to share the next batch's commit —
+        for callers that can afford it, since a mark lost in a crash only means the delivery
+        runs again (handlers are idempotent)."""
+        finished_at = time.time()
         await self._submit(
-            lambda connection: connection.execute(
+            lambda connection: connection.executemany(
                 "UPDATE deliveries SET state = ?, finished_at = ?, attempts = attempts + 1 WHERE delivery_id = ?",
-                (DONE, time.time(), delivery_id),
-            )
+                [(DONE, finished_at, delivery_id) for delivery_id in delivery_ids],
+            ),
+            soon=soon,
         )
 
     async def mark_attempt_failed(self, delivery_id: str, error: str, *, final: bool) -> int:

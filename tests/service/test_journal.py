@@ -71,6 +71,31 @@ async def test_a_burst_is_group_committed_and_every_acknowledged_write_is_on_dis
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+async def test_marks_that_can_wait_share_the_next_records_commit_and_close_commits_them(tmp_path: Path) -> None:
+    journal = await Journal.open(tmp_path / "j.sqlite3")
+    commits: list[int] = []
+    real_commit = journal._commit
+    journal._commit = lambda connection, append: (commits.append(1), real_commit(connection, append))[1]  # type: ignore[method-assign]
+    await asyncio.gather(*(journal.record(delivery(name)) for name in ("a", "b", "c")))
+    assert len(commits) == 1
+    marked = asyncio.ensure_future(journal.mark_done("a", "b", soon=True))
+    await asyncio.sleep(0.01)
+    assert not marked.done() and len(commits) == 1, "the marks wait for company"
+    await journal.record(delivery("d"))  # a write that cannot wait takes them along
+    await marked
+    assert len(commits) == 2
+    assert [(await journal.get(name)).state for name in "abcd"] == ["done", "done", "pending", "pending"]  # type: ignore[union-attr]
+    late = asyncio.ensure_future(journal.mark_done("c", soon=True))
+    await asyncio.sleep(0)
+    await journal.close()  # nothing is left waiting at close
+    await late
+    reopened = await Journal.open(tmp_path / "j.sqlite3")
+    try:
+        assert [d.delivery_id for d in await reopened.unfinished()] == ["d"]
+    finally:
+        await reopened.close()
+
+
 async def test_one_failing_operation_does_not_undo_its_batch_neighbours(tmp_path: Path) -> None:
     journal = await Journal.open(tmp_path / "j.sqlite3")
     try:
