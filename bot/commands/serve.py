@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from bot.service.config import ConfigError, ServiceConfig
+from bot.service.config import LOG_FORMAT, ConfigError, ServiceConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
     from aiohttp import web  # imported late so `--help` and config errors stay instant
 
     from bot.service.app import create_app

@@ -13,6 +13,8 @@ from pathlib import Path
 
 PUBLIC_API_URL = "https://api.github.com"
 GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024  # GitHub never delivers a bigger payload
+LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
+_OFF = ("off", "0", "false", "no")
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,10 @@ class ServiceConfig:
     scheduler_tick_seconds: float = 300.0
     reconcile_every_hours: float = 6.0
     journal_file: Path | None = None  # default: <state_dir>/journal.sqlite3 (one service per journal)
+    # The worker (and scheduler) in a process of their own, so handlers never take CPU from acks
+    # (worker_process.py). Off: inline on the web process's loop (BOT_WORKER_PROCESS=off).
+    worker_process: bool = True
+    worker_nice: int = 10  # how much lower the worker process's CPU priority is (0: the same)
 
     @property
     def journal_path(self) -> Path:
@@ -61,7 +67,8 @@ class ServiceConfig:
             api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
             journal_synchronous=(env.get("BOT_JOURNAL_SYNCHRONOUS") or "FULL").upper(),
-            scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in ("off", "0", "false", "no"),
+            scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in _OFF,
+            worker_process=(env.get("BOT_WORKER_PROCESS") or "on").lower() not in _OFF,
         )
 
 

@@ -19,7 +19,7 @@ from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.github.client import GitHubClient
 from bot.github.pulls import read_file
 from bot.service.config import ServiceConfig
-from bot.service.journal import Journal
+from bot.service.journal import WorkJournal
 from bot.store.repo_config import load_repo_settings
 
 
@@ -36,7 +36,7 @@ class Context:
     state_dir: Path
     settings: ServiceConfig  # the App's configuration (not the repository's: see repo_settings())
     clock: Callable[[], datetime]  # aware datetimes; injectable so handlers are testable in time
-    journal: Journal
+    journal: WorkJournal  # the Journal, or its stand-in in the worker process
     log: logging.LoggerAdapter[Any]
     _repo_settings: RepoSettings | None = field(default=None, repr=False)
 

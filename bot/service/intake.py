@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from gidgethub.sansio import Event, validate_event
 from bot.service.envelope import NotAJsonObject, summarise
 from bot.service.journal import Journal, NewDelivery
 from bot.service.routing import ComposedRouter
-from bot.service.worker import Worker
+from bot.service.worker import AckFirst
 
 log = logging.getLogger("bot.service.intake")
 
@@ -31,21 +32,28 @@ _PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are checked in a thread so o
 
 
 class Intake:
-    def __init__(self, *, secret: str, max_body_bytes: int, router: ComposedRouter, journal: Journal, worker: Worker) -> None:
+    def __init__(
+        self, *, secret: str, max_body_bytes: int, router: ComposedRouter, journal: Journal,
+        submit: Callable[[NewDelivery], None], ack_first: AckFirst | None = None,
+    ) -> None:
         if not secret:
             raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
         self._secret = secret
         self._max_body_bytes = max_body_bytes
         self._router = router
         self._journal = journal
-        self._worker = worker
+        self._submit = submit  # to the worker, inline or in its own process
+        # Inline, the worker shares this loop and defers to requests in progress (AckFirst).
+        self._ack_first = ack_first
 
     async def handle(self, request: web.Request) -> web.Response:
-        self._worker.ack_first.enter()
+        if self._ack_first is None:
+            return await self._handle(request)
+        self._ack_first.enter()
         try:
             return await self._handle(request)
         finally:
-            self._worker.ack_first.leave()
+            self._ack_first.leave()
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > self._max_body_bytes:
@@ -91,7 +99,7 @@ class Intake:
         if not new:
             log.info("delivery %s %s: duplicate, ignored", delivery_id, event_name)
             return _answer(202, "duplicate delivery")
-        self._worker.submit_new(delivery)
+        self._submit(delivery)
         return _answer(202, "accepted")
 
     @staticmethod

@@ -20,13 +20,15 @@ from gidgethub.sansio import Event
 
 from bot.service import envelope
 from bot.service.context import Context, PermanentFailure
-from bot.service.journal import PENDING, Delivery, Journal, NewDelivery
+from bot.service.journal import PENDING, Delivery, NewDelivery, WorkJournal
 from bot.service.routing import ComposedRouter
 
 log = logging.getLogger("bot.service.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
+Finished = Callable[[Delivery], None]
+
 
 
 class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -71,7 +73,7 @@ class AckFirst:
 class Worker:
     def __init__(
         self,
-        journal: Journal,
+        journal: WorkJournal,
         router: ComposedRouter,
         make_context: ContextFactory,
         *,
@@ -81,6 +83,7 @@ class Worker:
         retry_max_seconds: float = 300.0,
         ack_first: AckFirst | None = None,
         after_dispatch: AfterDispatch | None = None,
+        on_finished: Finished | None = None,
     ) -> None:
         self._journal = journal
         self._router = router
@@ -95,11 +98,11 @@ class Worker:
         self._stopping = False
         self.ack_first = ack_first or AckFirst()
         self._after_dispatch = after_dispatch  # part of the attempt: if it fails, the delivery is retried
+        self._on_finished = on_finished  # told when a delivery leaves the worker (done, failed or left pending)
         self.outcomes: dict[str, int] = {"done": 0, "failed": 0, "retried": 0}
 
-    async def start(self) -> int:
-        """Queue every unfinished delivery (received order). Returns how many were resumed."""
-        unfinished = await self._journal.unfinished()
+    def resume(self, unfinished: list[Delivery]) -> int:
+        """Queue the journal's unfinished deliveries (received order). Returns how many."""
         for delivery in unfinished:
             self.submit(delivery)
         if unfinished:
@@ -153,6 +156,8 @@ class Worker:
                     log.exception("delivery %s left pending after an internal error", delivery.delivery_id)
                 queue.popleft()
                 self._queued.discard(delivery.delivery_id)
+                if self._on_finished is not None:
+                    self._on_finished(delivery)
         finally:
             self._lanes.pop(lane, None)
             self._drainers.pop(lane, None)

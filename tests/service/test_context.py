@@ -17,7 +17,6 @@ from bot.service.context import Context
 from bot.service.journal import Journal
 from bot.store.repo_config import RepoConfigError
 
-
 # The world tests/conftest.py's `hub` fixture seeds (not imported: another conftest.py may
 # shadow the module name); checked against the hub below.
 APP_ID, INSTALLATION_ID, REPO, MAINTAINER = 4242, 77, "apache/cloudstack", "maintainer"

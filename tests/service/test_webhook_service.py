@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
@@ -50,14 +48,6 @@ def signed_headers(body: bytes, event: str, delivery_id: str | None = None, secr
     }
 
 
-@pytest.fixture(scope="session")
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
-
-
 @pytest.fixture
 def config(tmp_path: Path, private_key_pem: str) -> ServiceConfig:
     return ServiceConfig(
@@ -70,6 +60,7 @@ def config(tmp_path: Path, private_key_pem: str) -> ServiceConfig:
         retry_base_seconds=0.01,
         retry_max_seconds=0.05,
         max_attempts=3,
+        worker_process=False,  # these tests hand the service a router of closures (same loop)
     )
 
 

@@ -1,0 +1,311 @@
+"""The worker in a process of its own: the web process acks, the worker process works.
+
+Why: both used to share one event loop, and a delivery's work (parse the whole payload, call
+GitHub, write records) costs more CPU than its ack. Under a burst the work took the loop from
+the acks, whatever the worker deferred. In its own process, at a lower scheduling priority
+(`worker_nice`), the work gets the CPU the acks leave. bench/webhook.py measures the difference.
+
+The web process keeps the journal (the single writer) and supervises the worker process:
+
+  * at every (re)start it sends the journal's unfinished deliveries in received order, then the
+    ones that arrived meanwhile, then each new delivery as the intake journals it;
+  * the worker process calls back for the journal (worker_link.JournalLink) and reports each
+    delivery it is finished with, so the web process knows when it is busy;
+  * if the worker process dies, it is started again (backing off while it keeps dying) and
+    resumes from the journal: whatever it was doing is still pending there. Handlers are
+    idempotent (Context.once), as they already must be for retries.
+
+The worker process is started with `spawn` (a fresh interpreter; forking a running event loop is
+unsafe), so the router is named by a module-level factory that the child can import.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
+
+from bot.service.config import LOG_FORMAT, ServiceConfig
+from bot.service.journal import Delivery, Journal, NewDelivery
+from bot.service.routing import ComposedRouter
+from bot.service.worker_link import (
+    Finished,
+    JournalLink,
+    LinkBroken,
+    MarkAttemptFailed,
+    Once,
+    Reply,
+    Work,
+    receive,
+    send,
+)
+
+log = logging.getLogger("bot.service.worker_process")
+
+RouterFactory = Callable[[], ComposedRouter]
+_STOP_GRACE_SECONDS = 10.0
+_LINK_BUFFER_BYTES = 1024 * 1024
+_HEALTHY_AFTER_SECONDS = 60.0  # a worker process that lived this long resets the restart backoff
+
+
+class WorkerProcess:
+    """The web process's handle on its worker process (app.py, when `config.worker_process`)."""
+
+    def __init__(
+        self, config: ServiceConfig, journal: Journal, router_factory: RouterFactory,
+        *, restart_base_seconds: float = 1.0, restart_max_seconds: float = 60.0,
+    ) -> None:
+        self._config = config
+        self._journal = journal
+        self._router_factory = router_factory
+        self._restart_base = restart_base_seconds
+        self._restart_max = restart_max_seconds
+        self._writer: asyncio.StreamWriter | None = None  # set while a worker process is linked and resumed
+        # Not yet sent, in received order. Sent as the link takes them (_pump): a backlog piled
+        # into the socket's write buffer instead would be copied again on every write.
+        self._outbox: deque[NewDelivery] = deque()
+        self._outbox_filled = asyncio.Event()
+        self._outstanding: set[str] = set()  # in the outbox or sent, and not yet reported finished
+        self._done: list[str] = []  # reported done, to be marked in the journal
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self.restarts = 0
+
+    # ---- what the intake and /health use ------------------------------------------------------
+
+    def submit_new(self, delivery: NewDelivery) -> None:
+        self._outstanding.add(delivery.delivery_id)
+        self._idle.clear()
+        self._outbox.append(delivery)
+        self._outbox_filled.set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._outstanding)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._writer is not None and self._process is not None and self._process.is_alive()
+
+    async def join(self) -> None:
+        """Wait until every delivery sent so far is finished (tests, the bench)."""
+        while self.busy:
+            await self._idle.wait()
+
+    # ---- lifetime ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._supervisor = asyncio.create_task(self._supervise(), name="worker-process")
+
+    async def stop(self) -> None:
+        """Ask the worker process to stop (closing the link does), wait a while, then end it."""
+        self._stopping.set()
+        if self._writer is not None:
+            self._writer.close()
+        if self._supervisor is not None:
+            with suppress(asyncio.CancelledError):
+                await self._supervisor
+
+    async def _supervise(self) -> None:
+        failures = 0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            started = loop.time()
+            try:
+                code = await self._run_once()
+            except Exception:  # the supervisor must outlive any one worker process
+                log.exception("the worker process failed")
+                code = None
+            if self._stopping.is_set():
+                return
+            failures = 0 if loop.time() - started >= _HEALTHY_AFTER_SECONDS else failures + 1
+            delay = min(self._restart_max, self._restart_base * 2 ** max(0, failures - 1))
+            log.error("the worker process ended (exit code %s); starting another in %.0f s; "
+                      "unfinished deliveries stay in the journal", code, delay)
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if not self._stopping.is_set():
+                self.restarts += 1
+
+    async def _run_once(self) -> int | None:
+        """Start a worker process, feed it until the link breaks, and wait for it to end."""
+        ours, theirs = socket.socketpair()
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(
+            target=run_worker_process, name="bot-worker", daemon=True,
+            args=(self._config, theirs, self._router_factory, logging.getLogger().getEffectiveLevel()),
+        )
+        try:
+            process.start()
+        finally:
+            theirs.close()
+        self._process = process
+        reader, writer = await asyncio.open_unix_connection(sock=ours, limit=2**16)
+        pump: asyncio.Task[None] | None = None
+        try:
+            await self._resume()
+            self._writer = writer
+            pump = asyncio.create_task(self._pump(writer), name="worker-process-pump")
+            await self._serve(reader, writer)
+        except LinkBroken as error:
+            if not self._stopping.is_set():
+                log.error("lost the worker process: %s", error)
+        finally:
+            self._writer = None
+            if pump is not None:
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+            writer.close()
+            code = await self._reap(process)
+        return code
+
+    async def _pump(self, writer: asyncio.StreamWriter) -> None:
+        """Send the outbox in order, never more than the link's buffer limit ahead of the reader."""
+        writer.transport.set_write_buffer_limits(high=_LINK_BUFFER_BYTES)
+        while True:
+            while not self._outbox:
+                self._outbox_filled.clear()
+                await self._outbox_filled.wait()
+            while self._outbox and writer.transport.get_write_buffer_size() < _LINK_BUFFER_BYTES:
+                send(writer, Work.of(self._outbox.popleft()))
+            await writer.drain()  # waits only while the worker process is that far behind
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer the worker process's journal calls and note what it finished, until the link breaks."""
+        while True:
+            message = await receive(reader)
+            if isinstance(message, Finished):
+                if message.done:
+                    self._mark_done_soon(message.delivery_id)
+                else:
+                    self._finished(message.delivery_id)
+            elif isinstance(message, (Once, MarkAttemptFailed)):
+                asyncio.create_task(self._answer(message, writer))
+            else:
+                raise LinkBroken(f"unexpected {type(message).__name__} from the worker process")
+
+    async def _resume(self) -> None:
+        """A new worker process starts from the journal: its unfinished deliveries first
+        (received order), then any the journal did not show yet. What the last one was doing is
+        among them; what it finished is not."""
+        unfinished = await self._journal.unfinished()
+        known = {delivery.delivery_id for delivery in unfinished}
+        newer = [delivery for delivery in self._outbox if delivery.delivery_id not in known]
+        self._outbox = deque([*unfinished, *newer])
+        self._outstanding = {delivery.delivery_id for delivery in self._outbox}
+        self._outbox_filled.set()
+        self._settle_idle()
+        if unfinished:
+            log.info("worker process started; resuming %d unfinished deliveries", len(unfinished))
+
+    def _mark_done_soon(self, delivery_id: str) -> None:
+        """Marks gather into one journal write that shares the next commit (Journal.mark_done)."""
+        self._done.append(delivery_id)
+        if len(self._done) == 1:
+            asyncio.create_task(self._mark_gathered_done())
+
+    async def _mark_gathered_done(self) -> None:
+        await asyncio.sleep(0)  # let the marks that arrived with this one join it
+        done, self._done = self._done, []
+        try:
+            await self._journal.mark_done(*done, soon=True)
+        except Exception:  # they stay pending, and run again on the next start
+            log.exception("%d handled deliveries could not be marked done", len(done))
+        for delivery_id in done:
+            self._finished(delivery_id)
+
+    async def _answer(self, call: Once | MarkAttemptFailed, writer: asyncio.StreamWriter) -> None:
+        try:
+            if isinstance(call, Once):
+                reply = Reply(call.call, value=await self._journal.once(call.key, call.delivery_id))
+            else:
+                attempts = await self._journal.mark_attempt_failed(call.delivery_id, call.error, final=call.final)
+                reply = Reply(call.call, value=attempts)
+        except Exception as error:  # noqa: BLE001 - the worker decides what a failed call means
+            reply = Reply(call.call, error=f"{type(error).__name__}: {error}")
+        if not writer.is_closing():
+            send(writer, reply)
+
+    async def _reap(self, process: multiprocessing.process.BaseProcess) -> int | None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, process.join, _STOP_GRACE_SECONDS)
+        if process.is_alive():
+            log.warning("the worker process did not stop within %.0f s; terminating it", _STOP_GRACE_SECONDS)
+            process.terminate()
+            await loop.run_in_executor(None, process.join, _STOP_GRACE_SECONDS)
+        if process.is_alive():
+            process.kill()
+            await loop.run_in_executor(None, process.join)
+        return process.exitcode
+
+    def _finished(self, delivery_id: str) -> None:
+        self._outstanding.discard(delivery_id)
+        self._settle_idle()
+
+    def _settle_idle(self) -> None:
+        if self.busy:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+
+# ---- the worker process itself ---------------------------------------------------------------
+
+
+def run_worker_process(config: ServiceConfig, link: socket.socket, router_factory: RouterFactory, log_level: int) -> None:
+    """Entry point of the worker process (spawned by WorkerProcess)."""
+    # Ctrl-C, and a platform's SIGTERM, reach every process: the web process decides when the
+    # work stops (it closes the link, and ends this process if it does not stop in time).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    if config.worker_nice:
+        try:
+            os.nice(config.worker_nice)  # acks first: the web process gets the CPU when both want it
+        except OSError as error:
+            log.warning("could not lower the worker process's priority: %s", error)
+    asyncio.run(_work_until_unlinked(config, link, router_factory))
+
+
+async def _work_until_unlinked(config: ServiceConfig, link: socket.socket, router_factory: RouterFactory) -> None:
+    from bot.service.work import (
+        build_work_side,  # here, not at import: the web process never needs it
+    )
+
+    reader, writer = await asyncio.open_unix_connection(sock=link, limit=2**16)
+    journal = JournalLink(writer)
+    work = build_work_side(config, journal, router_factory(), on_finished=journal.finished)
+    if config.scheduler_enabled:
+        work.start_scheduler()
+    try:
+        await _read(reader, work.worker.submit, journal)  # until the web process closes the link
+    finally:
+        await work.close()  # deliveries in progress stay pending in the journal
+        journal.break_off("the worker process is stopping")
+        writer.close()
+
+
+async def _read(reader: asyncio.StreamReader, submit: Callable[[Delivery], None], journal: JournalLink) -> None:
+    try:
+        while True:
+            message = await receive(reader)
+            if isinstance(message, Work):
+                submit(message.delivery())
+            elif isinstance(message, Reply):
+                journal.answer(message)
+            else:
+                raise LinkBroken(f"unexpected {type(message).__name__} from the web process")
+    except LinkBroken as error:
+        journal.break_off(str(error))
