@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/webhook.py [--deliveries 3000] [--concurrency 200] [--github-latency 0.3]
 
-One run, three phases, each server in its own process on loopback, all driven by the same load
+One run, four phases, each server in its own process on loopback, all driven by the same load
 generator (this process; `--concurrency` signed deliveries always in flight, closed loop):
 
   bare             an aiohttp handler that reads the body, checks the HMAC and answers 202;
   service          the real app (create_app: verify, summarise, journal with fsync, 202; the worker
-                   drains in the background) with the local GitHub answering normally;
-  service, slow    the same while the local GitHub answers every call `--github-latency` s late.
+                   drains in the background, in its own process unless `--worker inline`) with
+                   the local GitHub answering normally;
+  service, slow    the same while the local GitHub answers every call `--github-latency` s late;
+  handlers busy    the same as the first, and each delivery's handler also parses a threat model
+                   (a few ms of CPU, as an import costs): do busy handlers hold up the acks?
 
 Every delivery is a real `pull_request_review_comment` payload (about 27 KB), spread over 50 PRs;
 the service handles it with a bench handler that makes one GitHub call through the real
@@ -41,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-secret"
 PAYLOAD = ROOT / "tests" / "fixtures" / "service" / "pull_request_review_comment.created.json"
+DOCUMENT = ROOT / "tests" / "fixtures" / "documents" / "cloudstack-shaped.md"
 THROUGHPUT_TARGET = 0.8
 P99_TARGET_MS = 20.0
 
@@ -85,24 +89,35 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     await site.start()
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
-    cpu_started = _cpu_seconds()
+    cpu_started, own_cpu_started = _cpu_seconds(children=True), _cpu_seconds()
     while await loop.run_in_executor(None, conn.recv) != "stop":
         handler_ms.clear()  # "reset": the warm-up is over
         gc_pauses_ms.clear()
-        cpu_started = _cpu_seconds()
+        cpu_started, own_cpu_started = _cpu_seconds(children=True), _cpu_seconds()
         conn.send("ok")
-    cpu_seconds = _cpu_seconds() - cpu_started  # the measured run (and the drain, below, is not in it)
-    conn.send({**(await report(app)), "handler_ms": handler_ms, "cpu_seconds": cpu_seconds,
+    # The measured run (the drain, below, is not in it); "web": the process that acks, without its worker process.
+    cpu_seconds, web_cpu_seconds = _cpu_seconds(children=True) - cpu_started, _cpu_seconds() - own_cpu_started
+    conn.send({**(await report(app)), "handler_ms": handler_ms, "cpu_seconds": cpu_seconds, "web_cpu_seconds": web_cpu_seconds,
                "gc_max_ms": round(max(gc_pauses_ms, default=0.0), 1), "gc_collections": len(gc_pauses_ms)})
     await runner.cleanup()
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process, every thread (user + system)."""
+def _cpu_seconds(*, children: bool = False) -> float:
+    """CPU time of this process, every thread (user + system); `children`: plus its running
+    child processes (a server's: the service's worker process), read from /proc."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    spawned = multiprocessing.active_children() if children else []
+    return usage.ru_utime + usage.ru_stime + sum(_proc_cpu_seconds(child.pid) for child in spawned)
+
+
+def _proc_cpu_seconds(pid: int | None) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _watch_gc() -> list[float]:
@@ -144,15 +159,44 @@ def _bare_app() -> tuple[Any, Any]:
     return app, nothing
 
 
-def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
+def bench_router() -> Any:
+    """The router the service runs in the bench: ping, and one GitHub call per review comment
+    through the real installation client (token cache, ETag cache, retries). Module level, so the
+    worker process can import it."""
+    return _router(parse_a_document=False)
+
+
+def busy_bench_router() -> Any:
+    """The same, and each delivery also parses a threat model, as an import does: handlers
+    that cost CPU (a few ms each), to show whether they hold up the acks."""
+    return _router(parse_a_document=True)
+
+
+def _router(*, parse_a_document: bool) -> Any:
     from gidgethub.routing import Router
     from gidgethub.sansio import Event
 
-    from bot.service import app as service_app
-    from bot.service.config import ServiceConfig
+    from bot.core.document import parse_document
     from bot.service.context import Context
     from bot.service.handlers import ping
     from bot.service.routing import compose
+
+    router = Router()
+    document = DOCUMENT.read_text(encoding="utf-8")
+
+    @router.register("pull_request_review_comment", action="created")
+    async def read_repository(event: Event, ctx: Context) -> None:
+        assert ctx.gh is not None
+        await ctx.gh.getitem(f"/repos/{ctx.repo}")
+        if parse_a_document:
+            parse_document(document)
+
+    return compose(ping.router, router)
+
+
+def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
+    from bot.service import app as service_app
+    from bot.service.config import ServiceConfig
 
     # Production logs a line per delivery: keep that cost, but send it to a file.
     handler = logging.FileHandler(Path(options["state_dir"]) / "service.log")
@@ -160,20 +204,14 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
     logging.getLogger("bot").setLevel(logging.INFO)
     logging.getLogger("bot").propagate = False
 
-    bench_router = Router()
-
-    @bench_router.register("pull_request_review_comment", action="created")
-    async def read_repository(event: Event, ctx: Context) -> None:
-        assert ctx.gh is not None
-        await ctx.gh.getitem(f"/repos/{ctx.repo}")
-
     config = ServiceConfig(
         app_id=str(options["app_id"]), private_key=options["private_key"], webhook_secret=SECRET,
         api_url=options["api_url"], state_dir=Path(options["state_dir"]),
         worker_concurrency=options["worker_concurrency"],
         journal_synchronous=options.get("journal_synchronous", "FULL"),
+        worker_process=options["worker_process"], scheduler_enabled=False,
     )
-    app = service_app.create_app(config, router=compose(ping.router, bench_router))
+    app = service_app.create_app(config, router_factory=busy_bench_router if options.get("busy_handlers") else bench_router)
 
     async def report(app: Any) -> dict[str, Any]:
         worker = app[service_app.WORKER]
@@ -185,8 +223,6 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
         return {
             "drain_seconds": time.perf_counter() - started,
             "journal": await app[service_app.JOURNAL].counts(),
-            "outcomes": dict(worker.outcomes),
-            "rate_limit_remaining": app[service_app.GITHUB].rate_limit_remaining(options["installation_id"]),
         }
 
     return app, report
@@ -247,7 +283,8 @@ class Server:
 def start_server(kind: str, options: dict[str, Any]) -> Server:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_serve, args=(kind, child, options), daemon=True)
+    # Not daemonic: the service starts a worker process of its own (stop() ends this one).
+    process = context.Process(target=_serve, args=(kind, child, options))
     process.start()
     if not parent.poll(60):
         process.terminate()
@@ -388,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call")
     parser.add_argument("--worker-concurrency", type=int, default=8)
     parser.add_argument("--journal-synchronous", default="FULL", choices=("NORMAL", "FULL"))
+    parser.add_argument("--worker", default="process", choices=("process", "inline"),
+                        help="where the service runs its worker (serve's default: process)")
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="how long to wait for the worker's backlog")
     args = parser.parse_args(argv)
     if not 1 <= args.deliveries <= 100_000 or not 1 <= args.concurrency <= 1000 or not 0 <= args.warmup <= 10_000:
@@ -395,14 +434,16 @@ def main(argv: list[str] | None = None) -> int:
 
     results = [run_phase("bare HMAC handler", "bare", {}, args.warmup, args.deliveries, args.concurrency)]
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as scratch:
-        phases = (("service, GitHub on time", 0.0),
-                  (f"service, GitHub {args.github_latency * 1000:.0f} ms late", args.github_latency))
-        for name, latency in phases:
+        phases = (("service, GitHub on time", 0.0, False),
+                  (f"service, GitHub {args.github_latency * 1000:.0f} ms late", args.github_latency, False),
+                  ("service, handlers busy", 0.0, True))
+        for name, latency, busy_handlers in phases:
             hub = start_localhub(latency)
             try:
                 options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch),
                            "worker_concurrency": args.worker_concurrency, "drain_timeout": args.drain_timeout,
-                           "journal_synchronous": args.journal_synchronous}
+                           "journal_synchronous": args.journal_synchronous,
+                           "worker_process": args.worker == "process", "busy_handlers": busy_handlers}
                 results.append(run_phase(name, "service", options, args.warmup, args.deliveries, args.concurrency))
             finally:
                 results[-1].report["github"] = hub.server.stop()
@@ -440,8 +481,7 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
               f" {p99 / bare.percentile(99):.2f} x bare's p99; inside the handler {result.handler_percentile(99):.2f} ms")
         report = result.report
         print(f"  worker: backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
-              f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; "
-              f"rate limit remaining {report.get('rate_limit_remaining')}; local GitHub {report.get('github')}")
+              f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; local GitHub {report.get('github')}")
         print(f"  garbage collections during the measured run: {report.get('gc_collections')}, "
               f"longest {report.get('gc_max_ms')} ms")
         statuses = result.statuses
