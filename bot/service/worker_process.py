@@ -27,8 +27,9 @@ import os
 import signal
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from typing import Any
 
 from bot.service.config import LOG_FORMAT, ServiceConfig
 from bot.service.journal import Delivery, Journal, NewDelivery
@@ -72,6 +73,7 @@ class WorkerProcess:
         self._outbox_filled = asyncio.Event()
         self._outstanding: set[str] = set()  # in the outbox or sent, and not yet reported finished
         self._done: list[str] = []  # reported done, to be marked in the journal
+        self._background: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = asyncio.Event()
@@ -117,6 +119,8 @@ class WorkerProcess:
         if self._supervisor is not None:
             with suppress(asyncio.CancelledError):
                 await self._supervisor
+        # Marks and answers under way finish while the journal is still open.
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _supervise(self) -> None:
         failures = 0
@@ -192,7 +196,7 @@ class WorkerProcess:
                 else:
                     self._finished(message.delivery_id)
             elif isinstance(message, (Once, MarkAttemptFailed)):
-                asyncio.create_task(self._answer(message, writer))
+                self._in_background(self._answer(message, writer))
             else:
                 raise LinkBroken(f"unexpected {type(message).__name__} from the worker process")
 
@@ -214,7 +218,7 @@ class WorkerProcess:
         """Marks gather into one journal write that shares the next commit (Journal.mark_done)."""
         self._done.append(delivery_id)
         if len(self._done) == 1:
-            asyncio.create_task(self._mark_gathered_done())
+            self._in_background(self._mark_gathered_done())
 
     async def _mark_gathered_done(self) -> None:
         await asyncio.sleep(0)  # let the marks that arrived with this one join it
@@ -249,6 +253,11 @@ class WorkerProcess:
             process.kill()
             await loop.run_in_executor(None, process.join)
         return process.exitcode
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._background.discard)
 
     def _finished(self, delivery_id: str) -> None:
         self._outstanding.discard(delivery_id)
