@@ -10,6 +10,7 @@ import. Startup opens the journal and resumes unfinished deliveries before the f
 from __future__ import annotations
 
 import gc
+import pickle
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
@@ -54,9 +55,8 @@ def create_app(
     github: GitHubApp | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> web.Application:
-    if config.worker_process and (router is not None or github is not None or clock is not utc_now):
-        raise ValueError("a router, GitHub client or clock cannot cross into the worker process: "
-                         "pass router_factory, or set worker_process=False")
+    if config.worker_process:
+        _check_it_can_cross(router_factory, router, github, clock)
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG] = config
     app[ROUTER] = router or router_factory()
@@ -65,6 +65,19 @@ def create_app(
     app.router.add_post("/webhook", _webhook)
     app.router.add_get("/health", _health)
     return app
+
+
+def _check_it_can_cross(
+    router_factory: RouterFactory, router: ComposedRouter | None, github: GitHubApp | None, clock: Callable[[], datetime],
+) -> None:
+    """Fail at startup, not in every worker process the supervisor would start and lose."""
+    if router is not None or github is not None or clock is not utc_now:
+        raise ValueError("a router, GitHub client or clock cannot cross into the worker process: "
+                         "pass router_factory, or set worker_process=False")
+    try:
+        pickle.dumps(router_factory)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise ValueError(f"router_factory must be a module-level function the worker process can import: {error}") from error
 
 
 def _inline(

@@ -161,6 +161,8 @@ class WorkerProcess:
         try:
             await self._resume()
             self._writer = writer
+            if self._stopping.is_set():  # stop() came while this one was starting: end it now
+                writer.close()
             pump = asyncio.create_task(self._pump(writer), name="worker-process-pump")
             await self._serve(reader, writer)
         except LinkBroken as error:
@@ -204,6 +206,8 @@ class WorkerProcess:
         """A new worker process starts from the journal: its unfinished deliveries first
         (received order), then any the journal did not show yet. What the last one was doing is
         among them; what it finished is not."""
+        # The last one's done marks and journal answers first, so what it finished is not resent.
+        await asyncio.gather(*list(self._background), return_exceptions=True)
         unfinished = await self._journal.unfinished()
         known = {delivery.delivery_id for delivery in unfinished}
         newer = [delivery for delivery in self._outbox if delivery.delivery_id not in known]
@@ -289,9 +293,8 @@ def run_worker_process(config: ServiceConfig, link: socket.socket, router_factor
 
 
 async def _work_until_unlinked(config: ServiceConfig, link: socket.socket, router_factory: RouterFactory) -> None:
-    from bot.service.work import (
-        build_work_side,  # here, not at import: the web process never needs it
-    )
+    # Imported here, not at the top: the web process never needs the work side.
+    from bot.service.work import build_work_side
 
     reader, writer = await asyncio.open_unix_connection(sock=link, limit=2**16)
     journal = JournalLink(writer)
@@ -317,4 +320,7 @@ async def _read(reader: asyncio.StreamReader, submit: Callable[[Delivery], None]
             else:
                 raise LinkBroken(f"unexpected {type(message).__name__} from the web process")
     except LinkBroken as error:
-        journal.break_off(str(error))
+        # The web process closed the link (stopping) or went away. The caller stops the worker
+        # before the journal calls still waiting are failed, so none of them is counted as a
+        # failed attempt.
+        log.info("worker process stopping: %s", error)

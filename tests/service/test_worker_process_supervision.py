@@ -23,6 +23,10 @@ def router_that_fails_in_the_worker_process() -> ComposedRouter:
     return compose(ping.router)
 
 
+def ping_only() -> ComposedRouter:
+    return compose(ping.router)
+
+
 def config_for(tmp_path: Path, private_key: str) -> ServiceConfig:
     return ServiceConfig(app_id="1", private_key=private_key, webhook_secret=SECRET,
                          api_url="http://127.0.0.1:9", state_dir=tmp_path / "state", scheduler_enabled=False)
@@ -32,6 +36,8 @@ def test_what_cannot_cross_into_the_worker_process_is_refused_with_the_way_out(t
     config = config_for(tmp_path, private_key_pem)
     with pytest.raises(ValueError, match="router_factory, or set worker_process=False"):
         create_app(config, router=compose(Router()))
+    with pytest.raises(ValueError, match="module-level function"):
+        create_app(config, router_factory=lambda: compose(ping.router))
     assert create_app(config, router_factory=router_that_fails_in_the_worker_process) is not None
 
 
@@ -56,3 +62,14 @@ async def test_deliveries_are_still_acked_and_kept_while_the_worker_process_keep
         assert (await app[JOURNAL].get("p-1")).state == "pending"  # type: ignore[union-attr]
     finally:
         await client.close()  # and stopping does not wait out the restart backoff
+
+
+async def test_stopping_while_the_worker_process_starts_ends_it_without_waiting_for_anything(
+    tmp_path: Path, private_key_pem: str,
+) -> None:
+    app = create_app(config_for(tmp_path, private_key_pem), router_factory=ping_only)
+    client = TestClient(TestServer(app))
+    await client.start_server()  # the worker process is being spawned now
+    await asyncio.wait_for(client.close(), timeout=15)
+    assert not [child for child in multiprocessing.active_children() if child.name == "bot-worker"], \
+        "no worker process outlives its service"
