@@ -21,7 +21,7 @@ from bot.service.context import Context
 from bot.service.journal import Delivery, WorkJournal
 from bot.service.routing import ComposedRouter
 from bot.service.scheduler import Scheduler
-from bot.service.worker import Finished, Worker
+from bot.service.worker import DeliveryHook, Worker
 
 _job_log = logging.getLogger("bot.service.jobs")
 
@@ -56,7 +56,8 @@ def build_work_side(
     *,
     github: GitHubApp | None = None,
     clock: Callable[[], datetime] = utc_now,
-    on_finished: Finished | None = None,
+    on_finished: DeliveryHook | None = None,
+    on_attempt: DeliveryHook | None = None,
 ) -> WorkSide:
     gh_app = github or GitHubApp.create(AppCredentials(config.app_id, config.private_key), base_url=config.api_url)
 
@@ -87,6 +88,7 @@ def build_work_side(
         retry_max_seconds=config.retry_max_seconds,
         after_dispatch=records_branch.after_delivery,
         on_finished=on_finished,
+        on_attempt=on_attempt,
     )
     scheduler = Scheduler(
         config.state_dir, job_context, clock,

@@ -27,7 +27,7 @@ log = logging.getLogger("bot.service.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
-Finished = Callable[[Delivery], None]
+DeliveryHook = Callable[[Delivery], None]
 
 
 
@@ -83,7 +83,8 @@ class Worker:
         retry_max_seconds: float = 300.0,
         ack_first: AckFirst | None = None,
         after_dispatch: AfterDispatch | None = None,
-        on_finished: Finished | None = None,
+        on_finished: DeliveryHook | None = None,
+        on_attempt: DeliveryHook | None = None,
     ) -> None:
         self._journal = journal
         self._router = router
@@ -99,6 +100,7 @@ class Worker:
         self.ack_first = ack_first or AckFirst()
         self._after_dispatch = after_dispatch  # part of the attempt: if it fails, the delivery is retried
         self._on_finished = on_finished  # told when a delivery leaves the worker (done, failed or left pending)
+        self._on_attempt = on_attempt  # told when an attempt at a delivery begins
         self.outcomes: dict[str, int] = {"done": 0, "failed": 0, "retried": 0}
 
     def resume(self, unfinished: list[Delivery]) -> int:
@@ -168,6 +170,8 @@ class Worker:
             attempt += 1
             await self.ack_first.wait_quiet()
             async with self._slots:
+                if self._on_attempt is not None:
+                    self._on_attempt(delivery)
                 outcome, error = await self._attempt(delivery, attempt)
             if outcome != "retry":
                 return

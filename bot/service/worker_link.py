@@ -5,7 +5,8 @@ One Unix socket pair, length-prefixed MessagePack frames (msgspec), one message 
 
   web -> worker   Work      a journalled delivery to handle (with its body)
                   Reply     the answer to a journal call
-  worker -> web   Call      a journal call that needs its answer: once / mark_attempt_failed
+  worker -> web   Started   an attempt at a delivery begins (so a crash can be counted against it)
+                  Call      a journal call that needs its answer: once / mark_attempt_failed
                   Finished  a delivery has left the worker (done, failed, or left pending);
                             `done` carries the worker's mark_done, so that costs no round trip
 
@@ -72,13 +73,17 @@ class Reply(msgspec.Struct, tag="reply", frozen=True):
     error: str | None = None  # the journal's exception, as text
 
 
+class Started(msgspec.Struct, tag="started", frozen=True):
+    delivery_id: str
+
+
 class Finished(msgspec.Struct, tag="finished", frozen=True):
     delivery_id: str
     done: bool  # the web process marks it done in the journal before it counts it finished
 
 
 Call = Once | MarkAttemptFailed
-Message = Work | Once | MarkAttemptFailed | Reply | Finished
+Message = Work | Once | MarkAttemptFailed | Reply | Started | Finished
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Message)
@@ -103,6 +108,8 @@ async def receive(reader: asyncio.StreamReader) -> Message:
         return _decoder.decode(await reader.readexactly(length))
     except asyncio.IncompleteReadError as error:
         raise LinkBroken("the other process closed the link") from error
+    except OSError as error:  # e.g. reset: the other process died with frames of ours unread
+        raise LinkBroken(f"the link failed: {error}") from error
     except msgspec.DecodeError as error:
         raise LinkBroken(f"an unreadable frame: {error}") from error
 
@@ -134,6 +141,10 @@ class JournalLink:
 
     async def mark_attempt_failed(self, delivery_id: str, error: str, *, final: bool) -> int:
         return int(await self._call(lambda call: MarkAttemptFailed(call, delivery_id, error, final)) or 0)
+
+    def started(self, delivery: Delivery) -> None:
+        if self._broken is None and not self._writer.is_closing():
+            send(self._writer, Started(delivery.delivery_id))
 
     def finished(self, delivery: Delivery) -> None:
         done = delivery.delivery_id in self._done

@@ -32,7 +32,7 @@ from contextlib import suppress
 from typing import Any
 
 from bot.service.config import LOG_FORMAT, ServiceConfig
-from bot.service.journal import Delivery, Journal, NewDelivery
+from bot.service.journal import PENDING, Delivery, Journal, NewDelivery
 from bot.service.routing import ComposedRouter
 from bot.service.worker_link import (
     Finished,
@@ -41,6 +41,7 @@ from bot.service.worker_link import (
     MarkAttemptFailed,
     Once,
     Reply,
+    Started,
     Work,
     receive,
     send,
@@ -50,6 +51,7 @@ log = logging.getLogger("bot.service.worker_process")
 
 RouterFactory = Callable[[], ComposedRouter]
 _STOP_GRACE_SECONDS = 10.0
+_SIGTERM_GRACE_SECONDS = 5.0
 _LINK_BUFFER_BYTES = 1024 * 1024
 _HEALTHY_AFTER_SECONDS = 60.0  # a worker process that lived this long resets the restart backoff
 
@@ -74,6 +76,8 @@ class WorkerProcess:
         self._outstanding: set[str] = set()  # in the outbox or sent, and not yet reported finished
         self._done: list[str] = []  # reported done, to be marked in the journal
         self._background: set[asyncio.Task[None]] = set()
+        self._in_progress: set[str] = set()  # an attempt under way in the worker process
+        self._pump_task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = asyncio.Event()
@@ -112,13 +116,16 @@ class WorkerProcess:
         self._supervisor = asyncio.create_task(self._supervise(), name="worker-process")
 
     async def stop(self) -> None:
-        """Ask the worker process to stop (closing the link does), wait a while, then end it."""
+        """Ask the worker process to stop, hear out what it finished meanwhile, then end it.
+
+        The link is half-closed: the worker process sees its end, stops its worker (whatever is
+        in progress stays pending) and closes its side after its last reports, which are read
+        and marked, so a clean stop makes nothing run twice."""
         self._stopping.set()
         if self._writer is not None:
-            self._writer.close()
+            self._half_close(self._writer)
         if self._supervisor is not None:
-            with suppress(asyncio.CancelledError):
-                await self._supervisor
+            await asyncio.wait([self._supervisor])  # (a caller's own cancellation still reaches it)
         # Marks and answers under way finish while the journal is still open.
         await asyncio.gather(*self._background, return_exceptions=True)
 
@@ -134,6 +141,7 @@ class WorkerProcess:
                 code = None
             if self._stopping.is_set():
                 return
+            await self._count_attempts_cut_short()
             failures = 0 if loop.time() - started >= _HEALTHY_AFTER_SECONDS else failures + 1
             delay = min(self._restart_max, self._restart_base * 2 ** max(0, failures - 1))
             log.error("the worker process ended (exit code %s); starting another in %.0f s; "
@@ -157,25 +165,48 @@ class WorkerProcess:
             theirs.close()
         self._process = process
         reader, writer = await asyncio.open_unix_connection(sock=ours, limit=2**16)
-        pump: asyncio.Task[None] | None = None
+        serving: asyncio.Task[None] | None = None
         try:
             await self._resume()
             self._writer = writer
-            if self._stopping.is_set():  # stop() came while this one was starting: end it now
-                writer.close()
-            pump = asyncio.create_task(self._pump(writer), name="worker-process-pump")
-            await self._serve(reader, writer)
+            self._pump_task = asyncio.create_task(self._pump(writer), name="worker-process-pump")
+            self._pump_task.add_done_callback(lambda task: self._pump_ended(task, writer))
+            if self._stopping.is_set():  # stop() came while this one was starting
+                self._half_close(writer)
+            serving = asyncio.create_task(self._serve(reader, writer), name="worker-process-link")
+            stopping = asyncio.create_task(self._stopping.wait())
+            await asyncio.wait([serving, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not serving.done():  # stopping: hear out its last reports, for a while
+                await asyncio.wait([serving], timeout=_STOP_GRACE_SECONDS)
+            await serving  # raises LinkBroken at the end of the stream (or CancelledError below)
         except LinkBroken as error:
             if not self._stopping.is_set():
                 log.error("lost the worker process: %s", error)
         finally:
             self._writer = None
-            if pump is not None:
-                pump.cancel()
-                await asyncio.gather(pump, return_exceptions=True)
+            if serving is not None and not serving.done():
+                serving.cancel()
+                await asyncio.gather(serving, return_exceptions=True)
+            if self._pump_task is not None:
+                self._pump_task.cancel()
+                await asyncio.gather(self._pump_task, return_exceptions=True)
+                self._pump_task = None
             writer.close()
             code = await self._reap(process)
         return code
+
+    def _half_close(self, writer: asyncio.StreamWriter) -> None:
+        """No more work for the worker process; its reports still come back."""
+        if self._pump_task is not None:
+            self._pump_task.cancel()  # nothing may be written after the end of the stream
+        if not writer.is_closing() and writer.can_write_eof():
+            writer.write_eof()
+
+    def _pump_ended(self, task: asyncio.Task[None], writer: asyncio.StreamWriter) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("feeding the worker process failed; starting another", exc_info=task.exception())
+            writer.transport.abort()  # the link breaks, and the supervisor starts another
 
     async def _pump(self, writer: asyncio.StreamWriter) -> None:
         """Send the outbox in order, never more than the link's buffer limit ahead of the reader."""
@@ -188,16 +219,39 @@ class WorkerProcess:
                 send(writer, Work.of(self._outbox.popleft()))
             await writer.drain()  # waits only while the worker process is that far behind
 
+    async def _count_attempts_cut_short(self) -> None:
+        """The worker process died while handling these: count the attempt, so a delivery that
+        takes its process down (out of memory, a crash in C) fails after max_attempts instead
+        of going first into every new one."""
+        cut_short, self._in_progress = self._in_progress, set()
+        for delivery_id in cut_short:
+            try:
+                delivery = await self._journal.get(delivery_id)
+                if delivery is None or delivery.state != PENDING:
+                    continue
+                final = delivery.attempts + 1 >= self._config.max_attempts
+                await self._journal.mark_attempt_failed(delivery_id, "the worker process died while handling it", final=final)
+                if final:
+                    log.error("delivery %s failed: the worker process died %d times while handling it",
+                              delivery_id, delivery.attempts + 1)
+            except Exception:  # it stays pending, as before
+                log.exception("could not count the attempt cut short on delivery %s", delivery_id)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answer the worker process's journal calls and note what it finished, until the link breaks."""
         while True:
             message = await receive(reader)
-            if isinstance(message, Finished):
+            if isinstance(message, Started):
+                self._in_progress.add(message.delivery_id)
+            elif isinstance(message, Finished):
+                self._in_progress.discard(message.delivery_id)
                 if message.done:
                     self._mark_done_soon(message.delivery_id)
                 else:
                     self._finished(message.delivery_id)
             elif isinstance(message, (Once, MarkAttemptFailed)):
+                if isinstance(message, MarkAttemptFailed):
+                    self._in_progress.discard(message.delivery_id)  # counted by the worker itself
                 self._in_background(self._answer(message, writer))
             else:
                 raise LinkBroken(f"unexpected {type(message).__name__} from the worker process")
@@ -250,10 +304,7 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, process.join, _STOP_GRACE_SECONDS)
         if process.is_alive():
-            log.warning("the worker process did not stop within %.0f s; terminating it", _STOP_GRACE_SECONDS)
-            process.terminate()
-            await loop.run_in_executor(None, process.join, _STOP_GRACE_SECONDS)
-        if process.is_alive():
+            log.warning("the worker process did not stop within %.0f s; killing it", _STOP_GRACE_SECONDS)
             process.kill()
             await loop.run_in_executor(None, process.join)
         return process.exitcode
@@ -279,10 +330,9 @@ class WorkerProcess:
 
 def run_worker_process(config: ServiceConfig, link: socket.socket, router_factory: RouterFactory, log_level: int) -> None:
     """Entry point of the worker process (spawned by WorkerProcess)."""
-    # Ctrl-C, and a platform's SIGTERM, reach every process: the web process decides when the
-    # work stops (it closes the link, and ends this process if it does not stop in time).
+    # Ctrl-C reaches every process: the web process decides when the work stops (it closes the
+    # link, and ends this process if it does not stop in time). SIGTERM: see below.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
     if config.worker_nice:
         try:
@@ -298,11 +348,16 @@ async def _work_until_unlinked(config: ServiceConfig, link: socket.socket, route
 
     reader, writer = await asyncio.open_unix_connection(sock=link, limit=2**16)
     journal = JournalLink(writer)
-    work = build_work_side(config, journal, router_factory(), on_finished=journal.finished)
+    work = build_work_side(config, journal, router_factory(), on_finished=journal.finished, on_attempt=journal.started)
     if config.scheduler_enabled:
         work.start_scheduler()
+    reading = asyncio.create_task(_read(reader, work.worker.submit, journal))
+    # A SIGTERM of its own (the platform's, to every process) waits for the web process to close
+    # the link; one that is not followed by that (multiprocessing at exit) stops it after a while.
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: loop.call_later(_SIGTERM_GRACE_SECONDS, reading.cancel))
     try:
-        await _read(reader, work.worker.submit, journal)  # until the web process closes the link
+        await asyncio.gather(reading, return_exceptions=True)  # until the link closes
     finally:
         await work.close()  # deliveries in progress stay pending in the journal
         journal.break_off("the worker process is stopping")

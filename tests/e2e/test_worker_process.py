@@ -43,6 +43,7 @@ async def test_a_killed_worker_process_is_replaced_and_its_delivery_finishes_onc
     worker = worker_of(review)
     first_pid = worker.pid
     root = await thread_on(review, "Q3")
+    before = len(hub.requests)
     fault = hub.faults.latency("/repos/*/pulls/comments/*", 2.0, method="PATCH", times=1)  # the notice's edit
     hub.reply(REPO, review.number, root, "/confirm", user="daan")
     for _ in range(300):
@@ -58,3 +59,6 @@ async def test_a_killed_worker_process_is_replaced_and_its_delivery_finishes_onc
     record = review.records()["Q3"]
     assert record["status"] == "confirmed" and len(answers_by(record, "daan")) == 1
     assert "status: **confirmed**" in notice_in(review, root).body
+    writes = [r for r in hub.requests[before:] if r.method in ("POST", "PATCH") and "/pulls/" in r.path]
+    assert len(writes) <= 2, "the notice is edited again at most, never posted a second time"
+    assert not [r for r in writes if r.method == "POST"], "no second notice"

@@ -18,6 +18,7 @@ from bot.service.worker_link import (
     MarkAttemptFailed,
     Once,
     Reply,
+    Started,
     Work,
     receive,
     send,
@@ -101,3 +102,24 @@ async def test_done_rides_with_finished_and_a_broken_link_fails_waiting_calls(en
         await waiting
     with pytest.raises(JournalClosed):
         await link.mark_done("d-1")
+
+
+async def test_a_peer_that_died_with_frames_unread_breaks_the_link() -> None:
+    ours, theirs = socket.socketpair()
+    reader, writer = await asyncio.open_unix_connection(sock=ours)
+    send(writer, Work.of(new_delivery()))
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    theirs.close()  # killed before it read what was sent: the kernel resets the link
+    try:
+        with pytest.raises(LinkBroken):
+            await receive(reader)
+    finally:
+        writer.close()
+
+
+async def test_an_attempt_is_announced_before_it_starts(ends: Ends) -> None:
+    web_reader, _, _, worker_writer = ends
+    link = JournalLink(worker_writer)
+    link.started(Delivery(**vars(new_delivery()), seq=0, state="pending", attempts=0, last_error=None))
+    assert await receive(web_reader) == Started("d-1")

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,9 @@ from test_webhook_service import SECRET, payload, signed_headers
 from bot.service.app import JOURNAL, create_app
 from bot.service.config import ServiceConfig
 from bot.service.handlers import ping
+from bot.service.journal import Journal, NewDelivery
 from bot.service.routing import ComposedRouter, compose
+from bot.service.worker_process import WorkerProcess
 
 
 def router_that_fails_in_the_worker_process() -> ComposedRouter:
@@ -73,3 +78,80 @@ async def test_stopping_while_the_worker_process_starts_ends_it_without_waiting_
     await asyncio.wait_for(client.close(), timeout=15)
     assert not [child for child in multiprocessing.active_children() if child.name == "bot-worker"], \
         "no worker process outlives its service"
+
+
+def router_whose_ping_takes_the_worker_process_down() -> ComposedRouter:
+    """Module level, for the worker process: a delivery that ends its process, as running out of
+    memory on a huge payload or a crash in C code would."""
+    router = Router()
+
+    @router.register("ping")
+    async def die(event: object, ctx: object) -> None:
+        os._exit(137)
+
+    return compose(router)
+
+
+@asynccontextmanager
+async def journal_in(config: ServiceConfig) -> AsyncIterator[Journal]:
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    journal = await Journal.open(config.journal_path)
+    try:
+        yield journal
+    finally:
+        await journal.close()
+
+
+async def test_a_delivery_that_takes_the_worker_process_down_fails_after_max_attempts(
+    tmp_path: Path, private_key_pem: str,
+) -> None:
+    config = config_for(tmp_path, private_key_pem)
+    async with journal_in(config) as journal:
+        await journal.record(NewDelivery("fatal", "ping", None, None, None, "app", b'{"zen": "z"}', 1.0))
+        await journal.record(NewDelivery("fine", "ping", None, None, None, "other", b'{"zen": "z"}', 2.0))
+        worker = WorkerProcess(config, journal, router_whose_ping_takes_the_worker_process_down,
+                               restart_base_seconds=0.01, restart_max_seconds=0.01)
+        await worker.start()
+        try:
+            for _ in range(600):
+                fatal = await journal.get("fatal")
+                if fatal is not None and fatal.state == "failed":
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await asyncio.wait_for(worker.stop(), timeout=30)
+        assert fatal is not None and fatal.state == "failed" and fatal.attempts == config.max_attempts
+        assert "worker process died" in (fatal.last_error or "")
+        assert worker.restarts <= config.max_attempts + 1, "it is not sent into every new worker process"
+
+
+async def test_stop_while_the_journal_is_still_being_read_back_does_not_hang(tmp_path: Path, private_key_pem: str) -> None:
+    config = config_for(tmp_path, private_key_pem)
+    async with journal_in(config) as journal:
+        reading = asyncio.Event()
+        read_back = journal.unfinished
+
+        async def slowly_read_back() -> list:  # a long backlog, a slow disk
+            reading.set()
+            await asyncio.sleep(0.3)
+            return await read_back()
+
+        journal.unfinished = slowly_read_back  # type: ignore[method-assign]
+        worker = WorkerProcess(config, journal, ping_only)
+        await worker.start()
+        await reading.wait()
+        await asyncio.wait_for(worker.stop(), timeout=15)
+        assert worker.pid is not None and not worker.alive
+
+
+async def test_a_deadline_on_stop_still_applies(tmp_path: Path, private_key_pem: str) -> None:
+    config = config_for(tmp_path, private_key_pem)
+    async with journal_in(config) as journal:
+        worker = WorkerProcess(config, journal, ping_only)
+        never = asyncio.get_running_loop().create_future()
+        worker._supervisor = asyncio.ensure_future(never)  # a supervisor that will not end
+        try:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(worker.stop(), 0.1)
+        finally:
+            never.cancel()
