@@ -108,6 +108,7 @@ class WorkerProcess:
     async def join(self) -> None:
         """Wait until every delivery sent so far is finished (tests, the bench)."""
         while self.busy:
+            self._idle.clear()  # busy is not idle: never a wait that returns at once, in a loop
             await self._idle.wait()
 
     # ---- lifetime ----------------------------------------------------------------------------
@@ -210,14 +211,17 @@ class WorkerProcess:
 
     async def _pump(self, writer: asyncio.StreamWriter) -> None:
         """Send the outbox in order, never more than the link's buffer limit ahead of the reader."""
-        writer.transport.set_write_buffer_limits(high=_LINK_BUFFER_BYTES)
+        writer.transport.set_write_buffer_limits(high=_LINK_BUFFER_BYTES)  # pauses above it
         while True:
             while not self._outbox:
                 self._outbox_filled.clear()
                 await self._outbox_filled.wait()
-            while self._outbox and writer.transport.get_write_buffer_size() < _LINK_BUFFER_BYTES:
+            while self._outbox:
                 send(writer, Work.of(self._outbox.popleft()))
-            await writer.drain()  # waits only while the worker process is that far behind
+                # Over the limit, the transport has paused us: drain() waits until the worker
+                # process has read enough. (At or under it, drain() would return at once.)
+                if writer.transport.get_write_buffer_size() > _LINK_BUFFER_BYTES:
+                    await writer.drain()
 
     async def _count_attempts_cut_short(self) -> None:
         """The worker process died while handling these: count the attempt, so a delivery that

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -155,3 +157,41 @@ async def test_a_deadline_on_stop_still_applies(tmp_path: Path, private_key_pem:
                 await asyncio.wait_for(worker.stop(), 0.1)
         finally:
             never.cancel()
+
+
+def router_whose_first_ping_holds_the_worker_process() -> ComposedRouter:
+    """Module level, for the worker process: its first ping blocks its event loop for a second,
+    so nothing is read from the link meanwhile and the web process has to hold back."""
+    router = Router()
+    held: list[bool] = []
+
+    @router.register("ping")
+    async def hold(event: object, ctx: object) -> None:
+        if not held:
+            held.append(True)
+            time.sleep(1.0)  # noqa: ASYNC251 - on purpose: the point is a blocked loop
+
+    return compose(router)
+
+
+async def test_a_backlog_bigger_than_the_link_waits_its_turn_and_all_of_it_is_handled(
+    tmp_path: Path, private_key_pem: str,
+) -> None:
+    config = config_for(tmp_path, private_key_pem)
+    async with journal_in(config) as journal:
+        worker = WorkerProcess(config, journal, router_whose_first_ping_holds_the_worker_process)
+        await worker.start()
+        try:
+            for _ in range(200):
+                if worker.alive:
+                    break
+                await asyncio.sleep(0.05)
+            body = json.dumps({"zen": "x" * 64_000}).encode()  # 80 of these: about 5 MB, over the link's 1 MB
+            for index in range(80):
+                delivery = NewDelivery(f"big-{index}", "ping", None, None, None, f"lane-{index % 4}", body, float(index))
+                assert await journal.record(delivery)
+                worker.submit_new(delivery)
+            await asyncio.wait_for(worker.join(), timeout=60)
+            assert await journal.counts() == {"done": 80}
+        finally:
+            await asyncio.wait_for(worker.stop(), timeout=30)
