@@ -17,6 +17,7 @@ from bot.core.planner import Plan, PlanOptions, ResolveStyle, is_ready_to_fold, 
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
+from bot.service.remarks import post_once
 from bot.service.tracking import Pull
 
 MAX_ATTEMPTS = 3
@@ -124,15 +125,14 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
         if error.status_code not in (403, 404):
             raise
     marker = f"<!-- threat-model-bot:fold-branch {branch} -->"
-    if await ctx.once(f"fold-branch:{ctx.repo}#{pull.state.number}:{plan_digest(plan)}"):
-        await github.post_issue_comment(
-            ctx.gh,
-            ctx.repo,
-            pull.state.number,
-            f"{marker}\nThe App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
-            f"nor open a PR there, so the fold is on `{ctx.repo}:{branch}`. Pull it into your branch, or allow "
-            f"edits by maintainers and reply `/accept` again.\n\n`````diff\n{plan.diff}`````\n",
-        )
+    await post_once(
+        ctx,
+        pull.state.number,
+        f"fold-branch:{ctx.repo}#{pull.state.number}:{plan_digest(plan)}",
+        f"{marker}\nThe App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
+        f"nor open a PR there, so the fold is on `{ctx.repo}:{branch}`. Pull it into your branch, or allow "
+        f"edits by maintainers and reply `/accept` again.\n\n`````diff\n{plan.diff}`````\n",
+    )
     return f"{ctx.repo}:{branch}"
 
 

@@ -28,6 +28,7 @@ from bot.core.records import RecordError, record_filename
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
+from bot.service.remarks import post_once
 from bot.service.journal import Delivery
 from bot.service.locks import pull_lock
 from bot.store.folder import FolderStore
@@ -321,13 +322,11 @@ async def _hold(ctx: Context, state: PullState, branch: str, name: str, sha: str
 
 async def _report_unloadable(ctx: Context, state: PullState, branch: str, sha: str, error: RecordError) -> None:
     assert ctx.gh is not None and ctx.repo is not None
-    if not await ctx.once(f"record-unloadable:{ctx.repo}#{state.number}:{sha}"):
-        return
     text = (
         f"A question record on the `{branch}` branch does not load, so the bot will not overwrite it "
         f"and goes on with its last good copy until it is fixed:\n\n> {error}\n"
     )
-    await github.post_issue_comment(ctx.gh, ctx.repo, state.number, text)
+    await post_once(ctx, state.number, f"record-unloadable:{ctx.repo}#{state.number}:{sha}", text)
 
 
 # ---- entry points ------------------------------------------------------------------------------
@@ -389,13 +388,12 @@ def _note_refusal(ctx: Context, number: int, until: datetime | None) -> None:
 async def _report_cannot_push(ctx: Context, number: int, branch: str) -> None:
     assert ctx.gh is not None and ctx.repo is not None
     ctx.log.error("PR #%s: %s:%s refuses the bot's writes; records stay in the state directory", number, ctx.repo, branch)
-    if await ctx.once(f"records-branch-refused:{ctx.repo}#{number}:{branch}"):
-        await github.post_issue_comment(
-            ctx.gh, ctx.repo, number,
-            f"GitHub refuses the bot's writes to the `{branch}` branch (is it protected, or missing the "
-            "App's permission?), so its question records stay in its own state and are written there "
-            "once it can. Nothing else is affected.",
-        )
+    await post_once(
+        ctx, number, f"records-branch-refused:{ctx.repo}#{number}:{branch}",
+        f"GitHub refuses the bot's writes to the `{branch}` branch (is it protected, or missing the "
+        "App's permission?), so its question records stay in its own state and are written there "
+        "once it can. Nothing else is affected.",
+    )
 
 
 async def on_push(ctx: Context, ref: str, after: str, deleted: bool) -> list[int]:

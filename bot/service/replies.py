@@ -19,6 +19,7 @@ from bot.service.locks import pull_lock
 from bot.service.folding import fold, resolve_folded_threads
 from bot.service.followups import open_followups
 from bot.service.maintainers import UNKNOWN, is_maintainer
+from bot.service.remarks import post_once
 from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
 from bot.service.tracking import Pull, load_pull, track
 from bot.store.repo_config import RepoConfigError
@@ -32,8 +33,7 @@ async def settings_or_report(ctx: Context, number: int) -> RepoSettings | None:
         assert ctx.gh is not None and ctx.repo is not None
         text = error.as_markdown()
         key = f"config-error:{ctx.repo}#{number}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
-        if await ctx.once(key):
-            await github.post_issue_comment(ctx.gh, ctx.repo, number, text)
+        await post_once(ctx, number, key, text)
         ctx.log.warning("PR #%s: invalid repository configuration; no action taken", number)
         return None
 

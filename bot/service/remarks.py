@@ -1,0 +1,27 @@
+"""One-off remarks on a PR (an invalid config, a branch the bot cannot write): said once.
+
+`ctx.once(key)` stops a second delivery from saying it again, but lets the same delivery's own
+rerun through (a retry, or a rerun after a crash that came before the delivery was marked done),
+so the remark also carries a hidden marker and is looked for before it is posted.
+"""
+from __future__ import annotations
+
+from bot.github import pulls as github
+from bot.service.context import Context
+
+
+def remark_marker(key: str) -> str:
+    return f"<!-- threat-model-bot:remark {key} -->"
+
+
+async def post_once(ctx: Context, number: int, key: str, text: str) -> bool:
+    """Post `text` on PR (or issue) `number` unless it was said for `key`. True when posted."""
+    assert ctx.gh is not None and ctx.repo is not None
+    if not await ctx.once(key):
+        return False
+    marker = remark_marker(key)
+    for comment in await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"):
+        if marker in (comment.get("body") or "") and str((comment.get("user") or {}).get("type")) == "Bot":
+            return False  # this delivery said it before it was cut short
+    await github.post_issue_comment(ctx.gh, ctx.repo, number, f"{marker}\n{text}")
+    return True
