@@ -21,14 +21,14 @@ from bot.github.auth import utc_now
 from bot.github.client import GitHubApp
 from bot.service.config import ServiceConfig
 from bot.service.intake import Intake
-from bot.service.journal import Journal
+from bot.service.journal import Journal, NewDelivery
 from bot.service.routing import ComposedRouter, build_router
 from bot.service.scheduler import Scheduler
 from bot.service.worker import AckFirst
 from bot.service.worker_process import RouterFactory, WorkerProcess
 
 
-class Work(Protocol):
+class WorkHandle(Protocol):
     """What the web process knows of the work: the inline Worker, or the WorkerProcess."""
 
     @property
@@ -38,7 +38,7 @@ class Work(Protocol):
 
 
 JOURNAL = web.AppKey("journal", Journal)
-WORKER = web.AppKey("worker", Work)
+WORKER = web.AppKey("worker", WorkHandle)
 CONFIG = web.AppKey("config", ServiceConfig)
 ROUTER = web.AppKey("router", ComposedRouter)
 INTAKE = web.AppKey("intake", Intake)
@@ -126,7 +126,10 @@ async def _open_journal(config: ServiceConfig) -> Journal:
     return await Journal.open(config.journal_path, config.journal_synchronous)
 
 
-def _intake(config: ServiceConfig, router: ComposedRouter, journal: Journal, submit: Callable[..., None], ack_first: AckFirst | None) -> Intake:
+def _intake(
+    config: ServiceConfig, router: ComposedRouter, journal: Journal,
+    submit: Callable[[NewDelivery], None], ack_first: AckFirst | None,
+) -> Intake:
     return Intake(secret=config.webhook_secret, max_body_bytes=config.max_body_bytes,
                   router=router, journal=journal, submit=submit, ack_first=ack_first)
 

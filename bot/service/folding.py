@@ -124,12 +124,11 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
     except BadRequest as error:
         if error.status_code not in (403, 404):
             raise
-    marker = f"<!-- threat-model-bot:fold-branch {branch} -->"
     await post_once(
         ctx,
         pull.state.number,
         f"fold-branch:{ctx.repo}#{pull.state.number}:{plan_digest(plan)}",
-        f"{marker}\nThe App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
+        f"The App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
         f"nor open a PR there, so the fold is on `{ctx.repo}:{branch}`. Pull it into your branch, or allow "
         f"edits by maintainers and reply `/accept` again.\n\n`````diff\n{plan.diff}`````\n",
     )

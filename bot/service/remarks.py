@@ -7,6 +7,7 @@ so the remark also carries a hidden marker and is looked for before it is posted
 from __future__ import annotations
 
 from bot.github import pulls as github
+from bot.github.normalise import comment_from_issue_comment
 from bot.service.context import Context
 
 
@@ -20,8 +21,9 @@ async def post_once(ctx: Context, number: int, key: str, text: str) -> bool:
     if not await ctx.once(key):
         return False
     marker = remark_marker(key)
-    for comment in await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"):
-        if marker in (comment.get("body") or "") and str((comment.get("user") or {}).get("type")) == "Bot":
+    for item in await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"):
+        comment = comment_from_issue_comment(item)
+        if comment.author_is_bot and marker in comment.body:
             return False  # this delivery said it before it was cut short
     await github.post_issue_comment(ctx.gh, ctx.repo, number, f"{marker}\n{text}")
     return True

@@ -30,7 +30,6 @@ AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
 DeliveryHook = Callable[[Delivery], None]
 
 
-
 class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     """`ctx.log`: every line a handler logs names its delivery."""
 

@@ -143,14 +143,17 @@ class JournalLink:
         return int(await self._call(lambda call: MarkAttemptFailed(call, delivery_id, error, final)) or 0)
 
     def started(self, delivery: Delivery) -> None:
-        if self._broken is None and not self._writer.is_closing():
-            send(self._writer, Started(delivery.delivery_id))
+        self._tell(Started(delivery.delivery_id))
 
     def finished(self, delivery: Delivery) -> None:
         done = delivery.delivery_id in self._done
         self._done.discard(delivery.delivery_id)
+        self._tell(Finished(delivery.delivery_id, done))
+
+    def _tell(self, message: Started | Finished) -> None:
+        """A report that needs no answer; dropped once the link is gone (the journal still has it pending)."""
         if self._broken is None and not self._writer.is_closing():
-            send(self._writer, Finished(delivery.delivery_id, done))
+            send(self._writer, message)
 
     def answer(self, reply: Reply) -> None:
         future = self._waiting.pop(reply.call, None)
