@@ -45,7 +45,7 @@ def test_ids_glued_to_words_are_not_ids() -> None:
 
 
 def test_a_range_too_long_is_not_expanded() -> None:
-    assert ids_in("Q1–Q999") == ("Q1",)
+    assert ids_in("Q1–Q999") == ("Q1", "Q999")  # the two ends, not 999 ids
 
 
 def test_id_list_accepts_only_labels_made_of_ids() -> None:
