@@ -165,3 +165,137 @@ def id_list(label: str) -> tuple[str, ...] | None:
     if len(found) != 1 or found[0].start != 0 or found[0].end != len(cleaned):
         return None
     return found[0].ids
+
+
+# --- question labels ---------------------------------------------------------------------------
+# What opens a §14 entry, after any list marker. The bold part is found without a regex
+# repetition over the whole line: `**` ... the next `**`.
+META_IDS = frozenset({"meta"})  # `**(meta)**`: a question about the document itself, id "meta"
+_STATUS_PREFIX = re.compile(r"(?P<status>STILL OPEN|OPEN|NEW|ANSWERED|RESOLVED)[ \t]{0,3}[—–:-][ \t]{0,3}")
+_PARENTHESISED_END = re.compile(r"\((?P<inner>[^()]{1,80})\)[ \t]{0,3}[.:]?[ \t]{0,3}$")
+_PLAIN_LABEL_END = re.compile(r"[.:)][ \t]")
+BOLD_LIMIT = 400  # a bold label longer than this is prose, not a label
+
+
+@dataclass(frozen=True)
+class Label:
+    """The label that opens a §14 entry: `**Q8.**`, `**Q5 / Q6 — title (answered, x).**`, `Q8: …`."""
+
+    ids: tuple[str, ...]
+    end: int  # offset just past the label in the text it was read from
+    title: str  # words inside the bold label besides the ids (`— trust posture (answered, x).`)
+    open_status: bool = False  # `**STILL OPEN — Q-tenancy …**`
+
+
+def bold_prefix(text: str) -> tuple[str, int] | None:
+    """(content, end offset) of a `**…**` (or `__…__`) that opens the text; None when it does not."""
+    marker = text[:2]
+    if marker not in ("**", "__"):
+        return None
+    close = text.find(marker, 2, 2 + BOLD_LIMIT)
+    if close <= 2:
+        return None
+    return text[2:close], close + 2
+
+
+def question_label(text: str) -> Label | None:
+    """The ids a §14 entry opens with, or None (a domain tag like `**(LDAP)**` is not an id)."""
+    bold = bold_prefix(text)
+    if bold is None:
+        first = next(find_ids(text[:200]), None)
+        if first is None or first.start != 0 or not _PLAIN_LABEL_END.match(text, first.end):
+            return None
+        return Label(first.ids, first.end + 1, "")
+    content, end = bold
+    status = _STATUS_PREFIX.match(content)
+    inner = content[status.end() :] if status else content
+    stripped = inner.lstrip("(")
+    first = next(find_ids(stripped), None)
+    if first is not None and first.start == 0:
+        title = stripped[first.end :]
+        if inner != stripped:
+            title = title.lstrip(")")
+        open_status = bool(status and "OPEN" in status.group("status"))
+        return Label(first.ids, end, title, open_status)
+    parenthesised = _PARENTHESISED_END.search(content)
+    if parenthesised is not None:
+        inner_ids = parenthesised.group("inner").strip()
+        ids = id_list(inner_ids) or ((inner_ids.lower(),) if inner_ids.lower() in META_IDS else None)
+        if ids:
+            return Label(ids, end, content[: parenthesised.start()])
+    return None
+
+
+_DOT_LABEL = re.compile(r"[ \t]·[ \t\n]{1,6}\*\*")
+
+
+def further_labels(text: str) -> list[tuple[Label, int]]:
+    """Labels after ` · ` in one entry (`**Q6.** net/ip · **Q7.** net/oic`): (label, where it starts)."""
+    found: list[tuple[Label, int]] = []
+    for separator in _DOT_LABEL.finditer(text):
+        start = separator.end() - 2
+        label = question_label(text[start:])
+        if label is not None:
+            found.append((label, start))
+    return found
+
+
+# --- groups (waves, topics) and what their headings say ----------------------------------------
+_WAVE_WORD = re.compile(r"^[ \t]{0,3}(?:\*\*|__)?[ \t]?Wave[ \t]{1,3}\d", re.IGNORECASE)
+_OPEN_WORDS = re.compile(
+    r"still[ \t]+open|still[ \t]+with|not[ \t]+yet[ \t]+answered|\bunanswered\b|\(open\b|\bopen[ \t]*[;)]", re.IGNORECASE
+)
+_ANSWERED_WORDS = re.compile(r"\banswered\b|\bresolved\b|✅", re.IGNORECASE)
+# A §14 heading that renames the section after its answers: `Maintainer decisions (resolution of …)`.
+_DECIDED_SECTION = re.compile(r"\bdecisions\b|\bresolution\b", re.IGNORECASE)
+_RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
+
+
+def is_wave(text: str) -> bool:
+    """`**Wave 2 — …**`, `### Wave 2`, `Wave 2:`: a group named as a wave."""
+    return bool(_WAVE_WORD.match(text))
+
+
+def group_state(heading: str) -> str | None:
+    """What a group heading says of every question under it: "open", "answered", "resolved" or None.
+
+    `— ANSWERED`, `✅ ANSWERED (2026-06-03)`, `— answered (login, PR #61)` answer the group;
+    `(still with the PMC)`, `(open; do not block the doc)`, `**Still open**` keep it open.
+    """
+    if _OPEN_WORDS.search(heading):
+        return "open"
+    if _RESOLVED_WORD.search(heading):
+        return "resolved"
+    if _ANSWERED_WORDS.search(heading):
+        return "answered"
+    return None
+
+
+def section_state(title: str) -> str | None:
+    """The §14 heading's own word on its questions (`Open questions — RESOLVED by the PMC`).
+
+    A heading that also says something is still open (`Maintainer answers (and the one question
+    still open)`) decides nothing: each group and entry says it.
+    """
+    if _OPEN_WORDS.search(title):
+        return None
+    return group_state(title) or ("answered" if _DECIDED_SECTION.search(title) else None)
+
+
+# --- answers written in the document ------------------------------------------------------------
+# An entry that says it is not (fully) answered: stays open whatever else it carries.
+STILL_OPEN = re.compile(
+    r"[*_]\((?:partially|partly|pmc[ \t]+reviewing|pending|still[ \t]+open)\b"
+    r"|not[ \t]+yet[ \t]+answered|\bstill[ \t]+open\b|\bdiscussion[ \t]+needed\b",
+    re.IGNORECASE,
+)
+# An answer after an arrow: `→ **Confirmed.** …`, `**→ PMC: confirmed.**`.
+ARROW_ANSWER = re.compile(r"→[ \t]{0,3}(?:\*\*|__)|(?:\*\*|__)→")
+CHECK_MARK = "✅"
+# `— answered.` / `(answered, Claudenw)` inside the bold title of an entry.
+TITLE_ANSWERED = re.compile(
+    r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b",
+    re.IGNORECASE,
+)
+# A question rewritten in place into its answer: `… verified answer is that …`.
+REWRITTEN_AS_ANSWER = re.compile(r"\b(?:verified|confirmed|final)[ \t]+answer[ \t]+is\b", re.IGNORECASE)

@@ -11,6 +11,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from bot.core import dialect
+from bot.core.entries import Entry, read_section
 from bot.core.model import (
     Document,
     ParseIssue,
@@ -65,7 +67,7 @@ _IDS = rf"{QUESTION_ID}(?:\s*(?:/|,|&|and)\s*{QUESTION_ID})*"
 _BOLD_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?\*\*(?P<ids>{_IDS})(?P<after>[^*]*)\*\*")
 _PLAIN_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?(?P<ids>{QUESTION_ID})[.:)][ \t]+")
 _NUMBERED_QUESTION = re.compile(r"^(?P<indent>[ \t]?)(?P<ids>\d+)[.)][ \t]+")
-_MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?!\d)|Question\s*\d)", re.IGNORECASE)
+_MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
 _WAVE_HEADING = re.compile(r"^(?P<wave>Wave\s+\d+\b.*?)[ \t]*[:.]?$", re.IGNORECASE)
 _WAVE_BOLD = re.compile(r"^[ \t]*\*\*(?P<wave>Wave\s+\d+\b[^*]*?)[:.]?\*\*[:.]?[ \t]*$", re.IGNORECASE)
 _RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
@@ -470,121 +472,62 @@ class _Reader:
 
     # --- §14 questions ---
     def _questions(self, section: Section, skipped: list[bool]) -> tuple[Question, ...]:
-        first, last = section.span.start_line + 1, section.span.end_line
-        numbers = [number for number in range(first, last + 1) if not skipped[number]]
-        q_style = any(
-            _BOLD_QUESTION.match(self.lines[number - 1]) or _PLAIN_QUESTION.match(self.lines[number - 1])
-            for number in numbers
-        )
-        section_resolved = bool(_RESOLVED_WORD.search(section.title))
-        blocks, intro = self._blocks(numbers, q_style)
-        resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(intro))))
+        reading = read_section(self.lines, section.span.start_line + 1, section.span.end_line, skipped)
+        section_says = dialect.section_state(section.title)
+        resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
+        for number, paragraph in reading.orphans:
+            self._report_orphan(number, paragraph)
+        for number in range(section.span.start_line + 1, section.span.end_line + 1):
+            if not skipped[number] and _MALFORMED_QUESTION.match(self.lines[number - 1]):
+                if not any(entry.start == number for entry in reading.entries):
+                    self._issue(number, "looks like a §14 question but has no id it accepts", self.lines[number - 1].strip())
         questions: list[Question] = []
         seen: dict[str, int] = {}
-        for block in blocks:
-            for question in self._block_questions(block, section_resolved, resolvers):
+        for entry in reading.entries:
+            for question in self._entry_questions(entry, section_says, resolvers):
                 if question.id in seen:
-                    self._issue(block.start, f"question {question.id} appears again (first at line {seen[question.id]})")
+                    self._issue(entry.start, f"question {question.id} appears again (first at line {seen[question.id]})")
                     continue
-                seen[question.id] = block.start
+                seen[question.id] = entry.start
                 questions.append(question)
+        if not questions and any("?" in paragraph for _, paragraph in reading.orphans):
+            self._issue(
+                section.span.start_line,
+                "§14 has question-like lines but no question id this reader accepts "
+                "(Q8, Q14.1, Q5a, Q-name, or a numbered list)",
+            )
         return tuple(questions)
 
-    def _blocks(self, numbers: list[int], q_style: bool) -> tuple[list[_Block], list[str]]:
-        blocks: list[_Block] = []
-        intro: list[str] = []
-        orphan: list[tuple[int, str]] = []
-        current: _Block | None = None
-        wave: str | None = None
-        previous_blank = True
-
-        def close() -> None:
-            nonlocal current
-            if current is not None:
-                current.trim_trailing_blanks()
-                blocks.append(current)
-            current = None
-
-        for number in numbers:
-            line = self.lines[number - 1]
-            heading = _HEADING.match(line) if line.startswith("#") else None
-            if heading:
-                close()
-                self._flush_orphan(orphan)
-                wave_match = _WAVE_HEADING.match(heading.group("text").strip())
-                wave = wave_match.group("wave").strip() if wave_match else None
-                previous_blank = True
-                continue
-            wave_match = _WAVE_BOLD.match(line)
-            if wave_match:
-                close()
-                self._flush_orphan(orphan)
-                wave = wave_match.group("wave").strip()
-                previous_blank = False
-                continue
-            if _HR.match(line):
-                close()
-                self._flush_orphan(orphan)
-                previous_blank = True
-                continue
-            started = _question_start(line, q_style)
-            if started is not None:
-                close()
-                self._flush_orphan(orphan)
-                ids, listy, title, remainder = started
-                current = _Block(ids=ids, start=number, wave=wave, listy=listy, title=title, lines=[remainder], numbers=[number])
-                previous_blank = False
-                continue
-            blank = not line.strip()
-            if current is not None:
-                ends_list_item = current.listy and not blank and previous_blank and not line[:1].isspace()
-                if not ends_list_item:
-                    current.add(number, line)
-                    previous_blank = blank
-                    continue
-                close()
-            if not blocks:
-                intro.append(line)
-            elif blank:
-                self._flush_orphan(orphan)
-            else:
-                orphan.append((number, line))
-            if _MALFORMED_QUESTION.match(line):
-                self._issue(number, "looks like a §14 question but has no parseable id", line.strip())
-            previous_blank = blank
-        close()
-        self._flush_orphan(orphan)
-        return blocks, intro
-
-    def _flush_orphan(self, orphan: list[tuple[int, str]]) -> None:
+    def _report_orphan(self, number: int, paragraph: str) -> None:
         """A §14 paragraph outside every question that still asks something is reported."""
-        if orphan:
-            paragraph = flatten("\n".join(line for _, line in orphan))
-            if "?" in paragraph and not _MALFORMED_QUESTION.match(orphan[0][1]):
-                self._issue(orphan[0][0], "§14 paragraph reads like a question but has no question id", paragraph)
-            orphan.clear()
+        flat = flatten(paragraph)
+        if "?" in flat and not _MALFORMED_QUESTION.match(paragraph):
+            self._issue(number, "§14 paragraph reads like a question but has no question id", flat)
 
-    def _block_questions(
-        self, block: _Block, section_resolved: bool, resolvers: tuple[str, ...]
-    ) -> list[Question]:
-        span = Span(block.start, block.end)
+    def _entry_questions(self, entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> list[Question]:
+        span = Span(entry.start, entry.end)
         state = QuestionState.OPEN
         answered_by: tuple[str, ...] = ()
         answer: str | None = None
-        question_lines = block.lines
+        question_lines = entry.lines
         answer_lines: list[str] = []
-        title = block.title
+        title = entry.title
 
-        # `(answered, Claudenw)` inside the bold id marker: the bold is the question, the rest answers it.
-        title_state = _TITLE_STATE.search(title)
-        for index, line in enumerate(block.lines[1:], start=1):
+        # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
+        title_state = dialect.TITLE_ANSWERED.search(title)
+        for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
-            paragraph_start = not block.lines[index - 1].strip() or _SUB_ITEM.match(line)
+            paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
             if _QUOTE_LINE.match(line) or (_ANSWER_LINE.match(line) and paragraph_start):
-                question_lines, answer_lines = block.lines[:index], block.lines[index:]
+                question_lines, answer_lines = entry.lines[:index], entry.lines[index:]
                 break
         question_flat = flatten("\n".join(question_lines))
-        block_flat = flatten("\n".join(block.lines))
+        block_flat = flatten("\n".join(entry.lines))
+        arrow = dialect.ARROW_ANSWER.search(question_flat)
+        if arrow is not None and not answer_lines:
+            # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
+            answer_lines = [question_flat[arrow.start() :]]
+            question_flat = question_flat[: arrow.start()].rstrip()
         # `**Q14.R1** (§1a B5/B6) — ...` and a closing `... ? (§2/§7.)` map the question too.
         question_flat, edge_refs = _edge_refs(question_flat)
         maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
@@ -592,12 +535,13 @@ class _Reader:
         resolved = _RESOLVED_MARK.search(question_flat)
         bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
         inline = _INLINE_ANSWER.match(question_flat)
+        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(block_flat + " " + title))
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
             answer, answered_by = _answer_after_marker(question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)))
         elif title_state:
-            state = QuestionState.RESOLVED if title_state.group("state").lower() == "resolved" else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if (title_state.group("state") or title_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(title_state.group("who") or "")
             text = (title[: title_state.start()] + title[title_state.end() :]).strip(" .—–-:")
             answer = _clean(block_flat) or None
@@ -619,27 +563,42 @@ class _Reader:
             state = QuestionState.ANSWERED
             text = question_flat
             answer, answered_by = _answer_after_marker(flatten("\n".join(answer_lines)))
-        elif section_resolved:
-            state = QuestionState.RESOLVED
+        elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
+            state = QuestionState.ANSWERED
             text = question_flat
             answer = _clean(question_flat) or None
-            answered_by = resolvers
+        elif dialect.CHECK_MARK in block_flat:
+            state = QuestionState.ANSWERED
+            text, _, said = question_flat.partition(dialect.CHECK_MARK)
+            answer = _clean(said) or None
         else:
             text = question_flat
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
-                self._issue(block.start, "question is struck through but carries no RESOLVED note", question_flat)
+                self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not resolved:
+            # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
+            strong = bool(title_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
+            if still_open or not strong:
+                state = QuestionState.OPEN
+        elif state is QuestionState.OPEN and not still_open and entry.group_state != "open":
+            covering = entry.group_state or section_says
+            if covering is not None:
+                # The group's or the section's heading answers every question under it.
+                state = QuestionState.RESOLVED if covering == "resolved" else QuestionState.ANSWERED
+                answer = answer or _clean(question_flat) or None
+                answered_by = answered_by or _heading_names(entry.wave) or resolvers
 
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
         cleaned_text = _clean(text)
         if not cleaned_text:
-            self._issue(block.start, "question has an id but no text", block_flat)
+            self._issue(entry.start, "question has an id but no text", block_flat)
         return [
             Question(
                 id=question_id,
-                wave=block.wave,
+                wave=entry.wave,
                 span=span,
                 text=cleaned_text,
                 proposed_answer=proposed,
@@ -648,7 +607,7 @@ class _Reader:
                 answered_by=answered_by,
                 answer=answer,
             )
-            for question_id in block.ids
+            for question_id in entry.ids
         ]
 
 
@@ -767,6 +726,18 @@ def _clean(text: str) -> str:
     text = text.replace("~~", "")
     text = _MAPS_MARKER.sub(" ", text)
     return " ".join(text.split()).strip(" —–")
+
+
+_HEADING_PARENTHESIS = re.compile(r"\((?P<inner>[^()]{1,120})\)")
+
+
+def _heading_names(heading: str | None) -> tuple[str, ...]:
+    """Who a group heading says answered: `… — answered (benweidig, PR #61):` -> ("benweidig",)."""
+    for match in _HEADING_PARENTHESIS.finditer(heading or ""):
+        names = maintainer_names(match.group("inner"))
+        if names:
+            return names
+    return ()
 
 
 def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
