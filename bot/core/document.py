@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.core import dialect
 from bot.core.entries import Entry, read_section
@@ -25,7 +25,6 @@ from bot.core.model import (
     Tally,
 )
 from bot.core.tags import (
-    QUESTION_ID,
     TAG_PATTERN,
     find_tag_like,
     flatten,
@@ -46,7 +45,6 @@ _SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*
 _NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
 _APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
 _OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
-_HR = re.compile(r"^[ \t]*(?:-[ \t]*){3,}$|^[ \t]*(?:\*[ \t]*){3,}$|^[ \t]*(?:_[ \t]*){3,}$")
 _LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
 _LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
 _TALLY_START = re.compile(
@@ -63,16 +61,9 @@ _KIND_CELL = re.compile(r"^[*_(\s]*(documented|maintainer|inferred)[)*_\s]*$", r
 _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
-_IDS = rf"{QUESTION_ID}(?:\s*(?:/|,|&|and)\s*{QUESTION_ID})*"
-_BOLD_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?\*\*(?P<ids>{_IDS})(?P<after>[^*]*)\*\*")
-_PLAIN_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?(?P<ids>{QUESTION_ID})[.:)][ \t]+")
-_NUMBERED_QUESTION = re.compile(r"^(?P<indent>[ \t]?)(?P<ids>\d+)[.)][ \t]+")
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
-_WAVE_HEADING = re.compile(r"^(?P<wave>Wave\s+\d+\b.*?)[ \t]*[:.]?$", re.IGNORECASE)
-_WAVE_BOLD = re.compile(r"^[ \t]*\*\*(?P<wave>Wave\s+\d+\b[^*]*?)[:.]?\*\*[:.]?[ \t]*$", re.IGNORECASE)
 _RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
 _ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
-_TITLE_STATE = re.compile(r"\((?P<state>answered|resolved)(?:\s*[,—–:-]\s*(?P<who>[^)]*))?\)", re.IGNORECASE)
 _INLINE_ANSWER = re.compile(
     r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
 )
@@ -102,8 +93,6 @@ _PROPOSED_LEAD = re.compile(r"\bproposed(?:\s+[\w§-]+){0,3}:\s*", re.IGNORECASE
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z*(`\"])")
 _AT_LOGIN = re.compile(r"`?@(?P<login>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})`?")
 _DIGIT = re.compile(r"\d")
-_RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
-_QUESTION_ID = re.compile(QUESTION_ID)
 _ANSWER_LEAD = re.compile(r"^(?:[-*+]\s+)?>?\s*")
 _TAG_NOTE = re.compile(r"\s[—–]\s(?P<note>.*)$")
 _NOT_A_REPLY = re.compile(r"^(?:§14|`?https?:|PR\b|see\b)", re.IGNORECASE)
@@ -125,34 +114,6 @@ class _Heading:
     level: int
     label: str
     title: str
-
-
-@dataclass
-class _Block:
-    """The lines of one §14 question, as found."""
-
-    ids: tuple[str, ...]
-    start: int  # 1-based line
-    wave: str | None
-    listy: bool  # started as a list item: later paragraphs must be indented to belong to it
-    title: str  # text inside the bold id marker after the id (`Q1 — trust posture (answered, X)`)
-    lines: list[str] = field(default_factory=list)  # first line has its id marker removed
-    # The line number of each entry in `lines`: lines in a code fence or an HTML comment are
-    # not in `lines`, yet they belong to the question, so the span ends where its last line is.
-    numbers: list[int] = field(default_factory=list)
-
-    def add(self, number: int, line: str) -> None:
-        self.lines.append(line)
-        self.numbers.append(number)
-
-    def trim_trailing_blanks(self) -> None:
-        while self.lines and not self.lines[-1].strip():
-            self.lines.pop()
-            self.numbers.pop()
-
-    @property
-    def end(self) -> int:
-        return self.numbers[-1] if self.numbers else self.start
 
 
 def parse_document(text: str, path: str = "") -> Document:
@@ -474,6 +435,9 @@ class _Reader:
     def _questions(self, section: Section, skipped: list[bool]) -> tuple[Question, ...]:
         reading = read_section(self.lines, section.span.start_line + 1, section.span.end_line, skipped)
         section_says = dialect.section_state(section.title)
+        if section_says is not None and self._any_marked(reading.entries):
+            # Entries that carry their own answers say which are answered; the heading does not.
+            section_says = None
         resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
         for number, paragraph in reading.orphans:
             self._report_orphan(number, paragraph)
@@ -497,6 +461,16 @@ class _Reader:
                 "(Q8, Q14.1, Q5a, Q-name, or a numbered list)",
             )
         return tuple(questions)
+
+    def _any_marked(self, entries: list[Entry]) -> bool:
+        reported = list(self.issues)
+        marked = any(
+            question.state is not QuestionState.OPEN
+            for entry in entries
+            for question in self._entry_questions(entry, None, ())
+        )
+        self.issues = reported  # a trial reading reports nothing
+        return marked
 
     def _report_orphan(self, number: int, paragraph: str) -> None:
         """A §14 paragraph outside every question that still asks something is reported."""
@@ -535,7 +509,10 @@ class _Reader:
         resolved = _RESOLVED_MARK.search(question_flat)
         bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
         inline = _INLINE_ANSWER.match(question_flat)
-        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(block_flat + " " + title))
+        # "still open" counts where the question is asked and in the latest reply, not in an earlier
+        # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
+        latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
+        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(f"{title} {question_flat} {flatten(latest_reply)}"))
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
@@ -560,9 +537,11 @@ class _Reader:
             answer = _clean(said or inline.group("detail")) or None
             text = question_flat[inline.end() :]
         elif answer_lines:
-            state = QuestionState.ANSWERED
+            answer_flat = flatten("\n".join(answer_lines))
+            # A RESOLVED note after the answer (what a fold appends) settles it.
+            state = QuestionState.RESOLVED if _RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
             text = question_flat
-            answer, answered_by = _answer_after_marker(flatten("\n".join(answer_lines)))
+            answer, answered_by = _answer_after_marker(answer_flat)
         elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
@@ -576,7 +555,8 @@ class _Reader:
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
                 self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
-        if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not resolved:
+        settled = state is QuestionState.RESOLVED  # a RESOLVED note is final
+        if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
             # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
             strong = bool(title_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
             if still_open or not strong:
@@ -665,27 +645,6 @@ def _prose_figures(text: str) -> list[tuple[str, int, bool]]:
         (match.group("kind").lower(), int(match.group("count")), bool(match.group("approx")))
         for match in _STATED_FIGURE.finditer(text)
     ]
-
-
-def _question_start(line: str, q_style: bool) -> tuple[tuple[str, ...], bool, str, str] | None:
-    """(ids, listy, title-in-bold, rest of the line) when a §14 question starts on this line."""
-    if q_style:
-        match = _BOLD_QUESTION.match(line)
-        if match:
-            ids = _split_ids(match.group("ids"))
-            return ids, bool(match.group("bullet")), match.group("after").strip(), line[match.end() :]
-        match = _PLAIN_QUESTION.match(line)
-        if match:
-            return (normalise_question_id(match.group("ids")),), bool(match.group("bullet")), "", line[match.end() :]
-        return None
-    match = _NUMBERED_QUESTION.match(line)
-    if match:
-        return (match.group("ids"),), True, "", line[match.end() :]
-    return None
-
-
-def _split_ids(raw: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(normalise_question_id(part) for part in _QUESTION_ID.findall(raw)))
 
 
 def _refs(fragment: str) -> list[str]:
