@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 # --- ids ---------------------------------------------------------------------------------------
 # Digits are capped at 4: no document has question 10000, and a capped run never costs an int()
-# of an unbounded string. A suffix letter (`Q5a`) or dotted parts (`Q14.1`, `Q14.R1`) may follow.
-_NUMERIC_BODY = r"0{0,3}[1-9]\d{0,3}(?![\d])(?:[a-z](?![A-Za-z0-9]))?(?:\.[A-Z]?\d{1,4}(?![\d]))?(?:\.[A-Z]?\d{1,4}(?![\d]))?"
+# of an unbounded string. A suffix letter a-h (`Q5a`; `Q3s` is a plural in prose) or dotted parts
+# (`Q14.1`, `Q14.R1`) may follow.
+_NUMERIC_BODY = r"0{0,3}[1-9]\d{0,3}(?![\d])(?:[a-h](?![A-Za-z0-9]))?(?:\.[A-Z]?\d{1,4}(?![\d]))?(?:\.[A-Z]?\d{1,4}(?![\d]))?"
 # Named ids: `Q-clienttrust`, `Q-XSW`, `Q-side-effects` (bounded words joined by single hyphens).
 _NAMED_BODY = r"-[A-Za-z][A-Za-z0-9]{0,39}(?:-[A-Za-z0-9]{1,20}){0,3}"
 # One id, not glued to a word before or after it (`FAQ1`, `Q1x`); `Q6-Q13` is a range, so a
@@ -48,7 +49,7 @@ _LABEL_EDGES = " \t*_`[]()"
 _SECTION_14_PREFIX = re.compile(r"^§\s?14\s{1,3}")
 
 # A plain numbered item: `1.`, `12)`, and `8a.` (not a CommonMark list marker, yet a real item).
-ITEM_NUMBER = r"(?P<number>\d{1,3}[a-z]?)[.)]"
+ITEM_NUMBER = r"(?P<number>\d{1,3}[a-h]?)[.)]"
 _ITEM_NUMBER = re.compile(rf"^[ \t]{{0,3}}{ITEM_NUMBER}(?=[ \t]|$)")
 
 

@@ -500,7 +500,8 @@ class _Reader:
         arrow = dialect.ARROW_ANSWER.search(question_flat)
         if arrow is not None and not answer_lines:
             # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
-            answer_lines = [question_flat[arrow.start() :]]
+            said = question_flat[arrow.end() :]
+            answer_lines = [said.replace(arrow.group(0).strip("→ \t"), "", 1)]  # `→ **Yes.** …` -> `Yes. …`
             question_flat = question_flat[: arrow.start()].rstrip()
         # `**Q14.R1** (§1a B5/B6) — ...` and a closing `... ? (§2/§7.)` map the question too.
         question_flat, edge_refs = _edge_refs(question_flat)
