@@ -439,8 +439,10 @@ class _Reader:
             # Entries that carry their own answers say which are answered; the heading does not.
             section_says = None
         resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
+        first_entry = reading.entries[0].start if reading.entries else section.span.end_line + 1
         for number, paragraph in reading.orphans:
-            self._report_orphan(number, paragraph)
+            if number > first_entry or not reading.entries:  # an intro may ask things of its reader
+                self._report_orphan(number, paragraph)
         for number in range(section.span.start_line + 1, section.span.end_line + 1):
             if not skipped[number] and _MALFORMED_QUESTION.match(self.lines[number - 1]):
                 if not any(entry.start == number for entry in reading.entries):
@@ -489,6 +491,9 @@ class _Reader:
 
         # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
         title_state = dialect.TITLE_ANSWERED.search(title)
+        # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
+        lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
+        lead_state = dialect.TITLE_ANSWERED.search(lead[0]) if lead else None
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
@@ -543,6 +548,11 @@ class _Reader:
             state = QuestionState.RESOLVED if _RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
             text = question_flat
             answer, answered_by = _answer_after_marker(answer_flat)
+        elif lead_state:
+            state = QuestionState.RESOLVED if (lead_state.group("state") or lead_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
+            answered_by = maintainer_names(lead_state.group("who") or "")
+            text = question_flat
+            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
         elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
@@ -559,7 +569,7 @@ class _Reader:
         settled = state is QuestionState.RESOLVED  # a RESOLVED note is final
         if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
             # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
-            strong = bool(title_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
+            strong = bool(title_state or lead_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
             if still_open or not strong:
                 state = QuestionState.OPEN
         elif state is QuestionState.OPEN and not still_open and entry.group_state != "open":
@@ -570,6 +580,10 @@ class _Reader:
                 answer = answer or _clean(question_flat) or None
                 answered_by = answered_by or _heading_names(entry.wave) or resolvers
 
+        if state is not QuestionState.OPEN and not answered_by:
+            # `→ **Confirmed.** … *(maintainer: login)*`: the tag on the answer names who gave it.
+            answered_by = _tag_names(flatten("\n".join(answer_lines)) if answer_lines else block_flat)
+            answered_by = answered_by or (_heading_names(entry.wave) if entry.group_state else ())
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
@@ -686,6 +700,16 @@ def _clean(text: str) -> str:
     text = text.replace("~~", "")
     text = _MAPS_MARKER.sub(" ", text)
     return " ".join(text.split()).strip(" —–")
+
+
+def _tag_names(flat: str) -> tuple[str, ...]:
+    """The maintainers named by the maintainer tags in a fragment, in order."""
+    names: dict[str, None] = {}
+    for found in find_tag_like(flat):
+        parsed = parse_tag_text(flat[found.start : found.end])
+        if parsed is not None and parsed[0] is TagKind.MAINTAINER:
+            names.update(dict.fromkeys(parsed[1]["maintainers"]))
+    return tuple(names)
 
 
 _HEADING_PARENTHESIS = re.compile(r"\((?P<inner>[^()]{1,120})\)")

@@ -77,7 +77,7 @@ class Entry:
 class SectionReading:
     entries: list[Entry]
     intro: list[str]  # lines before the first entry
-    orphans: list[tuple[int, str]]  # first lines of paragraphs that belong to no entry
+    orphans: list[tuple[int, str]]  # paragraphs that belong to no entry (the intro's included)
     q_style: bool  # entries carry Q ids (else plain numbered items)
 
 
@@ -247,7 +247,7 @@ def read_section(lines: list[str], first: int, last: int, skipped: list[bool]) -
         close()
         if not entries:
             intro.extend(lines[unit.start - 1 : unit.end])
-        elif unit.kind == "paragraph":
+        if unit.kind == "paragraph":
             orphans.append((unit.start, "\n".join(lines[unit.start - 1 : unit.end])))
     close()
     return SectionReading(entries, intro, orphans, q_style)

@@ -41,7 +41,7 @@ def test_lists_and_ranges_are_one_match_each() -> None:
 
 
 def test_ids_glued_to_words_are_not_ids() -> None:
-    assert ids_in("FAQ1, SQ3, Q12345 and Q1x2") == ()
+    assert ids_in("FAQ1, SQ3, Q12345, the Q3s and Q1x2") == ()
 
 
 def test_a_range_too_long_is_not_expanded() -> None:
