@@ -595,7 +595,7 @@ class _Reader:
                 id=question_id,
                 wave=entry.wave,
                 span=span,
-                text=cleaned_text,
+                text=_clean(flatten(entry.segments[question_id])) if question_id in entry.segments else cleaned_text,
                 proposed_answer=proposed,
                 maps_to=maps_to,
                 state=state,

@@ -58,6 +58,7 @@ class Entry:
     lines: list[str] = field(default_factory=list)  # first line with its marker and label removed
     numbers: list[int] = field(default_factory=list)  # each line's number (fenced lines are left out)
     last_block_line: int = 0  # the last line of its last block, a fence's closing line included
+    segments: dict[str, str] = field(default_factory=dict)  # id -> its own words, in a ` · ` entry
 
     def add(self, number: int, line: str) -> None:
         self.lines.append(line)
@@ -261,12 +262,22 @@ def _entry(
         consumed = label.end
     else:
         ids, title, consumed = ((unit.number or "").lstrip("0") or "0",), "", 0
+    segments: dict[str, str] = {}
     if label is not None:
-        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label.
-        paragraph = _first_paragraph(lines, unit)
-        for further, _ in dialect.further_labels(paragraph):
-            ids = tuple(dict.fromkeys(ids + further.ids))
+        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label, each with its words.
+        paragraph = _unit_text(lines, unit, count=unit.end - unit.start + 1)
+        paragraph = paragraph.split("\n\n", 1)[0]
+        further = dialect.further_labels(paragraph)
+        if further:
+            bounds = [(label, label.end)] + [(found, start + found.end) for found, start in further]
+            starts = [start for _, start in further] + [len(paragraph)]
+            for (owner, text_start), text_end in zip(bounds, starts):
+                words = paragraph[text_start:text_end].strip().rstrip("·").strip()
+                for question_id in owner.ids:
+                    segments.setdefault(question_id, words)
+                ids = tuple(dict.fromkeys(ids + owner.ids))
     entry = Entry(ids=ids, start=unit.start, wave=wave, group_state=state, listy=unit.kind == "item", title=title)
+    entry.segments = segments
     entry.open_status = bool(label and label.open_status)
     # Take the marker and the label off the first line(s); a label may wrap onto the next line.
     head_column = unit.content_column if unit.kind == "item" else len(lines[unit.start - 1]) - len(lines[unit.start - 1].lstrip(" \t"))
@@ -288,15 +299,6 @@ def _entry(
         entry.add(line_number, line)
     _extend(entry, lines, number, unit.end, skipped)
     return entry
-
-
-def _first_paragraph(lines: list[str], unit: Unit) -> str:
-    paragraph: list[str] = []
-    for number in range(unit.start, unit.end + 1):
-        if not lines[number - 1].strip():
-            break
-        paragraph.append(lines[number - 1])
-    return "\n".join(paragraph)
 
 
 def _extend(entry: Entry, lines: list[str], start: int, end: int, skipped: list[bool]) -> None:

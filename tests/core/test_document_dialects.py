@@ -81,6 +81,12 @@ def test_waves_and_groups() -> None:
     assert read("topic-groups.md").question("Q9").wave == "Parser robustness"
 
 
+def test_each_id_of_a_dot_separated_entry_keeps_its_own_words() -> None:
+    document = read("topic-groups.md")
+    assert [document.question(qid).text for qid in ("Q6", "Q7", "Q8")] == ["`net/ip`", "`net/coap`", "`fs/*` metadata"]
+    assert document.question("Q6").span == document.question("Q8").span  # one entry, one extent
+
+
 def test_a_question_extent_is_structural() -> None:
     document = read("extents.md")
     first, second, third = document.questions
