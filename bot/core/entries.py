@@ -55,6 +55,8 @@ class Entry:
     listy: bool  # a list item: what follows it unindented is not part of it
     title: str  # words in the bold label besides the ids
     open_status: bool = False  # the label itself says the question is still open
+    checked: bool = False  # a ticked task-list box before the label
+    heading_level: int = 0  # a question with a heading of its own: its level (else 0)
     lines: list[str] = field(default_factory=list)  # first line with its marker and label removed
     numbers: list[int] = field(default_factory=list)  # each line's number (fenced lines are left out)
     last_block_line: int = 0  # the last line of its last block, a fence's closing line included
@@ -177,7 +179,17 @@ def _unit_text(lines: list[str], unit: Unit, count: int = 3) -> str:
     return "\n".join([head, *following])
 
 
+_HEADING_MARKER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
+
+
 def _label(lines: list[str], unit: Unit) -> dialect.Label | None:
+    if unit.kind == "heading":
+        # `#### Q8 — Is the relay trusted?`: a question with a heading of its own.
+        marker = _HEADING_MARKER.match(lines[unit.start - 1])
+        if marker is None:
+            return None
+        unit.content_column = marker.end()
+        return dialect.heading_label(lines[unit.start - 1][marker.end() :].rstrip("# \t"))
     if unit.kind not in ("paragraph", "item"):
         return None
     return dialect.question_label(_unit_text(lines, unit))
@@ -227,6 +239,16 @@ def read_section(lines: list[str], first: int, last: int, skipped: list[bool]) -
         return labels[index] is not None or (not q_style and unit.kind == "item" and unit.number is not None)
 
     for index, unit in enumerate(units):
+        if unit.kind == "heading" and labels[index] is not None:
+            close()
+            current = _entry(lines, unit, labels[index], wave, state, skipped)
+            continue
+        if unit.kind == "heading" and current is not None and 0 < current.heading_level < unit.level:
+            # `##### Answer` under `#### Q8 — …` is part of the question; as text it only breaks paragraphs.
+            _extend(current, lines, current.end + 1, unit.end, skipped)
+            if current.numbers and current.numbers[-1] == unit.end:
+                current.lines[-1] = ""
+            continue
         if unit.kind in ("heading", "hr"):
             close()
             if unit.kind == "heading":
@@ -277,10 +299,14 @@ def _entry(
                     segments.setdefault(question_id, words)
                 ids = tuple(dict.fromkeys(ids + owner.ids))
     entry = Entry(ids=ids, start=unit.start, wave=wave, group_state=state, listy=unit.kind == "item", title=title)
+    if unit.kind == "heading":
+        entry.heading_level = unit.level
     entry.segments = segments
     entry.open_status = bool(label and label.open_status)
+    entry.checked = bool(label and label.checked)
     # Take the marker and the label off the first line(s); a label may wrap onto the next line.
-    head_column = unit.content_column if unit.kind == "item" else len(lines[unit.start - 1]) - len(lines[unit.start - 1].lstrip(" \t"))
+    head_line = lines[unit.start - 1]
+    head_column = unit.content_column if unit.kind in ("item", "heading") else len(head_line) - len(head_line.lstrip(" \t"))
     number = unit.start
     remaining = consumed
     text_lines: list[tuple[int, str]] = []

@@ -45,6 +45,7 @@ EXPECTED = {
     },
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
+    "headings-and-replies.md": {"Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED},
 }
 
 
@@ -69,6 +70,16 @@ def test_answers_name_who_gave_them() -> None:
     assert markers.question("1").answered_by == ("sandpiper",)
     assert markers.question("4").answered_by == ("sandpiper",)
     assert markers.question("6").answer == "Yes, and that is documented."
+
+
+def test_questions_with_headings_of_their_own_and_reply_words() -> None:
+    document = read("headings-and-replies.md")
+    first = document.question("Q1")
+    assert first.text == "Is the crawler's robots handling a security control? We assume it is a courtesy, not a control."
+    assert (first.span.start_line, first.span.end_line) == (7, 13)  # its `##### Reply` included
+    assert first.answered_by == ("dunlin-pmc",) and first.answer == "Correct, it is a courtesy."
+    assert document.question("Q6").answer.startswith("yes, with a magic number.")
+    assert document.question("Q4").wave == "Wave 2 — checklist"
 
 
 def test_waves_and_groups() -> None:
