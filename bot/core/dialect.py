@@ -168,6 +168,18 @@ def id_list(label: str) -> tuple[str, ...] | None:
     return found[0].ids
 
 
+# --- provenance tags -----------------------------------------------------------------------------
+# The word that opens a tag and the kind it names: `*(documented — README)*`, `*(inferred — §14 Q3)*`,
+# `*(maintainer: login)*`. "confirmed" is how some drafts spell a maintainer confirmation (their
+# legend defines *(maintainer)* as "confirmed by a PMC member").
+TAG_KIND_WORDS = {
+    "documented": "documented",
+    "inferred": "inferred",
+    "maintainer": "maintainer",
+    "confirmed": "maintainer",
+}
+
+
 # --- question labels ---------------------------------------------------------------------------
 # What opens a §14 entry, after any list marker. The bold part is found without a regex
 # repetition over the whole line: `**` ... the next `**`.
