@@ -168,6 +168,15 @@ def id_list(label: str) -> tuple[str, ...] | None:
     return found[0].ids
 
 
+# --- the section -------------------------------------------------------------------------------
+# The open-questions section is the one labelled §14, else the first heading (level 1-3) saying so.
+OPEN_QUESTIONS_TITLE = re.compile(
+    r"\bopen questions\b|\bquestions for (?:the )?(?:maintainers|pmc|project|reviewers)\b"
+    r"|\b(?:maintainer|unresolved|outstanding) questions\b",
+    re.IGNORECASE,
+)
+
+
 # --- provenance tags -----------------------------------------------------------------------------
 # The word that opens a tag and the kind it names: `*(documented — README)*`, `*(inferred — §14 Q3)*`,
 # `*(maintainer: login)*`. "confirmed" is how some drafts spell a maintainer confirmation (their
@@ -186,6 +195,7 @@ TAG_KIND_WORDS = {
 META_IDS = frozenset({"meta"})  # `**(meta)**`: a question about the document itself, id "meta"
 _STATUS_PREFIX = re.compile(r"(?P<status>STILL OPEN|OPEN|NEW|ANSWERED|RESOLVED)[ \t]{0,3}[—–:-][ \t]{0,3}")
 _PARENTHESISED_END = re.compile(r"\((?P<inner>[^()]{1,80})\)[ \t]{0,3}[.:]?[ \t]{0,3}$")
+_BOLD_NUMBER = re.compile(r"[ \t]?(?P<number>\d{1,3}[a-h]?)[.):]?[ \t]?")
 _PLAIN_LABEL_END = re.compile(r"[.:)][ \t]")
 BOLD_LIMIT = 400  # a bold label longer than this is prose, not a label
 
@@ -199,6 +209,7 @@ class Label:
     title: str  # words inside the bold label besides the ids (`— trust posture (answered, x).`)
     open_status: bool = False  # `**STILL OPEN — Q-tenancy …**`
     checked: bool = False  # a ticked task-list box before the label: `- [x] **Q8.** …`
+    numbered: bool = False  # a bold item number, `**3.** …`: an id only where §14 has no Q ids
 
 
 def bold_prefix(text: str) -> tuple[str, int] | None:
@@ -226,7 +237,7 @@ def question_label(text: str) -> Label | None:
     label = _label_after_box(text[box.end() :])
     if label is None:
         return None
-    return Label(label.ids, box.end() + label.end, label.title, label.open_status, box.group("tick") != " ")
+    return Label(label.ids, box.end() + label.end, label.title, label.open_status, box.group("tick") != " ", label.numbered)
 
 
 def _label_after_box(text: str) -> Label | None:
@@ -237,6 +248,9 @@ def _label_after_box(text: str) -> Label | None:
             return None
         return Label(first.ids, first.end + 1, "")
     content, end = bold
+    number = _BOLD_NUMBER.fullmatch(content)
+    if number is not None:
+        return Label((number.group("number").lstrip("0") or "0",), end, "", numbered=True)
     status = _STATUS_PREFIX.match(content)
     inner = content[status.end() :] if status else content
     stripped = inner.lstrip("(")

@@ -44,7 +44,6 @@ _FENCE = re.compile(r"^[ \t]*(?P<fence>```|~~~)")
 _SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*\*)?(?:\s+|$)(?P<title>.*)$")
 _NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
 _APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
-_OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
 _LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
 _LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
 _TALLY_START = re.compile(
@@ -62,6 +61,7 @@ _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
+_LABEL_TAIL = re.compile(r"^\s*[:.)][ \t]+")
 _SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
 _MAPS_MARKER = re.compile(
     r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
@@ -221,7 +221,7 @@ class _Reader:
             if section.label == "§14":
                 return section
         for section in sections:
-            if section.level <= 3 and _OPEN_QUESTIONS_TITLE.search(section.title):
+            if section.level <= 3 and dialect.OPEN_QUESTIONS_TITLE.search(section.title):
                 return section
         return None
 
@@ -585,6 +585,7 @@ class _Reader:
             # `→ **Confirmed.** … *(maintainer: login)*`: the tag on the answer names who gave it.
             answered_by = _tag_names(flatten("\n".join(answer_lines)) if answer_lines else block_flat)
             answered_by = answered_by or (_heading_names(entry.wave) if entry.group_state else ())
+        text = _LABEL_TAIL.sub("", text)  # `**Q1**: Is …` leaves the colon outside the bold
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)

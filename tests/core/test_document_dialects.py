@@ -45,6 +45,7 @@ EXPECTED = {
     },
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
+    "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
     "headings-and-replies.md": {"Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED},
 }
 
@@ -80,6 +81,13 @@ def test_questions_with_headings_of_their_own_and_reply_words() -> None:
     assert first.answered_by == ("dunlin-pmc",) and first.answer == "Correct, it is a courtesy."
     assert document.question("Q6").answer.startswith("yes, with a magic number.")
     assert document.question("Q4").wave == "Wave 2 — checklist"
+
+
+def test_a_table_of_questions() -> None:
+    document = read("question-table.md")
+    assert document.question("Q2").answer == "No; only the owning client."
+    assert document.question("Q1").text == "Is the broker port meant to face the internet?"
+    assert (document.question("Q3").span.start_line, document.question("Q3").span.end_line) == (9, 9)
 
 
 def test_waves_and_groups() -> None:
