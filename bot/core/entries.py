@@ -121,10 +121,9 @@ def _start_like(line: str) -> bool:
     return bool(_NUMBERED_LINE.match(line) or dialect.is_wave(stripped) or dialect.question_label(stripped))
 
 
-def _piece(lines: list[str], start: int, end: int, item: Unit | None) -> Unit:
+def _piece(lines: list[str], start: int, end: int) -> Unit:
+    """A piece cut out of a paragraph: an item when it starts with an item number."""
     numbered = _NUMBERED_LINE.match(lines[start - 1])
-    if item is not None:
-        return item
     if numbered:
         return Unit("item", start, end, number=numbered.group("number"), content_column=numbered.end())
     return Unit("paragraph", start, end)
@@ -135,25 +134,22 @@ def _split_paragraph(lines: list[str], start: int, end: int) -> list[Unit]:
     piece_start = start
     for number in range(start + 1, end + 1):
         if _start_like(lines[number - 1]):
-            pieces.append(_piece(lines, piece_start, number - 1, None))
+            pieces.append(_piece(lines, piece_start, number - 1))
             piece_start = number
-    pieces.append(_piece(lines, piece_start, end, None))
+    pieces.append(_piece(lines, piece_start, end))
     return pieces
 
 
 def _split_item(lines: list[str], start: int, end: int, number: str | None, column: int) -> list[Unit]:
     """An item, cut where an unindented line starts another entry (`8a.` under item 8)."""
     pieces: list[Unit] = []
-    piece_start = start
     current = Unit("item", start, end, number=number, content_column=column)
     for line_number in range(start + 1, end + 1):
         line = lines[line_number - 1]
         indent = len(line) - len(line.lstrip(" \t"))
         if line.strip() and indent < max(column, 1) and _start_like(line):
             pieces.append(_with_end(current, line_number - 1))
-            current = _piece(lines, line_number, end, None)
-            piece_start = line_number
-    del piece_start
+            current = _piece(lines, line_number, end)
     pieces.append(_with_end(current, end))
     return pieces
 
