@@ -17,6 +17,13 @@ Id shapes (`normalise_id` gives the canonical spelling):
 
 Several ids in one place: `Q2, Q7`, `Q3/Q5`, `Q15 / Q16`, `Q6 · Q7`, `Q2 and Q7`, and ranges
 `Q6–Q13` / `Q6-Q13` / `Q6–13` (expanded, up to `MAX_RANGE` ids).
+
+Then, in order: the section's heading, provenance tag words, entry labels (`question_label`,
+`heading_label`, `further_labels`), group headings and what they say (`group_state`,
+`section_state`), and the answers written in the document (`STILL_OPEN`, `ARROW_ANSWER`,
+`TITLE_ANSWERED`, `RESOLVED_MARK`, `ANSWERED_BRACKET`, `INLINE_ANSWER`, `ANSWER_LINE`,
+`STATUS_LINE`, ...). The README's `import` section lists each with an example; each has a fixture
+in tests/fixtures/documents/dialects/.
 """
 from __future__ import annotations
 
