@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import dialect
 from bot.core.entries import Entry, read_section
@@ -136,6 +136,7 @@ class _Reader:
         questions: tuple[Question, ...] = ()
         if open_section is not None:
             questions = self._questions(open_section, skipped)
+        tags = _without_unknown_named_links(tags, questions)
         self._check_backlinks(tags, questions)
         tally = self._tally(tags, skipped, headings, open_section)
         return Document(
@@ -702,6 +703,24 @@ def _clean(text: str) -> str:
     text = text.replace("~~", "")
     text = _MAPS_MARKER.sub(" ", text)
     return " ".join(text.split()).strip(" —–")
+
+
+def _without_unknown_named_links(tags: tuple[Tag, ...], questions: tuple[Question, ...]) -> tuple[Tag, ...]:
+    """Drop named back-links (`Q-confirmed`) that name no question of §14.
+
+    Prose like "the exact set is Q-confirmed in §14" reads as a named id; a numbered back-link
+    that §14 lacks is still reported (a typo or a removed question), a named one that matches
+    nothing is taken for prose.
+    """
+    known = {question.id for question in questions}
+
+    def kept(ref: str) -> bool:
+        return not ref.startswith("Q-") or ref in known
+
+    return tuple(
+        tag if all(kept(ref) for ref in tag.questions) else replace(tag, questions=tuple(filter(kept, tag.questions)))
+        for tag in tags
+    )
 
 
 def _check_mark(text: str) -> str | None:

@@ -132,3 +132,13 @@ def test_a_section_without_accepted_ids_says_so() -> None:
     messages = [(issue.line, issue.message) for issue in document.issues]
     assert (5, "looks like a §14 question but has no id it accepts") in messages
     assert any("no question id this reader accepts" in message for _, message in messages)
+
+
+def test_prose_that_reads_like_a_named_id_is_no_back_link() -> None:
+    text = (
+        "# M\n\n## §3 Scope\n\nThe set of checks is fixed *(documented — the exact set is Q-confirmed in §14)*.\n\n"
+        "## §14 Open questions\n\n- **Q-scope.** Is the set of checks fixed?\n"
+    )
+    document = parse_document(text, "m.md")
+    assert [tag.questions for tag in document.tags] == [()]
+    assert document.issues == ()
