@@ -370,10 +370,10 @@ ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]
 INLINE_ANSWER = re.compile(
     r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
 )
-# Words that open a reply paragraph or sub-item: `**Answer (login):**`, `Response:`, `A:`.
+# Words that open a reply paragraph or sub-item: `**Answer (login):**`, `Response:`, `A:`, `**A4.**`.
 _REPLY_WORDS = (
-    r"(?:\*\*|__)?(?:answer|response|reply|resolution|decision|(?:maintainer|pmc)[ \t]+(?:answer|response)|(?-i:A))"
-    r"(?:[ \t]*\((?P<who>[^()\n]{1,60})\))?[ \t]*:(?:\*\*|__)?"
+    r"(?:\*\*|__)?(?:answer|response|reply|resolution|decision|(?:maintainer|pmc)[ \t]+(?:answer|response)"
+    r"|(?-i:A\d{0,4}))(?:[ \t]*\((?P<who>[^()\n]{1,60})\))?[ \t]*[:.](?:\*\*|__)?"
 )
 REPLY_LEAD = re.compile(_REPLY_WORDS, re.IGNORECASE)
 # A line that starts a reply when it starts a paragraph or sub-item: a maintainer tag, a plain
