@@ -129,6 +129,8 @@ def find_ids(text: str) -> Iterator[IdMatch]:
 
     Linear: one scan with a bounded pattern, and each list step consumes what it matched.
     """
+    if "Q" not in text and "q" not in text:
+        return  # most fragments name no question: skip the scan
     position = 0
     while True:
         match = _ID.search(text, position)
@@ -396,10 +398,33 @@ _STATUS_OPEN = frozenset({"open", "pending", "unanswered"})
 
 def status_line_state(text: str) -> str | None:
     """What a `Status:` line in an entry says: "open", "resolved", "answered", or None."""
-    match = STATUS_LINE.search(text)
+    match = STATUS_LINE.search(text) if "status" in text.lower() else None
     if match is None:
         return None
     word = " ".join(match.group("state").lower().split())
     if word in _STATUS_OPEN or word == "still open":
         return "open"
     return "resolved" if word in ("resolved", "closed", "done") else "answered"
+
+
+# Cheap word tests before the searches above: most entries carry none of these words, and a
+# substring test costs a fraction of a regex scan (the largest documents parse on every PR).
+_STILL_OPEN_HINTS = ("partial", "partly", "pmc", "pending", "still", "not yet", "discussion")
+
+
+def says_still_open(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _STILL_OPEN_HINTS) and bool(STILL_OPEN.search(text))
+
+
+def arrow_answer(text: str) -> re.Match[str] | None:
+    return ARROW_ANSWER.search(text) if "→" in text else None
+
+
+def rewritten_as_answer(text: str) -> bool:
+    return "answer is" in text.lower() and bool(REWRITTEN_AS_ANSWER.search(text))
+
+
+def title_answered(text: str) -> re.Match[str] | None:
+    lowered = text.lower()
+    return TITLE_ANSWERED.search(text) if "answered" in lowered or "resolved" in lowered else None

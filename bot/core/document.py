@@ -482,10 +482,10 @@ class _Reader:
         title = entry.title
 
         # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
-        title_state = dialect.TITLE_ANSWERED.search(title)
+        title_state = dialect.title_answered(title)
         # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
         lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
-        lead_state = dialect.TITLE_ANSWERED.search(lead[0]) if lead else None
+        lead_state = dialect.title_answered(lead[0]) if lead else None
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
@@ -494,7 +494,7 @@ class _Reader:
                 break
         question_flat = flatten("\n".join(question_lines))
         block_flat = flatten("\n".join(entry.lines))
-        arrow = dialect.ARROW_ANSWER.search(question_flat)
+        arrow = dialect.arrow_answer(question_flat)
         if arrow is not None and not answer_lines:
             # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
             said = question_flat[arrow.end() :]
@@ -510,7 +510,7 @@ class _Reader:
         # "still open" counts where the question is asked and in the latest reply, not in an earlier
         # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
         latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
-        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(f"{title} {question_flat} {flatten(latest_reply)}"))
+        still_open = entry.open_status or dialect.says_still_open(f"{title} {question_flat} {flatten(latest_reply)}")
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
@@ -545,7 +545,7 @@ class _Reader:
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
             answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
-        elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
+        elif dialect.rewritten_as_answer(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
             answer = _clean(question_flat) or None

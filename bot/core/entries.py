@@ -118,7 +118,12 @@ def _start_like(line: str) -> bool:
     stripped = line.lstrip(" \t")
     if len(line) - len(stripped) > 3:
         return False
-    return bool(_NUMBERED_LINE.match(line) or dialect.is_wave(stripped) or dialect.question_label(stripped))
+    if _NUMBERED_LINE.match(line):
+        return True
+    # Cheap first-character tests before the label grammar: this runs on every paragraph line.
+    return (stripped[:1] in "*_Wwq[Q" and stripped[:1] != "") and bool(
+        dialect.is_wave(stripped) or dialect.question_label(stripped)
+    )
 
 
 def _piece(lines: list[str], start: int, end: int) -> Unit:
