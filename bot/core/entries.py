@@ -138,7 +138,10 @@ def _split_paragraph(lines: list[str], start: int, end: int) -> list[Unit]:
     pieces: list[Unit] = []
     piece_start = start
     for number in range(start + 1, end + 1):
-        if _start_like(lines[number - 1]):
+        line = lines[number - 1]
+        # A label wrapped to the start of a line mid-sentence (`… the answer to\n**Q19.** …`) is a
+        # cross-reference; a new entry follows a line that ends a sentence or a label.
+        if _start_like(line) and (_NUMBERED_LINE.match(line) or lines[number - 2].rstrip()[-1:] in ".?!:)*_`"):
             pieces.append(_piece(lines, piece_start, number - 1))
             piece_start = number
     pieces.append(_piece(lines, piece_start, end))

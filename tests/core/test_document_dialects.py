@@ -43,7 +43,7 @@ EXPECTED = {
     "inline-markers.md": {
         "1": ANSWERED, "2": OPEN, "3": OPEN, "4": ANSWERED, "5": ANSWERED, "6": ANSWERED, "7": RESOLVED, "8": OPEN,
     },
-    "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED},
+    "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
     "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
     "headings-and-replies.md": {"Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED},
@@ -122,8 +122,10 @@ def test_a_question_extent_is_structural() -> None:
 
 
 def test_look_alikes_are_not_questions() -> None:
-    # `**Q1.**` inside Q2's answer is a cross-reference; `**(Storage)**` is a domain tag.
-    assert [question.id for question in read("paragraph-answers.md").questions] == ["Q1", "Q2", "Q3", "Q4"]
+    # Cross-references are not questions; `**(Storage)**` is a domain tag.
+    # `**Q1.**` inside Q2's answer, and `**Q3.**` wrapped to the start of a line in Q5's.
+    assert [question.id for question in read("paragraph-answers.md").questions] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert read("paragraph-answers.md").issues == ()
     assert [question.id for question in read("domain-tags.md").questions] == ["1", "2", "3"]
 
 
