@@ -31,6 +31,7 @@ SHAPES = {
     "nested lists": "- ",
     "entries and look-alikes": "**Q1.** a\n\n**Qx b\n\n",
     "wave lines": "**Wave 1**\n",
+    "dot-separated labels": " · **Q1.** a",
 }
 
 
