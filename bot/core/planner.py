@@ -19,14 +19,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot.core.document import parse_document
 from bot.core.model import Document, Question, QuestionState, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
+from bot.core.tags import parse_tag_text
 from bot.core.tags import question_key as _spelling_key
 from bot.core.tagstyle import (
+    EM_DASH_SEPARATOR,
+    InferredTagParts,
     TagStyle,
     detect_tag_style,
     render_maintainer_tag,
@@ -164,7 +167,7 @@ def plan_document(
         question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
     else:
         question_edits, resolved, folded = _plan_resolutions(
-            document, text_after_tags, confirmations, style, resolve_style, humans
+            document, text_after_tags, records, confirmations, style, resolve_style, options, humans
         )
     new_text = _apply(text_after_tags, question_edits, humans)
     humans.extend(_issues_near(document, confirmations))
@@ -318,10 +321,13 @@ def _issues_near(document: Document, confirmations: Mapping[str, _Confirmation])
 
 def _tag_style(document: Document, options: PlanOptions) -> TagStyle:
     style = options.style or detect_tag_style(document.tags)
+    # A promotion always says who confirmed it, even where the document's own maintainer tags
+    # name nobody (`*(maintainer, 2026-06-12 — §14 Q8)*`): the login is the provenance.
+    style = replace(style, name_maintainers=True)
     if options.with_date is not None:
-        style = TagStyle(style.name_maintainers, options.with_date, style.keep_backlink)
+        style = replace(style, with_date=options.with_date)
     if options.keep_backlink is not None:
-        style = TagStyle(style.name_maintainers, style.with_date, options.keep_backlink)
+        style = replace(style, keep_backlink=options.keep_backlink)
     return style
 
 
@@ -438,8 +444,41 @@ def _flip(
         return None
     logins = tuple(dict.fromkeys(login for owner in owners for login in owner.logins))
     dates = sorted(owner.date for owner in owners if owner.date)
-    new_tag = render_maintainer_tag(parts, style, logins, dates[-1] if dates else None)
-    return _Edit(start, start + len(tag.raw), new_tag)
+    date = dates[-1] if dates else None
+    # The document's own spelling first; if the tag reader could not read that back with the
+    # logins and back-links, the plain `*(maintainer: login — detail)*` spelling every reader knows.
+    for candidate in (
+        render_maintainer_tag(parts, style, logins, date),
+        render_maintainer_tag(_plain_parts(parts), _plain_style(style), logins, date),
+    ):
+        if _reads_back(candidate, tag, logins):
+            return _Edit(start, start + len(tag.raw), candidate)
+    humans.append(
+        HumanItem(HumanKind.UNPARSED, tag.line, f"{tag.raw} cannot be rewritten as a well-formed maintainer tag: promote by hand", owners[0].question.id)
+    )
+    return None
+
+
+def _plain_parts(parts: InferredTagParts) -> InferredTagParts:
+    detail = re.sub(r"^→\s*", "", parts.detail)
+    separator = parts.separator if "\n" in parts.separator else EM_DASH_SEPARATOR
+    return replace(parts, detail=detail, separator=separator)
+
+
+def _plain_style(style: TagStyle) -> TagStyle:
+    return replace(style, name_maintainers=True, login_lead=": ")
+
+
+def _reads_back(new_tag: str, old: Tag, logins: Sequence[str]) -> bool:
+    """The rewritten tag reads as a maintainer tag naming every login, citing the same questions."""
+    parsed = parse_tag_text(new_tag)
+    if parsed is None:
+        return False
+    kind, details = parsed
+    if kind is TagKind.INFERRED or TagKind.MAINTAINER not in (kind, *details["also"]):
+        return False
+    named = {name.lower() for name in details["maintainers"]}
+    return {login.lower() for login in logins} <= named and tuple(details["questions"]) == tuple(old.questions)
 
 
 def _locate(tag: Tag, lines: Sequence[str], line_starts: Sequence[int]) -> int | None:
@@ -593,7 +632,8 @@ def _figures(tally: Mapping[str, int]) -> str:
 # ---------------------------------------------------------------------------------------
 
 # The lead of a question entry: list marker and/or bold id (`**Q8.**`, `- **Q3.**`, `1.`).
-_ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*Q[\w.]*\.?\*\*[ \t]*)?)")
+# The bold id may hold several ids or a name: `**Q5/Q10.**`, `**Q6–Q13.**`, `**(Q2)**`, `**Q-transport.**`.
+_ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*\(?Q[^*\n]{0,60}?\*\*[ \t]*)?)")
 # A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
 _TRAILER = re.compile(
     r"(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
@@ -650,32 +690,88 @@ class _Entry:
 def _plan_resolutions(
     document: Document,
     text: str,
+    records: Sequence[Record],
     confirmations: Mapping[str, _Confirmation],
     style: TagStyle,
     resolve_style: ResolveStyle,
+    options: PlanOptions,
     humans: list[HumanItem],
 ) -> tuple[list[_Edit], list[str], list[str]]:
+    """Mark each confirmed question's §14 entry resolved.
+
+    An entry several ids share (`**Q5/Q10.**`, `Q6–Q13`) is one text: it is marked once, and only
+    when every id in it is settled, with every confirmer named; until then it stays as it is
+    and a human is told which ids it waits for. Marking it earlier would say the others are
+    resolved too.
+    """
     lines = _split_lines(text)
     line_starts = _line_starts(lines)
     reply_prefix = _reply_prefix(document, lines)
+    settled = _settled(records, confirmations)
     edits: list[_Edit] = []
     resolved: list[str] = []
     folded: list[str] = []
-    for confirmation in confirmations.values():
-        question = confirmation.question
+    for entry_questions, confirmed in _entries(document, confirmations):
+        folded.extend(confirmation.question.id for confirmation in confirmed)
+        question = entry_questions[0]
         if not _needs_marking(question, resolve_style):
-            folded.append(question.id)
+            continue
+        still_open = [other.id for other in entry_questions if question_key(other.id) not in settled]
+        if still_open:
+            humans.extend(_shared_entry_item(c.question, still_open, "marked resolved") for c in confirmed)
             continue
         entry = _entry(question, lines, line_starts)
         if entry is None:
             humans.append(
                 HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id}: cannot find its text to mark resolved", question.id)
             )
+            folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
             continue
-        edits.append(_resolution_edit(entry, question, confirmation, style, resolve_style, reply_prefix))
-        resolved.append(question.id)
-        folded.append(question.id)
+        note = _entry_confirmation(entry_questions, records, confirmations, options)
+        edits.append(_resolution_edit(entry, question, note, style, resolve_style, reply_prefix))
+        resolved.extend(other.id for other in entry_questions if question_key(other.id) in confirmations)
     return edits, resolved, folded
+
+
+def _entries(
+    document: Document, confirmations: Mapping[str, _Confirmation]
+) -> list[tuple[list[Question], list[_Confirmation]]]:
+    """The §14 entries holding confirmed questions: (every question of the entry, the confirmed ones).
+
+    Questions share an entry when the parser gave them the same span.
+    """
+    by_span: dict[Span, list[_Confirmation]] = {}
+    for confirmation in confirmations.values():
+        if confirmation.in_section:
+            by_span.setdefault(confirmation.question.span, []).append(confirmation)
+    return [
+        ([question for question in document.questions if question.span == span] or [group[0].question], group)
+        for span, group in sorted(by_span.items(), key=lambda item: item[0].start_line)
+    ]
+
+
+def _entry_confirmation(
+    entry_questions: Sequence[Question],
+    records: Sequence[Record],
+    confirmations: Mapping[str, _Confirmation],
+    options: PlanOptions,
+) -> _Confirmation:
+    """One note for an entry: every confirmer of its ids (folded earlier or now) and their words."""
+    if len(entry_questions) == 1:
+        return confirmations[question_key(entry_questions[0].id)]
+    by_key = {question_key(record.id): record for record in records}
+    parts: list[tuple[str, _Confirmation]] = []
+    for question in entry_questions:
+        key = question_key(question.id)
+        if key in confirmations:
+            parts.append((question.id, confirmations[key]))
+        elif key in by_key and _confirming_answers(by_key[key]):
+            parts.append((question.id, _confirmation(question, by_key[key], options)))
+    logins = tuple(dict.fromkeys(login for _, part in parts for login in part.logins))
+    dates = sorted(part.date for _, part in parts if part.date)
+    excerpts = list(dict.fromkeys(part.excerpt for _, part in parts))
+    excerpt = excerpts[0] if len(excerpts) == 1 else " ".join(f"{question_id}: {part.excerpt}" for question_id, part in parts)
+    return _Confirmation(entry_questions[0], logins, excerpt, dates[-1] if dates else None)
 
 
 def _needs_marking(question: Question, resolve_style: ResolveStyle) -> bool:
@@ -791,7 +887,7 @@ def _plan_removals(
             continue  # removed already: nothing left to delete
         still_open = [other.id for other in _sharing_entry(document, question) if question_key(other.id) not in settled]
         if still_open:
-            humans.append(_shared_entry_item(question, still_open))
+            humans.append(_shared_entry_item(question, still_open, "removed"))
             continue
         spans.add(question.span)
     lines = _split_lines(text)
@@ -806,12 +902,12 @@ def _sharing_entry(document: Document, question: Question) -> list[Question]:
     return [other for other in document.questions if other.span == question.span and other.id != question.id]
 
 
-def _shared_entry_item(question: Question, still_open: Sequence[str]) -> HumanItem:
+def _shared_entry_item(question: Question, still_open: Sequence[str], action: str) -> HumanItem:
     waiting = ", ".join(still_open)
     return HumanItem(
         HumanKind.SHARED_ENTRY,
         question.span.start_line,
-        f"{question.id} shares its §14 entry with {waiting}, still open: the entry stays until {waiting} "
+        f"{question.id} shares its §14 entry with {waiting}, still open: the entry is {action} once {waiting} "
         "is folded too (or edit it by hand)",
         question.id,
     )

@@ -23,6 +23,10 @@ _INFERRED_BODY = re.compile(
     r"inferred(?:(?P<sep>\s*[—–-]+\s*|\s*[:;,]\s*|\s+)(?P<detail>.*?))?(?P<dot>\.?)$",
     re.DOTALL | re.IGNORECASE,
 )
+# How a named maintainer tag leads into its first login: `maintainer: x`, `maintainer — x`, `maintainer, x`.
+_LOGIN_LEAD = re.compile(r"maintainer(?P<lead>\s*[:,—–-]\s*)", re.IGNORECASE)
+# A detail that points at its question with an arrow: `→ Q7`, `— → Q7`.
+_ARROW_DETAIL = re.compile(r"^→\s*")
 # A detail that is nothing but a back-link: `§14 Q8`, `Q5/Q10`, `§14 Q3/Q4`.
 _PURE_BACKLINK = re.compile(r"^(?:§14\s+)?Q\d+(?:\.\w+)?(?:\s*/\s*Q?\d+(?:\.\w+)?)*$")
 
@@ -34,6 +38,7 @@ class TagStyle:
     name_maintainers: bool = True  # `maintainer: login` rather than bare `maintainer`
     with_date: bool = False  # `maintainer, 2026-06-12`
     keep_backlink: bool = True  # keep `— §14 Q8` from the inferred tag
+    login_lead: str = ": "  # between the kind word and the logins: ": " (cloudstack), " — " (kvrocks)
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,26 @@ def detect_tag_style(tags: Iterable[Tag]) -> TagStyle:
     maintainer_tags = [tag for tag in tags if tag.kind is TagKind.MAINTAINER]
     if not maintainer_tags:
         return TagStyle()
-    named = sum(1 for tag in maintainer_tags if tag.maintainers)
+    named = [tag for tag in maintainer_tags if tag.maintainers]
     dated = sum(1 for tag in maintainer_tags if tag.date)
     return TagStyle(
-        name_maintainers=named * 2 >= len(maintainer_tags),
+        name_maintainers=len(named) * 2 >= len(maintainer_tags),
         with_date=dated * 2 > len(maintainer_tags),
+        login_lead=_login_lead(named),
     )
+
+
+def _login_lead(named: Sequence[Tag]) -> str:
+    """The lead most named tags put before their logins, normalised to one spelling."""
+    votes: dict[str, int] = {}
+    for tag in named:
+        lead = _LOGIN_LEAD.search(tag.raw)
+        if lead is None or tag.maintainers[0] not in tag.raw[lead.end() : lead.end() + len(tag.maintainers[0]) + 2]:
+            continue
+        mark = lead.group("lead").strip()
+        spelling = ": " if mark == ":" else ", " if mark == "," else " — "
+        votes[spelling] = votes.get(spelling, 0) + 1
+    return max(votes, key=lambda spelling: (votes[spelling], spelling == ": ")) if votes else ": "
 
 
 def render_maintainer_tag(
@@ -92,13 +111,17 @@ def render_maintainer_tag(
     """Rebuild an inferred tag as a maintainer tag, keeping its markers and cited detail."""
     body = parts.prefix + "maintainer"
     if style.name_maintainers and logins:
-        body += ": " + ", ".join(logins)
+        body += style.login_lead + ", ".join(logins)
     if style.with_date and date:
         body += ", " + date
     detail = parts.detail
-    if detail and not style.keep_backlink and _PURE_BACKLINK.match(detail):
+    if detail and not style.keep_backlink and _PURE_BACKLINK.match(_ARROW_DETAIL.sub("", detail)):
         detail = ""
-    if detail:
+    if _ARROW_DETAIL.match(detail):
+        # `inferred → Q7` / `inferred — → Q7`: the arrow is the separator; a dash before it would
+        # read as a broken arrow.
+        body += " " + detail
+    elif detail:
         # A dash reads naturally after logins; a colon (`inferred: foo`) would not.
         separator = parts.separator if "—" in parts.separator or "–" in parts.separator else EM_DASH_SEPARATOR
         if "\n" in parts.separator:

@@ -279,17 +279,18 @@ DATED = doc(
 
 
 def test_dated_style_is_detected_and_a_multi_link_tag_waits_for_every_question() -> None:
+    # The document's own maintainer tags name nobody; a promotion still says who confirmed it.
     plan = plan_promotions(DATED, [record("Q2", at="2026-07-01T08:00:00Z")])
 
-    assert [(p.line, p.new_tag) for p in plan.promotions] == [(7, "*(maintainer, 2026-07-01 — §14 Q2)*")]
+    assert [(p.line, p.new_tag) for p in plan.promotions] == [(7, "*(maintainer: bob, 2026-07-01 — §14 Q2)*")]
     (item,) = plan.for_humans
     assert item.kind is HumanKind.AMBIGUOUS_TAG and item.line == 6 and "Q3" in item.message
-    assert "**Q2.** ~~Can auditors write policy?~~ **RESOLVED** *(maintainer, 2026-07-01)* — yes, as proposed. *(maps to §4)*" in plan.new_text
+    assert "**Q2.** ~~Can auditors write policy?~~ **RESOLVED** *(maintainer: bob, 2026-07-01)* — yes, as proposed. *(maps to §4)*" in plan.new_text
 
 
 def test_multi_link_tag_flips_once_all_its_questions_are_confirmed() -> None:
     plan = plan_promotions(DATED, [record("Q2", author="bob"), record("Q3", author="alice")])
-    assert (6, "Q2/Q3", "*(maintainer, 2026-06-12 — §14 Q2/Q3)*") in [
+    assert (6, "Q2/Q3", "*(maintainer: bob, alice, 2026-06-12 — §14 Q2/Q3)*") in [
         (p.line, p.question, p.new_tag) for p in plan.promotions
     ]
 
@@ -789,3 +790,103 @@ def test_an_accepted_promotion_proposal_counts_as_a_confirmation() -> None:
     assert not is_ready_to_fold(Record(**base, proposals=(pending,)))
     accepted = Proposal(id="Q9-promote-c7", kind="promote", state=ProposalState.ACCEPTED, summary="s", comment_id=7)
     assert is_ready_to_fold(Record(**base, proposals=(accepted,)))
+
+
+# ---------------------------------------------------------------------------------------
+# Entries with several ids, and tag spellings that must stay well formed
+# ---------------------------------------------------------------------------------------
+
+PAIRED = doc(
+    """
+    # Plover Threat Model
+
+    ## §5 Environment
+
+    - The relay trusts the broker *(inferred — §14 Q5)*.
+    - Broker tokens never expire *(inferred — §14 Q10)*.
+
+    ## §14 Open questions for the maintainers
+
+    **Q5/Q10.** Does the relay trust the broker, and do broker tokens expire? *(maps to §5)*
+
+    **Q11.** Is the spool encrypted?
+    """
+)
+
+
+def test_confirming_one_id_of_a_shared_entry_never_marks_the_others_resolved() -> None:
+    plan = plan_promotions(PAIRED, [record("Q5", author="ann")])
+
+    assert "The relay trusts the broker *(maintainer: ann — §14 Q5)*." in plan.new_text
+    assert "**Q5/Q10.** Does the relay trust the broker, and do broker tokens expire?" in plan.new_text
+    assert "RESOLVED" not in plan.new_text and plan.resolved == ()
+    (waiting,) = [item for item in plan.for_humans if item.kind is HumanKind.SHARED_ENTRY]
+    assert waiting.question == "Q5" and "Q10" in waiting.message
+    after = {question.id: question.state for question in parse_document(plan.new_text).questions}
+    assert after == {"Q5": QuestionState.OPEN, "Q10": QuestionState.OPEN, "Q11": QuestionState.OPEN}
+    assert plan_promotions(plan.new_text, [record("Q5", author="ann")]).diff == ""
+
+
+def test_a_shared_entry_is_marked_once_every_id_is_confirmed_naming_every_confirmer() -> None:
+    plan = plan_promotions(PAIRED, [record("Q5", Status.FOLDED, author="ann", excerpt="yes"), record("Q10", author="ben", excerpt="no")])
+
+    assert (
+        "**Q5/Q10.** ~~Does the relay trust the broker, and do broker tokens expire?~~ **RESOLVED** "
+        "*(maintainer: ann, ben)* — Q5: yes. Q10: no. *(maps to §5)*\n"
+    ) in plan.new_text
+    assert plan.resolved == ("Q10",) and plan.folded == ("Q10",)
+    both = plan_promotions(PAIRED, [record("Q5", author="ann"), record("Q10", author="ben")])
+    assert both.new_text.count("**RESOLVED**") == 1 and both.resolved == ("Q5", "Q10")
+    assert not [item for item in both.for_humans if item.kind is HumanKind.UNPARSED]
+
+
+ARROWS = doc(
+    """
+    # Sandpiper Threat Model
+
+    ## §1 Header
+
+    - Reviewed claims: *(maintainer, 2026-05-02 — §14 Q1)*.
+
+    ## §6 Assumptions
+
+    - The loader runs unprivileged *(inferred → Q7)*.
+    - Plugins are signed *(inferred — → Q8)*.
+
+    ## §14 Open questions for the maintainers
+
+    **Q1.** ~~Is the CLI local?~~ **RESOLVED** *(maintainer, 2026-05-02)* — yes.
+
+    **Q7.** Does the loader run unprivileged?
+
+    **Q8.** Are plugins signed?
+    """
+)
+
+
+def test_an_arrow_back_link_comes_out_well_formed_with_the_login() -> None:
+    plan = plan_promotions(ARROWS, [record("Q7", author="ivy", at="2026-06-01T10:00:00Z"), record("Q8", author="ivy")])
+
+    new_tags = [promotion.new_tag for promotion in plan.promotions]
+    assert all("— →" not in tag and "ivy" in tag for tag in new_tags), new_tags
+    promoted = {tag.line: tag for tag in parse_document(plan.new_text).tags if tag.kind is TagKind.MAINTAINER}
+    assert [(promoted[p.line].maintainers, promoted[p.line].questions) for p in plan.promotions] == [
+        (("ivy",), ("Q7",)),
+        (("ivy",), ("Q8",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "lead"),
+    [
+        ("*(maintainer: dora)*", ": "),
+        ("*(maintainer — dora)*", " — "),
+        ("*(maintainer — dora, §14 Q1)*", " — "),
+    ],
+)
+def test_the_login_is_spelled_the_way_the_document_names_its_maintainers(written: str, lead: str) -> None:
+    text = replaced(ARROWS, ("*(maintainer, 2026-05-02 — §14 Q1)*", written))
+    assert detect_tag_style(parse_document(text).tags).login_lead == lead
+    plan = plan_promotions(text, [record("Q8", author="ivy")])
+    tag = next(tag for tag in parse_document(plan.new_text).tags if tag.line == plan.promotions[0].line)
+    assert tag.kind is TagKind.MAINTAINER and tag.maintainers == ("ivy",) and tag.questions == ("Q8",)
