@@ -803,10 +803,9 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     content = paragraph[: trailer_match.start()] if trailer_match else paragraph
     if not content.strip():
         return None
-    indent = re.match(r"^[ \t]*", lines[first - 1]).group(0)
-    if lead and lead.group("lead").strip()[:1] in "-*+" and not lead.group("lead").strip().startswith("**"):
-        indent += "  "  # a reply nested under a bullet entry
     list_lead = re.match(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", lines[first - 1])
+    # A reply under a list entry sits at the entry's content column, or it would end the item.
+    indent = " " * len(list_lead.group(0)) if list_lead else re.match(r"^[ \t]*", lines[first - 1]).group(0)
     return _Entry(
         content_start=content_start,
         content_indent=" " * (len(list_lead.group(0)) if list_lead else 0),

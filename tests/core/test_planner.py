@@ -719,24 +719,6 @@ def test_promoted_tags_parse_as_maintainer_tags_with_the_same_back_links(
     assert after_tally.stated["inferred"] == after_tally.counted["inferred"]
 
 
-CORPUS = Path("/work/shared/corpus/threat-models")
-
-
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
-@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.md")) if CORPUS.is_dir() else [], ids=lambda p: p.name)
-def test_real_documents_plan_cleanly_and_idempotently(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    records = [record(q.id, author="m1", excerpt="confirmed") for q in parse_document(text, path.name).questions]
-    plan = plan_promotions(text, records, PlanOptions(path=path.name))
-    assert plan_promotions(plan.new_text, records, PlanOptions(path=path.name)).diff == ""
-    # `documented + inferred` becomes `documented + maintainer`, which reads as documented: no
-    # promoted tag may still read as inferred.
-    settled_tags = {
-        (tag.line, tag.raw) for tag in parse_document(plan.new_text, path.name).tags if tag.kind is not TagKind.INFERRED
-    }
-    assert {(p.line, p.new_tag) for p in plan.promotions} <= settled_tags
-
-
 def test_arrow_cross_reference_stays_outside_the_strike() -> None:
     text = doc(
         """

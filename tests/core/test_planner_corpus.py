@@ -1,0 +1,216 @@
+"""The planner on every real threat-model document in ../shared/corpus/threat-models/.
+
+A plan may change provenance tags, the §14 entries it resolves or removes, and the stated tally;
+every other line stays byte-identical, no question left unconfirmed changes state, struck text
+renders as struck, and a second plan on the result is empty. Hypothesis picks the document, the
+subset of its questions that maintainers confirmed, and how resolved questions are marked.
+
+The corpus is found relative to the repository root; with `CI` set a missing corpus fails.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from bot.core.document import parse_document
+from bot.core.model import Document, QuestionState, TagKind
+from bot.core.planner import Plan, PlanOptions, ResolveStyle, plan_promotions, question_key
+from bot.core.records import Answer, Record, Status
+from bot.core.tags import TAG_PATTERN, parse_tag_text
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CORPUS = REPOSITORY / ".." / "shared" / "corpus" / "threat-models"
+DOCUMENTS = sorted(CORPUS.glob("*.md")) if CORPUS.is_dir() else []
+LOGINS = ("aster", "birch", "cedar-9")
+
+
+def require_corpus() -> None:
+    """Skip without the corpus on a workstation; fail in CI, where it must be beside the clone."""
+    if DOCUMENTS:
+        return
+    message = f"the shared corpus is missing: no documents in {CORPUS}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def confirmed(question_id: str, login: str) -> Record:
+    return Record(
+        id=question_id,
+        document="THREAT-MODEL.md",
+        wave=None,
+        title=question_id,
+        question="...",
+        proposed_answer=None,
+        maps_to=(),
+        document_state="open",
+        lines=None,
+        status=Status.CONFIRMED,
+        answers=(
+            Answer(author=login, association="MEMBER", stance="confirm", excerpt="confirmed as proposed",
+                   at="2026-06-12T09:00:00Z", binding=True),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# What a plan may change
+# ---------------------------------------------------------------------------------------
+
+# A tag's first line when the tag wraps onto the next (the diff may see only that line change).
+_TAG_HEAD = re.compile(r"[*_]\((?:documented\s*\+\s*)?(?:inferred|maintainer)\b[^()\n]*$", re.IGNORECASE)
+_TAG_TAIL = re.compile(r"^[ \t>]*(?:documented\s*\+\s*)?(?:inferred|maintainer)\b[^()\n]*\)[.:;,]?[*_]", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+
+
+def _without_tags(block: str) -> str:
+    block = TAG_PATTERN.sub("<tag>", block)
+    return _TAG_TAIL.sub("<tag>", _TAG_HEAD.sub("<tag>", block))
+
+
+def _editable_lines(document: Document, plan: Plan) -> set[int]:
+    """Lines of the §14 entries the plan marks or removes, with the blank lines around them."""
+    marked = {question_key(question_id) for question_id in (*plan.resolved, *plan.removed)}
+    lines: set[int] = set()
+    for question in document.questions:
+        if question_key(question.id) in marked:
+            lines.update(range(question.span.start_line, question.span.end_line + 1))
+    return lines
+
+
+def _tally_lines(document: Document) -> set[int]:
+    start = document.tally.stated_line
+    return set(range(start, start + 6)) if document.tally.stated and start else set()
+
+
+def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> None:
+    old_lines, new_lines = old.split("\n"), plan.new_text.split("\n")
+    editable = _editable_lines(document, plan)
+    blank = {number for number, line in enumerate(old_lines, start=1) if not line.strip()}
+    tally = _tally_lines(document)
+    # The diff may place an edit anywhere in the run of blank lines around an entry.
+    near = set(editable)
+    for number in sorted(editable):
+        for step in (-1, 1):
+            probe = number + step
+            while probe in blank:
+                near.add(probe)
+                probe += step
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        numbers = set(range(i1 + 1, i2 + 1))
+        if op == "insert":
+            numbers = {i1, i1 + 1}  # the lines either side of the insertion point
+            if numbers & near:
+                continue
+        elif numbers <= near and numbers & editable:
+            continue
+        old_block, new_block = "\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])
+        old_block, new_block = _without_tags(old_block), _without_tags(new_block)
+        if numbers & tally:
+            old_block, new_block = _DIGITS.sub("#", old_block), _DIGITS.sub("#", new_block)
+        assert i2 - i1 == j2 - j1 and old_block == new_block, (
+            f"line(s) {i1 + 1}-{i2} changed outside tags, §14 entries and the tally:\n"
+            f"- {old_lines[i1:i2]!r}\n+ {new_lines[j1:j2]!r}"
+        )
+
+
+def assert_promotions_well_formed(plan: Plan, logins_of: dict[str, str]) -> None:
+    for promotion in plan.promotions:
+        parsed = parse_tag_text(promotion.new_tag)
+        assert parsed is not None, promotion
+        kind, details = parsed
+        assert kind is not TagKind.INFERRED and TagKind.MAINTAINER in (kind, *details["also"]), promotion
+        expected = {logins_of[question_key(part)] for part in promotion.question.split("/")}
+        assert expected <= set(details["maintainers"]), promotion
+        assert "— →" not in promotion.new_tag and "( " not in promotion.new_tag, promotion
+
+
+_MARKDOWN = MarkdownIt("commonmark").enable(["strikethrough", "table"])
+
+
+def _unrendered_strikes(text: str) -> int:
+    """`~~` left as literal text after rendering: a strike Markdown did not take."""
+    return sum(
+        child.content.count("~~")
+        for token in _MARKDOWN.parse(text)
+        if token.type == "inline"
+        for child in token.children or ()
+        if child.type == "text"
+    )
+
+
+def check_plan(path: Path, chosen: set[str], resolve_style: ResolveStyle | None, logins: dict[str, str]) -> None:
+    text = path.read_text(encoding="utf-8")
+    document = parse_document(text, path.name)
+    records = [confirmed(question.id, logins[question_key(question.id)]) for question in document.questions if question.id in chosen]
+    options = PlanOptions(path=path.name, resolve_style=resolve_style)
+    plan = plan_promotions(text, records, options)
+
+    assert_only_provenance_changed(document, text, plan)
+    assert_promotions_well_formed(plan, logins)
+    assert _unrendered_strikes(plan.new_text) <= _unrendered_strikes(text)
+    after = parse_document(plan.new_text, path.name)
+    states_after = {question.id: question.state for question in after.questions}
+    for question in document.questions:
+        if question.id in chosen:
+            continue
+        # Never resolved (or removed) along with a confirmed neighbour, never cut or merged.
+        assert question.id in states_after, f"{question.id} disappeared"
+        assert states_after[question.id] is question.state, f"{question.id}: {question.state} -> {states_after[question.id]}"
+    if plan.tally is not None:
+        assert after.tally.stated == plan.tally
+    again = plan_promotions(plan.new_text, records, options)
+    assert again.diff == "", f"a second plan still changes:\n{again.diff[:2000]}"
+
+
+# ---------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------
+
+STYLES = (None, ResolveStyle.REMOVE, ResolveStyle.STRIKE, ResolveStyle.MARK, ResolveStyle.LABEL, ResolveStyle.REPLY, ResolveStyle.QUOTE)
+
+
+@functools.cache
+def question_ids(path: Path) -> tuple[str, ...]:
+    return tuple(question.id for question in parse_document(path.read_text(encoding="utf-8"), path.name).questions)
+
+
+@st.composite
+def corpus_case(draw: st.DrawFn) -> tuple[Path, set[str], ResolveStyle | None, dict[str, str]]:
+    path = draw(st.sampled_from(DOCUMENTS))
+    ids = question_ids(path)
+    chosen = draw(st.sets(st.sampled_from(ids))) if ids else set()
+    logins = {question_key(question_id): draw(st.sampled_from(LOGINS)) for question_id in ids}
+    return path, chosen, draw(st.sampled_from(STYLES)), logins
+
+
+@pytest.mark.skipif(not DOCUMENTS, reason="needs the corpus; test_the_corpus_is_there says why")
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(corpus_case())
+def test_any_subset_confirmed_changes_only_provenance(case: tuple[Path, set[str], ResolveStyle | None, dict[str, str]]) -> None:
+    check_plan(*case)
+
+
+@pytest.mark.parametrize("resolve_style", [None, ResolveStyle.REMOVE], ids=["detected", "remove"])
+@pytest.mark.parametrize("path", DOCUMENTS or [None], ids=lambda path: path.name if path else "no-corpus")
+def test_every_question_confirmed_changes_only_provenance(path: Path | None, resolve_style: ResolveStyle | None) -> None:
+    require_corpus()
+    assert path is not None
+    ids = question_ids(path)
+    check_plan(path, set(ids), resolve_style, {question_key(question_id): "aster" for question_id in ids})
+
+
+def test_the_corpus_is_there() -> None:
+    require_corpus()
+    assert len(DOCUMENTS) >= 40
