@@ -165,11 +165,11 @@ def plan_document(
     if resolve_style is ResolveStyle.REMOVE:
         settled = _settled(records, confirmations)
         question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
+        new_text = _apply(text_after_tags, question_edits, humans)
     else:
-        question_edits, resolved, folded = _plan_resolutions(
+        new_text, resolved, folded = _resolve_checked(
             document, text_after_tags, records, confirmations, style, resolve_style, options, humans
         )
-    new_text = _apply(text_after_tags, question_edits, humans)
     humans.extend(_issues_near(document, confirmations))
     return Plan(
         path=path,
@@ -687,6 +687,39 @@ class _Entry:
     followed_by_text: bool  # the entry is not followed by a blank line
 
 
+def _resolve_checked(
+    document: Document,
+    text: str,
+    records: Sequence[Record],
+    confirmations: Mapping[str, _Confirmation],
+    style: TagStyle,
+    resolve_style: ResolveStyle,
+    options: PlanOptions,
+    humans: list[HumanItem],
+) -> tuple[str, list[str], list[str]]:
+    """Mark entries resolved, then read the result back: an entry the reader still sees open
+    (a reply under a "partially answered" note, say) is marked `**RESOLVED**` instead, which
+    every reading takes; otherwise the next plan would mark it again."""
+    marked: frozenset[str] = frozenset()
+    while True:
+        attempt: list[HumanItem] = []
+        edits, resolved, folded = _plan_resolutions(
+            document, text, records, confirmations, style, resolve_style, options, attempt, marked
+        )
+        new_text = _apply(text, edits, attempt)
+        if not resolved or marked:
+            break
+        states = {question_key(question.id): question.state for question in parse_document(new_text).questions}
+        unread = frozenset(
+            key for key in map(question_key, resolved) if states.get(key, QuestionState.OPEN) is QuestionState.OPEN
+        )
+        if not unread:
+            break
+        marked = unread
+    humans.extend(attempt)
+    return new_text, resolved, folded
+
+
 def _plan_resolutions(
     document: Document,
     text: str,
@@ -696,6 +729,7 @@ def _plan_resolutions(
     resolve_style: ResolveStyle,
     options: PlanOptions,
     humans: list[HumanItem],
+    marked: frozenset[str] = frozenset(),
 ) -> tuple[list[_Edit], list[str], list[str]]:
     """Mark each confirmed question's §14 entry resolved.
 
@@ -728,7 +762,8 @@ def _plan_resolutions(
             folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
             continue
         note = _entry_confirmation(entry_questions, records, confirmations, options)
-        edits.append(_resolution_edit(entry, question, note, style, resolve_style, reply_prefix))
+        entry_style = ResolveStyle.MARK if any(question_key(q.id) in marked for q in entry_questions) else resolve_style
+        edits.append(_resolution_edit(entry, question, note, style, entry_style, reply_prefix))
         resolved.extend(other.id for other in entry_questions if question_key(other.id) in confirmations)
     return edits, resolved, folded
 

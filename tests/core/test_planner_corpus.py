@@ -115,6 +115,8 @@ def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> 
                 continue
         elif numbers <= near and numbers & editable:
             continue
+        elif op == "delete" and _same_as_an_editable_run(old_lines, i1, i2, near):
+            continue
         old_block, new_block = "\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])
         old_block, new_block = _without_tags(old_block), _without_tags(new_block)
         if numbers & tally:
@@ -123,6 +125,21 @@ def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> 
             f"line(s) {i1 + 1}-{i2} changed outside tags, §14 entries and the tally:\n"
             f"- {old_lines[i1:i2]!r}\n+ {new_lines[j1:j2]!r}"
         )
+
+
+def _same_as_an_editable_run(lines: list[str], start: int, end: int, near: set[int]) -> bool:
+    """Deleting these lines leaves the same text as deleting a nearby run of removable lines: the
+    diff merely aligned two identical stretches (`*(maintainer)* Yes.` under a kept entry and
+    under a removed one) the other way."""
+    size = end - start
+    for lo in range(max(0, start - 60), min(len(lines) - size, start + 60) + 1):
+        hi = lo + size
+        if not set(range(lo + 1, hi + 1)) <= near:
+            continue
+        first, last = min(start, lo), max(end, hi)
+        if lines[first:start] + lines[end:last] == lines[first:lo] + lines[hi:last]:
+            return True
+    return False
 
 
 def assert_promotions_well_formed(plan: Plan, logins_of: dict[str, str]) -> None:
