@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
 from bot.core.document import parse_document
-from bot.core.model import Document, Question, QuestionState, Span, Tag, TagKind
+from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import parse_tag_text
 from bot.core.tags import question_key as _spelling_key
@@ -158,23 +159,25 @@ def plan_document(
     tag_edits, promotions = _plan_tag_flips(document, document_text, records, confirmations, style, options, humans)
     tally_edits, tally_after = _plan_tally(document, document_text, len(promotions), humans)
     # Tag flips and the tally change no line count, so the question spans still hold after them.
-    text_after_tags = _apply(document_text, tag_edits + tally_edits, humans)
+    first_edits: list[_Edit] = []
+    text_after_tags = _apply(document_text, tag_edits + tally_edits, humans, first_edits)
 
     resolved: list[str] = []
     removed: list[str] = []
     if resolve_style is ResolveStyle.REMOVE:
         settled = _settled(records, confirmations)
         question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
-        new_text = _apply(text_after_tags, question_edits, humans)
+        second_edits: list[_Edit] = []
+        new_text = _apply(text_after_tags, question_edits, humans, second_edits)
     else:
-        new_text, resolved, folded = _resolve_checked(
+        new_text, resolved, folded, second_edits = _resolve_checked(
             document, text_after_tags, records, confirmations, style, resolve_style, options, humans
         )
     humans.extend(_issues_near(document, confirmations))
     return Plan(
         path=path,
         new_text=new_text,
-        diff=unified_diff(document_text, new_text, path),
+        diff=_diff_from_edits(document_text, new_text, [(document_text, first_edits), (text_after_tags, second_edits)], path),
         promotions=tuple(promotions),
         resolved=tuple(resolved),
         for_humans=tuple(sorted(humans, key=lambda item: (item.line, item.kind.value, item.message))),
@@ -696,20 +699,21 @@ def _resolve_checked(
     resolve_style: ResolveStyle,
     options: PlanOptions,
     humans: list[HumanItem],
-) -> tuple[str, list[str], list[str]]:
+) -> tuple[str, list[str], list[str], list[_Edit]]:
     """Mark entries resolved, then read the result back: an entry the reader still sees open
     (a reply under a "partially answered" note, say) is marked `**RESOLVED**` instead, which
     every reading takes; otherwise the next plan would mark it again."""
     marked: frozenset[str] = frozenset()
     while True:
         attempt: list[HumanItem] = []
+        applied: list[_Edit] = []
         edits, resolved, folded = _plan_resolutions(
             document, text, records, confirmations, style, resolve_style, options, attempt, marked
         )
-        new_text = _apply(text, edits, attempt)
+        new_text = _apply(text, edits, attempt, applied)
         if not resolved or marked:
             break
-        states = {question_key(question.id): question.state for question in parse_document(new_text).questions}
+        states = _states_after(document, text, new_text, resolved)
         unread = frozenset(
             key for key in map(question_key, resolved) if states.get(key, QuestionState.OPEN) is QuestionState.OPEN
         )
@@ -717,7 +721,39 @@ def _resolve_checked(
             break
         marked = unread
     humans.extend(attempt)
-    return new_text, resolved, folded
+    return new_text, resolved, folded, applied
+
+
+def _states_after(document: Document, text: str, new_text: str, marked_ids: Sequence[str]) -> dict[str, QuestionState]:
+    """How the reader sees the marked questions now: their entries alone are read again.
+
+    Every resolution edit is inside the marked entries and the edits before change no line
+    count, so the stretch from the first marked entry to the last one starts on the same line
+    and ends as many lines later as the text grew. The §14 heading goes on top, since a heading
+    that says RESOLVED covers its entries.
+    """
+    section = _questions_section(document)
+    keys = {question_key(question_id) for question_id in marked_ids}
+    spans = [question.span for question in document.questions if question_key(question.id) in keys]
+    if section is None or not spans:
+        return {question_key(question.id): question.state for question in parse_document(new_text).questions}
+    lines = new_text.split("\n")
+    grown = len(lines) - text.count("\n") - 1
+    first, last = min(span.start_line for span in spans), max(span.end_line for span in spans)
+    heading = text.split("\n", section.span.start_line)[section.span.start_line - 1]
+    # A title line first, so a §14 written as a level-1 heading is still read as a section.
+    snippet = "\n".join(["# §14 read back", heading, "", *lines[first - 1 : last + grown]])
+    return {question_key(question.id): question.state for question in parse_document(snippet).questions}
+
+
+def _questions_section(document: Document) -> Section | None:
+    """The innermost section holding every §14 question."""
+    if not document.questions:
+        return None
+    first = min(question.span.start_line for question in document.questions)
+    last = max(question.span.end_line for question in document.questions)
+    holding = [section for section in document.sections if section.span.start_line < first and last <= section.span.end_line]
+    return min(holding, key=lambda section: section.span.end_line - section.span.start_line, default=None)
 
 
 def _plan_resolutions(
@@ -1011,8 +1047,11 @@ def _line_starts(lines: Sequence[str]) -> list[int]:
     return starts
 
 
-def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem]) -> str:
-    """Apply non-overlapping edits; an overlapping one is dropped and reported."""
+def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem], applied: list[_Edit] | None = None) -> str:
+    """Apply non-overlapping edits; an overlapping one is dropped and reported.
+
+    `applied` collects the edits kept, for the diff (see _diff_from_edits).
+    """
     kept: list[_Edit] = []
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
         if kept and edit.start < kept[-1].end:
@@ -1020,6 +1059,109 @@ def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem]) -> str:
             humans.append(HumanItem(HumanKind.UNPARSED, line, f"two edits overlap here; left {text[edit.start:edit.end]!r} as is"))
             continue
         kept.append(edit)
-    for edit in reversed(kept):
-        text = text[: edit.start] + edit.replacement + text[edit.end :]
-    return text
+    if applied is not None:
+        applied.extend(kept)
+    pieces: list[str] = []
+    offset = 0
+    for edit in kept:
+        pieces += [text[offset : edit.start], edit.replacement]
+        offset = edit.end
+    pieces.append(text[offset:])
+    return "".join(pieces)
+
+
+# ---------------------------------------------------------------------------------------
+# The diff
+# ---------------------------------------------------------------------------------------
+
+_CONTEXT = 3  # lines of context around a hunk, as `diff -u`
+
+
+def _diff_from_edits(old: str, new: str, stages: Sequence[tuple[str, Sequence[_Edit]]], path: str) -> str:
+    """The unified diff of `old` -> `new`, built from the edits that made it.
+
+    `stages` are (text, edits applied to it) in order; every stage before the last keeps the
+    line count, so an offset in any stage's text names the same old line. Matching the two
+    texts line by line (difflib) costs far more on a long document, and is only the fallback
+    when the edits do not account for every changed line.
+    """
+    old_lines, new_lines = _split_lines(old), _split_lines(new)
+    touched: list[tuple[int, int, int]] = []  # (first, last, lines added), 0-based old lines
+    for text, edits in stages:
+        starts = _line_starts(_split_lines(text)) or [0]
+        for edit in edits:
+            first = bisect_right(starts, edit.start) - 1
+            last = bisect_right(starts, max(edit.start, edit.end - 1)) - 1
+            grown = edit.replacement.count("\n") - text.count("\n", edit.start, edit.end)
+            touched.append((first, last, grown))
+    regions: list[list[int]] = []  # [first, last, grown]
+    for first, last, grown in sorted(touched):
+        if regions and first <= regions[-1][1] + 1:
+            regions[-1][1] = max(regions[-1][1], last)
+            regions[-1][2] += grown
+        else:
+            regions.append([first, last, grown])
+    opcodes: list[tuple[int, int, int, int]] = []  # changed (i1, i2, j1, j2), half-open
+    shift = 0
+    for first, last, grown in regions:
+        last = min(last, len(old_lines) - 1)
+        size = last - first + 1
+        opcodes.append((first, first + size, first + shift, first + shift + size + grown))
+        shift += grown
+    if not _accounts_for_changes(old_lines, new_lines, opcodes):
+        return unified_diff(old, new, path)
+    hunks = _hunks([change for opcode in opcodes for change in _line_changes(old_lines, new_lines, opcode)])
+    if not hunks:
+        return ""
+    out = [f"--- a/{path}\n", f"+++ b/{path}\n"]
+    for group in hunks:
+        i1, j1 = max(0, group[0][0] - _CONTEXT), max(0, group[0][2] - _CONTEXT)
+        i2 = min(len(old_lines), group[-1][1] + _CONTEXT)
+        j2 = group[-1][3] + (i2 - group[-1][1])
+        out.append(f"@@ -{_hunk_range(i1, i2)} +{_hunk_range(j1, j2)} @@\n")
+        position = i1
+        for a1, a2, b1, b2 in group:
+            out += [" " + line for line in old_lines[position:a1]]
+            out += ["-" + line for line in old_lines[a1:a2]]
+            out += ["+" + line for line in new_lines[b1:b2]]
+            position = a2
+        out += [" " + line for line in old_lines[position:i2]]
+    return "".join(out)
+
+
+def _accounts_for_changes(old_lines: Sequence[str], new_lines: Sequence[str], opcodes: Sequence[tuple[int, int, int, int]]) -> bool:
+    """Every line outside the changed ranges is the same in both texts."""
+    i = j = 0
+    for i1, i2, j1, j2 in opcodes:
+        if i1 - i != j1 - j or old_lines[i:i1] != new_lines[j:j1]:
+            return False
+        i, j = i2, j2
+    return len(old_lines) - i == len(new_lines) - j and old_lines[i:] == new_lines[j:]
+
+
+def _line_changes(
+    old_lines: Sequence[str], new_lines: Sequence[str], region: tuple[int, int, int, int]
+) -> list[tuple[int, int, int, int]]:
+    """The lines that differ inside one edited region (a reply added under an entry is an insertion)."""
+    i1, i2, j1, j2 = region
+    matcher = difflib.SequenceMatcher(None, old_lines[i1:i2], new_lines[j1:j2], autojunk=False)
+    return [(i1 + a1, i1 + a2, j1 + b1, j1 + b2) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
+
+
+def _hunks(opcodes: Sequence[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Changes close enough to share their context, grouped as `diff -u` groups them."""
+    groups: list[list[tuple[int, int, int, int]]] = []
+    for opcode in opcodes:
+        if groups and opcode[0] - groups[-1][-1][1] <= 2 * _CONTEXT:
+            groups[-1].append(opcode)
+        else:
+            groups.append([opcode])
+    return groups
+
+
+def _hunk_range(start: int, stop: int) -> str:
+    """`start,length` as unified diff headers write it (1-based; a lone line has no length)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"

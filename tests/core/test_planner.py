@@ -872,3 +872,31 @@ def test_the_login_is_spelled_the_way_the_document_names_its_maintainers(written
     plan = plan_promotions(text, [record("Q8", author="ivy")])
     tag = next(tag for tag in parse_document(plan.new_text).tags if tag.line == plan.promotions[0].line)
     assert tag.kind is TagKind.MAINTAINER and tag.maintainers == ("ivy",) and tag.questions == ("Q8",)
+
+
+PARTLY = doc(
+    """
+    # Godwit Threat Model
+
+    ## §14 Open questions for the maintainers
+
+    - **Q1.** Is the importer sandboxed?
+
+      *(maintainer: uma)* Yes, it runs in its own process.
+    - **Q2.** *(Partially answered — PMC: the size cap is in review.)* Are uploads capped?
+    """
+)
+
+
+def test_an_entry_the_reader_would_still_see_open_is_marked_resolved_instead() -> None:
+    # A reply under a "partially answered" note does not answer the question for the reader,
+    # so the next plan would add it again: the planner marks it **RESOLVED** instead.
+    assert detect_resolve_style(parse_document(PARTLY), PARTLY) is ResolveStyle.REPLY
+    plan = plan_promotions(PARTLY, [record("Q2", author="uma", excerpt="yes, 10 MB")])
+
+    assert plan.new_text.endswith(
+        "- **Q2.** *(Partially answered — PMC: the size cap is in review.)* Are uploads capped? "
+        "**RESOLVED** *(maintainer: uma)* — yes, 10 MB.\n"
+    )
+    assert parse_document(plan.new_text).question("Q2").state is QuestionState.RESOLVED
+    assert plan_promotions(plan.new_text, [record("Q2", author="uma")]).diff == ""

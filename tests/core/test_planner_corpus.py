@@ -167,6 +167,31 @@ def _unrendered_strikes(text: str) -> int:
     )
 
 
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def patched(old: str, diff: str) -> str:
+    """`old` with a unified diff applied; every context and removed line must match."""
+    before = old.split("\n")
+    body = diff.split("\n")[2:]
+    out: list[str] = []
+    position = 0
+    for line in body:
+        hunk = _HUNK.match(line)
+        if hunk:
+            start = int(hunk.group(1)) - (1 if hunk.group(2) != "0" else 0)
+            out += before[position:start]
+            position = start
+        elif line[:1] in (" ", "-"):
+            assert before[position] == line[1:], f"diff does not match line {position + 1}"
+            if line[0] == " ":
+                out.append(line[1:])
+            position += 1
+        elif line[:1] == "+":
+            out.append(line[1:])
+    return "\n".join(out + before[position:])
+
+
 def check_plan(path: Path, chosen: set[str], resolve_style: ResolveStyle | None, logins: dict[str, str]) -> None:
     text = path.read_text(encoding="utf-8")
     document = parse_document(text, path.name)
@@ -175,6 +200,7 @@ def check_plan(path: Path, chosen: set[str], resolve_style: ResolveStyle | None,
     plan = plan_promotions(text, records, options)
 
     assert_only_provenance_changed(document, text, plan)
+    assert patched(text, plan.diff) == plan.new_text
     assert_promotions_well_formed(plan, logins)
     assert _unrendered_strikes(plan.new_text) <= _unrendered_strikes(text)
     after = parse_document(plan.new_text, path.name)
