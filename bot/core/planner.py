@@ -17,6 +17,7 @@ what the document already shows (tags already maintainer, questions already reso
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -187,6 +188,7 @@ def plan_document(
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def question_key(question_id: str) -> str:
     """One key for every spelling of an id: `1` (numbered §14), `§14 Q1`, `Q01` -> "Q1"."""
     return canonical_question_id(_spelling_key(question_id))
@@ -700,49 +702,68 @@ def _resolve_checked(
     options: PlanOptions,
     humans: list[HumanItem],
 ) -> tuple[str, list[str], list[str], list[_Edit]]:
-    """Mark entries resolved, then read the result back: an entry the reader still sees open
-    (a reply under a "partially answered" note, say) is marked `**RESOLVED**` instead, which
-    every reading takes; otherwise the next plan would mark it again."""
-    marked: frozenset[str] = frozenset()
-    while True:
+    """Mark entries resolved, then read §14 back the way the reader will on the next plan.
+
+    - an entry the reader still sees open (a reply under a "partially answered" note) is marked
+      `**RESOLVED**` instead, which the reader takes wherever it is written;
+    - an entry that stays open even so (its group heading says "still open") is left alone and
+      handed to a human;
+    - if marking changed how the reader sees a question nobody confirmed (a §14 intro that
+      answers every unmarked entry stops covering them), entries already answered in the
+      document are left as they are: their answer is there already.
+    Without this the next plan would mark the same entries again, or the plan would reopen
+    questions it was never asked about.
+    """
+    before = {question_key(question.id): question.state for question in document.questions}
+    plain: frozenset[str] = frozenset()
+    left: dict[str, str] = {}  # question key -> why its entry is left as it is
+    for attempt_number in range(3):
         attempt: list[HumanItem] = []
         applied: list[_Edit] = []
         edits, resolved, folded = _plan_resolutions(
-            document, text, records, confirmations, style, resolve_style, options, attempt, marked
+            document, text, records, confirmations, style, resolve_style, options, attempt, plain, frozenset(left)
         )
         new_text = _apply(text, edits, attempt, applied)
-        if not resolved or marked:
+        if not resolved:
             break
-        states = _states_after(document, text, new_text, resolved)
-        unread = frozenset(
-            key for key in map(question_key, resolved) if states.get(key, QuestionState.OPEN) is QuestionState.OPEN
-        )
-        if not unread:
+        after = _states_after(document, text, new_text)
+        resolved_keys = {question_key(question_id) for question_id in resolved}
+        spans = {question.span for question in document.questions if question_key(question.id) in resolved_keys}
+        marked = {question_key(question.id) for question in document.questions if question.span in spans} | resolved_keys
+        unread = {key for key in marked if after.get(key, QuestionState.OPEN) is QuestionState.OPEN}
+        disturbed = {key for key, state in before.items() if key not in marked and after.get(key) is not state}
+        if not unread and not disturbed:
             break
-        marked = unread
+        if attempt_number == 0 and unread:
+            plain = frozenset(unread)
+        elif unread:
+            left.update(dict.fromkeys(unread, "the document would still read it as open"))
+        if disturbed:
+            answered = {key for key in marked if before.get(key) is not QuestionState.OPEN}
+            left.update(dict.fromkeys(answered or marked, f"marking it would change how {', '.join(sorted(disturbed))} read"))
+    for key, why in left.items():
+        question = confirmations[key].question if key in confirmations else None
+        if question is not None and before.get(key) is QuestionState.OPEN:
+            attempt.append(
+                HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand", question.id)
+            )
     humans.extend(attempt)
     return new_text, resolved, folded, applied
 
 
-def _states_after(document: Document, text: str, new_text: str, marked_ids: Sequence[str]) -> dict[str, QuestionState]:
-    """How the reader sees the marked questions now: their entries alone are read again.
+def _states_after(document: Document, text: str, new_text: str) -> dict[str, QuestionState]:
+    """How the reader sees every question once the entries are marked: §14 alone is read again.
 
-    Every resolution edit is inside the marked entries and the edits before change no line
-    count, so the stretch from the first marked entry to the last one starts on the same line
-    and ends as many lines later as the text grew. The §14 heading goes on top, since a heading
-    that says RESOLVED covers its entries.
+    Every resolution edit is inside §14 and the edits before it change no line count, so §14
+    starts on the same line and ends as many lines later as the text grew.
     """
     section = _questions_section(document)
-    keys = {question_key(question_id) for question_id in marked_ids}
-    spans = [question.span for question in document.questions if question_key(question.id) in keys]
-    if section is None or not spans:
+    if section is None:
         return {question_key(question.id): question.state for question in parse_document(new_text).questions}
     lines = new_text.split("\n")
     grown = len(lines) - text.count("\n") - 1
-    first, last = min(span.start_line for span in spans), max(span.end_line for span in spans)
-    heading = text.split("\n", section.span.start_line)[section.span.start_line - 1]
     # A title line first, so a §14 written as a level-1 heading is still read as a section.
-    snippet = "\n".join(["# §14 read back", heading, "", *lines[first - 1 : last + grown]])
+    snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
     return {question_key(question.id): question.state for question in parse_document(snippet).questions}
 
 
@@ -765,7 +786,8 @@ def _plan_resolutions(
     resolve_style: ResolveStyle,
     options: PlanOptions,
     humans: list[HumanItem],
-    marked: frozenset[str] = frozenset(),
+    plain: frozenset[str] = frozenset(),
+    left: frozenset[str] = frozenset(),
 ) -> tuple[list[_Edit], list[str], list[str]]:
     """Mark each confirmed question's §14 entry resolved.
 
@@ -786,6 +808,11 @@ def _plan_resolutions(
         question = entry_questions[0]
         if not _needs_marking(question, resolve_style):
             continue
+        keys = {question_key(other.id) for other in entry_questions}
+        if keys & left:
+            if question.state is QuestionState.OPEN:  # nothing in the document says it is answered
+                folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
+            continue
         still_open = [other.id for other in entry_questions if question_key(other.id) not in settled]
         if still_open:
             humans.extend(_shared_entry_item(c.question, still_open, "marked resolved") for c in confirmed)
@@ -798,7 +825,7 @@ def _plan_resolutions(
             folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
             continue
         note = _entry_confirmation(entry_questions, records, confirmations, options)
-        entry_style = ResolveStyle.MARK if any(question_key(q.id) in marked for q in entry_questions) else resolve_style
+        entry_style = ResolveStyle.MARK if keys & plain else resolve_style
         edits.append(_resolution_edit(entry, question, note, style, entry_style, reply_prefix))
         resolved.extend(other.id for other in entry_questions if question_key(other.id) in confirmations)
     return edits, resolved, folded

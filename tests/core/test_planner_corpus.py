@@ -5,13 +5,12 @@ every other line stays byte-identical, no question left unconfirmed changes stat
 renders as struck, and a second plan on the result is empty. Hypothesis picks the document, the
 subset of its questions that maintainers confirmed, and how resolved questions are marked.
 
-The corpus is found relative to the repository root; with `CI` set a missing corpus fails.
+The corpus is found by tests/corpus.py (beside the repository); with `CI` set a missing corpus fails.
 """
 from __future__ import annotations
 
 import difflib
 import functools
-import os
 import re
 from pathlib import Path
 
@@ -20,26 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from corpus import THREAT_MODELS, require_corpus
+
 from bot.core.document import parse_document
 from bot.core.model import Document, QuestionState, TagKind
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, plan_promotions, question_key
 from bot.core.records import Answer, Record, Status
 from bot.core.tags import TAG_PATTERN, parse_tag_text
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-CORPUS = REPOSITORY / ".." / "shared" / "corpus" / "threat-models"
-DOCUMENTS = sorted(CORPUS.glob("*.md")) if CORPUS.is_dir() else []
+DOCUMENTS = sorted(THREAT_MODELS.glob("*.md")) if THREAT_MODELS.is_dir() else []
 LOGINS = ("aster", "birch", "cedar-9")
-
-
-def require_corpus() -> None:
-    """Skip without the corpus on a workstation; fail in CI, where it must be beside the clone."""
-    if DOCUMENTS:
-        return
-    message = f"the shared corpus is missing: no documents in {CORPUS}"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def confirmed(question_id: str, login: str) -> Record:
