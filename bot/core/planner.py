@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from markdown_it import MarkdownIt
+
 from bot.core.document import parse_document
 from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
@@ -682,6 +684,7 @@ class _Entry:
     """Where a question's first paragraph sits, as offsets into the text."""
 
     content_start: int  # after the list marker / bold id
+    lead: str  # the list marker / bold id before the words, as written
     content_end: int  # end of the question words (before a trailing `*(maps to …)*`)
     paragraph_end: int  # end of the first paragraph (after the trailer)
     block_end: int  # end of the last non-blank line of the entry
@@ -885,12 +888,14 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
         return None
     while last > first and not lines[last - 1].strip():
         last -= 1
-    paragraph_last = first
-    while paragraph_last < last:
-        following = lines[paragraph_last]  # the line after paragraph_last (0-based index)
-        if not following.strip() or re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or _REPLY_LINE.match(following):
+    # The first paragraph as Markdown sees it: a fence, table, quote or heading right under the
+    # question line ends it, and strike-through cannot cross into those.
+    paragraph_last = min(last, first + _first_paragraph_lines("".join(lines[first - 1 : last])) - 1)
+    for following_index in range(first, paragraph_last):  # a reply or sub-item line ends it too
+        following = lines[following_index]
+        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or _REPLY_LINE.match(following):
+            paragraph_last = following_index
             break
-        paragraph_last += 1
     lead = _ENTRY_LEAD.match(lines[first - 1])
     content_start = line_starts[first - 1] + (lead.end() if lead else 0)
     paragraph_end = line_starts[paragraph_last - 1] + len(lines[paragraph_last - 1].rstrip("\r\n"))
@@ -906,6 +911,7 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     indent = " " * len(list_lead.group(0)) if list_lead else re.match(r"^[ \t]*", lines[first - 1]).group(0)
     return _Entry(
         content_start=content_start,
+        lead=lines[first - 1][: content_start - line_starts[first - 1]],
         content_indent=" " * (len(list_lead.group(0)) if list_lead else 0),
         followed_by_text=last < len(lines) and bool(lines[last].strip()),
         content_end=content_start + len(content.rstrip()),
@@ -915,6 +921,34 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
         trailer=trailer,
         indent=indent,
     )
+
+
+# Block structure only, for where an entry's first paragraph ends.
+_BLOCKS = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
+# Inline too, with strike-through as GitHub renders it, to check that a strike takes.
+_INLINE = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["strikethrough"])
+
+
+def _first_paragraph_lines(entry_text: str) -> int:
+    """How many lines the paragraph that opens the entry spans (1 when it opens with another block)."""
+    for token in _BLOCKS.parse(entry_text):
+        if token.type in ("bullet_list_open", "ordered_list_open", "list_item_open"):
+            continue
+        if token.type == "paragraph_open" and token.map and token.map[0] == 0:
+            return max(1, token.map[1])
+        return 1
+    return 1
+
+
+def _strike_renders(paragraph: str) -> bool:
+    """The paragraph, as written, shows struck text and no `~~` left as literal characters."""
+    struck = False
+    for token in _INLINE.parse(paragraph):
+        for child in token.children or ():
+            if child.type == "text" and "~~" in child.content:
+                return False
+            struck = struck or child.type == "s_open"
+    return struck
 
 
 def _resolution_edit(
@@ -940,9 +974,14 @@ def _resolution_edit(
         else:
             reply = f"\n{entry.indent}{reply_prefix.lstrip()}{tag} {answer}"
         return _Edit(entry.block_end, entry.block_end, reply)
-    strike = resolve_style is ResolveStyle.STRIKE and question.state is QuestionState.OPEN and "~~" not in entry.content
-    words = f"~~{entry.content}~~" if strike else entry.content
-    return _Edit(entry.content_start, entry.paragraph_end, f"{words} **RESOLVED** {tag} — {answer}{trailer}")
+    marked = f"{entry.content} **RESOLVED** {tag} — {answer}{trailer}"
+    if resolve_style is ResolveStyle.STRIKE and question.state is QuestionState.OPEN and "~~" not in entry.content:
+        # Strike the question's own paragraph, where Markdown renders it; where it would not
+        # (a code span or emphasis across the words), mark it without the strike.
+        struck = f"~~{entry.content}~~ **RESOLVED** {tag} — {answer}{trailer}"
+        if _strike_renders(entry.lead + struck):
+            return _Edit(entry.content_start, entry.paragraph_end, struck)
+    return _Edit(entry.content_start, entry.paragraph_end, marked)
 
 
 def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:

@@ -900,3 +900,60 @@ def test_an_entry_the_reader_would_still_see_open_is_marked_resolved_instead() -
     )
     assert parse_document(plan.new_text).question("Q2").state is QuestionState.RESOLVED
     assert plan_promotions(plan.new_text, [record("Q2", author="uma")]).diff == ""
+
+
+SPREAD = doc(
+    """
+    # Dunlin Threat Model
+
+    ## §14 Open questions for the maintainers
+
+    **Q1.** Does the agent verify the manifest
+    signature before it loads a plugin?
+    ```yaml
+    verify: true
+    ```
+
+    The loader reads the manifest first.
+
+    | field | checked |
+    |---|---|
+    | sig | ? |
+
+    **Q2.** Is the spool trusted when it sits in the share at \\\\relay\\spool\\
+    """
+)
+
+
+@pytest.mark.parametrize("question", ["Q1", "Q2"])
+def test_strike_through_stays_inside_one_paragraph_and_renders(question: str) -> None:
+    from markdown_it import MarkdownIt
+
+    plan = plan_promotions(SPREAD, [record(question, excerpt="yes")], PlanOptions(resolve_style=ResolveStyle.STRIKE))
+    rendered = MarkdownIt("commonmark").enable(["strikethrough", "table"]).render(plan.new_text)
+    if question == "Q1":
+        # The fence right under the question ends its paragraph: the strike closes before it.
+        assert "**Q1.** ~~Does the agent verify the manifest\nsignature before it loads a plugin?~~ **RESOLVED**" in plan.new_text
+        assert "<s>Does the agent verify the manifest\nsignature before it loads a plugin?</s>" in rendered
+        assert "```yaml\nverify: true\n```" in plan.new_text
+    else:
+        # The closing `~~` after a trailing backslash would be escaped: marked without a strike.
+        assert "\\spool\\ **RESOLVED** *(maintainer: bob)* — yes.\n" in plan.new_text and "~~Is" not in plan.new_text
+    assert rendered.count("~~") == MarkdownIt("commonmark").enable(["strikethrough", "table"]).render(SPREAD).count("~~")
+    assert parse_document(plan.new_text).question(question).state is QuestionState.RESOLVED
+    assert plan_promotions(plan.new_text, [record(question)], PlanOptions(resolve_style=ResolveStyle.STRIKE)).diff == ""
+
+
+def test_retire_remove_takes_the_whole_entry_with_its_code_and_table() -> None:
+    plan = plan_promotions(SPREAD, [record("Q1")], REMOVE)
+
+    assert plan.removed == ("Q1",)
+    assert plan.new_text == doc(
+        """
+        # Dunlin Threat Model
+
+        ## §14 Open questions for the maintainers
+
+        **Q2.** Is the spool trusted when it sits in the share at \\\\relay\\spool\\
+        """
+    )
