@@ -186,6 +186,7 @@ class Label:
     end: int  # offset just past the label in the text it was read from
     title: str  # words inside the bold label besides the ids (`— trust posture (answered, x).`)
     open_status: bool = False  # `**STILL OPEN — Q-tenancy …**`
+    checked: bool = False  # a ticked task-list box before the label: `- [x] **Q8.** …`
 
 
 def bold_prefix(text: str) -> tuple[str, int] | None:
@@ -199,8 +200,24 @@ def bold_prefix(text: str) -> tuple[str, int] | None:
     return text[2:close], close + 2
 
 
+_CHECKBOX = re.compile(r"\[(?P<tick>[ xX])\][ \t]{1,4}")
+
+
 def question_label(text: str) -> Label | None:
-    """The ids a §14 entry opens with, or None (a domain tag like `**(LDAP)**` is not an id)."""
+    """The ids a §14 entry opens with, or None (a domain tag like `**(LDAP)**` is not an id).
+
+    A task-list box may come first: `[x] **Q8.** …` is ticked (answered), `[ ] **Q8.** …` not.
+    """
+    box = _CHECKBOX.match(text)
+    if box is None:
+        return _label_after_box(text)
+    label = _label_after_box(text[box.end() :])
+    if label is None:
+        return None
+    return Label(label.ids, box.end() + label.end, label.title, label.open_status, box.group("tick") != " ")
+
+
+def _label_after_box(text: str) -> Label | None:
     bold = bold_prefix(text)
     if bold is None:
         first = next(find_ids(text[:200]), None)
@@ -225,6 +242,17 @@ def question_label(text: str) -> Label | None:
         if ids:
             return Label(ids, end, content[: parenthesised.start()])
     return None
+
+
+def heading_label(text: str) -> Label | None:
+    """A heading that is a question: `Q8 — Is the relay trusted?`, `Q8. …`, `**Q8** …`, `Q8`."""
+    label = question_label(text + " ")
+    if label is not None:
+        return label
+    first = next(find_ids(text[:200]), None)
+    if first is None or first.start != 0:
+        return None
+    return Label(first.ids, first.end, "")
 
 
 _DOT_LABEL = re.compile(r"[ \t]·[ \t\n]{1,6}\*\*")
@@ -292,7 +320,7 @@ STILL_OPEN = re.compile(
 )
 # An answer after an arrow: `→ **Confirmed.** …`, `**→ PMC: confirmed.**`.
 ARROW_ANSWER = re.compile(r"→[ \t]{0,3}(?:\*\*|__)|(?:\*\*|__)→")
-CHECK_MARK = "✅"
+CHECK_MARKS = ("✅", "✔", "☑")
 # `— answered.` / `(answered, Claudenw)` inside the bold title of an entry.
 TITLE_ANSWERED = re.compile(
     r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b",
@@ -300,3 +328,45 @@ TITLE_ANSWERED = re.compile(
 )
 # A question rewritten in place into its answer: `… verified answer is that …`.
 REWRITTEN_AS_ANSWER = re.compile(r"\b(?:verified|confirmed|final)[ \t]+answer[ \t]+is\b", re.IGNORECASE)
+
+# A RESOLVED note: `~~question~~ **RESOLVED** *(maintainer: login)* — answer`.
+RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
+# `**[ANSWERED — login]**` anywhere in the question.
+ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
+# `*(Answered — login: …)*` opening the question; `*(Partially answered …)*` keeps it open.
+INLINE_ANSWER = re.compile(
+    r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
+)
+# Words that open a reply paragraph or sub-item: `**Answer (login):**`, `Response:`, `A:`.
+_REPLY_WORDS = (
+    r"(?:\*\*|__)?(?:answer|response|reply|resolution|decision|(?:maintainer|pmc)[ \t]+(?:answer|response)|(?-i:A))"
+    r"(?:[ \t]*\((?P<who>[^()\n]{1,60})\))?[ \t]*:(?:\*\*|__)?"
+)
+REPLY_LEAD = re.compile(_REPLY_WORDS, re.IGNORECASE)
+# A line that starts a reply when it starts a paragraph or sub-item: a maintainer tag, a plain
+# `(maintainer)` / `(**maintainer**)`, or reply words.
+ANSWER_LINE = re.compile(
+    r"^[ \t]*(?:[-*+][ \t]+)?(?:[*_]\((?:maintainer|confirmed)(?![\w-])[^)]*\)[*_]|\((?:\*\*)?maintainer(?:\*\*)?\)"
+    rf"|{_REPLY_WORDS})",
+    re.IGNORECASE,
+)
+# A quoted reply under the question.
+QUOTE_LINE = re.compile(r"^[ \t]*>")
+# `Status: answered` / `**Status:** open` on a line of the entry.
+STATUS_LINE = re.compile(
+    r"(?:^|\n)[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__|[*_])?status(?:\*\*|__|[*_])?[ \t]*:[ \t]*(?:\*\*|__|[*_])?[ \t]*"
+    r"(?P<state>answered|resolved|closed|done|confirmed|still[ \t]+open|open|pending|unanswered)\b",
+    re.IGNORECASE,
+)
+_STATUS_OPEN = frozenset({"open", "pending", "unanswered"})
+
+
+def status_line_state(text: str) -> str | None:
+    """What a `Status:` line in an entry says: "open", "resolved", "answered", or None."""
+    match = STATUS_LINE.search(text)
+    if match is None:
+        return None
+    word = " ".join(match.group("state").lower().split())
+    if word in _STATUS_OPEN or word == "still open":
+        return "open"
+    return "resolved" if word in ("resolved", "closed", "done") else "answered"

@@ -62,15 +62,6 @@ _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
-_RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
-_ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
-_INLINE_ANSWER = re.compile(
-    r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
-)
-_ANSWER_LINE = re.compile(
-    r"^[ \t]*(?:[-*+][ \t]+)?(?:[*_]\((?:maintainer|confirmed)\b[^)]*\)[*_]|\((?:\*\*)?maintainer(?:\*\*)?\))"
-)
-_QUOTE_LINE = re.compile(r"^[ \t]*>")
 _SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
 _MAPS_MARKER = re.compile(
     r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
@@ -497,7 +488,7 @@ class _Reader:
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
-            if _QUOTE_LINE.match(line) or (_ANSWER_LINE.match(line) and paragraph_start):
+            if dialect.QUOTE_LINE.match(line) or (dialect.ANSWER_LINE.match(line) and paragraph_start):
                 question_lines, answer_lines = entry.lines[:index], entry.lines[index:]
                 break
         question_flat = flatten("\n".join(question_lines))
@@ -512,9 +503,9 @@ class _Reader:
         question_flat, edge_refs = _edge_refs(question_flat)
         maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
 
-        resolved = _RESOLVED_MARK.search(question_flat)
-        bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
-        inline = _INLINE_ANSWER.match(question_flat)
+        resolved = dialect.RESOLVED_MARK.search(question_flat)
+        bracket = dialect.ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
+        inline = dialect.INLINE_ANSWER.match(question_flat)
         # "still open" counts where the question is asked and in the latest reply, not in an earlier
         # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
         latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
@@ -545,7 +536,7 @@ class _Reader:
         elif answer_lines:
             answer_flat = flatten("\n".join(answer_lines))
             # A RESOLVED note after the answer (what a fold appends) settles it.
-            state = QuestionState.RESOLVED if _RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if dialect.RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
             text = question_flat
             answer, answered_by = _answer_after_marker(answer_flat)
         elif lead_state:
@@ -557,19 +548,29 @@ class _Reader:
             state = QuestionState.ANSWERED
             text = question_flat
             answer = _clean(question_flat) or None
-        elif dialect.CHECK_MARK in block_flat:
+        elif _check_mark(block_flat):
             state = QuestionState.ANSWERED
-            text, _, said = question_flat.partition(dialect.CHECK_MARK)
+            text, _, said = question_flat.partition(_check_mark(question_flat) or "\0")
             answer = _clean(said) or None
         else:
             text = question_flat
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
                 self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        said_status = dialect.status_line_state("\n".join(entry.lines))
+        if said_status == "open":
+            still_open = True
+        elif said_status is not None and state is QuestionState.OPEN:
+            state = QuestionState.RESOLVED if said_status == "resolved" else QuestionState.ANSWERED
+        if entry.checked and state is QuestionState.OPEN:
+            state = QuestionState.ANSWERED  # `- [x] **Q8.** …`: ticked off in the document
         settled = state is QuestionState.RESOLVED  # a RESOLVED note is final
         if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
             # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
-            strong = bool(title_state or lead_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
+            strong = bool(
+                title_state or lead_state or bracket or inline or answer_lines or _check_mark(block_flat)
+                or said_status or entry.checked
+            )
             if still_open or not strong:
                 state = QuestionState.OPEN
         elif state is QuestionState.OPEN and not still_open and entry.group_state != "open":
@@ -595,7 +596,7 @@ class _Reader:
                 id=question_id,
                 wave=entry.wave,
                 span=span,
-                text=cleaned_text,
+                text=_clean(flatten(entry.segments[question_id])) if question_id in entry.segments else cleaned_text,
                 proposed_answer=proposed,
                 maps_to=maps_to,
                 state=state,
@@ -702,6 +703,11 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" —–")
 
 
+def _check_mark(text: str) -> str | None:
+    """The check mark (`✅`, `✔`, `☑`) a text carries, if any."""
+    return next((mark for mark in dialect.CHECK_MARKS if mark in text), None)
+
+
 def _tag_names(flat: str) -> tuple[str, ...]:
     """The maintainers named by the maintainer tags in a fragment, in order."""
     names: dict[str, None] = {}
@@ -742,6 +748,10 @@ def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
                 note = said.group("note").strip()
     else:
         rest = _PLAIN_MAINTAINER.sub("", rest)
+        reply = dialect.REPLY_LEAD.match(rest)
+        if reply:  # `**Answer (login):** Yes …`
+            names = maintainer_names(reply.group("who") or "")
+            rest = rest[reply.end() :]
     rest = _clean(_LEADING_PUNCTUATION.sub("", rest.replace(" > ", " ")))
     answer = " — ".join(part for part in (note, rest) if part)
     return (answer or None), names

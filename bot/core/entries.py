@@ -55,9 +55,12 @@ class Entry:
     listy: bool  # a list item: what follows it unindented is not part of it
     title: str  # words in the bold label besides the ids
     open_status: bool = False  # the label itself says the question is still open
+    checked: bool = False  # a ticked task-list box before the label
+    heading_level: int = 0  # a question with a heading of its own: its level (else 0)
     lines: list[str] = field(default_factory=list)  # first line with its marker and label removed
     numbers: list[int] = field(default_factory=list)  # each line's number (fenced lines are left out)
     last_block_line: int = 0  # the last line of its last block, a fence's closing line included
+    segments: dict[str, str] = field(default_factory=dict)  # id -> its own words, in a ` · ` entry
 
     def add(self, number: int, line: str) -> None:
         self.lines.append(line)
@@ -176,7 +179,17 @@ def _unit_text(lines: list[str], unit: Unit, count: int = 3) -> str:
     return "\n".join([head, *following])
 
 
+_HEADING_MARKER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
+
+
 def _label(lines: list[str], unit: Unit) -> dialect.Label | None:
+    if unit.kind == "heading":
+        # `#### Q8 — Is the relay trusted?`: a question with a heading of its own.
+        marker = _HEADING_MARKER.match(lines[unit.start - 1])
+        if marker is None:
+            return None
+        unit.content_column = marker.end()
+        return dialect.heading_label(lines[unit.start - 1][marker.end() :].rstrip("# \t"))
     if unit.kind not in ("paragraph", "item"):
         return None
     return dialect.question_label(_unit_text(lines, unit))
@@ -226,6 +239,16 @@ def read_section(lines: list[str], first: int, last: int, skipped: list[bool]) -
         return labels[index] is not None or (not q_style and unit.kind == "item" and unit.number is not None)
 
     for index, unit in enumerate(units):
+        if unit.kind == "heading" and labels[index] is not None:
+            close()
+            current = _entry(lines, unit, labels[index], wave, state, skipped)
+            continue
+        if unit.kind == "heading" and current is not None and 0 < current.heading_level < unit.level:
+            # `##### Answer` under `#### Q8 — …` is part of the question; as text it only breaks paragraphs.
+            _extend(current, lines, current.end + 1, unit.end, skipped)
+            if current.numbers and current.numbers[-1] == unit.end:
+                current.lines[-1] = ""
+            continue
         if unit.kind in ("heading", "hr"):
             close()
             if unit.kind == "heading":
@@ -261,15 +284,29 @@ def _entry(
         consumed = label.end
     else:
         ids, title, consumed = ((unit.number or "").lstrip("0") or "0",), "", 0
+    segments: dict[str, str] = {}
     if label is not None:
-        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label.
-        paragraph = _first_paragraph(lines, unit)
-        for further, _ in dialect.further_labels(paragraph):
-            ids = tuple(dict.fromkeys(ids + further.ids))
+        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label, each with its words.
+        paragraph = _unit_text(lines, unit, count=unit.end - unit.start + 1)
+        paragraph = paragraph.split("\n\n", 1)[0]
+        further = dialect.further_labels(paragraph)
+        if further:
+            bounds = [(label, label.end)] + [(found, start + found.end) for found, start in further]
+            starts = [start for _, start in further] + [len(paragraph)]
+            for (owner, text_start), text_end in zip(bounds, starts):
+                words = paragraph[text_start:text_end].strip().rstrip("·").strip()
+                for question_id in owner.ids:
+                    segments.setdefault(question_id, words)
+                ids = tuple(dict.fromkeys(ids + owner.ids))
     entry = Entry(ids=ids, start=unit.start, wave=wave, group_state=state, listy=unit.kind == "item", title=title)
+    if unit.kind == "heading":
+        entry.heading_level = unit.level
+    entry.segments = segments
     entry.open_status = bool(label and label.open_status)
+    entry.checked = bool(label and label.checked)
     # Take the marker and the label off the first line(s); a label may wrap onto the next line.
-    head_column = unit.content_column if unit.kind == "item" else len(lines[unit.start - 1]) - len(lines[unit.start - 1].lstrip(" \t"))
+    head_line = lines[unit.start - 1]
+    head_column = unit.content_column if unit.kind in ("item", "heading") else len(head_line) - len(head_line.lstrip(" \t"))
     number = unit.start
     remaining = consumed
     text_lines: list[tuple[int, str]] = []
@@ -288,15 +325,6 @@ def _entry(
         entry.add(line_number, line)
     _extend(entry, lines, number, unit.end, skipped)
     return entry
-
-
-def _first_paragraph(lines: list[str], unit: Unit) -> str:
-    paragraph: list[str] = []
-    for number in range(unit.start, unit.end + 1):
-        if not lines[number - 1].strip():
-            break
-        paragraph.append(lines[number - 1])
-    return "\n".join(paragraph)
 
 
 def _extend(entry: Entry, lines: list[str], start: int, end: int, skipped: list[bool]) -> None:

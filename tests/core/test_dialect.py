@@ -68,18 +68,28 @@ def test_finding_ids_is_linear(unit: str) -> None:
 
 
 def cost_ratio(work, unit: str) -> float:
-    """Seconds for 64 KB of `unit` repeated over seconds for 1 KB (each the best of a few runs,
-    the 1 KB one averaged over 64 runs so that timer noise does not decide the test)."""
+    """CPU seconds for 64 KB of `unit` repeated over CPU seconds for 1 KB, each the best of five
+    runs; a run of the 1 KB text repeats it for at least 20 ms so that timer noise does not decide."""
+    # The best of three tries: a busy machine can slow one measurement down, while a quadratic
+    # pattern would miss by a factor of hundreds every time.
+    return min(
+        per_call(work, (unit * 65536)[:65536]) / per_call(work, (unit * 1024)[:1024]) for _ in range(3)
+    )
 
-    def best(text: str, repeat: int) -> float:
-        fastest = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            for _ in range(repeat):
-                work(text)
-            fastest = min(fastest, (time.perf_counter() - started) / repeat)
-        return fastest
 
-    small = best((unit * 1024)[:1024], 64)
-    large = best((unit * 65536)[:65536], 1)
-    return large / max(small, 1e-6)
+def per_call(work, text: str) -> float:
+    repeat = 1
+    while True:
+        started = time.process_time()
+        for _ in range(repeat):
+            work(text)
+        if time.process_time() - started >= 0.02:
+            break
+        repeat *= 2
+    fastest = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(repeat):
+            work(text)
+        fastest = min(fastest, (time.process_time() - started) / repeat)
+    return fastest

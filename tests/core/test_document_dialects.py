@@ -45,6 +45,7 @@ EXPECTED = {
     },
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
+    "headings-and-replies.md": {"Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED},
 }
 
 
@@ -71,6 +72,16 @@ def test_answers_name_who_gave_them() -> None:
     assert markers.question("6").answer == "Yes, and that is documented."
 
 
+def test_questions_with_headings_of_their_own_and_reply_words() -> None:
+    document = read("headings-and-replies.md")
+    first = document.question("Q1")
+    assert first.text == "Is the crawler's robots handling a security control? We assume it is a courtesy, not a control."
+    assert (first.span.start_line, first.span.end_line) == (7, 13)  # its `##### Reply` included
+    assert first.answered_by == ("dunlin-pmc",) and first.answer == "Correct, it is a courtesy."
+    assert document.question("Q6").answer.startswith("yes, with a magic number.")
+    assert document.question("Q4").wave == "Wave 2 — checklist"
+
+
 def test_waves_and_groups() -> None:
     arrow = read("arrow-answers.md")
     # A bold wave heading that wraps onto a second line is one heading.
@@ -79,6 +90,12 @@ def test_waves_and_groups() -> None:
     assert read("dotted-ids.md").question("Q14.R1").wave == "Edge probes of documented claims"
     assert read("numbered-items.md").question("10").wave == "Meta"
     assert read("topic-groups.md").question("Q9").wave == "Parser robustness"
+
+
+def test_each_id_of_a_dot_separated_entry_keeps_its_own_words() -> None:
+    document = read("topic-groups.md")
+    assert [document.question(qid).text for qid in ("Q6", "Q7", "Q8")] == ["`net/ip`", "`net/coap`", "`fs/*` metadata"]
+    assert document.question("Q6").span == document.question("Q8").span  # one entry, one extent
 
 
 def test_a_question_extent_is_structural() -> None:
