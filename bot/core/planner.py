@@ -720,7 +720,10 @@ def _resolve_checked(
     before = {question_key(question.id): question.state for question in document.questions}
     plain: frozenset[str] = frozenset()
     left: dict[str, str] = {}  # question key -> why its entry is left as it is
-    for attempt_number in range(3):
+    # Each round keeps what the last one learned: first the document's style, then `**RESOLVED**`
+    # where that did not read, then `**RESOLVED**` everywhere (it changes no block structure),
+    # then without the entries that still go wrong, and last no §14 edit at all.
+    for round_number in range(5):
         attempt: list[HumanItem] = []
         applied: list[_Edit] = []
         edits, resolved, folded = _plan_resolutions(
@@ -737,13 +740,17 @@ def _resolve_checked(
         disturbed = {key for key, state in before.items() if key not in marked and after.get(key) is not state}
         if not unread and not disturbed:
             break
-        if attempt_number == 0 and unread:
-            plain = frozenset(unread)
-        elif unread:
-            left.update(dict.fromkeys(unread, "the document would still read it as open"))
         if disturbed:
             answered = {key for key in marked if before.get(key) is not QuestionState.OPEN}
             left.update(dict.fromkeys(answered or marked, f"marking it would change how {', '.join(sorted(disturbed))} read"))
+        if round_number == 0:
+            plain = frozenset(unread)
+        elif round_number == 1:
+            plain = frozenset(marked)
+        elif round_number == 2:
+            left.update(dict.fromkeys(unread, "the document would still read it as open"))
+        else:
+            left.update(dict.fromkeys(marked, "marking it would not read as resolved here"))
     for key, why in left.items():
         question = confirmations[key].question if key in confirmations else None
         if question is not None and before.get(key) is QuestionState.OPEN:
