@@ -26,6 +26,7 @@ from enum import Enum
 
 from markdown_it import MarkdownIt
 
+from bot.core import dialect
 from bot.core.document import parse_document
 from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
@@ -638,14 +639,29 @@ def _figures(tally: Mapping[str, int]) -> str:
 # Marking questions resolved in §14
 # ---------------------------------------------------------------------------------------
 
-# The lead of a question entry: list marker and/or bold id (`**Q8.**`, `- **Q3.**`, `1.`).
-# The bold id may hold several ids or a name: `**Q5/Q10.**`, `**Q6–Q13.**`, `**(Q2)**`, `**Q-transport.**`.
-_ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*\(?Q[^*\n]{0,60}?\*\*[ \t]*)?)")
+# A list marker before an entry's label: `- `, `1. `, `8a. `.
+_LIST_LEAD = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[a-h]?[.)])[ \t]+")
+
+
+def _lead_length(line: str) -> int:
+    """Where an entry's words start: after its list marker and its bold id label (`**Q5/Q10.**`,
+    `**Q6–Q13.**`, `**(Q2)**`, `**Q-transport.**`), as the dialect reads labels. A label that is
+    not bold (`Q8: …`) and a bold title without an id (`1. **Audit:** …`) stay in the words."""
+    marker = _LIST_LEAD.match(line)
+    start = marker.end() if marker else len(line) - len(line.lstrip(" \t"))
+    label = dialect.question_label(line[start:].rstrip("\r\n")) if line[start:].startswith(("**", "__")) else None
+    if label is None:
+        return start
+    end = start + label.end
+    return end + len(line[end:]) - len(line[end:].lstrip(" \t"))
+
+
 # A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
 _TRAILER = re.compile(
     r"(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
 )
-_REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*_]\(maintainer[^)]*\)[*_]|\(\*\*maintainer\*\*\))")
+# How a reply line starts before its words (`  - `, `> `): replies themselves are `dialect.ANSWER_LINE`.
+_REPLY_PREFIX = re.compile(r"^[ \t]*(?:[-*+][ \t]+|>[ \t]*)?")
 
 
 def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
@@ -667,14 +683,15 @@ def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
 
 
 def _style_of_block(block: str) -> ResolveStyle | None:
-    if "**RESOLVED**" in block:
+    """How one answered entry is marked, by the dialect's answer markers."""
+    if dialect.RESOLVED_MARK.search(block):
         return ResolveStyle.STRIKE if "~~" in block else ResolveStyle.MARK
-    if "[ANSWERED" in block:
+    if dialect.ANSWERED_BRACKET.search(block):
         return ResolveStyle.LABEL
     later_lines = block.splitlines()[1:]
-    if any(_REPLY_LINE.match(line) for line in later_lines):
+    if any(dialect.ANSWER_LINE.match(line) for line in later_lines):
         return ResolveStyle.REPLY
-    if any(line.lstrip().startswith(">") for line in later_lines):
+    if any(dialect.QUOTE_LINE.match(line) for line in later_lines):
         return ResolveStyle.QUOTE
     return None
 
@@ -900,11 +917,10 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     paragraph_last = min(last, first + _first_paragraph_lines("".join(lines[first - 1 : last])) - 1)
     for following_index in range(first, paragraph_last):  # a reply or sub-item line ends it too
         following = lines[following_index]
-        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or _REPLY_LINE.match(following):
+        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or dialect.ANSWER_LINE.match(following):
             paragraph_last = following_index
             break
-    lead = _ENTRY_LEAD.match(lines[first - 1])
-    content_start = line_starts[first - 1] + (lead.end() if lead else 0)
+    content_start = line_starts[first - 1] + _lead_length(lines[first - 1])
     paragraph_end = line_starts[paragraph_last - 1] + len(lines[paragraph_last - 1].rstrip("\r\n"))
     paragraph = "".join(lines[first - 1 : paragraph_last])[content_start - line_starts[first - 1] :]
     paragraph = paragraph[: paragraph_end - content_start]
@@ -997,10 +1013,9 @@ def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
         if question.state is QuestionState.OPEN:
             continue
         for index in range(question.span.start_line, min(question.span.end_line, len(lines))):
-            reply = _REPLY_LINE.match(lines[index])
-            if reply and index > question.span.start_line - 1:
+            if dialect.ANSWER_LINE.match(lines[index]) and index > question.span.start_line - 1:
                 previous_blank = not lines[index - 1].strip()
-                return None if previous_blank else reply.group("prefix")
+                return None if previous_blank else _REPLY_PREFIX.match(lines[index]).group(0)
     return None
 
 
