@@ -389,7 +389,7 @@ def _linked_owners(
             HumanItem(
                 HumanKind.AMBIGUOUS_TAG,
                 tag.line,
-                f"{tag.raw} also cites {', '.join(unsettled)}, which is not confirmed: left inferred",
+                f"{tag.raw} also cites {', '.join(unsettled)}, which {_is_are(unsettled)} not confirmed: left inferred",
                 owners[0].question.id,
             )
         )
@@ -1049,11 +1049,78 @@ def _plan_removals(
             continue
         spans.add(question.span)
     lines = _split_lines(text)
-    ordered = sorted((span.start_line, span.end_line) for span in spans)
+    labels = _emptied_group_labels(document, lines, spans)
+    ordered = sorted([(span.start_line, span.end_line) for span in spans] + labels)
     edits = [_removal_edit(first, last, lines) for first, last in _runs(ordered, lines)]
     # Every question in a deleted entry, in document order (a shared entry takes all its ids).
     removed = [other.id for other in document.questions if other.span in spans]
     return edits, removed, folded
+
+
+_LABEL_NOISE = re.compile(r"[*_#`\s]+")
+
+
+def _emptied_group_labels(document: Document, lines: Sequence[str], removed: set[Span]) -> list[tuple[int, int]]:
+    """The label lines (`**Wave 2 — …**`, `### Topic`) of groups whose every entry is removed.
+
+    A label goes only when the group is nothing but the label and its entries: it sits right
+    above the first entry (blank lines between at most) and what follows the last entry is a
+    heading, another question or its group's label, or the end of §14. Anything else under the
+    label (an intro, a closing note) keeps the label, so no text is left under the wrong group.
+    """
+    groups: dict[str, list[Question]] = {}
+    for question in document.questions:
+        if question.wave:
+            groups.setdefault(question.wave, []).append(question)
+    section = _questions_section(document)
+    section_end = section.span.end_line if section else len(lines)
+    starts = {question.span.start_line for question in document.questions}
+    found: list[tuple[int, int]] = []
+    for wave, members in groups.items():
+        first = min(question.span.start_line for question in members)
+        label = _label_above(lines, first, wave)
+        if label is not None:
+            if all(question.span in removed for question in members):
+                found.append((label, max(question.span.end_line for question in members)))
+    kept: list[tuple[int, int]] = []
+    for label, last in found:
+        following = _next_text_line(lines, last)
+        if (
+            following is None
+            or following > section_end
+            or following in starts
+            or lines[following - 1].startswith("#")
+            or any(_label_above(lines, following + 1, other) for other in groups)  # the next group's label
+        ):
+            kept.append(label)
+    return kept
+
+
+def _label_above(lines: Sequence[str], first: int, wave: str) -> tuple[int, int] | None:
+    """The lines of the group label right above line `first`, if they read as `wave`."""
+    end = first - 1
+    while end >= 1 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 1 and lines[start - 2].strip():
+        start -= 1
+    if end < 1:
+        return None
+    written = _LABEL_NOISE.sub(" ", " ".join(lines[start - 1 : end])).strip().lower()
+    expected = _LABEL_NOISE.sub(" ", wave).strip().lower()
+    return (start, end) if expected and written.startswith(expected[:40]) else None
+
+
+def _next_text_line(lines: Sequence[str], after: int) -> int | None:
+    """The first non-blank line after line `after` (1-based), or None at the end."""
+    for index in range(after, len(lines)):
+        if lines[index].strip():
+            return index + 1
+    return None
+
+
+def _is_are(items: Sequence[str]) -> str:
+    return "is" if len(items) == 1 else "are"
 
 
 def _sharing_entry(document: Document, question: Question) -> list[Question]:
@@ -1066,7 +1133,7 @@ def _shared_entry_item(question: Question, still_open: Sequence[str], action: st
         HumanKind.SHARED_ENTRY,
         question.span.start_line,
         f"{question.id} shares its §14 entry with {waiting}, still open: the entry is {action} once {waiting} "
-        "is folded too (or edit it by hand)",
+        f"{_is_are(still_open)} folded too (or edit it by hand)",
         question.id,
     )
 

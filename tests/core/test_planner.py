@@ -957,3 +957,42 @@ def test_retire_remove_takes_the_whole_entry_with_its_code_and_table() -> None:
         **Q2.** Is the spool trusted when it sits in the share at \\\\relay\\spool\\
         """
     )
+
+
+WAVES = doc(
+    """
+    # Avocet Threat Model
+
+    ## §14 Open questions for the maintainers
+
+    **Wave 1 — transport**
+
+    - **Q1.** Is TLS required between nodes?
+    - **Q2.** Are client certificates checked?
+
+    **Wave 2 — storage**
+
+    Both questions below came out of the storage review.
+
+    - **Q3.** Is the journal encrypted?
+    """
+)
+
+
+def test_removing_every_entry_of_a_group_takes_its_label_but_never_an_intro() -> None:
+    plan = plan_promotions(WAVES, [record("Q1"), record("Q2"), record("Q3")], REMOVE)
+
+    # Wave 1 was only its label and its entries: nothing of it stays. Wave 2 has an intro,
+    # which would be left under no label, so its label stays with it.
+    assert plan.new_text == doc(
+        """
+        # Avocet Threat Model
+
+        ## §14 Open questions for the maintainers
+
+        **Wave 2 — storage**
+
+        Both questions below came out of the storage review.
+        """
+    )
+    assert plan_promotions(plan.new_text, [record("Q1"), record("Q2"), record("Q3")], REMOVE).diff == ""

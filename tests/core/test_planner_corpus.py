@@ -65,13 +65,31 @@ def _without_tags(block: str) -> str:
     return _TAG_TAIL.sub("<tag>", _TAG_HEAD.sub("<tag>", block))
 
 
-def _editable_lines(document: Document, plan: Plan) -> set[int]:
-    """Lines of the §14 entries the plan marks or removes, with the blank lines around them."""
+_NOISE = re.compile(r"[*_#`\s]+")
+
+
+def _editable_lines(document: Document, plan: Plan, old_lines: list[str]) -> set[int]:
+    """Lines of the §14 entries the plan marks or removes, and the label of a group it empties."""
     marked = {question_key(question_id) for question_id in (*plan.resolved, *plan.removed)}
     lines: set[int] = set()
     for question in document.questions:
         if question_key(question.id) in marked:
             lines.update(range(question.span.start_line, question.span.end_line + 1))
+    removed = {question_key(question_id) for question_id in plan.removed}
+    emptied = {
+        _NOISE.sub(" ", question.wave).strip().lower()
+        for question in document.questions
+        if question.wave
+        and all(question_key(other.id) in removed for other in document.questions if other.wave == question.wave)
+    }
+    starts = {question.span.start_line for question in document.questions}
+    for number, line in enumerate(old_lines, start=1):
+        written = _NOISE.sub(" ", line).strip().lower()
+        if written and any(written.startswith(wave[:40]) for wave in emptied):
+            # The label, wrapped onto as many lines as it takes, up to its first entry.
+            while number <= len(old_lines) and old_lines[number - 1].strip() and number not in starts:
+                lines.add(number)
+                number += 1
     return lines
 
 
@@ -82,7 +100,7 @@ def _tally_lines(document: Document) -> set[int]:
 
 def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> None:
     old_lines, new_lines = old.split("\n"), plan.new_text.split("\n")
-    editable = _editable_lines(document, plan)
+    editable = _editable_lines(document, plan, old_lines)
     blank = {number for number, line in enumerate(old_lines, start=1) if not line.strip()}
     tally = _tally_lines(document)
     # The diff may place an edit anywhere in the run of blank lines around an entry.
