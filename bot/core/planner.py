@@ -952,8 +952,16 @@ _BLOCKS = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable
 _INLINE = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["strikethrough"])
 
 
+# A line that may start a block of its own inside a paragraph's run of lines (fence, table,
+# heading, quote, HTML, thematic break or setext underline); without one, a blank line ends it.
+_BLOCK_START = re.compile(r"^[ \t]*(?:[`~|#><=]|(?:[-*_][ \t]*){3,}$)")
+
+
 def _first_paragraph_lines(entry_text: str) -> int:
     """How many lines the paragraph that opens the entry spans (1 when it opens with another block)."""
+    run = entry_text.split("\n\n", 1)[0].split("\n")
+    if not any(_BLOCK_START.match(line) for line in run[1:]):
+        return len(run)  # plain lines up to the first blank one: Markdown reads them as one paragraph
     for token in _BLOCKS.parse(entry_text):
         if token.type in ("bullet_list_open", "ordered_list_open", "list_item_open"):
             continue
@@ -963,8 +971,16 @@ def _first_paragraph_lines(entry_text: str) -> int:
     return 1
 
 
+# What can stop a strike from rendering, once balanced code spans are set aside: a stray
+# backtick, HTML, a tilde in the words, or an escaped tilde at the strike's edge.
+_CODE_SPAN = re.compile(r"(`+)[^`]*?\1(?!`)")
+_STRIKE_RISKS = re.compile(r"[`<~]")
+
+
 def _strike_renders(paragraph: str) -> bool:
     """The paragraph, as written, shows struck text and no `~~` left as literal characters."""
+    if "\\~" not in paragraph and not _STRIKE_RISKS.search(_CODE_SPAN.sub("", paragraph.replace("~~", "", 2))):
+        return True  # nothing but our own pair of tildes: the full inline parse would agree
     struck = False
     for token in _INLINE.parse(paragraph):
         for child in token.children or ():
