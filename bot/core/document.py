@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import dialect
 from bot.core.entries import Entry, read_section
@@ -44,7 +44,6 @@ _FENCE = re.compile(r"^[ \t]*(?P<fence>```|~~~)")
 _SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*\*)?(?:\s+|$)(?P<title>.*)$")
 _NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
 _APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
-_OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
 _LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
 _LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
 _TALLY_START = re.compile(
@@ -62,6 +61,7 @@ _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
+_LABEL_TAIL = re.compile(r"^\s*[:.)][ \t]+")
 _SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
 _MAPS_MARKER = re.compile(
     r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
@@ -136,6 +136,7 @@ class _Reader:
         questions: tuple[Question, ...] = ()
         if open_section is not None:
             questions = self._questions(open_section, skipped)
+        tags = _without_unknown_named_links(tags, questions)
         self._check_backlinks(tags, questions)
         tally = self._tally(tags, skipped, headings, open_section)
         return Document(
@@ -221,7 +222,7 @@ class _Reader:
             if section.label == "§14":
                 return section
         for section in sections:
-            if section.level <= 3 and _OPEN_QUESTIONS_TITLE.search(section.title):
+            if section.level <= 3 and dialect.OPEN_QUESTIONS_TITLE.search(section.title):
                 return section
         return None
 
@@ -481,10 +482,10 @@ class _Reader:
         title = entry.title
 
         # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
-        title_state = dialect.TITLE_ANSWERED.search(title)
+        title_state = dialect.title_answered(title)
         # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
         lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
-        lead_state = dialect.TITLE_ANSWERED.search(lead[0]) if lead else None
+        lead_state = dialect.title_answered(lead[0]) if lead else None
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
@@ -493,7 +494,7 @@ class _Reader:
                 break
         question_flat = flatten("\n".join(question_lines))
         block_flat = flatten("\n".join(entry.lines))
-        arrow = dialect.ARROW_ANSWER.search(question_flat)
+        arrow = dialect.arrow_answer(question_flat)
         if arrow is not None and not answer_lines:
             # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
             said = question_flat[arrow.end() :]
@@ -509,7 +510,7 @@ class _Reader:
         # "still open" counts where the question is asked and in the latest reply, not in an earlier
         # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
         latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
-        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(f"{title} {question_flat} {flatten(latest_reply)}"))
+        still_open = entry.open_status or dialect.says_still_open(f"{title} {question_flat} {flatten(latest_reply)}")
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
@@ -544,7 +545,7 @@ class _Reader:
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
             answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
-        elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
+        elif dialect.rewritten_as_answer(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
             answer = _clean(question_flat) or None
@@ -585,6 +586,7 @@ class _Reader:
             # `→ **Confirmed.** … *(maintainer: login)*`: the tag on the answer names who gave it.
             answered_by = _tag_names(flatten("\n".join(answer_lines)) if answer_lines else block_flat)
             answered_by = answered_by or (_heading_names(entry.wave) if entry.group_state else ())
+        text = _LABEL_TAIL.sub("", text)  # `**Q1**: Is …` leaves the colon outside the bold
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
@@ -701,6 +703,24 @@ def _clean(text: str) -> str:
     text = text.replace("~~", "")
     text = _MAPS_MARKER.sub(" ", text)
     return " ".join(text.split()).strip(" —–")
+
+
+def _without_unknown_named_links(tags: tuple[Tag, ...], questions: tuple[Question, ...]) -> tuple[Tag, ...]:
+    """Drop named back-links (`Q-confirmed`) that name no question of §14.
+
+    Prose like "the exact set is Q-confirmed in §14" reads as a named id; a numbered back-link
+    that §14 lacks is still reported (a typo or a removed question), a named one that matches
+    nothing is taken for prose.
+    """
+    known = {question.id for question in questions}
+
+    def kept(ref: str) -> bool:
+        return not ref.startswith("Q-") or ref in known
+
+    return tuple(
+        tag if all(kept(ref) for ref in tag.questions) else replace(tag, questions=tuple(filter(kept, tag.questions)))
+        for tag in tags
+    )
 
 
 def _check_mark(text: str) -> str | None:
