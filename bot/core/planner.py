@@ -458,6 +458,7 @@ def _flip(
     for candidate in (
         render_maintainer_tag(parts, style, logins, date),
         render_maintainer_tag(_plain_parts(parts), _plain_style(style), logins, date),
+        render_maintainer_tag(_plain_parts(parts), replace(_plain_style(style), kind_word="maintainer"), logins, date),
     ):
         if _reads_back(candidate, tag, logins):
             return _Edit(start, start + len(tag.raw), candidate)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.core import dialect
 from bot.core.model import Tag, TagKind
 
 EM_DASH_SEPARATOR = " — "
@@ -25,6 +26,7 @@ _INFERRED_BODY = re.compile(
 )
 # How a named maintainer tag leads into its first login: `maintainer: x`, `maintainer — x`, `maintainer, x`.
 _LOGIN_LEAD = re.compile(r"maintainer(?P<lead>\s*[:,—–-]\s*)", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
 # A detail that points at its question with an arrow: `→ Q7`, `— → Q7`.
 _ARROW_DETAIL = re.compile(r"^→\s*")
 # A detail that is nothing but a back-link: `§14 Q8`, `Q5/Q10`, `§14 Q3/Q4`.
@@ -39,6 +41,7 @@ class TagStyle:
     with_date: bool = False  # `maintainer, 2026-06-12`
     keep_backlink: bool = True  # keep `— §14 Q8` from the inferred tag
     login_lead: str = ": "  # between the kind word and the logins: ": " (cloudstack), " — " (kvrocks)
+    kind_word: str = "maintainer"  # how the document spells the kind: "maintainer", or "confirmed" (activemq)
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,18 @@ def detect_tag_style(tags: Iterable[Tag]) -> TagStyle:
         name_maintainers=len(named) * 2 >= len(maintainer_tags),
         with_date=dated * 2 > len(maintainer_tags),
         login_lead=_login_lead(named),
+        kind_word=_kind_word(maintainer_tags),
     )
+
+
+def _kind_word(maintainer_tags: Sequence[Tag]) -> str:
+    """The word most maintainer tags open with (`maintainer`, or `confirmed` where a legend says so)."""
+    votes: dict[str, int] = {}
+    for tag in maintainer_tags:
+        word = _FIRST_WORD.match(tag.raw.lstrip("*_("))
+        if word and dialect.TAG_KIND_WORDS.get(word.group(0).lower()) == "maintainer":
+            votes[word.group(0).lower()] = votes.get(word.group(0).lower(), 0) + 1
+    return max(votes, key=lambda word: (votes[word], word == "maintainer")) if votes else "maintainer"
 
 
 def _login_lead(named: Sequence[Tag]) -> str:
@@ -109,7 +123,7 @@ def render_maintainer_tag(
     date: str | None,
 ) -> str:
     """Rebuild an inferred tag as a maintainer tag, keeping its markers and cited detail."""
-    body = parts.prefix + "maintainer"
+    body = parts.prefix + style.kind_word
     if style.name_maintainers and logins:
         body += style.login_lead + ", ".join(logins)
     if style.with_date and date:

@@ -996,3 +996,18 @@ def test_removing_every_entry_of_a_group_takes_its_label_but_never_an_intro() ->
         """
     )
     assert plan_promotions(plan.new_text, [record("Q1"), record("Q2"), record("Q3")], REMOVE).diff == ""
+
+
+def test_a_document_that_spells_maintainer_tags_confirmed_gets_confirmed_tags() -> None:
+    text = replaced(
+        ARROWS,
+        ("*(maintainer, 2026-05-02 — §14 Q1)*", "*(confirmed — see §14 Q1)*"),
+        ("*(maintainer, 2026-05-02)* — yes.", "*(confirmed)* — yes."),
+    )
+    assert detect_tag_style(parse_document(text).tags).kind_word == "confirmed"
+    plan = plan_promotions(text, [record("Q8", author="ivy")])
+    assert "Plugins are signed *(confirmed: ivy → Q8)*." in plan.new_text or (
+        "Plugins are signed *(confirmed: ivy — Q8)*." in plan.new_text
+    )
+    tag = next(tag for tag in parse_document(plan.new_text).tags if tag.line == plan.promotions[0].line)
+    assert tag.kind is TagKind.MAINTAINER and tag.maintainers == ("ivy",)

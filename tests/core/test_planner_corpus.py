@@ -55,8 +55,8 @@ def confirmed(question_id: str, login: str) -> Record:
 # ---------------------------------------------------------------------------------------
 
 # A tag's first line when the tag wraps onto the next (the diff may see only that line change).
-_TAG_HEAD = re.compile(r"[*_]\((?:documented\s*\+\s*)?(?:inferred|maintainer)\b[^()\n]*$", re.IGNORECASE)
-_TAG_TAIL = re.compile(r"^[ \t>]*(?:documented\s*\+\s*)?(?:inferred|maintainer)\b[^()\n]*\)[.:;,]?[*_]", re.IGNORECASE)
+_TAG_HEAD = re.compile(r"[*_]\((?:documented\s*\+\s*)?(?:inferred|maintainer|confirmed)\b[^()\n]*$", re.IGNORECASE)
+_TAG_TAIL = re.compile(r"^[ \t>]*(?:documented\s*\+\s*)?(?:inferred|maintainer|confirmed)\b[^()\n]*\)[.:;,]?[*_]", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 
 
