@@ -17,16 +17,24 @@ what the document already shows (tags already maintainer, questions already reso
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
+from markdown_it import MarkdownIt
+
+from bot.core import dialect
 from bot.core.document import parse_document
-from bot.core.model import Document, Question, QuestionState, Span, Tag, TagKind
+from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
+from bot.core.tags import parse_tag_text
 from bot.core.tags import question_key as _spelling_key
 from bot.core.tagstyle import (
+    EM_DASH_SEPARATOR,
+    InferredTagParts,
     TagStyle,
     detect_tag_style,
     render_maintainer_tag,
@@ -155,23 +163,25 @@ def plan_document(
     tag_edits, promotions = _plan_tag_flips(document, document_text, records, confirmations, style, options, humans)
     tally_edits, tally_after = _plan_tally(document, document_text, len(promotions), humans)
     # Tag flips and the tally change no line count, so the question spans still hold after them.
-    text_after_tags = _apply(document_text, tag_edits + tally_edits, humans)
+    first_edits: list[_Edit] = []
+    text_after_tags = _apply(document_text, tag_edits + tally_edits, humans, first_edits)
 
     resolved: list[str] = []
     removed: list[str] = []
     if resolve_style is ResolveStyle.REMOVE:
         settled = _settled(records, confirmations)
         question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
+        second_edits: list[_Edit] = []
+        new_text = _apply(text_after_tags, question_edits, humans, second_edits)
     else:
-        question_edits, resolved, folded = _plan_resolutions(
-            document, text_after_tags, confirmations, style, resolve_style, humans
+        new_text, resolved, folded, second_edits = _resolve_checked(
+            document, text_after_tags, records, confirmations, style, resolve_style, options, humans
         )
-    new_text = _apply(text_after_tags, question_edits, humans)
     humans.extend(_issues_near(document, confirmations))
     return Plan(
         path=path,
         new_text=new_text,
-        diff=unified_diff(document_text, new_text, path),
+        diff=_diff_from_edits(document_text, new_text, [(document_text, first_edits), (text_after_tags, second_edits)], path),
         promotions=tuple(promotions),
         resolved=tuple(resolved),
         for_humans=tuple(sorted(humans, key=lambda item: (item.line, item.kind.value, item.message))),
@@ -181,6 +191,7 @@ def plan_document(
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def question_key(question_id: str) -> str:
     """One key for every spelling of an id: `1` (numbered §14), `§14 Q1`, `Q01` -> "Q1"."""
     return canonical_question_id(_spelling_key(question_id))
@@ -318,10 +329,13 @@ def _issues_near(document: Document, confirmations: Mapping[str, _Confirmation])
 
 def _tag_style(document: Document, options: PlanOptions) -> TagStyle:
     style = options.style or detect_tag_style(document.tags)
+    # A promotion always says who confirmed it, even where the document's own maintainer tags
+    # name nobody (`*(maintainer, 2026-06-12 — §14 Q8)*`): the login is the provenance.
+    style = replace(style, name_maintainers=True)
     if options.with_date is not None:
-        style = TagStyle(style.name_maintainers, options.with_date, style.keep_backlink)
+        style = replace(style, with_date=options.with_date)
     if options.keep_backlink is not None:
-        style = TagStyle(style.name_maintainers, style.with_date, options.keep_backlink)
+        style = replace(style, keep_backlink=options.keep_backlink)
     return style
 
 
@@ -375,7 +389,7 @@ def _linked_owners(
             HumanItem(
                 HumanKind.AMBIGUOUS_TAG,
                 tag.line,
-                f"{tag.raw} also cites {', '.join(unsettled)}, which is not confirmed: left inferred",
+                f"{tag.raw} also cites {', '.join(unsettled)}, which {_is_are(unsettled)} not confirmed: left inferred",
                 owners[0].question.id,
             )
         )
@@ -438,8 +452,42 @@ def _flip(
         return None
     logins = tuple(dict.fromkeys(login for owner in owners for login in owner.logins))
     dates = sorted(owner.date for owner in owners if owner.date)
-    new_tag = render_maintainer_tag(parts, style, logins, dates[-1] if dates else None)
-    return _Edit(start, start + len(tag.raw), new_tag)
+    date = dates[-1] if dates else None
+    # The document's own spelling first; if the tag reader could not read that back with the
+    # logins and back-links, the plain `*(maintainer: login — detail)*` spelling every reader knows.
+    for candidate in (
+        render_maintainer_tag(parts, style, logins, date),
+        render_maintainer_tag(_plain_parts(parts), _plain_style(style), logins, date),
+        render_maintainer_tag(_plain_parts(parts), replace(_plain_style(style), kind_word="maintainer"), logins, date),
+    ):
+        if _reads_back(candidate, tag, logins):
+            return _Edit(start, start + len(tag.raw), candidate)
+    humans.append(
+        HumanItem(HumanKind.UNPARSED, tag.line, f"{tag.raw} cannot be rewritten as a well-formed maintainer tag: promote by hand", owners[0].question.id)
+    )
+    return None
+
+
+def _plain_parts(parts: InferredTagParts) -> InferredTagParts:
+    detail = re.sub(r"^→\s*", "", parts.detail)
+    separator = parts.separator if "\n" in parts.separator else EM_DASH_SEPARATOR
+    return replace(parts, detail=detail, separator=separator)
+
+
+def _plain_style(style: TagStyle) -> TagStyle:
+    return replace(style, name_maintainers=True, login_lead=": ")
+
+
+def _reads_back(new_tag: str, old: Tag, logins: Sequence[str]) -> bool:
+    """The rewritten tag reads as a maintainer tag naming every login, citing the same questions."""
+    parsed = parse_tag_text(new_tag)
+    if parsed is None:
+        return False
+    kind, details = parsed
+    if kind is TagKind.INFERRED or TagKind.MAINTAINER not in (kind, *details["also"]):
+        return False
+    named = {name.lower() for name in details["maintainers"]}
+    return {login.lower() for login in logins} <= named and tuple(details["questions"]) == tuple(old.questions)
 
 
 def _locate(tag: Tag, lines: Sequence[str], line_starts: Sequence[int]) -> int | None:
@@ -592,13 +640,29 @@ def _figures(tally: Mapping[str, int]) -> str:
 # Marking questions resolved in §14
 # ---------------------------------------------------------------------------------------
 
-# The lead of a question entry: list marker and/or bold id (`**Q8.**`, `- **Q3.**`, `1.`).
-_ENTRY_LEAD = re.compile(r"^(?P<lead>[ \t]*(?:[-*+][ \t]+)?(?:\d+[.)][ \t]+)?(?:\*\*Q[\w.]*\.?\*\*[ \t]*)?)")
+# A list marker before an entry's label: `- `, `1. `, `8a. `.
+_LIST_LEAD = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[a-h]?[.)])[ \t]+")
+
+
+def _lead_length(line: str) -> int:
+    """Where an entry's words start: after its list marker and its bold id label (`**Q5/Q10.**`,
+    `**Q6–Q13.**`, `**(Q2)**`, `**Q-transport.**`), as the dialect reads labels. A label that is
+    not bold (`Q8: …`) and a bold title without an id (`1. **Audit:** …`) stay in the words."""
+    marker = _LIST_LEAD.match(line)
+    start = marker.end() if marker else len(line) - len(line.lstrip(" \t"))
+    label = dialect.question_label(line[start:].rstrip("\r\n")) if line[start:].startswith(("**", "__")) else None
+    if label is None:
+        return start
+    end = start + label.end
+    return end + len(line[end:]) - len(line[end:].lstrip(" \t"))
+
+
 # A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
 _TRAILER = re.compile(
     r"(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
 )
-_REPLY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+|>[ \t]*)?)(?P<tag>[*_]\(maintainer[^)]*\)[*_]|\(\*\*maintainer\*\*\))")
+# How a reply line starts before its words (`  - `, `> `): replies themselves are `dialect.ANSWER_LINE`.
+_REPLY_PREFIX = re.compile(r"^[ \t]*(?:[-*+][ \t]+|>[ \t]*)?")
 
 
 def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
@@ -620,14 +684,15 @@ def detect_resolve_style(document: Document, text: str) -> ResolveStyle:
 
 
 def _style_of_block(block: str) -> ResolveStyle | None:
-    if "**RESOLVED**" in block:
+    """How one answered entry is marked, by the dialect's answer markers."""
+    if dialect.RESOLVED_MARK.search(block):
         return ResolveStyle.STRIKE if "~~" in block else ResolveStyle.MARK
-    if "[ANSWERED" in block:
+    if dialect.ANSWERED_BRACKET.search(block):
         return ResolveStyle.LABEL
     later_lines = block.splitlines()[1:]
-    if any(_REPLY_LINE.match(line) for line in later_lines):
+    if any(dialect.ANSWER_LINE.match(line) for line in later_lines):
         return ResolveStyle.REPLY
-    if any(line.lstrip().startswith(">") for line in later_lines):
+    if any(dialect.QUOTE_LINE.match(line) for line in later_lines):
         return ResolveStyle.QUOTE
     return None
 
@@ -637,6 +702,7 @@ class _Entry:
     """Where a question's first paragraph sits, as offsets into the text."""
 
     content_start: int  # after the list marker / bold id
+    lead: str  # the list marker / bold id before the words, as written
     content_end: int  # end of the question words (before a trailing `*(maps to …)*`)
     paragraph_end: int  # end of the first paragraph (after the trailer)
     block_end: int  # end of the last non-blank line of the entry
@@ -647,35 +713,191 @@ class _Entry:
     followed_by_text: bool  # the entry is not followed by a blank line
 
 
-def _plan_resolutions(
+def _resolve_checked(
     document: Document,
     text: str,
+    records: Sequence[Record],
     confirmations: Mapping[str, _Confirmation],
     style: TagStyle,
     resolve_style: ResolveStyle,
+    options: PlanOptions,
     humans: list[HumanItem],
+) -> tuple[str, list[str], list[str], list[_Edit]]:
+    """Mark entries resolved, then read §14 back the way the reader will on the next plan.
+
+    - an entry the reader still sees open (a reply under a "partially answered" note) is marked
+      `**RESOLVED**` instead, which the reader takes wherever it is written;
+    - an entry that stays open even so (its group heading says "still open") is left alone and
+      handed to a human;
+    - if marking changed how the reader sees a question nobody confirmed (a §14 intro that
+      answers every unmarked entry stops covering them), entries already answered in the
+      document are left as they are: their answer is there already.
+    Without this the next plan would mark the same entries again, or the plan would reopen
+    questions it was never asked about.
+    """
+    before = {question_key(question.id): question.state for question in document.questions}
+    plain: frozenset[str] = frozenset()
+    left: dict[str, str] = {}  # question key -> why its entry is left as it is
+    # Each round keeps what the last one learned: first the document's style, then `**RESOLVED**`
+    # where that did not read, then `**RESOLVED**` everywhere (it changes no block structure),
+    # then without the entries that still go wrong, and last no §14 edit at all.
+    for round_number in range(5):
+        attempt: list[HumanItem] = []
+        applied: list[_Edit] = []
+        edits, resolved, folded = _plan_resolutions(
+            document, text, records, confirmations, style, resolve_style, options, attempt, plain, frozenset(left)
+        )
+        new_text = _apply(text, edits, attempt, applied)
+        if not resolved:
+            break
+        after = _states_after(document, text, new_text)
+        resolved_keys = {question_key(question_id) for question_id in resolved}
+        spans = {question.span for question in document.questions if question_key(question.id) in resolved_keys}
+        marked = {question_key(question.id) for question in document.questions if question.span in spans} | resolved_keys
+        unread = {key for key in marked if after.get(key, QuestionState.OPEN) is QuestionState.OPEN}
+        disturbed = {key for key, state in before.items() if key not in marked and after.get(key) is not state}
+        if not unread and not disturbed:
+            break
+        if disturbed:
+            answered = {key for key in marked if before.get(key) is not QuestionState.OPEN}
+            left.update(dict.fromkeys(answered or marked, f"marking it would change how {', '.join(sorted(disturbed))} read"))
+        if round_number == 0:
+            plain = frozenset(unread)
+        elif round_number == 1:
+            plain = frozenset(marked)
+        elif round_number == 2:
+            left.update(dict.fromkeys(unread, "the document would still read it as open"))
+        else:
+            left.update(dict.fromkeys(marked, "marking it would not read as resolved here"))
+    for key, why in left.items():
+        question = confirmations[key].question if key in confirmations else None
+        if question is not None and before.get(key) is QuestionState.OPEN:
+            attempt.append(
+                HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand", question.id)
+            )
+    humans.extend(attempt)
+    return new_text, resolved, folded, applied
+
+
+def _states_after(document: Document, text: str, new_text: str) -> dict[str, QuestionState]:
+    """How the reader sees every question once the entries are marked: §14 alone is read again.
+
+    Every resolution edit is inside §14 and the edits before it change no line count, so §14
+    starts on the same line and ends as many lines later as the text grew.
+    """
+    section = _questions_section(document)
+    if section is None:
+        return {question_key(question.id): question.state for question in parse_document(new_text).questions}
+    lines = new_text.split("\n")
+    grown = len(lines) - text.count("\n") - 1
+    # A title line first, so a §14 written as a level-1 heading is still read as a section.
+    snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
+    return {question_key(question.id): question.state for question in parse_document(snippet).questions}
+
+
+def _questions_section(document: Document) -> Section | None:
+    """The innermost section holding every §14 question."""
+    if not document.questions:
+        return None
+    first = min(question.span.start_line for question in document.questions)
+    last = max(question.span.end_line for question in document.questions)
+    holding = [section for section in document.sections if section.span.start_line < first and last <= section.span.end_line]
+    return min(holding, key=lambda section: section.span.end_line - section.span.start_line, default=None)
+
+
+def _plan_resolutions(
+    document: Document,
+    text: str,
+    records: Sequence[Record],
+    confirmations: Mapping[str, _Confirmation],
+    style: TagStyle,
+    resolve_style: ResolveStyle,
+    options: PlanOptions,
+    humans: list[HumanItem],
+    plain: frozenset[str] = frozenset(),
+    left: frozenset[str] = frozenset(),
 ) -> tuple[list[_Edit], list[str], list[str]]:
+    """Mark each confirmed question's §14 entry resolved.
+
+    An entry several ids share (`**Q5/Q10.**`, `Q6–Q13`) is one text: it is marked once, and only
+    when every id in it is settled, with every confirmer named; until then it stays as it is
+    and a human is told which ids it waits for. Marking it earlier would say the others are
+    resolved too.
+    """
     lines = _split_lines(text)
     line_starts = _line_starts(lines)
     reply_prefix = _reply_prefix(document, lines)
+    settled = _settled(records, confirmations)
     edits: list[_Edit] = []
     resolved: list[str] = []
     folded: list[str] = []
-    for confirmation in confirmations.values():
-        question = confirmation.question
+    for entry_questions, confirmed in _entries(document, confirmations):
+        folded.extend(confirmation.question.id for confirmation in confirmed)
+        question = entry_questions[0]
         if not _needs_marking(question, resolve_style):
-            folded.append(question.id)
+            continue
+        keys = {question_key(other.id) for other in entry_questions}
+        if keys & left:
+            if question.state is QuestionState.OPEN:  # nothing in the document says it is answered
+                folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
+            continue
+        still_open = [other.id for other in entry_questions if question_key(other.id) not in settled]
+        if still_open:
+            humans.extend(_shared_entry_item(c.question, still_open, "marked resolved") for c in confirmed)
             continue
         entry = _entry(question, lines, line_starts)
         if entry is None:
             humans.append(
                 HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id}: cannot find its text to mark resolved", question.id)
             )
+            folded = [question_id for question_id in folded if question_id not in {c.question.id for c in confirmed}]
             continue
-        edits.append(_resolution_edit(entry, question, confirmation, style, resolve_style, reply_prefix))
-        resolved.append(question.id)
-        folded.append(question.id)
+        note = _entry_confirmation(entry_questions, records, confirmations, options)
+        entry_style = ResolveStyle.MARK if keys & plain else resolve_style
+        edits.append(_resolution_edit(entry, question, note, style, entry_style, reply_prefix))
+        resolved.extend(other.id for other in entry_questions if question_key(other.id) in confirmations)
     return edits, resolved, folded
+
+
+def _entries(
+    document: Document, confirmations: Mapping[str, _Confirmation]
+) -> list[tuple[list[Question], list[_Confirmation]]]:
+    """The §14 entries holding confirmed questions: (every question of the entry, the confirmed ones).
+
+    Questions share an entry when the parser gave them the same span.
+    """
+    by_span: dict[Span, list[_Confirmation]] = {}
+    for confirmation in confirmations.values():
+        if confirmation.in_section:
+            by_span.setdefault(confirmation.question.span, []).append(confirmation)
+    return [
+        ([question for question in document.questions if question.span == span] or [group[0].question], group)
+        for span, group in sorted(by_span.items(), key=lambda item: item[0].start_line)
+    ]
+
+
+def _entry_confirmation(
+    entry_questions: Sequence[Question],
+    records: Sequence[Record],
+    confirmations: Mapping[str, _Confirmation],
+    options: PlanOptions,
+) -> _Confirmation:
+    """One note for an entry: every confirmer of its ids (folded earlier or now) and their words."""
+    if len(entry_questions) == 1:
+        return confirmations[question_key(entry_questions[0].id)]
+    by_key = {question_key(record.id): record for record in records}
+    parts: list[tuple[str, _Confirmation]] = []
+    for question in entry_questions:
+        key = question_key(question.id)
+        if key in confirmations:
+            parts.append((question.id, confirmations[key]))
+        elif key in by_key and _confirming_answers(by_key[key]):
+            parts.append((question.id, _confirmation(question, by_key[key], options)))
+    logins = tuple(dict.fromkeys(login for _, part in parts for login in part.logins))
+    dates = sorted(part.date for _, part in parts if part.date)
+    excerpts = list(dict.fromkeys(part.excerpt for _, part in parts))
+    excerpt = excerpts[0] if len(excerpts) == 1 else " ".join(f"{question_id}: {part.excerpt}" for question_id, part in parts)
+    return _Confirmation(entry_questions[0], logins, excerpt, dates[-1] if dates else None)
 
 
 def _needs_marking(question: Question, resolve_style: ResolveStyle) -> bool:
@@ -691,14 +913,15 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
         return None
     while last > first and not lines[last - 1].strip():
         last -= 1
-    paragraph_last = first
-    while paragraph_last < last:
-        following = lines[paragraph_last]  # the line after paragraph_last (0-based index)
-        if not following.strip() or re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or _REPLY_LINE.match(following):
+    # The first paragraph as Markdown sees it: a fence, table, quote or heading right under the
+    # question line ends it, and strike-through cannot cross into those.
+    paragraph_last = min(last, first + _first_paragraph_lines("".join(lines[first - 1 : last])) - 1)
+    for following_index in range(first, paragraph_last):  # a reply or sub-item line ends it too
+        following = lines[following_index]
+        if re.match(r"^\s*(?:[-*+]|\d+[.)])\s", following) or dialect.ANSWER_LINE.match(following):
+            paragraph_last = following_index
             break
-        paragraph_last += 1
-    lead = _ENTRY_LEAD.match(lines[first - 1])
-    content_start = line_starts[first - 1] + (lead.end() if lead else 0)
+    content_start = line_starts[first - 1] + _lead_length(lines[first - 1])
     paragraph_end = line_starts[paragraph_last - 1] + len(lines[paragraph_last - 1].rstrip("\r\n"))
     paragraph = "".join(lines[first - 1 : paragraph_last])[content_start - line_starts[first - 1] :]
     paragraph = paragraph[: paragraph_end - content_start]
@@ -707,12 +930,12 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     content = paragraph[: trailer_match.start()] if trailer_match else paragraph
     if not content.strip():
         return None
-    indent = re.match(r"^[ \t]*", lines[first - 1]).group(0)
-    if lead and lead.group("lead").strip()[:1] in "-*+" and not lead.group("lead").strip().startswith("**"):
-        indent += "  "  # a reply nested under a bullet entry
     list_lead = re.match(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", lines[first - 1])
+    # A reply under a list entry sits at the entry's content column, or it would end the item.
+    indent = " " * len(list_lead.group(0)) if list_lead else re.match(r"^[ \t]*", lines[first - 1]).group(0)
     return _Entry(
         content_start=content_start,
+        lead=lines[first - 1][: content_start - line_starts[first - 1]],
         content_indent=" " * (len(list_lead.group(0)) if list_lead else 0),
         followed_by_text=last < len(lines) and bool(lines[last].strip()),
         content_end=content_start + len(content.rstrip()),
@@ -722,6 +945,50 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
         trailer=trailer,
         indent=indent,
     )
+
+
+# Block structure only, for where an entry's first paragraph ends.
+_BLOCKS = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
+# Inline too, with strike-through as GitHub renders it, to check that a strike takes.
+_INLINE = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["strikethrough"])
+
+
+# A line that may start a block of its own inside a paragraph's run of lines (fence, table,
+# heading, quote, HTML, thematic break or setext underline); without one, a blank line ends it.
+_BLOCK_START = re.compile(r"^[ \t]*(?:[`~|#><=]|(?:[-*_][ \t]*){3,}$)")
+
+
+def _first_paragraph_lines(entry_text: str) -> int:
+    """How many lines the paragraph that opens the entry spans (1 when it opens with another block)."""
+    run = entry_text.split("\n\n", 1)[0].split("\n")
+    if not any(_BLOCK_START.match(line) for line in run[1:]):
+        return len(run)  # plain lines up to the first blank one: Markdown reads them as one paragraph
+    for token in _BLOCKS.parse(entry_text):
+        if token.type in ("bullet_list_open", "ordered_list_open", "list_item_open"):
+            continue
+        if token.type == "paragraph_open" and token.map and token.map[0] == 0:
+            return max(1, token.map[1])
+        return 1
+    return 1
+
+
+# What can stop a strike from rendering, once balanced code spans are set aside: a stray
+# backtick, HTML, a tilde in the words, or an escaped tilde at the strike's edge.
+_CODE_SPAN = re.compile(r"(`+)[^`]*?\1(?!`)")
+_STRIKE_RISKS = re.compile(r"[`<~]")
+
+
+def _strike_renders(paragraph: str) -> bool:
+    """The paragraph, as written, shows struck text and no `~~` left as literal characters."""
+    if "\\~" not in paragraph and not _STRIKE_RISKS.search(_CODE_SPAN.sub("", paragraph.replace("~~", "", 2))):
+        return True  # nothing but our own pair of tildes: the full inline parse would agree
+    struck = False
+    for token in _INLINE.parse(paragraph):
+        for child in token.children or ():
+            if child.type == "text" and "~~" in child.content:
+                return False
+            struck = struck or child.type == "s_open"
+    return struck
 
 
 def _resolution_edit(
@@ -747,9 +1014,14 @@ def _resolution_edit(
         else:
             reply = f"\n{entry.indent}{reply_prefix.lstrip()}{tag} {answer}"
         return _Edit(entry.block_end, entry.block_end, reply)
-    strike = resolve_style is ResolveStyle.STRIKE and question.state is QuestionState.OPEN and "~~" not in entry.content
-    words = f"~~{entry.content}~~" if strike else entry.content
-    return _Edit(entry.content_start, entry.paragraph_end, f"{words} **RESOLVED** {tag} — {answer}{trailer}")
+    marked = f"{entry.content} **RESOLVED** {tag} — {answer}{trailer}"
+    if resolve_style is ResolveStyle.STRIKE and question.state is QuestionState.OPEN and "~~" not in entry.content:
+        # Strike the question's own paragraph, where Markdown renders it; where it would not
+        # (a code span or emphasis across the words), mark it without the strike.
+        struck = f"~~{entry.content}~~ **RESOLVED** {tag} — {answer}{trailer}"
+        if _strike_renders(entry.lead + struck):
+            return _Edit(entry.content_start, entry.paragraph_end, struck)
+    return _Edit(entry.content_start, entry.paragraph_end, marked)
 
 
 def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
@@ -758,10 +1030,9 @@ def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
         if question.state is QuestionState.OPEN:
             continue
         for index in range(question.span.start_line, min(question.span.end_line, len(lines))):
-            reply = _REPLY_LINE.match(lines[index])
-            if reply and index > question.span.start_line - 1:
+            if dialect.ANSWER_LINE.match(lines[index]) and index > question.span.start_line - 1:
                 previous_blank = not lines[index - 1].strip()
-                return None if previous_blank else reply.group("prefix")
+                return None if previous_blank else _REPLY_PREFIX.match(lines[index]).group(0)
     return None
 
 
@@ -791,28 +1062,95 @@ def _plan_removals(
             continue  # removed already: nothing left to delete
         still_open = [other.id for other in _sharing_entry(document, question) if question_key(other.id) not in settled]
         if still_open:
-            humans.append(_shared_entry_item(question, still_open))
+            humans.append(_shared_entry_item(question, still_open, "removed"))
             continue
         spans.add(question.span)
     lines = _split_lines(text)
-    ordered = sorted((span.start_line, span.end_line) for span in spans)
+    labels = _emptied_group_labels(document, lines, spans)
+    ordered = sorted([(span.start_line, span.end_line) for span in spans] + labels)
     edits = [_removal_edit(first, last, lines) for first, last in _runs(ordered, lines)]
     # Every question in a deleted entry, in document order (a shared entry takes all its ids).
     removed = [other.id for other in document.questions if other.span in spans]
     return edits, removed, folded
 
 
+_LABEL_NOISE = re.compile(r"[*_#`\s]+")
+
+
+def _emptied_group_labels(document: Document, lines: Sequence[str], removed: set[Span]) -> list[tuple[int, int]]:
+    """The label lines (`**Wave 2 — …**`, `### Topic`) of groups whose every entry is removed.
+
+    A label goes only when the group is nothing but the label and its entries: it sits right
+    above the first entry (blank lines between at most) and what follows the last entry is a
+    heading, another question or its group's label, or the end of §14. Anything else under the
+    label (an intro, a closing note) keeps the label, so no text is left under the wrong group.
+    """
+    groups: dict[str, list[Question]] = {}
+    for question in document.questions:
+        if question.wave:
+            groups.setdefault(question.wave, []).append(question)
+    section = _questions_section(document)
+    section_end = section.span.end_line if section else len(lines)
+    starts = {question.span.start_line for question in document.questions}
+    found: list[tuple[int, int]] = []
+    for wave, members in groups.items():
+        first = min(question.span.start_line for question in members)
+        label = _label_above(lines, first, wave)
+        if label is not None:
+            if all(question.span in removed for question in members):
+                found.append((label, max(question.span.end_line for question in members)))
+    kept: list[tuple[int, int]] = []
+    for label, last in found:
+        following = _next_text_line(lines, last)
+        if (
+            following is None
+            or following > section_end
+            or following in starts
+            or lines[following - 1].startswith("#")
+            or any(_label_above(lines, following + 1, other) for other in groups)  # the next group's label
+        ):
+            kept.append(label)
+    return kept
+
+
+def _label_above(lines: Sequence[str], first: int, wave: str) -> tuple[int, int] | None:
+    """The lines of the group label right above line `first`, if they read as `wave`."""
+    end = first - 1
+    while end >= 1 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start > 1 and lines[start - 2].strip():
+        start -= 1
+    if end < 1:
+        return None
+    written = _LABEL_NOISE.sub(" ", " ".join(lines[start - 1 : end])).strip().lower()
+    expected = _LABEL_NOISE.sub(" ", wave).strip().lower()
+    return (start, end) if expected and written.startswith(expected[:40]) else None
+
+
+def _next_text_line(lines: Sequence[str], after: int) -> int | None:
+    """The first non-blank line after line `after` (1-based), or None at the end."""
+    for index in range(after, len(lines)):
+        if lines[index].strip():
+            return index + 1
+    return None
+
+
+def _is_are(items: Sequence[str]) -> str:
+    return "is" if len(items) == 1 else "are"
+
+
 def _sharing_entry(document: Document, question: Question) -> list[Question]:
     return [other for other in document.questions if other.span == question.span and other.id != question.id]
 
 
-def _shared_entry_item(question: Question, still_open: Sequence[str]) -> HumanItem:
+def _shared_entry_item(question: Question, still_open: Sequence[str], action: str) -> HumanItem:
     waiting = ", ".join(still_open)
     return HumanItem(
         HumanKind.SHARED_ENTRY,
         question.span.start_line,
-        f"{question.id} shares its §14 entry with {waiting}, still open: the entry stays until {waiting} "
-        "is folded too (or edit it by hand)",
+        f"{question.id} shares its §14 entry with {waiting}, still open: the entry is {action} once {waiting} "
+        f"{_is_are(still_open)} folded too (or edit it by hand)",
         question.id,
     )
 
@@ -881,8 +1219,11 @@ def _line_starts(lines: Sequence[str]) -> list[int]:
     return starts
 
 
-def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem]) -> str:
-    """Apply non-overlapping edits; an overlapping one is dropped and reported."""
+def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem], applied: list[_Edit] | None = None) -> str:
+    """Apply non-overlapping edits; an overlapping one is dropped and reported.
+
+    `applied` collects the edits kept, for the diff (see _diff_from_edits).
+    """
     kept: list[_Edit] = []
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
         if kept and edit.start < kept[-1].end:
@@ -890,6 +1231,109 @@ def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem]) -> str:
             humans.append(HumanItem(HumanKind.UNPARSED, line, f"two edits overlap here; left {text[edit.start:edit.end]!r} as is"))
             continue
         kept.append(edit)
-    for edit in reversed(kept):
-        text = text[: edit.start] + edit.replacement + text[edit.end :]
-    return text
+    if applied is not None:
+        applied.extend(kept)
+    pieces: list[str] = []
+    offset = 0
+    for edit in kept:
+        pieces += [text[offset : edit.start], edit.replacement]
+        offset = edit.end
+    pieces.append(text[offset:])
+    return "".join(pieces)
+
+
+# ---------------------------------------------------------------------------------------
+# The diff
+# ---------------------------------------------------------------------------------------
+
+_CONTEXT = 3  # lines of context around a hunk, as `diff -u`
+
+
+def _diff_from_edits(old: str, new: str, stages: Sequence[tuple[str, Sequence[_Edit]]], path: str) -> str:
+    """The unified diff of `old` -> `new`, built from the edits that made it.
+
+    `stages` are (text, edits applied to it) in order; every stage before the last keeps the
+    line count, so an offset in any stage's text names the same old line. Matching the two
+    texts line by line (difflib) costs far more on a long document, and is only the fallback
+    when the edits do not account for every changed line.
+    """
+    old_lines, new_lines = _split_lines(old), _split_lines(new)
+    touched: list[tuple[int, int, int]] = []  # (first, last, lines added), 0-based old lines
+    for text, edits in stages:
+        starts = _line_starts(_split_lines(text)) or [0]
+        for edit in edits:
+            first = bisect_right(starts, edit.start) - 1
+            last = bisect_right(starts, max(edit.start, edit.end - 1)) - 1
+            grown = edit.replacement.count("\n") - text.count("\n", edit.start, edit.end)
+            touched.append((first, last, grown))
+    regions: list[list[int]] = []  # [first, last, grown]
+    for first, last, grown in sorted(touched):
+        if regions and first <= regions[-1][1] + 1:
+            regions[-1][1] = max(regions[-1][1], last)
+            regions[-1][2] += grown
+        else:
+            regions.append([first, last, grown])
+    opcodes: list[tuple[int, int, int, int]] = []  # changed (i1, i2, j1, j2), half-open
+    shift = 0
+    for first, last, grown in regions:
+        last = min(last, len(old_lines) - 1)
+        size = last - first + 1
+        opcodes.append((first, first + size, first + shift, first + shift + size + grown))
+        shift += grown
+    if not _accounts_for_changes(old_lines, new_lines, opcodes):
+        return unified_diff(old, new, path)
+    hunks = _hunks([change for opcode in opcodes for change in _line_changes(old_lines, new_lines, opcode)])
+    if not hunks:
+        return ""
+    out = [f"--- a/{path}\n", f"+++ b/{path}\n"]
+    for group in hunks:
+        i1, j1 = max(0, group[0][0] - _CONTEXT), max(0, group[0][2] - _CONTEXT)
+        i2 = min(len(old_lines), group[-1][1] + _CONTEXT)
+        j2 = group[-1][3] + (i2 - group[-1][1])
+        out.append(f"@@ -{_hunk_range(i1, i2)} +{_hunk_range(j1, j2)} @@\n")
+        position = i1
+        for a1, a2, b1, b2 in group:
+            out += [" " + line for line in old_lines[position:a1]]
+            out += ["-" + line for line in old_lines[a1:a2]]
+            out += ["+" + line for line in new_lines[b1:b2]]
+            position = a2
+        out += [" " + line for line in old_lines[position:i2]]
+    return "".join(out)
+
+
+def _accounts_for_changes(old_lines: Sequence[str], new_lines: Sequence[str], opcodes: Sequence[tuple[int, int, int, int]]) -> bool:
+    """Every line outside the changed ranges is the same in both texts."""
+    i = j = 0
+    for i1, i2, j1, j2 in opcodes:
+        if i1 - i != j1 - j or old_lines[i:i1] != new_lines[j:j1]:
+            return False
+        i, j = i2, j2
+    return len(old_lines) - i == len(new_lines) - j and old_lines[i:] == new_lines[j:]
+
+
+def _line_changes(
+    old_lines: Sequence[str], new_lines: Sequence[str], region: tuple[int, int, int, int]
+) -> list[tuple[int, int, int, int]]:
+    """The lines that differ inside one edited region (a reply added under an entry is an insertion)."""
+    i1, i2, j1, j2 = region
+    matcher = difflib.SequenceMatcher(None, old_lines[i1:i2], new_lines[j1:j2], autojunk=False)
+    return [(i1 + a1, i1 + a2, j1 + b1, j1 + b2) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
+
+
+def _hunks(opcodes: Sequence[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Changes close enough to share their context, grouped as `diff -u` groups them."""
+    groups: list[list[tuple[int, int, int, int]]] = []
+    for opcode in opcodes:
+        if groups and opcode[0] - groups[-1][-1][1] <= 2 * _CONTEXT:
+            groups[-1].append(opcode)
+        else:
+            groups.append([opcode])
+    return groups
+
+
+def _hunk_range(start: int, stop: int) -> str:
+    """`start,length` as unified diff headers write it (1-based; a lone line has no length)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.core import dialect
 from bot.core.model import Tag, TagKind
 
 EM_DASH_SEPARATOR = " — "
@@ -23,6 +24,11 @@ _INFERRED_BODY = re.compile(
     r"inferred(?:(?P<sep>\s*[—–-]+\s*|\s*[:;,]\s*|\s+)(?P<detail>.*?))?(?P<dot>\.?)$",
     re.DOTALL | re.IGNORECASE,
 )
+# How a named maintainer tag leads into its first login: `maintainer: x`, `maintainer — x`, `maintainer, x`.
+_LOGIN_LEAD = re.compile(r"maintainer(?P<lead>\s*[:,—–-]\s*)", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
+# A detail that points at its question with an arrow: `→ Q7`, `— → Q7`.
+_ARROW_DETAIL = re.compile(r"^→\s*")
 # A detail that is nothing but a back-link: `§14 Q8`, `Q5/Q10`, `§14 Q3/Q4`.
 _PURE_BACKLINK = re.compile(r"^(?:§14\s+)?Q\d+(?:\.\w+)?(?:\s*/\s*Q?\d+(?:\.\w+)?)*$")
 
@@ -34,6 +40,8 @@ class TagStyle:
     name_maintainers: bool = True  # `maintainer: login` rather than bare `maintainer`
     with_date: bool = False  # `maintainer, 2026-06-12`
     keep_backlink: bool = True  # keep `— §14 Q8` from the inferred tag
+    login_lead: str = ": "  # between the kind word and the logins: ": " (cloudstack), " — " (kvrocks)
+    kind_word: str = "maintainer"  # how the document spells the kind: "maintainer", or "confirmed" (activemq)
 
 
 @dataclass(frozen=True)
@@ -75,12 +83,37 @@ def detect_tag_style(tags: Iterable[Tag]) -> TagStyle:
     maintainer_tags = [tag for tag in tags if tag.kind is TagKind.MAINTAINER]
     if not maintainer_tags:
         return TagStyle()
-    named = sum(1 for tag in maintainer_tags if tag.maintainers)
+    named = [tag for tag in maintainer_tags if tag.maintainers]
     dated = sum(1 for tag in maintainer_tags if tag.date)
     return TagStyle(
-        name_maintainers=named * 2 >= len(maintainer_tags),
+        name_maintainers=len(named) * 2 >= len(maintainer_tags),
         with_date=dated * 2 > len(maintainer_tags),
+        login_lead=_login_lead(named),
+        kind_word=_kind_word(maintainer_tags),
     )
+
+
+def _kind_word(maintainer_tags: Sequence[Tag]) -> str:
+    """The word most maintainer tags open with (`maintainer`, or `confirmed` where a legend says so)."""
+    votes: dict[str, int] = {}
+    for tag in maintainer_tags:
+        word = _FIRST_WORD.match(tag.raw.lstrip("*_("))
+        if word and dialect.TAG_KIND_WORDS.get(word.group(0).lower()) == "maintainer":
+            votes[word.group(0).lower()] = votes.get(word.group(0).lower(), 0) + 1
+    return max(votes, key=lambda word: (votes[word], word == "maintainer")) if votes else "maintainer"
+
+
+def _login_lead(named: Sequence[Tag]) -> str:
+    """The lead most named tags put before their logins, normalised to one spelling."""
+    votes: dict[str, int] = {}
+    for tag in named:
+        lead = _LOGIN_LEAD.search(tag.raw)
+        if lead is None or tag.maintainers[0] not in tag.raw[lead.end() : lead.end() + len(tag.maintainers[0]) + 2]:
+            continue
+        mark = lead.group("lead").strip()
+        spelling = ": " if mark == ":" else ", " if mark == "," else " — "
+        votes[spelling] = votes.get(spelling, 0) + 1
+    return max(votes, key=lambda spelling: (votes[spelling], spelling == ": ")) if votes else ": "
 
 
 def render_maintainer_tag(
@@ -90,15 +123,19 @@ def render_maintainer_tag(
     date: str | None,
 ) -> str:
     """Rebuild an inferred tag as a maintainer tag, keeping its markers and cited detail."""
-    body = parts.prefix + "maintainer"
+    body = parts.prefix + style.kind_word
     if style.name_maintainers and logins:
-        body += ": " + ", ".join(logins)
+        body += style.login_lead + ", ".join(logins)
     if style.with_date and date:
         body += ", " + date
     detail = parts.detail
-    if detail and not style.keep_backlink and _PURE_BACKLINK.match(detail):
+    if detail and not style.keep_backlink and _PURE_BACKLINK.match(_ARROW_DETAIL.sub("", detail)):
         detail = ""
-    if detail:
+    if _ARROW_DETAIL.match(detail):
+        # `inferred → Q7` / `inferred — → Q7`: the arrow is the separator; a dash before it would
+        # read as a broken arrow.
+        body += " " + detail
+    elif detail:
         # A dash reads naturally after logins; a colon (`inferred: foo`) would not.
         separator = parts.separator if "—" in parts.separator or "–" in parts.separator else EM_DASH_SEPARATOR
         if "\n" in parts.separator:
