@@ -11,53 +11,70 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bot.core.command_registry import ANSWER_VERDICTS, BY_WORD
 from bot.core.reading import Command, CommandName, Stance
 
-# `Q9`, `q09`, `Q9.` (trailing dot as §14 writes it) and `Q14.R1` (re-asked questions).
-_QUESTION_ID = re.compile(r"(?<![\w§])[Qq]0*(\d+)((?:\.[Rr]\d+)?)\.?(?![\w])")
+# Every way a reply names a question, each spelling normalised to the document's id:
+# `Q9`, `q09`, `Q9.` (trailing dot as §14 writes it), `Q14.R1` (re-asked), `Q14.1` (dotted),
+# `Q5a` (lettered), `Q-clienttrust` (named). Digits are matched possessively and never
+# converted when too long, so `Q` + 5000 digits neither raises nor backtracks.
+QUESTION_ID = (
+    r"[Qq](?:(?P<num>\d++)(?P<sub>\.[Rr]?\d{1,3}+)?+(?P<letter>[a-z](?![\w-]))?+"
+    r"|-(?P<name>[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)*+))"
+)
+_QUESTION_ID = re.compile(rf"(?<![\w§-]){QUESTION_ID}\.?(?![\w-])")
+# "question 5", "questions 3 and 4", "question #5": the word written out.
+_QUESTION_WORD = re.compile(r"\b[Qq]uestions?\s+#?(\d{1,4}+)(?![\w.])((?:\s*(?:,|and|&)\s*#?\d{1,4}+(?![\w.]))*+)")
+_MAX_ID_DIGITS = 6  # far above any real document's count; longer digit runs are not ids
 _LOGIN = re.compile(r"(?<![\w@./`])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 _QUOTE = re.compile(r"^ {0,3}>")
 # "On Mon, 1 Jun 2026 at 10:00, Someone <a@b.org> wrote:" heads a quoted e-mail reply.
 _QUOTE_ATTRIBUTION = re.compile(r"^ {0,3}On \S.{0,300} wrote:\s*$")
 _COMMAND = re.compile(r"^ {0,3}/(?P<name>[A-Za-z]+)(?P<args>[ \t].*)?$")
-# A bulk answer line: optional list marker, optional emphasis, the id, an optional short
-# label in parentheses, a separator, then the verdict. `**Q15 (file ownership):** ...`
+# A tick or a cross in a checklist: `- [x] Q3`, `✅ Q3`, `Q3 ❌`.
+_TICK = "✅|✔️|✔|☑️|☑"
+_CROSS = "❌|✖️|✖|❎"
+# A bulk answer line: optional list marker or checkbox or tick, optional emphasis, the id
+# (or "Question 5"), an optional short label in parentheses, a separator, then the verdict.
+# `**Q15 (file ownership):** ...`
 _BULK = re.compile(
-    r"^\ {0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+)?[*_]{0,2}(?P<id>[Qq]0*\d+(?:\.[Rr]\d+)?)\.?"
+    r"^\ {0,3}(?:[-*+]\ +|\d{1,3}[.)]\ +)?(?:(?P<box>\[[ xX]\])\ +|(?P<mark>" + _TICK + "|" + _CROSS + r")\ *)?"
+    r"[*_]{0,2}(?P<id>" + QUESTION_ID + r"|[Qq]uestion\ +#?\d{1,4}+)\.?"
     r"(?:[ \t]*\([^)\n]{0,80}\))?(?P<tail>(?:\W.*)?)$"
 )
 _BULK_SEPARATORS = " \t*_:-–—."
+_EMOJI_CONFIRM = "👍|" + _TICK
+_EMOJI_CORRECT = "👎|" + _CROSS
+# After a confirming word, text that turns or limits it: "yes, but ...", "ok if ...".
+_TURN = re.compile(
+    r"\b(?:but|except|however|although|though|only|unless|if|not|no|instead|actually|partly|partially|mostly"
+    r"|incomplete|missing|wrong|incorrect|outdated|depends)\b|n't\b|\?",
+    re.IGNORECASE,
+)
+_COURTESY_TAIL = re.compile(r"^(?:\W|thanks?|thank you|ty|cheers|indeed|nothing to add|as proposed)*$", re.IGNORECASE)
 # Verdict words a bulk line may start with. "correct" alone reads as "that's correct";
-# "correct:" (a label followed by text) is the correction form, as in `/correct`.
+# "correct:" (a label followed by text) is the correction form, as in `/correct`; "correct"
+# followed by anything else could be either, so it is read as unclear (never binding).
 _VERDICTS: tuple[tuple[re.Pattern[str], Stance], ...] = (
     (re.compile(r"^(?:correct(?:ion)?|amend(?:ed|ment)?)\s*:\s*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
     (re.compile(r"^(?:not correct|incorrect|wrong|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
     # "no" only as an answer word ("no, ..." / "no."), not as in "no idea" or "no bound".
     (re.compile(r"^no(?:[.,;:!—–-]+\s*(?P<text>.*)|\s+[—–-]\s*(?P<dashed>.*)|)$", re.IGNORECASE), Stance.CORRECT),
     (re.compile(r"^(?:corrected|correction|amend(?:ed)?)\b[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
+    (re.compile(r"^(?:" + _EMOJI_CORRECT + r")[\s.,;:!—–-]*(?P<text>.*)$"), Stance.CORRECT),
     (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.STRIKE),
+    (re.compile(r"^correct(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.UNCLEAR),
     (
         re.compile(
-            r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|correct|as proposed|\+1)"
+            r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|as proposed|\+1|" + _EMOJI_CONFIRM + r")"
             r"(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$",
             re.IGNORECASE,
         ),
         Stance.CONFIRM,
     ),
 )
-_ANSWER_STANCES = {"confirm": Stance.CONFIRM, "correct": Stance.CORRECT, "strike": Stance.STRIKE}
-_COMMAND_NAMES = {
-    "confirm": CommandName.CONFIRM,
-    "correct": CommandName.CORRECT,
-    "strike": CommandName.STRIKE,
-    "ask": CommandName.ASK,
-    "followup": CommandName.FOLLOWUP,
-    "accept": CommandName.ACCEPT,
-    "reject": CommandName.REJECT,
-    "answer": CommandName.ANSWER,
-    "questions": CommandName.HELP,
-}
+_COMMAND_NAMES = {word: spec.name for word, spec in BY_WORD.items()}
 
 
 class LineKind(str, Enum):
@@ -91,16 +108,42 @@ ANY_QUESTION = AnyQuestionId()
 
 
 def normalise_question_id(raw: str) -> str | None:
-    """`q9`, `Q09`, `Q9.` -> `Q9`; `q14.r1` -> `Q14.R1`; anything else -> None."""
-    match = _QUESTION_ID.fullmatch(raw.strip())
-    if match is None:
+    """`q9`, `Q09`, `Q9.` -> `Q9`; `q14.r1` -> `Q14.R1`; `Q5A` -> `Q5a`; `q-ClientTrust` ->
+    `Q-clienttrust`; `question 5` -> `Q5`; anything else -> None."""
+    text = raw.strip()
+    word = _QUESTION_WORD.fullmatch(text)
+    if word is not None and not word.group(2):
+        return _numbered(word.group(1), "", "")
+    match = _QUESTION_ID.fullmatch(text)
+    return _from_match(match) if match is not None else None
+
+
+def _from_match(match: re.Match[str]) -> str | None:
+    if match.group("name"):
+        return "Q-" + match.group("name").lower()
+    return _numbered(match.group("num"), match.group("sub") or "", match.group("letter") or "")
+
+
+def _numbered(digits: str, sub: str, letter: str) -> str | None:
+    """`Q` + the number without leading zeros; None for digit runs no document numbers up to."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _MAX_ID_DIGITS or len(digits) > 2 * _MAX_ID_DIGITS:
         return None
-    return f"Q{int(match.group(1))}{match.group(2).upper()}"
+    return f"Q{significant}{sub.upper()}{letter.lower()}"
 
 
 def question_ids_in(text: str) -> list[str]:
     """Every question id written in `text`, normalised, in order (duplicates kept)."""
-    return [f"Q{int(m.group(1))}{m.group(2).upper()}" for m in _QUESTION_ID.finditer(text)]
+    found: list[tuple[int, str]] = []
+    for match in _QUESTION_ID.finditer(text):
+        question_id = _from_match(match)
+        if question_id is not None:
+            found.append((match.start(), question_id))
+    if "uestion" in text:
+        for match in _QUESTION_WORD.finditer(text):
+            numbers = [match.group(1)] + re.findall(r"\d++", match.group(2) or "")
+            found += [(match.start(), question_id) for number in numbers if (question_id := _numbered(number, "", ""))]
+    return [question_id for _, question_id in sorted(found, key=lambda pair: pair[0])]
 
 
 def logins_in(text: str) -> list[str]:
@@ -112,7 +155,30 @@ def is_known(question_id: str, known_questions: Collection[str]) -> bool:
     if question_id in known_questions:
         return True
     # Callers may hand us ids in another spelling ("Q08"); compare normalised forms.
-    return any(normalise_question_id(known) == question_id for known in known_questions)
+    return question_id in known_set(known_questions)
+
+
+def known_set(known_questions: Collection[str]) -> Collection[str]:
+    """The known ids normalised, for repeated look-ups (one pass over the collection)."""
+    if isinstance(known_questions, (AnyQuestionId, KnownQuestions)):
+        return known_questions
+    return KnownQuestions(known_questions)
+
+
+class KnownQuestions(Collection[str]):
+    """Known question ids, normalised once so each look-up is a set look-up."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self._ids = frozenset(filter(None, (normalise_question_id(str(raw)) for raw in ids)))
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and (item in self._ids or normalise_question_id(item) in self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._ids))
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def classify_lines(body: str) -> list[BodyLine]:
@@ -208,11 +274,11 @@ def parse_explicit(lines: list[BodyLine], known_questions: Collection[str], auth
 
 def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Collector) -> None:
     bulk = _BULK.match(line.text)
-    if bulk is None:
-        return
+    if bulk is None or bulk.group("box") == "[ ]":
+        return  # an unticked checklist item answers nothing
     question_id = normalise_question_id(bulk.group("id"))
     rest = bulk_rest(bulk)
-    verdict = read_verdict(rest)
+    verdict = read_verdict(rest, mark=bulk.group("mark") or bulk.group("box") or "")
     if question_id is None:
         return
     if verdict is None:
@@ -224,7 +290,22 @@ def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Coll
     stance, text = verdict
     if stance is Stance.CORRECT and not text:
         text = continuation(following)
+        if not text:
+            collector.problems.append(
+                f"line {line.number}: {question_id} is marked wrong but says not what is right:"
+                f" reply `/correct {question_id} <text>`"
+            )
+    if stance is Stance.UNCLEAR:
+        collector.problems.append(
+            f"line {line.number}: `{question_id}: {_short(rest)}` could confirm or correct, so nothing was recorded as"
+            f" binding: answer with `/confirm {question_id}` or `/correct {question_id} <text>`"
+        )
     collector.bulk_answers.append(BulkAnswer(question_id, stance, text or rest, line.number))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def bulk_rest(bulk: re.Match[str]) -> str:
@@ -232,17 +313,34 @@ def bulk_rest(bulk: re.Match[str]) -> str:
     return bulk.group("tail").lstrip(_BULK_SEPARATORS).strip()
 
 
-def read_verdict(rest: str) -> tuple[Stance, str] | None:
-    """`confirmed, nothing to add` -> (CONFIRM, "confirmed, nothing to add"); `correct: x` -> (CORRECT, "x")."""
+def read_verdict(rest: str, *, mark: str = "") -> tuple[Stance, str] | None:
+    """`confirmed, nothing to add` -> (CONFIRM, "confirmed, nothing to add"); `correct: x` -> (CORRECT, "x");
+    `correct - x` and `yes, but x` -> (UNCLEAR, ...): a bulk line binds only when its word cannot be misread.
+    `mark` is a checklist tick or cross before the id, which stands for the verdict when no word does."""
     cleaned = rest.strip().strip("*_").strip()
     for pattern, stance in _VERDICTS:
         match = pattern.match(cleaned)
         if match is None:
             continue
+        text = (match.groupdict().get("text") or match.groupdict().get("dashed") or "").strip()
         if stance is Stance.CORRECT:
-            return stance, (match.groupdict().get("text") or match.groupdict().get("dashed") or "").strip()
+            return stance, text
+        if stance is Stance.UNCLEAR:
+            return (Stance.CONFIRM, cleaned) if _COURTESY_TAIL.match(text) else (Stance.UNCLEAR, cleaned)
+        if stance is Stance.CONFIRM and _TURN.search(text):
+            return Stance.UNCLEAR, cleaned  # "yes, but ..." / "ok if ..." is never a binding confirmation
         return stance, cleaned  # the whole line is the excerpt for confirm / strike
+    if mark and mark.lower() != "[x]":
+        cross = re.fullmatch(_CROSS, mark) is not None
+        return (Stance.CORRECT, cleaned) if cross else _ticked(cleaned)
+    if mark.lower() == "[x]":
+        return _ticked(cleaned)
     return None
+
+
+def _ticked(text: str) -> tuple[Stance, str]:
+    """A ticked item confirms, unless its words turn it."""
+    return (Stance.UNCLEAR, text) if _TURN.search(text) else (Stance.CONFIRM, text)
 
 
 def continuation(following: Iterable[BodyLine]) -> str:
@@ -259,17 +357,15 @@ def continuation(following: Iterable[BodyLine]) -> str:
 
 
 def _leading_ids(args: str) -> tuple[list[str], str]:
-    """Split `Q8, Q9 the rest` into (["Q8", "Q9"], "the rest")."""
+    """Split `Q8, Q9 the rest` into (["Q8", "Q9"], "the rest") in one pass over the words."""
+    tokens = args.split()
     ids: list[str] = []
-    rest = args.strip()
-    while rest:
-        token, _, remainder = rest.partition(" ")
+    for token in tokens:
         question_id = normalise_question_id(token.rstrip(",:;"))
         if question_id is None:
             break
         ids.append(question_id)
-        rest = remainder.strip()
-    return ids, rest
+    return ids, " ".join(tokens[len(ids) :])
 
 
 def _parse_command(
@@ -334,7 +430,7 @@ def _parse_ask(args: str, number: int, where: str, collector: _Collector) -> Non
 def _parse_answer(args: str, number: int, following: list[BodyLine], where: str, collector: _Collector) -> None:
     ids, rest = _leading_ids(args)
     verb, _, text = rest.partition(" ")
-    stance = _ANSWER_STANCES.get(verb.lower().rstrip(":"))
+    stance = ANSWER_VERDICTS.get(verb.lower().rstrip(":"))
     if not ids or stance is None:
         collector.problems.append(f"{where} needs a question and a verdict: /answer Qn confirm|correct|strike <text>")
         return

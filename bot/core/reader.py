@@ -12,12 +12,14 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
+from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
 from bot.core.commands_parser import (
     BodyLine,
     ExplicitParse,
     LineKind,
     classify_lines,
     is_known,
+    known_set,
     logins_in,
     normalise_question_id,
     parse_explicit,
@@ -34,22 +36,8 @@ from bot.core.reading import (
 
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
-# Plain text in fixed columns: the notice shows it inside a code fence, a terminal as is.
-# Indented four spaces so that, pasted anywhere, its lines never read as commands.
-HELP_TEXT = """\
-Commands, each alone on its own line (Qn may be left out inside a question's thread):
-    /confirm [Qn]                             confirm the proposed answer
-    /correct [Qn] <text>                      correct it; <text> (or the next paragraph) is the right answer
-    /strike [Qn]                              drop the question, or the claim it backs
-    /ask @login [Qn]                          ask someone else to answer; they become awaited
-    /followup [Qn] <title>                    propose a follow-up issue with this title
-    /accept                                   accept the bot's proposal in this thread
-    /reject                                   reject the bot's proposal in this thread
-    /answer Qn confirm|correct|strike <text>  record an answer given off GitHub (e.g. on the mailing list)
-    /questions help                           show this help
-Bulk answers, one line per question:  Q8: confirm   Q9 - correct: <text>   Q10 strike   **Q12**: yes
-Commands and bulk lines from maintainers (OWNER, MEMBER, COLLABORATOR) are binding.
-Anything else, and any free-text reply, is a proposal a maintainer can /accept or /reject."""
+HELP_TEXT = help_text()
+MAX_BODY_CHARS = 65_536  # GitHub's own limit on a comment: anything longer is not read
 
 _HEURISTIC_CEILING = 0.9  # a heuristic reading is never certain
 _EXCERPT_LIMIT = 500
@@ -72,7 +60,8 @@ def read_reply(
     """Everything the bot understood from one comment. `association` is kept for the caller's
     record; `is_maintainer` (decided by the caller, e.g. from the association) decides binding."""
     del association  # binding is decided by is_maintainer; the association is the caller's to record
-    lines = classify_lines(body or "")
+    known_questions = known_set(known_questions)
+    lines = classify_lines((body or "")[:MAX_BODY_CHARS])
     explicit = parse_explicit(lines, known_questions, author)
     anchored = normalise_question_id(anchored_question) if anchored_question else None
     anchored = anchored or anchored_question
@@ -129,7 +118,7 @@ def _explicit_reading(
 
 def _resolve(command: Command, question: str | None, problems: list[str]) -> Command:
     """A command without Qn applies to the thread's (or the reply's single) question."""
-    needs_question = command.name in (CommandName.CONFIRM, CommandName.CORRECT, CommandName.STRIKE, CommandName.ASK)
+    needs_question = command.name in PER_QUESTION and command.name is not CommandName.ANSWER
     if command.question is not None or not (needs_question or command.name is CommandName.FOLLOWUP):
         return command
     if question is None:
@@ -140,13 +129,10 @@ def _resolve(command: Command, question: str | None, problems: list[str]) -> Com
     return replace(command, question=question)
 
 
-_COMMAND_STANCES = {CommandName.CONFIRM: Stance.CONFIRM, CommandName.CORRECT: Stance.CORRECT, CommandName.STRIKE: Stance.STRIKE}
-
-
 def _apply_command(command: Command, awaiting: list[str], followups: list[FollowUpCue]) -> AnswerReading | None:
     """The answer a command gives, if any; /ask and /followup also fill awaiting / followups."""
-    if command.name in _COMMAND_STANCES:
-        return AnswerReading(command.question, _COMMAND_STANCES[command.name], command.text)
+    if command.name in DECIDING_COMMANDS:
+        return AnswerReading(command.question, DECIDING_COMMANDS[command.name], command.text)
     if command.name is CommandName.ANSWER and command.stance is not None:
         return AnswerReading(command.question, command.stance, command.text)
     if command.name is CommandName.ASK and command.login:

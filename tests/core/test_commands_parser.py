@@ -23,7 +23,8 @@ KNOWN = {"Q8", "Q9", "Q10", "Q12", "Q13", "Q14"}
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Q9", "Q9"), ("q9", "Q9"), ("Q09", "Q9"), ("Q9.", "Q9"), ("q014.r1", "Q14.R1"), ("Q", None), ("9", None), ("Q9x", None)],
+    [("Q9", "Q9"), ("q9", "Q9"), ("Q09", "Q9"), ("Q9.", "Q9"), ("q014.r1", "Q14.R1"), ("Q", None), ("9", None), ("Q9xy", None),
+         ("Q5a", "Q5a"), ("Q14.1", "Q14.1"), ("q-ClientTrust", "Q-clienttrust"), ("question 5", "Q5"), ("Q" + "1" * 5000, None)],
 )
 def test_question_ids_normalise(raw: str, expected: str | None) -> None:
     assert normalise_question_id(raw) == expected
