@@ -19,7 +19,7 @@ from bot.core.reading import Command, CommandName, Stance
 # `Q5a` (lettered), `Q-clienttrust` (named). Digits are matched possessively and never
 # converted when too long, so `Q` + 5000 digits neither raises nor backtracks.
 QUESTION_ID = (
-    r"[Qq](?:(?P<num>\d++)(?P<sub>\.[Rr]?\d{1,3}+)?+(?P<letter>[a-z](?![\w-]))?+"
+    r"[Qq](?:(?P<num>\d++)(?P<sub>\.[Rr]?\d{1,3}+)?+(?P<letter>[a-h](?![\w-]))?+"
     r"|-(?P<name>[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)*+))"
 )
 _QUESTION_ID = re.compile(rf"(?<![\w§-]){QUESTION_ID}\.?(?![\w-])")
