@@ -184,16 +184,16 @@ def test_corrections(body: str) -> None:
     assert read(body).stances == (Stance.CORRECT,)
 
 
-def test_a_bare_fact_in_a_question_thread_reads_as_a_low_confidence_amendment() -> None:
+def test_a_bare_fact_in_a_question_thread_reads_as_an_answer_not_a_correction() -> None:
     reading = read("The flag defaults to on. Only installs upgraded from very old releases keep it off.")
-    assert pairs(reading) == [("Q7", Stance.CORRECT)]
-    assert reading.confidence < 0.5
+    assert pairs(reading) == [("Q7", Stance.ANSWER)]
+    assert reading.confidence <= 0.5
     assert "very old releases" in reading.answers[0].text
 
 
-def test_not_intentional_answers_the_question_as_an_amendment() -> None:
+def test_not_intentional_answers_the_question_with_facts() -> None:
     reading = read("not intentional — nobody added constant-time checks, a hardening gap rather than a design choice.")
-    assert reading.stances == (Stance.CORRECT,)
+    assert reading.stances == (Stance.ANSWER,)
 
 
 def test_a_bare_fact_with_no_question_in_sight_is_not_read_as_an_answer() -> None:
@@ -206,10 +206,10 @@ def test_strikes(body: str) -> None:
     assert read(body).stances == (Stance.STRIKE,)
 
 
-def test_yes_for_one_part_no_for_the_other_is_confirm_and_correct() -> None:
+def test_yes_for_one_part_no_for_the_other_is_a_correction_not_a_confirmation() -> None:
     reading = read("yes for the first half, no for the second")
-    assert reading.stances == (Stance.CONFIRM, Stance.CORRECT)
-    assert [answer.text for answer in reading.answers] == ["yes for the first half", "no for the second"]
+    assert reading.stances == (Stance.CORRECT,)  # a half-right claim is not confirmed
+    assert [answer.text for answer in reading.answers] == ["no for the second"]
     assert reading.confidence <= 0.5  # mixed: a person should look
 
 
@@ -300,7 +300,7 @@ def test_question_markers_tie_free_text_to_questions() -> None:
     )
     reading = read(body, anchored=None)
     assert reading.heuristic
-    assert sorted(pairs(reading), key=str) == [("Q15", Stance.CORRECT), ("Q29", Stance.CONFIRM)]
+    assert sorted(pairs(reading), key=str) == [("Q15", Stance.ANSWER), ("Q29", Stance.CONFIRM)]
     assert reading.unknown_questions == ("Q99",)
 
 
@@ -312,7 +312,7 @@ def test_next_to_bulk_lines_a_question_line_without_a_verdict_is_reported() -> N
 
 def test_sentences_naming_a_question_are_about_it() -> None:
     reading = read("For Q9, yes. For Q10 the value is `false` by default.", anchored=None)
-    assert pairs(reading) == [("Q9", Stance.CONFIRM), ("Q10", Stance.CORRECT)]
+    assert pairs(reading) == [("Q9", Stance.CONFIRM), ("Q10", Stance.ANSWER)]
 
 
 def test_empty_and_courtesy_replies_say_nothing() -> None:
