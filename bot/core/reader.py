@@ -165,7 +165,8 @@ _TENTATIVE = re.compile(
     r"|\bi'?ll (?:double-?check|verify|check|look|dig|get back)\b"
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
-    r"|\bi think so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b",
+    r"|\bi think so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
+    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
@@ -199,7 +200,8 @@ _CORRECT = re.compile(
     r"|\b(?:please|also|you (?:should|could|may want to|might want to))\s+(?:also\s+)?"
     r"(?:add|mention|note|include|remove|change|replace|update|rename|fix|correct)\b"
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
-    r"|\b(?:should|must) be corrected\b|\bactually\b|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b"
+    r"|\b(?:should|must) be corrected\b|^\W*actually\b|\b(?:is|are|was|were|it's|that's|they're) actually\b"
+    r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
 )
@@ -241,6 +243,7 @@ _NOT_ASKED = re.compile(
     re.IGNORECASE,
 )
 _QUESTION_MENTION = re.compile(r"(?<![\w§-])" + QUESTION_ID + r"\.?(?![\w-])")
+_LOGIN_MENTION = re.compile(r"@[\w-]+")
 _ADDRESSED = re.compile(r"^(?:@[\w-]+[\s,:]*)+")
 _INTERROGATIVE = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|what|why|how|which|who|where|when"
@@ -255,7 +258,7 @@ _FOLLOWUP = re.compile(
     r"|\bmake sure (?:that )?(?:there (?:is|are)|we (?:have|add)) (?:a |an |some )?(?:\w+ )?tests?\b"
     r"|\b(?:add|write) (?:a |an |some )?(?:regression |unit |integration )?tests?\b"
     r"|\bwe (?:probably |really |definitely |also )?(?:should|might want to|need to|ought to|could)"
-    r" (?:also )?(?:add|implement|introduce|harden|encrypt|document|have|track|follow up)\b"
+    r" (?:also )?(?:add|implement|introduce|harden|encrypt|document|have|track|follow up|default|enforce|require|validate|limit|bound|guard)\b"
     r"|\btrack(?:ed)? (?:this|it) (?:in|with|as|via) (?:a |an )?(?:ticket|issue|jira)\b",
     re.IGNORECASE,
 )
@@ -492,8 +495,12 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
         _read_statement(sentence, _clauses(sentence), question, state)
         return
     # "Yes, and @bob can you check the port?": the answer before the ask still counts;
-    # the ask itself confirms nothing ("is that right?").
-    _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
+    # the ask itself confirms nothing ("is that right?"). A statement that brings someone in
+    # ("I'll look today, cc @x") still says what it says.
+    if is_question or _DELEGATION_REQUEST.search(sentence):
+        _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
+    else:
+        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state)
     if delegates:
         state.awaiting.extend(others)
         _add(state, question, Stance.DELEGATE, sentence, 0.7)
@@ -653,11 +660,14 @@ def _add(state: _HeuristicState, question: str | None, stance: Stance, text: str
     state.answers.append(_Answer(question, stance, texts, strength))
 
 
+_VERDICTS = frozenset({Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE, Stance.UNCLEAR, Stance.ANSWER})
+
+
 def _informational_answers(state: _HeuristicState) -> None:
     """Facts given about a question without any verdict ("Default is true; false only on old
     upgrades") answer it: recorded for a person to fold in, never called a correction."""
     for question, sentences in list(state.pending.items()):
-        if question is None or any(answer.question == question for answer in state.answers):
+        if question is None or any(answer.question == question and answer.stance in _VERDICTS for answer in state.answers):
             continue
         substantive = [sentence for sentence in sentences if len(sentence.split()) >= 3]
         if substantive:
