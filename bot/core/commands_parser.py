@@ -266,13 +266,18 @@ def parse_explicit(lines: list[BodyLine], known_questions: Collection[str], auth
             if name in _COMMAND_NAMES:
                 collector.found = True
                 args = (command.group("args") or "").strip()
-                _parse_command(_COMMAND_NAMES[name], args, line.number, lines[index + 1 :], collector)
+                _parse_command(_COMMAND_NAMES[name], args, line.number, _after(lines, index), collector)
             continue  # other bots' commands (/assign, /lgtm ...) are not ours to read
-        _parse_bulk_line(line, lines[index + 1 :], collector)
+        _parse_bulk_line(line, _after(lines, index), collector)
     return collector.result()
 
 
-def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Collector) -> None:
+def _after(lines: list[BodyLine], index: int) -> Iterator[BodyLine]:
+    """The lines after `index`, lazily: a slice per line would copy the rest of the body each time."""
+    return (lines[position] for position in range(index + 1, len(lines)))
+
+
+def _parse_bulk_line(line: BodyLine, following: Iterable[BodyLine], collector: _Collector) -> None:
     bulk = _BULK.match(line.text)
     if bulk is None or bulk.group("box") == "[ ]":
         return  # an unticked checklist item answers nothing
@@ -369,7 +374,7 @@ def _leading_ids(args: str) -> tuple[list[str], str]:
 
 
 def _parse_command(
-    name: CommandName, args: str, number: int, following: list[BodyLine], collector: _Collector
+    name: CommandName, args: str, number: int, following: Iterable[BodyLine], collector: _Collector
 ) -> None:
     where = f"line {number} /{'questions' if name is CommandName.HELP else name.value}"
     if name is CommandName.HELP:
@@ -402,7 +407,7 @@ def _parse_help(args: str, number: int, where: str, collector: _Collector) -> No
     collector.commands.append(Command(CommandName.HELP, line=number))
 
 
-def _parse_correct(args: str, number: int, following: list[BodyLine], where: str, collector: _Collector) -> None:
+def _parse_correct(args: str, number: int, following: Iterable[BodyLine], where: str, collector: _Collector) -> None:
     ids, text = _leading_ids(args)
     question_id = ids[0] if ids else None
     text = text.lstrip(":—–- ").strip() or continuation(following)
@@ -427,7 +432,7 @@ def _parse_ask(args: str, number: int, where: str, collector: _Collector) -> Non
         collector.commands.append(Command(CommandName.ASK, question_id, login=login, line=number))
 
 
-def _parse_answer(args: str, number: int, following: list[BodyLine], where: str, collector: _Collector) -> None:
+def _parse_answer(args: str, number: int, following: Iterable[BodyLine], where: str, collector: _Collector) -> None:
     ids, rest = _leading_ids(args)
     verb, _, text = rest.partition(" ")
     stance = ANSWER_VERDICTS.get(verb.lower().rstrip(":"))

@@ -81,9 +81,10 @@ def _explicit_reading(
     known: Collection[str],
     is_maintainer: bool,
 ) -> Reading:
-    mentioned = [c.question for c in explicit.commands if c.question] + [a.question for a in explicit.bulk_answers]
-    mentioned += _known_mentions(_prose_text(lines), known)
-    question = anchored or _single(mentioned)
+    question = anchored
+    if question is None:  # no thread: the reply's one question, if it names exactly one
+        mentioned = [c.question for c in explicit.commands if c.question] + [a.question for a in explicit.bulk_answers]
+        question = _single(mentioned + _known_mentions(_prose_text(lines), known))
     problems = list(explicit.problems)
     # Next to explicit lines, prose is commentary: say which Qn lines were left unread.
     problems += [
@@ -196,7 +197,8 @@ _CORRECT = re.compile(
     r"(?:correct|right|true|accurate|agreed?|the case|confirmed)\b"
     r"|\b(?:incorrect|inaccurate|wrong|mistaken|outdated|out of date|disagree)\b"
     r"|\b(?:partially|partly|mostly|half)\s+(?:correct|right|true)\b"
-    r"|\bshould (?:rather )?(?:be|read|say|mention|note|include|list|state)\b(?! (?:fine|ok|okay|good|correct|right|enough)\b)"
+    r"|\bshould (?:rather )?(?:be|read|say|mention|note|include|list|state)\b"
+    r"(?! (?:fine|ok|okay|good|correct|right|enough|green|passing|working|fixed|done|merged|ready|resolved|available|back)\b)"
     r"|\b(?:please|also|you (?:should|could|may want to|might want to))\s+(?:also\s+)?"
     r"(?:add|mention|note|include|remove|change|replace|update|rename|fix|correct)\b"
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
@@ -214,6 +216,8 @@ _CONFIRM_STRONG = re.compile(
 _CONFIRM_WEAK = re.compile(
     r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all )?right\b"
     r"|\b(?:sounds?|looks?|seems?) (?:good|fine|right|reasonable|correct)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
+    r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
+    r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm)\W*$",
     re.IGNORECASE,
 )
@@ -243,6 +247,8 @@ _NOT_ASKED = re.compile(
     re.IGNORECASE,
 )
 _QUESTION_MENTION = re.compile(r"(?<![\w§-])" + QUESTION_ID + r"\.?(?![\w-])")
+_CONTRAST_LEAD = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet|only)\b", re.IGNORECASE)
+_LONE_CONTRAST = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet)\W*$", re.IGNORECASE)
 _LOGIN_MENTION = re.compile(r"@[\w-]+")
 _ADDRESSED = re.compile(r"^(?:@[\w-]+[\s,:]*)+")
 _INTERROGATIVE = re.compile(
@@ -534,7 +540,9 @@ def _leading_answer_clauses(sentence: str) -> list[str]:
 
 
 def _read_statement(sentence: str, clauses: list[str], question: str | None, state: _HeuristicState) -> None:
-    found = [(clause, stance, strength) for clause in clauses for stance, strength in _clause_cues(clause)]
+    found = _cues_in_order(clauses)
+    if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
+        found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
         if len(clauses) == len(_clauses(sentence)):
@@ -551,6 +559,35 @@ def _read_statement(sentence: str, clauses: list[str], question: str | None, sta
         clauses_for = [clause for clause, cue_stance, _ in found if cue_stance is stance]
         strength = max(strength for _, cue_stance, strength in found if cue_stance is stance)
         _add(state, question, stance, sentence if whole else "; ".join(clauses_for), strength)
+
+
+def _cues_in_order(clauses: list[str]) -> list[tuple[str, Stance, float]]:
+    """Each clause's cues; a clause that turns ("but", "however") after a confirmation and
+    adds content of its own amends it: "Yes, however the admin port is also exposed"."""
+    found: list[tuple[str, Stance, float]] = []
+    confirmed_before = False
+    for clause in _merge_lone_contrasts(clauses):
+        cues = _clause_cues(clause)
+        if not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
+            cues = [(Stance.CORRECT, 0.5)]
+        confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
+        found += [(clause, stance, strength) for stance, strength in cues]
+    return found
+
+
+def _merge_lone_contrasts(clauses: list[str]) -> list[str]:
+    """`However`, `the port is open` -> `However the port is open` (the comma split them)."""
+    merged: list[str] = []
+    for clause in clauses:
+        if merged and _LONE_CONTRAST.match(merged[-1]):
+            merged[-1] = f"{merged[-1]} {clause}"
+        else:
+            merged.append(clause)
+    return merged
+
+
+def _confirmed(state: _HeuristicState, question: str | None) -> bool:
+    return any(answer.question == question and answer.stance is Stance.CONFIRM for answer in state.answers)
 
 
 def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
