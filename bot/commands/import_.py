@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.core.document import parse_document
-from bot.core.model import DocumentError
+from bot.core.model import Document, DocumentError
 from bot.core.records import RecordError
 from bot.store.folder import FolderStore, ImportResult
 
@@ -50,18 +50,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"import: cannot read {args.document}: {error.strerror or error}", file=sys.stderr)
         return EXIT_NO_QUESTIONS
     document = parse_document(text, str(args.document))
+    for warning in parse_warnings(document, str(args.document)):
+        print(warning, file=sys.stderr)
     store = FolderStore(args.questions)
     try:
         recorded_as = args.document_path or recorded_document_path(store) or str(args.document)
         result = store.import_document(document, recorded_as)
     except DocumentError:
-        print(f"import: {args.document} has no §14 open questions to import; nothing written", file=sys.stderr)
+        print(no_questions_message(document, str(args.document)), file=sys.stderr)
         return EXIT_NO_QUESTIONS
     except RecordError as error:
         print(f"import: {error}; nothing written", file=sys.stderr)
         return EXIT_BAD_RECORD
     print(describe(result, args.questions))
     return 0
+
+
+def parse_warnings(document: Document, shown_as: str) -> list[str]:
+    """Every shape the parser could not read, one line each with its line number."""
+    warnings = []
+    for issue in document.issues:
+        excerpt = f": {issue.excerpt[:80]}" if issue.excerpt else ""
+        warnings.append(f"import: warning: {shown_as}:{issue.line}: {issue.message}{excerpt}")
+    return warnings
+
+
+def no_questions_message(document: Document, shown_as: str) -> str:
+    if not document.has_open_questions_section:
+        return f"import: {shown_as} has no §14 open-questions section; nothing written"
+    if any("question" in issue.message for issue in document.issues):
+        return (
+            f"import: {shown_as}: §14 has question-like lines but no question id this reader accepts "
+            "(see the warnings above; ids look like Q8, Q14.1, Q5a, Q-name, or a numbered list); nothing written"
+        )
+    return f"import: {shown_as} has no §14 open questions to import; nothing written"
 
 
 def recorded_document_path(store: FolderStore) -> str | None:

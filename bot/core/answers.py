@@ -212,7 +212,9 @@ def derive_status(mapping: Mapping) -> Status:
             moment = _moment(proposal.get("decided_at") or proposal.get("at"))
             decisions.append((moment, _SEVERITY[stance], stance))
     if not decisions:
-        return Status.OPEN
+        # An answer written in the document answers the question, even before anyone confirms it.
+        documented = any(answer.get("source") == "document" for answer in _items(mapping, "answers"))
+        return Status.ANSWERED if documented else Status.OPEN
     if mapping.get("awaiting"):
         return Status.ANSWERED
     return DECIDING[max(decisions, key=lambda decision: (decision[0], decision[1]))[2]]

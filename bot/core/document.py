@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from bot.core import dialect
+from bot.core.entries import Entry, read_section
 from bot.core.model import (
     Document,
     ParseIssue,
@@ -23,7 +25,6 @@ from bot.core.model import (
     Tally,
 )
 from bot.core.tags import (
-    QUESTION_ID,
     TAG_PATTERN,
     find_tag_like,
     flatten,
@@ -44,7 +45,6 @@ _SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*
 _NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
 _APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
 _OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
-_HR = re.compile(r"^[ \t]*(?:-[ \t]*){3,}$|^[ \t]*(?:\*[ \t]*){3,}$|^[ \t]*(?:_[ \t]*){3,}$")
 _LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
 _LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
 _TALLY_START = re.compile(
@@ -61,16 +61,9 @@ _KIND_CELL = re.compile(r"^[*_(\s]*(documented|maintainer|inferred)[)*_\s]*$", r
 _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
-_IDS = rf"{QUESTION_ID}(?:\s*(?:/|,|&|and)\s*{QUESTION_ID})*"
-_BOLD_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?\*\*(?P<ids>{_IDS})(?P<after>[^*]*)\*\*")
-_PLAIN_QUESTION = re.compile(rf"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?(?P<ids>{QUESTION_ID})[.:)][ \t]+")
-_NUMBERED_QUESTION = re.compile(r"^(?P<indent>[ \t]?)(?P<ids>\d+)[.)][ \t]+")
-_MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?!\d)|Question\s*\d)", re.IGNORECASE)
-_WAVE_HEADING = re.compile(r"^(?P<wave>Wave\s+\d+\b.*?)[ \t]*[:.]?$", re.IGNORECASE)
-_WAVE_BOLD = re.compile(r"^[ \t]*\*\*(?P<wave>Wave\s+\d+\b[^*]*?)[:.]?\*\*[:.]?[ \t]*$", re.IGNORECASE)
+_MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
 _RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
 _ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
-_TITLE_STATE = re.compile(r"\((?P<state>answered|resolved)(?:\s*[,—–:-]\s*(?P<who>[^)]*))?\)", re.IGNORECASE)
 _INLINE_ANSWER = re.compile(
     r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
 )
@@ -100,8 +93,6 @@ _PROPOSED_LEAD = re.compile(r"\bproposed(?:\s+[\w§-]+){0,3}:\s*", re.IGNORECASE
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z*(`\"])")
 _AT_LOGIN = re.compile(r"`?@(?P<login>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})`?")
 _DIGIT = re.compile(r"\d")
-_RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
-_QUESTION_ID = re.compile(QUESTION_ID)
 _ANSWER_LEAD = re.compile(r"^(?:[-*+]\s+)?>?\s*")
 _TAG_NOTE = re.compile(r"\s[—–]\s(?P<note>.*)$")
 _NOT_A_REPLY = re.compile(r"^(?:§14|`?https?:|PR\b|see\b)", re.IGNORECASE)
@@ -123,34 +114,6 @@ class _Heading:
     level: int
     label: str
     title: str
-
-
-@dataclass
-class _Block:
-    """The lines of one §14 question, as found."""
-
-    ids: tuple[str, ...]
-    start: int  # 1-based line
-    wave: str | None
-    listy: bool  # started as a list item: later paragraphs must be indented to belong to it
-    title: str  # text inside the bold id marker after the id (`Q1 — trust posture (answered, X)`)
-    lines: list[str] = field(default_factory=list)  # first line has its id marker removed
-    # The line number of each entry in `lines`: lines in a code fence or an HTML comment are
-    # not in `lines`, yet they belong to the question, so the span ends where its last line is.
-    numbers: list[int] = field(default_factory=list)
-
-    def add(self, number: int, line: str) -> None:
-        self.lines.append(line)
-        self.numbers.append(number)
-
-    def trim_trailing_blanks(self) -> None:
-        while self.lines and not self.lines[-1].strip():
-            self.lines.pop()
-            self.numbers.pop()
-
-    @property
-    def end(self) -> int:
-        return self.numbers[-1] if self.numbers else self.start
 
 
 def parse_document(text: str, path: str = "") -> Document:
@@ -470,121 +433,81 @@ class _Reader:
 
     # --- §14 questions ---
     def _questions(self, section: Section, skipped: list[bool]) -> tuple[Question, ...]:
-        first, last = section.span.start_line + 1, section.span.end_line
-        numbers = [number for number in range(first, last + 1) if not skipped[number]]
-        q_style = any(
-            _BOLD_QUESTION.match(self.lines[number - 1]) or _PLAIN_QUESTION.match(self.lines[number - 1])
-            for number in numbers
-        )
-        section_resolved = bool(_RESOLVED_WORD.search(section.title))
-        blocks, intro = self._blocks(numbers, q_style)
-        resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(intro))))
+        reading = read_section(self.lines, section.span.start_line + 1, section.span.end_line, skipped)
+        section_says = dialect.section_state(section.title)
+        if section_says is not None and self._any_marked(reading.entries):
+            # Entries that carry their own answers say which are answered; the heading does not.
+            section_says = None
+        resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
+        first_entry = reading.entries[0].start if reading.entries else section.span.end_line + 1
+        for number, paragraph in reading.orphans:
+            if number > first_entry or not reading.entries:  # an intro may ask things of its reader
+                self._report_orphan(number, paragraph)
+        for number in range(section.span.start_line + 1, section.span.end_line + 1):
+            if not skipped[number] and _MALFORMED_QUESTION.match(self.lines[number - 1]):
+                if not any(entry.start == number for entry in reading.entries):
+                    self._issue(number, "looks like a §14 question but has no id it accepts", self.lines[number - 1].strip())
         questions: list[Question] = []
         seen: dict[str, int] = {}
-        for block in blocks:
-            for question in self._block_questions(block, section_resolved, resolvers):
+        for entry in reading.entries:
+            for question in self._entry_questions(entry, section_says, resolvers):
                 if question.id in seen:
-                    self._issue(block.start, f"question {question.id} appears again (first at line {seen[question.id]})")
+                    self._issue(entry.start, f"question {question.id} appears again (first at line {seen[question.id]})")
                     continue
-                seen[question.id] = block.start
+                seen[question.id] = entry.start
                 questions.append(question)
+        if not questions and any("?" in paragraph for _, paragraph in reading.orphans):
+            self._issue(
+                section.span.start_line,
+                "§14 has question-like lines but no question id this reader accepts "
+                "(Q8, Q14.1, Q5a, Q-name, or a numbered list)",
+            )
         return tuple(questions)
 
-    def _blocks(self, numbers: list[int], q_style: bool) -> tuple[list[_Block], list[str]]:
-        blocks: list[_Block] = []
-        intro: list[str] = []
-        orphan: list[tuple[int, str]] = []
-        current: _Block | None = None
-        wave: str | None = None
-        previous_blank = True
+    def _any_marked(self, entries: list[Entry]) -> bool:
+        reported = list(self.issues)
+        marked = any(
+            question.state is not QuestionState.OPEN
+            for entry in entries
+            for question in self._entry_questions(entry, None, ())
+        )
+        self.issues = reported  # a trial reading reports nothing
+        return marked
 
-        def close() -> None:
-            nonlocal current
-            if current is not None:
-                current.trim_trailing_blanks()
-                blocks.append(current)
-            current = None
-
-        for number in numbers:
-            line = self.lines[number - 1]
-            heading = _HEADING.match(line) if line.startswith("#") else None
-            if heading:
-                close()
-                self._flush_orphan(orphan)
-                wave_match = _WAVE_HEADING.match(heading.group("text").strip())
-                wave = wave_match.group("wave").strip() if wave_match else None
-                previous_blank = True
-                continue
-            wave_match = _WAVE_BOLD.match(line)
-            if wave_match:
-                close()
-                self._flush_orphan(orphan)
-                wave = wave_match.group("wave").strip()
-                previous_blank = False
-                continue
-            if _HR.match(line):
-                close()
-                self._flush_orphan(orphan)
-                previous_blank = True
-                continue
-            started = _question_start(line, q_style)
-            if started is not None:
-                close()
-                self._flush_orphan(orphan)
-                ids, listy, title, remainder = started
-                current = _Block(ids=ids, start=number, wave=wave, listy=listy, title=title, lines=[remainder], numbers=[number])
-                previous_blank = False
-                continue
-            blank = not line.strip()
-            if current is not None:
-                ends_list_item = current.listy and not blank and previous_blank and not line[:1].isspace()
-                if not ends_list_item:
-                    current.add(number, line)
-                    previous_blank = blank
-                    continue
-                close()
-            if not blocks:
-                intro.append(line)
-            elif blank:
-                self._flush_orphan(orphan)
-            else:
-                orphan.append((number, line))
-            if _MALFORMED_QUESTION.match(line):
-                self._issue(number, "looks like a §14 question but has no parseable id", line.strip())
-            previous_blank = blank
-        close()
-        self._flush_orphan(orphan)
-        return blocks, intro
-
-    def _flush_orphan(self, orphan: list[tuple[int, str]]) -> None:
+    def _report_orphan(self, number: int, paragraph: str) -> None:
         """A §14 paragraph outside every question that still asks something is reported."""
-        if orphan:
-            paragraph = flatten("\n".join(line for _, line in orphan))
-            if "?" in paragraph and not _MALFORMED_QUESTION.match(orphan[0][1]):
-                self._issue(orphan[0][0], "§14 paragraph reads like a question but has no question id", paragraph)
-            orphan.clear()
+        flat = flatten(paragraph)
+        if "?" in flat and not _MALFORMED_QUESTION.match(paragraph):
+            self._issue(number, "§14 paragraph reads like a question but has no question id", flat)
 
-    def _block_questions(
-        self, block: _Block, section_resolved: bool, resolvers: tuple[str, ...]
-    ) -> list[Question]:
-        span = Span(block.start, block.end)
+    def _entry_questions(self, entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> list[Question]:
+        span = Span(entry.start, entry.end)
         state = QuestionState.OPEN
         answered_by: tuple[str, ...] = ()
         answer: str | None = None
-        question_lines = block.lines
+        question_lines = entry.lines
         answer_lines: list[str] = []
-        title = block.title
+        title = entry.title
 
-        # `(answered, Claudenw)` inside the bold id marker: the bold is the question, the rest answers it.
-        title_state = _TITLE_STATE.search(title)
-        for index, line in enumerate(block.lines[1:], start=1):
+        # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
+        title_state = dialect.TITLE_ANSWERED.search(title)
+        # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
+        lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
+        lead_state = dialect.TITLE_ANSWERED.search(lead[0]) if lead else None
+        for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
-            paragraph_start = not block.lines[index - 1].strip() or _SUB_ITEM.match(line)
+            paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
             if _QUOTE_LINE.match(line) or (_ANSWER_LINE.match(line) and paragraph_start):
-                question_lines, answer_lines = block.lines[:index], block.lines[index:]
+                question_lines, answer_lines = entry.lines[:index], entry.lines[index:]
                 break
         question_flat = flatten("\n".join(question_lines))
-        block_flat = flatten("\n".join(block.lines))
+        block_flat = flatten("\n".join(entry.lines))
+        arrow = dialect.ARROW_ANSWER.search(question_flat)
+        if arrow is not None and not answer_lines:
+            # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
+            said = question_flat[arrow.end() :]
+            answer_lines = [said.replace(arrow.group(0).strip("→ \t"), "", 1)]  # `→ **Yes.** …` -> `Yes. …`
+            question_flat = question_flat[: arrow.start()].rstrip()
         # `**Q14.R1** (§1a B5/B6) — ...` and a closing `... ? (§2/§7.)` map the question too.
         question_flat, edge_refs = _edge_refs(question_flat)
         maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
@@ -592,12 +515,16 @@ class _Reader:
         resolved = _RESOLVED_MARK.search(question_flat)
         bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
         inline = _INLINE_ANSWER.match(question_flat)
+        # "still open" counts where the question is asked and in the latest reply, not in an earlier
+        # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
+        latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
+        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(f"{title} {question_flat} {flatten(latest_reply)}"))
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
             answer, answered_by = _answer_after_marker(question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)))
         elif title_state:
-            state = QuestionState.RESOLVED if title_state.group("state").lower() == "resolved" else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if (title_state.group("state") or title_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(title_state.group("who") or "")
             text = (title[: title_state.start()] + title[title_state.end() :]).strip(" .—–-:")
             answer = _clean(block_flat) or None
@@ -616,30 +543,57 @@ class _Reader:
             answer = _clean(said or inline.group("detail")) or None
             text = question_flat[inline.end() :]
         elif answer_lines:
+            answer_flat = flatten("\n".join(answer_lines))
+            # A RESOLVED note after the answer (what a fold appends) settles it.
+            state = QuestionState.RESOLVED if _RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
+            text = question_flat
+            answer, answered_by = _answer_after_marker(answer_flat)
+        elif lead_state:
+            state = QuestionState.RESOLVED if (lead_state.group("state") or lead_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
+            answered_by = maintainer_names(lead_state.group("who") or "")
+            text = question_flat
+            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
+        elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
-            answer, answered_by = _answer_after_marker(flatten("\n".join(answer_lines)))
-        elif section_resolved:
-            state = QuestionState.RESOLVED
-            text = question_flat
             answer = _clean(question_flat) or None
-            answered_by = resolvers
+        elif dialect.CHECK_MARK in block_flat:
+            state = QuestionState.ANSWERED
+            text, _, said = question_flat.partition(dialect.CHECK_MARK)
+            answer = _clean(said) or None
         else:
             text = question_flat
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
-                self._issue(block.start, "question is struck through but carries no RESOLVED note", question_flat)
+                self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        settled = state is QuestionState.RESOLVED  # a RESOLVED note is final
+        if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
+            # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
+            strong = bool(title_state or lead_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
+            if still_open or not strong:
+                state = QuestionState.OPEN
+        elif state is QuestionState.OPEN and not still_open and entry.group_state != "open":
+            covering = entry.group_state or section_says
+            if covering is not None:
+                # The group's or the section's heading answers every question under it.
+                state = QuestionState.RESOLVED if covering == "resolved" else QuestionState.ANSWERED
+                answer = answer or _clean(question_flat) or None
+                answered_by = answered_by or _heading_names(entry.wave) or resolvers
 
+        if state is not QuestionState.OPEN and not answered_by:
+            # `→ **Confirmed.** … *(maintainer: login)*`: the tag on the answer names who gave it.
+            answered_by = _tag_names(flatten("\n".join(answer_lines)) if answer_lines else block_flat)
+            answered_by = answered_by or (_heading_names(entry.wave) if entry.group_state else ())
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
         cleaned_text = _clean(text)
         if not cleaned_text:
-            self._issue(block.start, "question has an id but no text", block_flat)
+            self._issue(entry.start, "question has an id but no text", block_flat)
         return [
             Question(
                 id=question_id,
-                wave=block.wave,
+                wave=entry.wave,
                 span=span,
                 text=cleaned_text,
                 proposed_answer=proposed,
@@ -648,7 +602,7 @@ class _Reader:
                 answered_by=answered_by,
                 answer=answer,
             )
-            for question_id in block.ids
+            for question_id in entry.ids
         ]
 
 
@@ -708,27 +662,6 @@ def _prose_figures(text: str) -> list[tuple[str, int, bool]]:
     ]
 
 
-def _question_start(line: str, q_style: bool) -> tuple[tuple[str, ...], bool, str, str] | None:
-    """(ids, listy, title-in-bold, rest of the line) when a §14 question starts on this line."""
-    if q_style:
-        match = _BOLD_QUESTION.match(line)
-        if match:
-            ids = _split_ids(match.group("ids"))
-            return ids, bool(match.group("bullet")), match.group("after").strip(), line[match.end() :]
-        match = _PLAIN_QUESTION.match(line)
-        if match:
-            return (normalise_question_id(match.group("ids")),), bool(match.group("bullet")), "", line[match.end() :]
-        return None
-    match = _NUMBERED_QUESTION.match(line)
-    if match:
-        return (match.group("ids"),), True, "", line[match.end() :]
-    return None
-
-
-def _split_ids(raw: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(normalise_question_id(part) for part in _QUESTION_ID.findall(raw)))
-
-
 def _refs(fragment: str) -> list[str]:
     refs = []
     for match in _REF.finditer(fragment):
@@ -767,6 +700,28 @@ def _clean(text: str) -> str:
     text = text.replace("~~", "")
     text = _MAPS_MARKER.sub(" ", text)
     return " ".join(text.split()).strip(" —–")
+
+
+def _tag_names(flat: str) -> tuple[str, ...]:
+    """The maintainers named by the maintainer tags in a fragment, in order."""
+    names: dict[str, None] = {}
+    for found in find_tag_like(flat):
+        parsed = parse_tag_text(flat[found.start : found.end])
+        if parsed is not None and parsed[0] is TagKind.MAINTAINER:
+            names.update(dict.fromkeys(parsed[1]["maintainers"]))
+    return tuple(names)
+
+
+_HEADING_PARENTHESIS = re.compile(r"\((?P<inner>[^()]{1,120})\)")
+
+
+def _heading_names(heading: str | None) -> tuple[str, ...]:
+    """Who a group heading says answered: `… — answered (benweidig, PR #61):` -> ("benweidig",)."""
+    for match in _HEADING_PARENTHESIS.finditer(heading or ""):
+        names = maintainer_names(match.group("inner"))
+        if names:
+            return names
+    return ()
 
 
 def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:

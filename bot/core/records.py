@@ -419,7 +419,7 @@ def new_record_mapping(question: Question, document_path: str) -> dict[str, Any]
     """
     fields = document_fields(question, document_path)
     resolved = question.state is QuestionState.RESOLVED
-    return {
+    mapping = {
         "schema": SCHEMA_VERSION,
         "id": question.id,
         "document": fields["document"],
@@ -432,17 +432,36 @@ def new_record_mapping(question: Question, document_path: str) -> dict[str, Any]
         "lines": fields["lines"],
         "status": Status.FOLDED.value if resolved else Status.OPEN.value,
         "awaiting": [],
-        "answers": _document_answers(question) if resolved else [],
+        "answers": _document_answers(question) if question.state is not QuestionState.OPEN else [],
         "proposals": [],
         "followups": [],
         "thread": None,
         "updated_at": None,
     }
+    mapping["status"] = _derived_status(mapping).value
+    return mapping
+
+
+def _derived_status(mapping: Mapping) -> Status:
+    # answers.py reads records; importing it here at module level would be circular.
+    from bot.core.answers import derive_status
+
+    return derive_status(mapping)
+
+
+DOCUMENT_EXCERPT_LIMIT = 400
+UNNAMED_ANSWERER = "maintainer"  # the document gives an answer but names nobody
 
 
 def _document_answers(question: Question) -> list[dict[str, Any]]:
-    """The answer a resolved question carries in the document, one entry per maintainer named."""
-    excerpt = " ".join((question.answer or "").split())[:400] or "resolved in the document"
+    """The answer a question carries in the document, one entry per maintainer it names.
+
+    A RESOLVED note is a decision (binding, as when it was folded); any other answer written
+    in the document is recorded as said but binds nothing until a maintainer confirms it.
+    """
+    resolved = question.state is QuestionState.RESOLVED
+    fallback = "resolved in the document" if resolved else "answered in the document"
+    excerpt = " ".join((question.answer or "").split())[:DOCUMENT_EXCERPT_LIMIT] or fallback
     return [
         {
             "author": login,
@@ -451,11 +470,11 @@ def _document_answers(question: Question) -> list[dict[str, Any]]:
             "excerpt": excerpt,
             "url": None,
             "at": None,
-            "binding": True,
+            "binding": resolved,
             "comment_id": None,
             "source": "document",
         }
-        for login in question.answered_by or ("maintainer",)
+        for login in question.answered_by or (UNNAMED_ANSWERER,)
     ]
 
 
@@ -481,6 +500,14 @@ def merge_import(mapping: MutableMapping, question: Question, document_path: str
         if mapping.get(key) in (None, ""):
             mapping[key] = value
             changed = True
+    if question.state is not QuestionState.OPEN and not mapping.get("answers"):
+        # The document carries an answer and the record has none: record the document's, once.
+        # A record with answers already knows who answered (a fold writes its answer into the
+        # document too, and must not come back as a second answer).
+        mapping["answers"] = _document_answers(question)
+        if mapping.get("status") == Status.OPEN.value:
+            mapping["status"] = _derived_status(mapping).value
+        changed = True
     return changed
 
 

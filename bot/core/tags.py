@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.core import dialect
 from bot.core.model import TagKind
 
 # `*( ... )*` or `_( ... )_`; the body may wrap onto following lines but never spans a blank
@@ -23,9 +24,8 @@ TAG_PATTERN = re.compile(
     re.DOTALL,
 )
 
-# A question id as documents write it: Q8, Q14.R1 (a delta document's "R"evision questions).
-QUESTION_ID = r"Q\d+(?:\.[A-Z]?\d+)*"
-_QUESTION_REF = re.compile(rf"\b{QUESTION_ID}\b")
+# A question id as documents write it (Q8, Q14.R1, Q5a, Q-clienttrust): the dialect's grammar.
+QUESTION_ID = dialect.QUESTION_ID
 _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")
 
 # Kind words. "confirmed" is how the ActiveMQ draft spells a maintainer confirmation (its legend
@@ -95,6 +95,9 @@ def normalise_question_id(raw: str) -> str:
 
     `**Q8.**` -> "Q8", `§14 Q11` -> "Q11", `Q14.R1` -> "Q14.R1", `1.` -> "1", `q3` -> "Q3".
     """
+    known = dialect.normalise_id(raw)
+    if known is not None:
+        return known
     cleaned = raw.strip().strip("*_ ").strip()
     cleaned = _SECTION_14_PREFIX.sub("", cleaned)
     cleaned = cleaned.rstrip(".:)").strip()
@@ -109,16 +112,12 @@ def question_key(raw: str) -> str:
     Numbered-list §14s (`1.`, `2.`) have ids "1", "2" while tags elsewhere cite them as `§14 Q1`;
     compare through this key.
     """
-    normalised = normalise_question_id(raw)
-    return f"Q{normalised}" if normalised.isdigit() else normalised
+    return dialect.question_key(raw)
 
 
 def question_refs(text: str) -> tuple[str, ...]:
     """Question back-links in a fragment, normalised and de-duplicated in order of appearance."""
-    seen: dict[str, None] = {}
-    for match in _QUESTION_REF.finditer(text):
-        seen.setdefault(normalise_question_id(match.group(0)), None)
-    return tuple(seen)
+    return dialect.ids_in(text)
 
 
 def _strip_code(text: str) -> str:

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from corpus import CLOUDSTACK_DOCUMENT, corpus_file
 
 from bot.__main__ import main
 from bot.store.folder import FolderStore
@@ -12,7 +13,6 @@ from bot.store.folder import FolderStore
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "documents" / "cloudstack-shaped.md"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = REPO_ROOT / "questions"
-REAL_DOCUMENT = Path("/work/shared/corpus/threat-models/cloudstack--draft-THREAT-MODEL@0a0e38aa.md")
 
 
 def files(directory: Path) -> dict[str, bytes]:
@@ -60,11 +60,68 @@ def test_a_malformed_record_stops_the_import_with_file_and_line(tmp_path: Path, 
     assert files(questions) == before
 
 
-@pytest.mark.skipif(not REAL_DOCUMENT.exists(), reason="the shared corpus is not available")
 def test_the_shipped_records_are_up_to_date_with_the_real_document(tmp_path: Path, capsys) -> None:
+    real_document = corpus_file(CLOUDSTACK_DOCUMENT)
     questions = tmp_path / "questions"
     shutil.copytree(SHIPPED, questions)
     before = files(questions)
-    assert main(["import", str(REAL_DOCUMENT), "--questions", str(questions)]) == 0
+    assert main(["import", str(real_document), "--questions", str(questions)]) == 0
     assert "0 created, 0 updated, 38 unchanged" in capsys.readouterr().out
     assert files(questions) == before
+
+
+ANSWERED_IN_PLACE = Path(__file__).parent.parent / "fixtures" / "documents" / "dialects" / "arrow-answers.md"
+
+
+def test_answers_written_in_the_document_are_imported_as_answers(tmp_path: Path, capsys) -> None:
+    questions = tmp_path / "questions"
+    assert main(["import", str(ANSWERED_IN_PLACE), "--questions", str(questions)]) == 0
+    records = {record.id: record for record in FolderStore(questions).records()}
+    answered = records["Q1"]
+    assert answered.status.value == "answered" and answered.document_state == "answered"
+    (answer,) = answered.answers
+    assert (answer.source, answer.author, answer.binding) == ("document", "quillon", False)
+    assert answer.excerpt.startswith("Confirmed.") and len(answer.excerpt) <= 400
+    assert records["Q3"].status.value == "open" and records["Q3"].answers == ()
+    before = files(questions)
+
+    assert main(["import", str(ANSWERED_IN_PLACE), "--questions", str(questions)]) == 0
+    assert "0 created, 0 updated, 3 unchanged" in capsys.readouterr().out
+    assert files(questions) == before
+
+
+def test_an_answer_added_to_the_document_later_reaches_an_open_record(tmp_path: Path) -> None:
+    document = tmp_path / "model.md"
+    asked = "# Model\n\n## §14 Open questions\n\n- **Q1.** Is the relay trusted?\n"
+    document.write_text(asked, encoding="utf-8")
+    questions = tmp_path / "questions"
+    assert main(["import", str(document), "--questions", str(questions)]) == 0
+    document.write_text(asked + "  → **Yes.** Only inside the cluster network. *(maintainer: quillon)*\n", encoding="utf-8")
+    assert main(["import", str(document), "--questions", str(questions)]) == 0
+    (record,) = FolderStore(questions).records()
+    assert record.status.value == "answered"
+    assert [(answer.author, answer.source) for answer in record.answers] == [("quillon", "document")]
+
+
+def test_import_prints_what_it_could_not_read_and_still_writes(tmp_path: Path, capsys) -> None:
+    document = tmp_path / "model.md"
+    document.write_text(
+        "# Model\n\n## §14 Open questions\n\n**Q1.** Is the relay trusted?\n\n"
+        "**Question two.** Is the cache shared?\n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(document), "--questions", str(tmp_path / "questions")]) == 0
+    error = capsys.readouterr().err
+    assert f"{document}:7: looks like a §14 question but has no id it accepts" in error
+
+
+def test_a_section_with_questions_but_no_ids_says_so(tmp_path: Path, capsys) -> None:
+    document = tmp_path / "model.md"
+    document.write_text(
+        "# Model\n\n## §14 Open questions\n\nIs the relay trusted?\n\nIs the cache shared?\n", encoding="utf-8"
+    )
+    assert main(["import", str(document), "--questions", str(tmp_path / "questions")]) == 1
+    error = capsys.readouterr().err
+    assert f"{document}:5: §14 paragraph reads like a question but has no question id" in error
+    assert "§14 has question-like lines but no question id this reader accepts" in error
+    assert not (tmp_path / "questions").exists() or not any((tmp_path / "questions").iterdir())

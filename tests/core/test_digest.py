@@ -611,17 +611,12 @@ def test_family_mentions_obey_the_same_rule(parts: list[list[Record]], maintaine
 
 # --- over a real document, when the shared corpus is present ---------------------------
 
-CORPUS_DOCUMENT = "/work/shared/corpus/threat-models/cloudstack--draft-THREAT-MODEL@0a0e38aa.md"
-
-
 def test_digest_over_the_real_cloudstack_document() -> None:
-    import os
+    from corpus import CLOUDSTACK_DOCUMENT, corpus_file
 
-    if not os.path.exists(CORPUS_DOCUMENT):
-        pytest.skip("shared corpus not available")
     from bot.core.document import parse_document
 
-    with open(CORPUS_DOCUMENT, encoding="utf-8") as handle:
+    with open(corpus_file(CLOUDSTACK_DOCUMENT), encoding="utf-8") as handle:
         doc = parse_document(handle.read(), "draft-THREAT-MODEL.md")
     states = {QuestionState.OPEN: Status.OPEN, QuestionState.ANSWERED: Status.ANSWERED, QuestionState.RESOLVED: Status.CONFIRMED}
     records = [

@@ -1,0 +1,95 @@
+"""The id grammar every reader shares (bot/core/dialect.py)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.core.dialect import find_ids, id_list, ids_in, item_number, normalise_id, question_key
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("**Q8.**", "Q8"),
+        ("§14 Q11", "Q11"),
+        ("q08", "Q8"),
+        ("Q14.R1", "Q14.R1"),
+        ("Q14.1", "Q14.1"),
+        ("Q5a", "Q5a"),
+        ("**(Q18a)**", "Q18a"),
+        ("Q-clienttrust.", "Q-clienttrust"),
+        ("Q-XSW", "Q-XSW"),
+        ("Q5and", None),
+        ("7.", None),
+        ("Q99999", None),
+        ("Q" + "0" * 5000 + "1", None),
+    ],
+)
+def test_normalise_id(raw: str, expected: str | None) -> None:
+    assert normalise_id(raw) == expected
+
+
+def test_lists_and_ranges_are_one_match_each() -> None:
+    text = "Still open: Q6–Q13. See Q2, Q7; also Q3/Q5 · Q9. Then Q-transport / Q-httpsec."
+    assert [found.ids for found in find_ids(text)] == [
+        ("Q6", "Q7", "Q8", "Q9", "Q10", "Q11", "Q12", "Q13"),
+        ("Q2", "Q7"),
+        ("Q3", "Q5", "Q9"),
+        ("Q-transport", "Q-httpsec"),
+    ]
+
+
+def test_ids_glued_to_words_are_not_ids() -> None:
+    assert ids_in("FAQ1, SQ3, Q12345, the Q3s and Q1x2") == ()
+
+
+def test_a_range_too_long_is_not_expanded() -> None:
+    assert ids_in("Q1–Q999") == ("Q1", "Q999")  # the two ends, not 999 ids
+
+
+def test_id_list_accepts_only_labels_made_of_ids() -> None:
+    assert id_list("**(Q10/Q11)**") == ("Q10", "Q11")
+    assert id_list("Q6–13") == tuple(f"Q{n}" for n in range(6, 14))
+    assert id_list("Q8 is the one") is None
+    assert id_list("(LDAP)") is None
+
+
+def test_numbered_items_and_keys() -> None:
+    assert item_number("8a. Tenant isolation") == "8a"
+    assert item_number("12) Twelve") == "12"
+    assert item_number("1.5 is a version") is None
+    assert question_key("3") == "Q3" == question_key("**Q3.**") == question_key("§14 Q3")
+
+
+@pytest.mark.parametrize("unit", ["Q", "Q1-", "Q1, ", "Q1 ", "9", "Q-a", "Q0"])
+def test_finding_ids_is_linear(unit: str) -> None:
+    assert cost_ratio(lambda text: list(find_ids(text)), unit) < 100
+
+
+def cost_ratio(work, unit: str) -> float:
+    """CPU seconds for 64 KB of `unit` repeated over CPU seconds for 1 KB, each the best of five
+    runs; a run of the 1 KB text repeats it for at least 20 ms so that timer noise does not decide."""
+    # The best of three tries: a busy machine can slow one measurement down, while a quadratic
+    # pattern would miss by a factor of hundreds every time.
+    return min(
+        per_call(work, (unit * 65536)[:65536]) / per_call(work, (unit * 1024)[:1024]) for _ in range(3)
+    )
+
+
+def per_call(work, text: str) -> float:
+    repeat = 1
+    while True:
+        started = time.process_time()
+        for _ in range(repeat):
+            work(text)
+        if time.process_time() - started >= 0.02:
+            break
+        repeat *= 2
+    fastest = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(repeat):
+            work(text)
+        fastest = min(fastest, (time.process_time() - started) / repeat)
+    return fastest
