@@ -12,20 +12,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from bot.core.command_registry import ANSWER_VERDICTS, BY_WORD
+from bot.core.dialect import QUESTION_ID, find_ids, normalise_id
 from bot.core.reading import Command, CommandName, Stance
 
-# Every way a reply names a question, each spelling normalised to the document's id:
-# `Q9`, `q09`, `Q9.` (trailing dot as §14 writes it), `Q14.R1` (re-asked), `Q14.1` (dotted),
-# `Q5a` (lettered), `Q-clienttrust` (named). Digits are matched possessively and never
-# converted when too long, so `Q` + 5000 digits neither raises nor backtracks.
-QUESTION_ID = (
-    r"[Qq](?:(?P<num>\d++)(?P<sub>\.[Rr]?\d{1,3}+)?+(?P<letter>[a-h](?![\w-]))?+"
-    r"|-(?P<name>[A-Za-z][A-Za-z0-9]*+(?:-[A-Za-z0-9]++)*+))"
-)
-_QUESTION_ID = re.compile(rf"(?<![\w§-]){QUESTION_ID}\.?(?![\w-])")
-# "question 5", "questions 3 and 4", "question #5": the word written out.
+# The id grammar (`Q9`, `Q14.1`, `Q5a`, `Q-clienttrust`, lists and ranges) is the documents'
+# own, from bot/core/dialect.py; replies add only the word written out: "question 5",
+# "questions 3 and 4", "question #5".
+# A maintainer types `/confirm Q14.r1` for the document's `Q14.R1`.
+_TYPED_SUBPART = re.compile(r"(?<=\d\.)[a-z](?=\d)")
 _QUESTION_WORD = re.compile(r"\b[Qq]uestions?\s+#?(\d{1,4}+)(?![\w.])((?:\s*(?:,|and|&)\s*#?\d{1,4}+(?![\w.]))*+)")
-_MAX_ID_DIGITS = 6  # far above any real document's count; longer digit runs are not ids
 _LOGIN = re.compile(r"(?<![\w@./`])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 _QUOTE = re.compile(r"^ {0,3}>")
@@ -108,41 +103,28 @@ ANY_QUESTION = AnyQuestionId()
 
 
 def normalise_question_id(raw: str) -> str | None:
-    """`q9`, `Q09`, `Q9.` -> `Q9`; `q14.r1` -> `Q14.R1`; `Q5A` -> `Q5a`; `q-ClientTrust` ->
-    `Q-clienttrust`; `question 5` -> `Q5`; anything else -> None."""
+    """`q9`, `Q09`, `Q9.`, `**Q9.**` -> `Q9`; `Q14.R1`, `Q14.1`, `Q5a`, `Q-clienttrust` as the
+    document writes them; `question 5` -> `Q5`; anything else -> None."""
     text = raw.strip()
     word = _QUESTION_WORD.fullmatch(text)
     if word is not None and not word.group(2):
-        return _numbered(word.group(1), "", "")
-    match = _QUESTION_ID.fullmatch(text)
-    return _from_match(match) if match is not None else None
+        return _numbered(word.group(1))
+    return normalise_id(_TYPED_SUBPART.sub(lambda match: match.group(0).upper(), text))
 
 
-def _from_match(match: re.Match[str]) -> str | None:
-    if match.group("name"):
-        return "Q-" + match.group("name").lower()
-    return _numbered(match.group("num"), match.group("sub") or "", match.group("letter") or "")
-
-
-def _numbered(digits: str, sub: str, letter: str) -> str | None:
-    """`Q` + the number without leading zeros; None for digit runs no document numbers up to."""
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > _MAX_ID_DIGITS or len(digits) > 2 * _MAX_ID_DIGITS:
-        return None
-    return f"Q{significant}{sub.upper()}{letter.lower()}"
+def _numbered(digits: str) -> str | None:
+    significant = digits.lstrip("0")
+    return f"Q{significant}" if significant else None
 
 
 def question_ids_in(text: str) -> list[str]:
-    """Every question id written in `text`, normalised, in order (duplicates kept)."""
-    found: list[tuple[int, str]] = []
-    for match in _QUESTION_ID.finditer(text):
-        question_id = _from_match(match)
-        if question_id is not None:
-            found.append((match.start(), question_id))
+    """Every question id written in `text`, normalised, in order (duplicates kept; lists such
+    as `Q3/Q5` and ranges such as `Q6–Q9` give each id)."""
+    found: list[tuple[int, str]] = [(match.start, question_id) for match in find_ids(text) for question_id in match.ids]
     if "uestion" in text:
-        for match in _QUESTION_WORD.finditer(text):
-            numbers = [match.group(1)] + re.findall(r"\d++", match.group(2) or "")
-            found += [(match.start(), question_id) for number in numbers if (question_id := _numbered(number, "", ""))]
+        for word in _QUESTION_WORD.finditer(text):
+            numbers = [word.group(1)] + re.findall(r"\d++", word.group(2) or "")
+            found += [(word.start(), question_id) for number in numbers if (question_id := _numbered(number))]
     return [question_id for _, question_id in sorted(found, key=lambda pair: pair[0])]
 
 

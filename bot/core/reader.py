@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
+from bot.core.dialect import find_ids
 from bot.core.commands_parser import (
     QUESTION_ID,
     BodyLine,
@@ -246,7 +247,6 @@ _NOT_ASKED = re.compile(
     r"|(@[\w-]+)'s\b|\b(?:by|from|per) (@[\w-]+)",
     re.IGNORECASE,
 )
-_QUESTION_MENTION = re.compile(r"(?<![\w§-])" + QUESTION_ID + r"\.?(?![\w-])")
 _CONTRAST_LEAD = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet|only)\b", re.IGNORECASE)
 _LONE_CONTRAST = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet)\W*$", re.IGNORECASE)
 _LOGIN_MENTION = re.compile(r"@[\w-]+")
@@ -448,13 +448,10 @@ def _sentence_questions(sentence: str, block_question: str | None, state: _Heuri
     hold"), else its block's. A cross-reference ("as I said on Q4") moves nothing."""
     named: list[str] = []
     written: set[str] = set()
-    for match in _QUESTION_MENTION.finditer(sentence):
-        question_id = normalise_question_id(match.group(0))
-        if question_id is None:
-            continue
-        written.add(question_id)
-        if not _CROSS_REFERENCE.search(sentence[max(0, match.start() - 48) : match.start()]):
-            named.append(question_id)
+    for match in find_ids(sentence):
+        written.update(match.ids)
+        if not _CROSS_REFERENCE.search(sentence[max(0, match.start - 48) : match.start]):
+            named += match.ids
     if "uestion" in sentence:  # "question 5", "questions 3 and 4"
         named += [question_id for question_id in question_ids_in(sentence) if question_id not in written]
     named = list(dict.fromkeys(named))
