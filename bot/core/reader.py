@@ -42,6 +42,7 @@ HELP_TEXT = help_text()
 MAX_BODY_CHARS = 65_536  # GitHub's own limit on a comment: anything longer is not read
 
 _HEURISTIC_CEILING = 0.9  # a heuristic reading is never certain
+_UNCLEAR_STRENGTH = 0.4  # the reader says it cannot tell: a person must
 _EXCERPT_LIMIT = 500
 
 
@@ -547,7 +548,10 @@ def _read_statement(sentence: str, clauses: list[str], question: str | None, sta
         return
     if Stance.CONFIRM in stances and _CONDITIONAL.search(sentence):
         # "If that only covers the admin port, then yes": agreement on a condition is not a confirmation.
-        found = [(clause, Stance.UNCLEAR if stance is Stance.CONFIRM else stance, strength) for clause, stance, strength in found]
+        found = [
+            (clause, Stance.UNCLEAR, _UNCLEAR_STRENGTH) if stance is Stance.CONFIRM else (clause, stance, strength)
+            for clause, stance, strength in found
+        ]
         stances = list(dict.fromkeys(Stance.UNCLEAR if stance is Stance.CONFIRM else stance for stance in stances))
     if Stance.CONFIRM in stances and Stance.CORRECT in stances:
         state.mixed.add(question)
@@ -555,7 +559,10 @@ def _read_statement(sentence: str, clauses: list[str], question: str | None, sta
     for stance in stances:
         clauses_for = [clause for clause, cue_stance, _ in found if cue_stance is stance]
         strength = max(strength for _, cue_stance, strength in found if cue_stance is stance)
-        _add(state, question, stance, sentence if whole else "; ".join(clauses_for), strength)
+        text = sentence if whole else "; ".join(clauses_for)
+        if stance is Stance.CORRECT and not whole and (start := sentence.find(clauses_for[0])) >= 0:
+            text = sentence[start:]  # a correction keeps what follows it: "except X: it is Y"
+        _add(state, question, stance, text, strength)
 
 
 def _cues_in_order(clauses: list[str]) -> list[tuple[str, Stance, float]]:
@@ -593,7 +600,7 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
     cues: list[tuple[Stance, float]] = []
     text, doubt = _mask(text, _DOUBT)
     if doubt:
-        cues.append((Stance.UNCLEAR, 0.5))
+        cues.append((Stance.UNCLEAR, _UNCLEAR_STRENGTH))
     text, agreeing = _mask(text, _DOUBLE_NEGATIVE)
     for pattern, stance, strength in (
         (_QUESTION_BACK, Stance.QUESTION, 0.6),
