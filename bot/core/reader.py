@@ -22,6 +22,7 @@ from bot.core.commands_parser import (
     classify_lines,
     is_known,
     known_set,
+    read_verdict,
     logins_in,
     normalise_question_id,
     parse_explicit,
@@ -153,7 +154,7 @@ def _apply_command(command: Command, awaiting: list[str], followups: list[Follow
 # ("not correct" is a correction, and its "correct" must not then count as a confirmation).
 _NEUTRAL = re.compile(
     r"correct me if i'?m wrong|if i'?m not (?:mistaken|wrong)|\bin fact\b|\bno (?:rush|worries|problem|pressure)\b"
-    r"|\bthanks?(?: you)?\b|\bthank you\b"
+    r"|\bthanks?(?: you)?\b|\bthank you\b|\bsee (?:my |the |our )?(?:comment|reply|answer|note)s?(?: (?:above|below))?\b"
     r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b",  # naming the verbs, not using them
     re.IGNORECASE,
 )
@@ -168,13 +169,15 @@ _TENTATIVE = re.compile(
     r"|\bi'?ll (?:double-?check|verify|check|look|dig|get back)\b"
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
-    r"|\bi think so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
+    r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
+    r"|\bno (?:idea|clue)\b|\b(?:don't|do not|didn't) know\b"
     r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
     r"\bstrike\b(?!-)(?: (?:this|it|that|the question))?|\b(?:drop|remove|delete) (?:this|it|that|the question|this question|the claim)\b"
-    r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b",
+    r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b"
+    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b",
     re.IGNORECASE,
 )
 # Doubt without a verdict: the bot cannot tell, so it asks ("Hmm, not convinced", a lone 🤔).
@@ -194,7 +197,10 @@ _DOUBLE_NEGATIVE = re.compile(
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|\bincomplete\b|\bnot (?:complete|the whole (?:story|picture))\b|\bnot only\b|\bmissing\b|\bnot how it works\b"
+    r"👎|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
+    r"|\bonly (?:applies|holds|works|matters|happens|true) (?:to|for|on|in|when|if)\b|\b(?:overstated|understated|misleading|overstates)\b"
+    r"|\bwas true until\b|\bno longer\b|\bnot any ?more\b|\bused to be\b"
+    r"|\bincomplete\b|\bnot (?:complete|the whole (?:story|picture))\b|\bnot only\b|\bmissing\b|\bnot how it works\b"
     r"|(?:\bnot|n't|\bnever|\bhardly)\s+(?:(?:quite|entirely|exactly|really|fully|completely|totally|100%)\s+)?"
     r"(?:correct|right|true|accurate|agreed?|the case|confirmed)\b"
     r"|\b(?:incorrect|inaccurate|wrong|mistaken|outdated|out of date|disagree)\b"
@@ -220,7 +226,8 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:sounds?|looks?|seems?) (?:good|fine|right|reasonable|correct)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
-    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm)\W*$",
+    r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
+    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
     re.IGNORECASE,
 )
 # "Can you confirm?" asks for a confirmation; it does not give one.
@@ -238,7 +245,7 @@ _DELEGATION_STATEMENT = re.compile(
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
-    r"|\b(?:take|have) a look\b|\bask(?:ing)?\b",
+    r"|\b(?:take|have) a look\b|\bask(?:ing)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
     re.IGNORECASE,
 )
 # Mentions that ask nothing: thanks, credit, someone's words.
@@ -428,6 +435,9 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
             current_question = default
             numbered = _NUMBERED_ITEM.match(line.text)
             item_number = numbered.group(1) if numbered else None
+            if numbered is not None and state.anchored is None and read_verdict(line.text[numbered.end() :]):
+                # "1. yes" / "2. no, ..." outside any thread: the items answer the numbered questions.
+                current_question = _known_or_none(f"Q{item_number}", state) or default
             leading = _QN_LINE.match(line.text)
             if leading is not None:
                 current_question = _known_or_none(normalise_question_id(leading.group(1)) or "", state)
@@ -460,7 +470,7 @@ def _sentence_questions(sentence: str, block_question: str | None, state: _Heuri
     if known:
         return list(known)
     if named and not known:
-        return [None]  # about a question we do not track: never pin it on the thread's one
+        return []  # about a question we do not track: never pin it on the thread's one (it is reported)
     return [block_question]
 
 
@@ -504,7 +514,7 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
     if is_question or _DELEGATION_REQUEST.search(sentence):
         _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
     else:
-        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state)
+        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state, amend_on_contrast=False)
     if delegates:
         state.awaiting.extend(others)
         _add(state, question, Stance.DELEGATE, sentence, 0.7)
@@ -537,8 +547,11 @@ def _leading_answer_clauses(sentence: str) -> list[str]:
     return leading
 
 
-def _read_statement(sentence: str, clauses: list[str], question: str | None, state: _HeuristicState) -> None:
-    found = _cues_in_order(clauses)
+def _read_statement(
+    sentence: str, clauses: list[str], question: str | None, state: _HeuristicState, *, amend_on_contrast: bool = True
+) -> None:
+    """`amend_on_contrast` is off where the turn brings someone in ("yes, though @x should check")."""
+    found = _cues_in_order(clauses, amend_on_contrast)
     if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
         found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
@@ -565,14 +578,14 @@ def _read_statement(sentence: str, clauses: list[str], question: str | None, sta
         _add(state, question, stance, text, strength)
 
 
-def _cues_in_order(clauses: list[str]) -> list[tuple[str, Stance, float]]:
+def _cues_in_order(clauses: list[str], amend_on_contrast: bool = True) -> list[tuple[str, Stance, float]]:
     """Each clause's cues; a clause that turns ("but", "however") after a confirmation and
     adds content of its own amends it: "Yes, however the admin port is also exposed"."""
     found: list[tuple[str, Stance, float]] = []
     confirmed_before = False
     for clause in _merge_lone_contrasts(clauses):
         cues = _clause_cues(clause)
-        if not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
+        if amend_on_contrast and not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
             cues = [(Stance.CORRECT, 0.5)]
         confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
         found += [(clause, stance, strength) for stance, strength in cues]
@@ -680,7 +693,7 @@ def _followup_title(sentence: str) -> str:
 
 def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) -> None:
     """Uncued sentences elaborate the nearest answer on the same question, or wait for one."""
-    if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or _NEUTRAL.search(sentence):
+    if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or len(_NEUTRAL.sub(" ", sentence).split()) < 4:
         return  # "Thanks, much appreciated!", "No rush": chit-chat says nothing about the question
     for answer in reversed(state.answers):
         if answer.question == question and answer.stance in (Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE):

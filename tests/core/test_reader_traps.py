@@ -253,3 +253,38 @@ def test_numbered_questions_with_answer_lines() -> None:
         "Answer: recommended, but plaintext is the shipped default.\n"
     )
     assert pairs(read(body, anchored=None)) == {("Q1", Stance.ANSWER), ("Q2", Stance.ANSWER)}
+
+
+# ----------------------------------------------------------------- more of how maintainers write
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Partially. It's true for the broker, not for the web console.", {Stance.CORRECT}),
+        ("Yes and no. The port is open, but only on localhost.", {Stance.CORRECT}),
+        ("Not quite. The loader also accepts jars from the plugin dir.", {Stance.CORRECT}),
+        ("This was true until 5.18; since then the default is off.", {Stance.CORRECT}),
+        ("The statement is fine, but the severity is overstated.", {Stance.CORRECT}),
+        ("correct me if I'm wrong but I think this only applies to HDFS", {Stance.CORRECT}),
+        ("We removed that feature in 6.0, so this can go.", {Stance.STRIKE}),
+        ("Agree with the proposed statement.", {Stance.CONFIRM}),
+        ("Sure.", {Stance.CONFIRM}),
+        ("Yep, that's by design.", {Stance.CONFIRM}),
+        ("No idea, sorry.", {Stance.TENTATIVE}),
+        ("I believe so, but @alice should confirm.", {Stance.TENTATIVE, Stance.DELEGATE}),
+        ("I'd say yes, though I'd like @erin to double check.", {Stance.CONFIRM, Stance.DELEGATE}),
+        ("Good question. I don't know; @dave wrote that module.", {Stance.TENTATIVE, Stance.DELEGATE}),
+        ("Sounds good to me, assuming the proxy strips the header.", {Stance.UNCLEAR}),
+        ("see my comment on Q3", set()),
+        ("No rush on this one.", set()),
+    ],
+)
+def test_realistic_replies(body: str, expected: set[Stance]) -> None:
+    assert set(read(body).stances) == expected
+
+
+def test_numbered_verdict_items_outside_a_thread_answer_the_numbered_questions() -> None:
+    reading = read("1. yes\n2. no, the agent uses mTLS\n3. strike", anchored=None)
+    assert pairs(reading) == {("Q1", Stance.CONFIRM), ("Q2", Stance.CORRECT), ("Q3", Stance.STRIKE)}
+    assert not reading.binding  # a numbered list is free text: it proposes
