@@ -514,7 +514,7 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
     if is_question or _DELEGATION_REQUEST.search(sentence):
         _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
     else:
-        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state, amend_on_contrast=False)
+        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state, amend_on_contrast=False, facts=False)
     if delegates:
         state.awaiting.extend(others)
         _add(state, question, Stance.DELEGATE, sentence, 0.7)
@@ -548,15 +548,22 @@ def _leading_answer_clauses(sentence: str) -> list[str]:
 
 
 def _read_statement(
-    sentence: str, clauses: list[str], question: str | None, state: _HeuristicState, *, amend_on_contrast: bool = True
+    sentence: str,
+    clauses: list[str],
+    question: str | None,
+    state: _HeuristicState,
+    *,
+    amend_on_contrast: bool = True,
+    facts: bool = True,
 ) -> None:
-    """`amend_on_contrast` is off where the turn brings someone in ("yes, though @x should check")."""
+    """`amend_on_contrast` and `facts` are off where the sentence brings someone in ("yes,
+    though @x should check"; "@x may know"): its words are about the person, not the answer."""
     found = _cues_in_order(clauses, amend_on_contrast)
     if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
         found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
-        if len(clauses) == len(_clauses(sentence)):
+        if facts and len(clauses) == len(_clauses(sentence)):
             _attach_uncued(state, question, sentence)
         return
     if Stance.CONFIRM in stances and _CONDITIONAL.search(sentence):
@@ -705,7 +712,8 @@ def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) 
 def _add(state: _HeuristicState, question: str | None, stance: Stance, text: str, strength: float) -> None:
     for answer in state.answers:
         if answer.question == question and answer.stance is stance:
-            answer.texts.append(text)
+            if text not in answer.texts:
+                answer.texts.append(text)
             answer.strength = max(answer.strength, strength)
             return
     texts = [text]
