@@ -88,6 +88,9 @@ def _explicit_reading(
     if question is None:  # no thread: the reply's one question, if it names exactly one
         mentioned = [c.question for c in explicit.commands if c.question] + [a.question for a in explicit.bulk_answers]
         question = _single(mentioned + _known_mentions(_prose_text(lines), known))
+    if question is None:  # "> **Q6.** Is ...?" quoted above a bare /confirm
+        quoted = [_QUOTE_LEAD.sub("", line.text) for line in lines if line.kind is LineKind.QUOTE]
+        question = _quoted_question(quoted, _HeuristicState("", known)) if quoted else None
     problems = list(explicit.problems)
     # Next to explicit lines, prose is commentary: say which Qn lines were left unread.
     problems += [

@@ -288,3 +288,8 @@ def test_numbered_verdict_items_outside_a_thread_answer_the_numbered_questions()
     reading = read("1. yes\n2. no, the agent uses mTLS\n3. strike", anchored=None)
     assert pairs(reading) == {("Q1", Stance.CONFIRM), ("Q2", Stance.CORRECT), ("Q3", Stance.STRIKE)}
     assert not reading.binding  # a numbered list is free text: it proposes
+
+
+def test_a_bare_command_under_a_quoted_question_applies_to_it() -> None:
+    reading = read("> **Q6.** Is root on the management host out of model?\n\n/confirm\n", anchored=None)
+    assert pairs(reading) == {("Q6", Stance.CONFIRM)} and reading.binding
