@@ -18,6 +18,8 @@ from bot.core.reading import Command, CommandName, Stance
 # The id grammar (`Q9`, `Q14.1`, `Q5a`, `Q-clienttrust`, lists and ranges) is the documents'
 # own, from bot/core/dialect.py; replies add only the word written out: "question 5",
 # "questions 3 and 4", "question #5".
+# By the section's number: `§14.5`, `§14 item 5`, `§14 #5` name question 5 of §14.
+_SECTION_ITEM = re.compile(r"§\s?14(?:\.|\s+(?:item|question|no\.?|#)\s*#?)(\d{1,3}+)(?![\w.])", re.IGNORECASE)
 # A maintainer types `/confirm Q14.r1` for the document's `Q14.R1`.
 _TYPED_SUBPART = re.compile(r"(?<=\d\.)[a-z](?=\d)")
 _QUESTION_WORD = re.compile(r"\b[Qq]uestions?\s+#?(\d{1,4}+)(?![\w.])((?:\s*(?:,|and|&)\s*#?\d{1,4}+(?![\w.]))*+)")
@@ -106,8 +108,8 @@ def normalise_question_id(raw: str) -> str | None:
     """`q9`, `Q09`, `Q9.`, `**Q9.**` -> `Q9`; `Q14.R1`, `Q14.1`, `Q5a`, `Q-clienttrust` as the
     document writes them; `question 5` -> `Q5`; anything else -> None."""
     text = raw.strip()
-    word = _QUESTION_WORD.fullmatch(text)
-    if word is not None and not word.group(2):
+    word = _QUESTION_WORD.fullmatch(text) or _SECTION_ITEM.fullmatch(text)
+    if word is not None and not (word.re is _QUESTION_WORD and word.group(2)):
         return _numbered(word.group(1))
     return normalise_id(_TYPED_SUBPART.sub(lambda match: match.group(0).upper(), text))
 
@@ -121,6 +123,8 @@ def question_ids_in(text: str) -> list[str]:
     """Every question id written in `text`, normalised, in order (duplicates kept; lists such
     as `Q3/Q5` and ranges such as `Q6–Q9` give each id)."""
     found: list[tuple[int, str]] = [(match.start, question_id) for match in find_ids(text) for question_id in match.ids]
+    if "§" in text:
+        found += [(item.start(), question_id) for item in _SECTION_ITEM.finditer(text) if (question_id := _numbered(item.group(1)))]
     if "uestion" in text:
         for word in _QUESTION_WORD.finditer(text):
             numbers = [word.group(1)] + re.findall(r"\d++", word.group(2) or "")

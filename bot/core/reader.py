@@ -466,7 +466,7 @@ def _sentence_questions(sentence: str, block_question: str | None, state: _Heuri
         written.update(match.ids)
         if not _CROSS_REFERENCE.search(sentence[max(0, match.start - 48) : match.start]):
             named += match.ids
-    if "uestion" in sentence:  # "question 5", "questions 3 and 4"
+    if "uestion" in sentence or "§" in sentence:  # "question 5", "questions 3 and 4", "§14.5"
         named += [question_id for question_id in question_ids_in(sentence) if question_id not in written]
     named = list(dict.fromkeys(named))
     known = [question_id for question_id in named if _known_or_none(question_id, state)]

@@ -293,3 +293,8 @@ def test_numbered_verdict_items_outside_a_thread_answer_the_numbered_questions()
 def test_a_bare_command_under_a_quoted_question_applies_to_it() -> None:
     reading = read("> **Q6.** Is root on the management host out of model?\n\n/confirm\n", anchored=None)
     assert pairs(reading) == {("Q6", Stance.CONFIRM)} and reading.binding
+
+
+@pytest.mark.parametrize("body", ["§14.5: yes, that holds.", "Re §14 item 5: agreed.", "§14 #5 - yes"])
+def test_a_question_named_by_its_section_number(body: str) -> None:
+    assert pairs(read(body, anchored=None)) == {("Q5", Stance.CONFIRM)}
