@@ -62,6 +62,7 @@ _VERDICTS: tuple[tuple[re.Pattern[str], Stance], ...] = (
     (re.compile(r"^(?:" + _EMOJI_CORRECT + r")[\s.,;:!—–-]*(?P<text>.*)$"), Stance.CORRECT),
     (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.STRIKE),
     (re.compile(r"^correct(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.UNCLEAR),
+    (re.compile(r"^(?:🤔|\?+|hmm+|not sure|unsure)(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.UNCLEAR),
     (
         re.compile(
             r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|as proposed|\+1|" + _EMOJI_CONFIRM + r")"
@@ -317,7 +318,8 @@ def read_verdict(rest: str, *, mark: str = "") -> tuple[Stance, str] | None:
         if stance is Stance.CORRECT:
             return stance, text
         if stance is Stance.UNCLEAR:
-            return (Stance.CONFIRM, cleaned) if _COURTESY_TAIL.match(text) else (Stance.UNCLEAR, cleaned)
+            ambiguous_correct = cleaned[:7].lower() == "correct"  # "correct" alone is "that's correct"
+            return (Stance.CONFIRM, cleaned) if ambiguous_correct and _COURTESY_TAIL.match(text) else (Stance.UNCLEAR, cleaned)
         if stance is Stance.CONFIRM and _TURN.search(text):
             return Stance.UNCLEAR, cleaned  # "yes, but ..." / "ok if ..." is never a binding confirmation
         return stance, cleaned  # the whole line is the excerpt for confirm / strike

@@ -173,7 +173,8 @@ _TENTATIVE = re.compile(
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
-    r"|\bno (?:idea|clue)\b|\b(?:don't|do not|didn't) know\b"
+    r"|\bno (?:idea|clue)\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
+    r"|\b(?:don't|do not|didn't) know\b"
     r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
     re.IGNORECASE,
 )
@@ -200,7 +201,8 @@ _DOUBLE_NEGATIVE = re.compile(
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
+    r"👎|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
+    r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
     r"|\bonly (?:applies|holds|works|matters|happens|true) (?:to|for|on|in|when|if)\b|\b(?:overstated|understated|misleading|overstates)\b"
     r"|\bwas true until\b|\bno longer\b|\bnot any ?more\b|\bused to be\b"
     r"|\bincomplete\b|\bnot (?:complete|the whole (?:story|picture))\b|\bnot only\b|\bmissing\b|\bnot how it works\b"
@@ -220,7 +222,7 @@ _CORRECT = re.compile(
 )
 _BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.IGNORECASE)
 _CONFIRM_STRONG = re.compile(
-    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|\bconfirming\b"
+    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
     r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
@@ -230,6 +232,7 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
+    r"|\b(?:fine|ok|okay|good) by me\b|\bworks for me\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
     re.IGNORECASE,
 )
@@ -304,6 +307,7 @@ _CROSS_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _ANSWER_LABEL = re.compile(r"^\s{0,3}(?:[-*+]\s+)?[*_]{0,2}(?:answer|a)[*_]{0,2}\s*:[*_]{0,2}\s*", re.IGNORECASE)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
 _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
@@ -401,6 +405,7 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
     blocks: list[_Block] = []
     current: list[str] = []
     current_question = default
+    section_default = default  # what a heading without one question falls back to
     quoted: list[str] = []  # the quote block just above
     item_number: str | None = None
     labelled = False
@@ -433,6 +438,14 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
             current_question = _known_or_none(f"Q{item_number}", state) or current_question
             current.append(_plain(line.text[label.end() :], state.code_spans))
             continue
+        heading = _HEADING.match(line.text)
+        if heading is not None:
+            flush()
+            named = [question_id for question_id in question_ids_in(line.text) if is_known(question_id, state.known)]
+            default = named[0] if len(set(named)) == 1 else section_default
+            current_question = default
+            item_number = None
+            continue  # a heading names what follows; it says nothing itself
         if _BLOCK_START.match(line.text) or _QN_LINE.match(line.text):
             flush()
             current_question = default
@@ -485,7 +498,8 @@ def _read_addressing(block: _Block, state: _HeuristicState) -> None:
     if opening is None:
         return
     logins = [login for login in logins_in(opening.group(0)) if login.lower() != state.author.lower()]
-    asks = any(sentence.rstrip().endswith("?") or _DELEGATION_REQUEST.search(sentence) for sentence in block.sentences)
+    only_mentions = len(block.sentences) == 1 and opening.end() >= len(block.sentences[0].rstrip(" .!"))
+    asks = only_mentions or any(sentence.rstrip().endswith("?") or _DELEGATION_REQUEST.search(sentence) for sentence in block.sentences)
     if logins and asks:
         state.awaiting.extend(logins)
         _add(state, block.question, Stance.DELEGATE, block.sentences[0], 0.7)

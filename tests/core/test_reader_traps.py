@@ -298,3 +298,33 @@ def test_a_bare_command_under_a_quoted_question_applies_to_it() -> None:
 @pytest.mark.parametrize("body", ["§14.5: yes, that holds.", "Re §14 item 5: agreed.", "§14 #5 - yes"])
 def test_a_question_named_by_its_section_number(body: str) -> None:
     assert pairs(read(body, anchored=None)) == {("Q5", Stance.CONFIRM)}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("I don't think that's right.", {Stance.CORRECT}),
+        ("Yes, with one nit: the port is 8443, not 8080.", {Stance.CORRECT}),
+        ("This doesn't hold anymore since we moved to Jetty 12.", {Stance.CORRECT}),
+        ("It's more nuanced: the token is per-session, not per-template.", {Stance.CORRECT}),
+        ("No objections, but please add the CLI to the list.", {Stance.CORRECT}),
+        ("I would not say it's incorrect, just incomplete.", {Stance.CORRECT}),
+        ("Can confirm.", {Stance.CONFIRM}),
+        ("Fine by me.", {Stance.CONFIRM}),
+        ("We should probably discuss this on dev@ first.", {Stance.TENTATIVE}),
+        ("@lee @kim", {Stance.DELEGATE}),
+        ("+1, @lee FYI", {Stance.CONFIRM, Stance.DELEGATE}),
+    ],
+)
+def test_more_negations_nits_and_pings(body: str, expected: set[Stance]) -> None:
+    assert set(read(body).stances) == expected
+
+
+def test_headings_name_the_question_for_what_follows() -> None:
+    body = "### Q3\nYes.\n\n### Q4\nNo - the agent authenticates with a client cert.\n"
+    assert pairs(read(body, anchored=None)) == {("Q3", Stance.CONFIRM), ("Q4", Stance.CORRECT)}
+
+
+def test_a_thinking_face_in_a_bulk_line_is_unclear_and_binds_nothing() -> None:
+    reading = read("Q1 ✅\nQ4 🤔", anchored=None)
+    assert pairs(reading) == {("Q1", Stance.CONFIRM), ("Q4", Stance.UNCLEAR)}
