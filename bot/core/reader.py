@@ -256,7 +256,7 @@ _DELEGATION_STATEMENT = re.compile(
 )
 # Mentions that ask nothing: thanks, credit, someone's words.
 _NOT_ASKED = re.compile(
-    r"\b(?:thanks|thank you|thx|kudos|cheers|credit|props|hat tip)(?: (?:to|for))?\s+((?:@[\w-]+(?:\s*(?:,|and|&)\s*)?)+)"
+    r"\b(?:thanks|thank you|thx|kudos|cheers|credit|props|hat tip)(?: (?:to|for))?\s+((?:@[\w-]++[\s,&]*+(?:and\s++)?)++)"
     r"|\b(?:as|like|what) (@[\w-]+) (?:said|says|wrote|suggested|mentioned|noted|pointed out|proposed)\b"
     r"|(@[\w-]+)'s\b|\b(?:by|from|per) (@[\w-]+)",
     re.IGNORECASE,
@@ -264,7 +264,7 @@ _NOT_ASKED = re.compile(
 _CONTRAST_LEAD = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet|only)\b", re.IGNORECASE)
 _LONE_CONTRAST = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet)\W*$", re.IGNORECASE)
 _LOGIN_MENTION = re.compile(r"@[\w-]+")
-_ADDRESSED = re.compile(r"^(?:@[\w-]+[\s,:]*)+")
+_ADDRESSED = re.compile(r"^(?:@[\w-]++[\s,:]*+)++")  # possessive: one way to split, no backtracking
 _INTERROGATIVE = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|what|why|how|which|who|where|when"
     r"|isn't|aren't|don't|doesn't|shouldn't|wouldn't|won't)\b",
