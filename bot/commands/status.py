@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.core.answers import instant
-from bot.core.records import FollowUpState, Record, RecordError, question_sort_key
+from bot.core.records import UNNAMED_ANSWERER, FollowUpState, Record, RecordError, Status, question_sort_key
 from bot.store.folder import FolderStore
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
@@ -66,11 +66,34 @@ def status_row(record: Record, now: datetime) -> dict:
         "wave": record.wave,
         "title": record.title,
         "status": record.status.value,
+        "answered_by": answered_by(record),
+        "answered_in_document": any(answer.source == "document" for answer in record.answers),
         "awaiting": list(record.awaiting),
         "last_answer_at": last.isoformat().replace("+00:00", "Z") if last else None,
         "last_answer_age_days": max(0, (now - last).days) if last else None,
         "open_followups": [followup.title for followup in record.followups if followup.state is not FollowUpState.CLOSED],
     }
+
+
+def answered_by(record: Record) -> list[str]:
+    """Who answered, in order; an answer written in the document that names nobody is left out."""
+    names: dict[str, None] = {}
+    for answer in record.answers:
+        if not (answer.source == "document" and answer.author == UNNAMED_ANSWERER):
+            names.setdefault(answer.author, None)
+    return list(names)
+
+
+def _status_cell(row: dict) -> str:
+    """`answered (by quillon)`, `answered (in the document)`: who answered, beside the status.
+
+    Most useful for answers written in the document, which carry no date, so no "last answer".
+    """
+    if row["status"] == Status.OPEN.value:
+        return row["status"]
+    if row.get("answered_by"):
+        return f"{row['status']} (by {', '.join(row['answered_by'])})"
+    return f"{row['status']} (in the document)" if row.get("answered_in_document") else row["status"]
 
 
 def render_tables(rows: list[dict]) -> str:
@@ -83,7 +106,7 @@ def render_tables(rows: list[dict]) -> str:
             (
                 row["id"],
                 _clip(row["title"], TITLE_WIDTH),
-                row["status"],
+                _status_cell(row),
                 ", ".join(row["awaiting"]) or "—",
                 f"{row['last_answer_age_days']}d ago" if row["last_answer_age_days"] is not None else "—",
                 "; ".join(row["open_followups"]) or "—",

@@ -17,6 +17,13 @@ Id shapes (`normalise_id` gives the canonical spelling):
 
 Several ids in one place: `Q2, Q7`, `Q3/Q5`, `Q15 / Q16`, `Q6 · Q7`, `Q2 and Q7`, and ranges
 `Q6–Q13` / `Q6-Q13` / `Q6–13` (expanded, up to `MAX_RANGE` ids).
+
+Then, in order: the section's heading, provenance tag words, entry labels (`question_label`,
+`heading_label`, `further_labels`), group headings and what they say (`group_state`,
+`section_state`), and the answers written in the document (`STILL_OPEN`, `ARROW_ANSWER`,
+`TITLE_ANSWERED`, `RESOLVED_MARK`, `ANSWERED_BRACKET`, `INLINE_ANSWER`, `ANSWER_LINE`,
+`STATUS_LINE`, ...). The README's `import` section lists each with an example; each has a fixture
+in tests/fixtures/documents/dialects/.
 """
 from __future__ import annotations
 
@@ -122,6 +129,8 @@ def find_ids(text: str) -> Iterator[IdMatch]:
 
     Linear: one scan with a bounded pattern, and each list step consumes what it matched.
     """
+    if "Q" not in text and "q" not in text:
+        return  # most fragments name no question: skip the scan
     position = 0
     while True:
         match = _ID.search(text, position)
@@ -168,12 +177,34 @@ def id_list(label: str) -> tuple[str, ...] | None:
     return found[0].ids
 
 
+# --- the section -------------------------------------------------------------------------------
+# The open-questions section is the one labelled §14, else the first heading (level 1-3) saying so.
+OPEN_QUESTIONS_TITLE = re.compile(
+    r"\bopen questions\b|\bquestions for (?:the )?(?:maintainers|pmc|project|reviewers)\b"
+    r"|\b(?:maintainer|unresolved|outstanding) questions\b",
+    re.IGNORECASE,
+)
+
+
+# --- provenance tags -----------------------------------------------------------------------------
+# The word that opens a tag and the kind it names: `*(documented — README)*`, `*(inferred — §14 Q3)*`,
+# `*(maintainer: login)*`. "confirmed" is how some drafts spell a maintainer confirmation (their
+# legend defines *(maintainer)* as "confirmed by a PMC member").
+TAG_KIND_WORDS = {
+    "documented": "documented",
+    "inferred": "inferred",
+    "maintainer": "maintainer",
+    "confirmed": "maintainer",
+}
+
+
 # --- question labels ---------------------------------------------------------------------------
 # What opens a §14 entry, after any list marker. The bold part is found without a regex
 # repetition over the whole line: `**` ... the next `**`.
 META_IDS = frozenset({"meta"})  # `**(meta)**`: a question about the document itself, id "meta"
 _STATUS_PREFIX = re.compile(r"(?P<status>STILL OPEN|OPEN|NEW|ANSWERED|RESOLVED)[ \t]{0,3}[—–:-][ \t]{0,3}")
 _PARENTHESISED_END = re.compile(r"\((?P<inner>[^()]{1,80})\)[ \t]{0,3}[.:]?[ \t]{0,3}$")
+_BOLD_NUMBER = re.compile(r"[ \t]?(?P<number>\d{1,3}[a-h]?)[.):]?[ \t]?")
 _PLAIN_LABEL_END = re.compile(r"[.:)][ \t]")
 BOLD_LIMIT = 400  # a bold label longer than this is prose, not a label
 
@@ -186,6 +217,8 @@ class Label:
     end: int  # offset just past the label in the text it was read from
     title: str  # words inside the bold label besides the ids (`— trust posture (answered, x).`)
     open_status: bool = False  # `**STILL OPEN — Q-tenancy …**`
+    checked: bool = False  # a ticked task-list box before the label: `- [x] **Q8.** …`
+    numbered: bool = False  # a bold item number, `**3.** …`: an id only where §14 has no Q ids
 
 
 def bold_prefix(text: str) -> tuple[str, int] | None:
@@ -199,8 +232,24 @@ def bold_prefix(text: str) -> tuple[str, int] | None:
     return text[2:close], close + 2
 
 
+_CHECKBOX = re.compile(r"\[(?P<tick>[ xX])\][ \t]{1,4}")
+
+
 def question_label(text: str) -> Label | None:
-    """The ids a §14 entry opens with, or None (a domain tag like `**(LDAP)**` is not an id)."""
+    """The ids a §14 entry opens with, or None (a domain tag like `**(LDAP)**` is not an id).
+
+    A task-list box may come first: `[x] **Q8.** …` is ticked (answered), `[ ] **Q8.** …` not.
+    """
+    box = _CHECKBOX.match(text)
+    if box is None:
+        return _label_after_box(text)
+    label = _label_after_box(text[box.end() :])
+    if label is None:
+        return None
+    return Label(label.ids, box.end() + label.end, label.title, label.open_status, box.group("tick") != " ", label.numbered)
+
+
+def _label_after_box(text: str) -> Label | None:
     bold = bold_prefix(text)
     if bold is None:
         first = next(find_ids(text[:200]), None)
@@ -208,6 +257,9 @@ def question_label(text: str) -> Label | None:
             return None
         return Label(first.ids, first.end + 1, "")
     content, end = bold
+    number = _BOLD_NUMBER.fullmatch(content)
+    if number is not None:
+        return Label((number.group("number").lstrip("0") or "0",), end, "", numbered=True)
     status = _STATUS_PREFIX.match(content)
     inner = content[status.end() :] if status else content
     stripped = inner.lstrip("(")
@@ -225,6 +277,17 @@ def question_label(text: str) -> Label | None:
         if ids:
             return Label(ids, end, content[: parenthesised.start()])
     return None
+
+
+def heading_label(text: str) -> Label | None:
+    """A heading that is a question: `Q8 — Is the relay trusted?`, `Q8. …`, `**Q8** …`, `Q8`."""
+    label = question_label(text + " ")
+    if label is not None:
+        return label
+    first = next(find_ids(text[:200]), None)
+    if first is None or first.start != 0:
+        return None
+    return Label(first.ids, first.end, "")
 
 
 _DOT_LABEL = re.compile(r"[ \t]·[ \t\n]{1,6}\*\*")
@@ -292,7 +355,7 @@ STILL_OPEN = re.compile(
 )
 # An answer after an arrow: `→ **Confirmed.** …`, `**→ PMC: confirmed.**`.
 ARROW_ANSWER = re.compile(r"→[ \t]{0,3}(?:\*\*|__)|(?:\*\*|__)→")
-CHECK_MARK = "✅"
+CHECK_MARKS = ("✅", "✔", "☑")
 # `— answered.` / `(answered, Claudenw)` inside the bold title of an entry.
 TITLE_ANSWERED = re.compile(
     r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b",
@@ -300,3 +363,68 @@ TITLE_ANSWERED = re.compile(
 )
 # A question rewritten in place into its answer: `… verified answer is that …`.
 REWRITTEN_AS_ANSWER = re.compile(r"\b(?:verified|confirmed|final)[ \t]+answer[ \t]+is\b", re.IGNORECASE)
+
+# A RESOLVED note: `~~question~~ **RESOLVED** *(maintainer: login)* — answer`.
+RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
+# `**[ANSWERED — login]**` anywhere in the question.
+ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
+# `*(Answered — login: …)*` opening the question; `*(Partially answered …)*` keeps it open.
+INLINE_ANSWER = re.compile(
+    r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
+)
+# Words that open a reply paragraph or sub-item: `**Answer (login):**`, `Response:`, `A:`, `**A4.**`.
+_REPLY_WORDS = (
+    r"(?:\*\*|__)?(?:answer|response|reply|resolution|decision|(?:maintainer|pmc)[ \t]+(?:answer|response)"
+    r"|(?-i:A\d{0,4}))(?:[ \t]*\((?P<who>[^()\n]{1,60})\))?[ \t]*[:.](?:\*\*|__)?"
+)
+REPLY_LEAD = re.compile(_REPLY_WORDS, re.IGNORECASE)
+# A line that starts a reply when it starts a paragraph or sub-item: a maintainer tag, a plain
+# `(maintainer)` / `(**maintainer**)`, or reply words.
+ANSWER_LINE = re.compile(
+    r"^[ \t]*(?:[-*+][ \t]+)?(?:[*_]\((?:maintainer|confirmed)(?![\w-])[^)]*\)[*_]|\((?:\*\*)?maintainer(?:\*\*)?\)"
+    rf"|{_REPLY_WORDS})",
+    re.IGNORECASE,
+)
+# A quoted reply under the question.
+QUOTE_LINE = re.compile(r"^[ \t]*>")
+# `Status: answered` / `**Status:** open` on a line of the entry.
+STATUS_LINE = re.compile(
+    r"(?:^|\n)[ \t]*(?:[-*+][ \t]+)?(?:\*\*|__|[*_])?status(?:\*\*|__|[*_])?[ \t]*:[ \t]*(?:\*\*|__|[*_])?[ \t]*"
+    r"(?P<state>answered|resolved|closed|done|confirmed|still[ \t]+open|open|pending|unanswered)\b",
+    re.IGNORECASE,
+)
+_STATUS_OPEN = frozenset({"open", "pending", "unanswered"})
+
+
+def status_line_state(text: str) -> str | None:
+    """What a `Status:` line in an entry says: "open", "resolved", "answered", or None."""
+    match = STATUS_LINE.search(text) if "status" in text.lower() else None
+    if match is None:
+        return None
+    word = " ".join(match.group("state").lower().split())
+    if word in _STATUS_OPEN or word == "still open":
+        return "open"
+    return "resolved" if word in ("resolved", "closed", "done") else "answered"
+
+
+# Cheap word tests before the searches above: most entries carry none of these words, and a
+# substring test costs a fraction of a regex scan (the largest documents parse on every PR).
+_STILL_OPEN_HINTS = ("partial", "partly", "pmc", "pending", "still", "not yet", "discussion")
+
+
+def says_still_open(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _STILL_OPEN_HINTS) and bool(STILL_OPEN.search(text))
+
+
+def arrow_answer(text: str) -> re.Match[str] | None:
+    return ARROW_ANSWER.search(text) if "→" in text else None
+
+
+def rewritten_as_answer(text: str) -> bool:
+    return "answer is" in text.lower() and bool(REWRITTEN_AS_ANSWER.search(text))
+
+
+def title_answered(text: str) -> re.Match[str] | None:
+    lowered = text.lower()
+    return TITLE_ANSWERED.search(text) if "answered" in lowered or "resolved" in lowered else None

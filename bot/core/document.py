@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import dialect
 from bot.core.entries import Entry, read_section
@@ -44,7 +44,6 @@ _FENCE = re.compile(r"^[ \t]*(?P<fence>```|~~~)")
 _SECTION_SIGN = re.compile(r"^(?:\*\*)?§\s?(?P<num>\d+[a-z]?(?:\.\d+)*)\.?(?:\*\*)?(?:\s+|$)(?P<title>.*)$")
 _NUMBERED = re.compile(r"^(?P<num>\d+(?:\.\d+)+|\d+\.)\s+(?P<title>\S.*)$")
 _APPENDIX = re.compile(r"^Appendix(?:\s+(?P<letter>[A-Z]|\d+))?\s*[:—–-]?\s*(?P<title>.*)$", re.IGNORECASE)
-_OPEN_QUESTIONS_TITLE = re.compile(r"\bopen questions\b", re.IGNORECASE)
 _LIST_ITEM_LABEL = re.compile(r"^[ \t]*[-*+][ \t]+\*\*")
 _LEGEND_START = re.compile(r"provenance legend", re.IGNORECASE)
 _TALLY_START = re.compile(
@@ -62,15 +61,7 @@ _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 
 # --- §14 shapes --------------------------------------------------------------------------------
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
-_RESOLVED_MARK = re.compile(r"\*\*RESOLVED\b[^*]*\*\*")
-_ANSWERED_BRACKET = re.compile(r"\*{0,2}\[ANSWERED(?:\s*[—–-]\s*(?P<who>[^\]]*))?\]\*{0,2}", re.IGNORECASE)
-_INLINE_ANSWER = re.compile(
-    r"^[*_]\((?P<partial>partially\s+)?answered\b\s*[—–:,-]?\s*(?P<detail>.*?)\)[*_]\s*", re.IGNORECASE | re.DOTALL
-)
-_ANSWER_LINE = re.compile(
-    r"^[ \t]*(?:[-*+][ \t]+)?(?:[*_]\((?:maintainer|confirmed)\b[^)]*\)[*_]|\((?:\*\*)?maintainer(?:\*\*)?\))"
-)
-_QUOTE_LINE = re.compile(r"^[ \t]*>")
+_LABEL_TAIL = re.compile(r"^\s*[:.)][ \t]+")
 _SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
 _MAPS_MARKER = re.compile(
     r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
@@ -145,6 +136,7 @@ class _Reader:
         questions: tuple[Question, ...] = ()
         if open_section is not None:
             questions = self._questions(open_section, skipped)
+        tags = _without_unknown_named_links(tags, questions)
         self._check_backlinks(tags, questions)
         tally = self._tally(tags, skipped, headings, open_section)
         return Document(
@@ -230,7 +222,7 @@ class _Reader:
             if section.label == "§14":
                 return section
         for section in sections:
-            if section.level <= 3 and _OPEN_QUESTIONS_TITLE.search(section.title):
+            if section.level <= 3 and dialect.OPEN_QUESTIONS_TITLE.search(section.title):
                 return section
         return None
 
@@ -490,19 +482,19 @@ class _Reader:
         title = entry.title
 
         # `(answered, Claudenw)` / `— answered.` inside the bold label: the bold is the question.
-        title_state = dialect.TITLE_ANSWERED.search(title)
+        title_state = dialect.title_answered(title)
         # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
         lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
-        lead_state = dialect.TITLE_ANSWERED.search(lead[0]) if lead else None
+        lead_state = dialect.title_answered(lead[0]) if lead else None
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
-            if _QUOTE_LINE.match(line) or (_ANSWER_LINE.match(line) and paragraph_start):
+            if dialect.QUOTE_LINE.match(line) or (dialect.ANSWER_LINE.match(line) and paragraph_start):
                 question_lines, answer_lines = entry.lines[:index], entry.lines[index:]
                 break
         question_flat = flatten("\n".join(question_lines))
         block_flat = flatten("\n".join(entry.lines))
-        arrow = dialect.ARROW_ANSWER.search(question_flat)
+        arrow = dialect.arrow_answer(question_flat)
         if arrow is not None and not answer_lines:
             # `… ? → **Confirmed.** …`: the question is what comes before the arrow.
             said = question_flat[arrow.end() :]
@@ -512,13 +504,13 @@ class _Reader:
         question_flat, edge_refs = _edge_refs(question_flat)
         maps_to = tuple(dict.fromkeys(edge_refs + _maps_to(" ".join(part for part in (title, block_flat) if part))))
 
-        resolved = _RESOLVED_MARK.search(question_flat)
-        bracket = _ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
-        inline = _INLINE_ANSWER.match(question_flat)
+        resolved = dialect.RESOLVED_MARK.search(question_flat)
+        bracket = dialect.ANSWERED_BRACKET.search(question_flat) if "[" in question_flat else None
+        inline = dialect.INLINE_ANSWER.match(question_flat)
         # "still open" counts where the question is asked and in the latest reply, not in an earlier
         # reply a later one settled (`*(maintainer)* Discussion needed.` then `*(maintainer)* Confirmed.`).
         latest_reply = "\n".join(answer_lines).rsplit("\n\n", 1)[-1] if answer_lines else ""
-        still_open = entry.open_status or bool(dialect.STILL_OPEN.search(f"{title} {question_flat} {flatten(latest_reply)}"))
+        still_open = entry.open_status or dialect.says_still_open(f"{title} {question_flat} {flatten(latest_reply)}")
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
@@ -545,7 +537,7 @@ class _Reader:
         elif answer_lines:
             answer_flat = flatten("\n".join(answer_lines))
             # A RESOLVED note after the answer (what a fold appends) settles it.
-            state = QuestionState.RESOLVED if _RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if dialect.RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
             text = question_flat
             answer, answered_by = _answer_after_marker(answer_flat)
         elif lead_state:
@@ -553,23 +545,33 @@ class _Reader:
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
             answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
-        elif dialect.REWRITTEN_AS_ANSWER.search(question_flat):
+        elif dialect.rewritten_as_answer(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
             answer = _clean(question_flat) or None
-        elif dialect.CHECK_MARK in block_flat:
+        elif _check_mark(block_flat):
             state = QuestionState.ANSWERED
-            text, _, said = question_flat.partition(dialect.CHECK_MARK)
+            text, _, said = question_flat.partition(_check_mark(question_flat) or "\0")
             answer = _clean(said) or None
         else:
             text = question_flat
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
                 self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        said_status = dialect.status_line_state("\n".join(entry.lines))
+        if said_status == "open":
+            still_open = True
+        elif said_status is not None and state is QuestionState.OPEN:
+            state = QuestionState.RESOLVED if said_status == "resolved" else QuestionState.ANSWERED
+        if entry.checked and state is QuestionState.OPEN:
+            state = QuestionState.ANSWERED  # `- [x] **Q8.** …`: ticked off in the document
         settled = state is QuestionState.RESOLVED  # a RESOLVED note is final
         if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
             # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
-            strong = bool(title_state or lead_state or bracket or inline or answer_lines or dialect.CHECK_MARK in block_flat)
+            strong = bool(
+                title_state or lead_state or bracket or inline or answer_lines or _check_mark(block_flat)
+                or said_status or entry.checked
+            )
             if still_open or not strong:
                 state = QuestionState.OPEN
         elif state is QuestionState.OPEN and not still_open and entry.group_state != "open":
@@ -584,6 +586,7 @@ class _Reader:
             # `→ **Confirmed.** … *(maintainer: login)*`: the tag on the answer names who gave it.
             answered_by = _tag_names(flatten("\n".join(answer_lines)) if answer_lines else block_flat)
             answered_by = answered_by or (_heading_names(entry.wave) if entry.group_state else ())
+        text = _LABEL_TAIL.sub("", text)  # `**Q1**: Is …` leaves the colon outside the bold
         if title and not title_state:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
@@ -595,7 +598,7 @@ class _Reader:
                 id=question_id,
                 wave=entry.wave,
                 span=span,
-                text=cleaned_text,
+                text=_clean(flatten(entry.segments[question_id])) if question_id in entry.segments else cleaned_text,
                 proposed_answer=proposed,
                 maps_to=maps_to,
                 state=state,
@@ -702,6 +705,29 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip(" —–")
 
 
+def _without_unknown_named_links(tags: tuple[Tag, ...], questions: tuple[Question, ...]) -> tuple[Tag, ...]:
+    """Drop named back-links (`Q-confirmed`) that name no question of §14.
+
+    Prose like "the exact set is Q-confirmed in §14" reads as a named id; a numbered back-link
+    that §14 lacks is still reported (a typo or a removed question), a named one that matches
+    nothing is taken for prose.
+    """
+    known = {question.id for question in questions}
+
+    def kept(ref: str) -> bool:
+        return not ref.startswith("Q-") or ref in known
+
+    return tuple(
+        tag if all(kept(ref) for ref in tag.questions) else replace(tag, questions=tuple(filter(kept, tag.questions)))
+        for tag in tags
+    )
+
+
+def _check_mark(text: str) -> str | None:
+    """The check mark (`✅`, `✔`, `☑`) a text carries, if any."""
+    return next((mark for mark in dialect.CHECK_MARKS if mark in text), None)
+
+
 def _tag_names(flat: str) -> tuple[str, ...]:
     """The maintainers named by the maintainer tags in a fragment, in order."""
     names: dict[str, None] = {}
@@ -742,6 +768,10 @@ def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
                 note = said.group("note").strip()
     else:
         rest = _PLAIN_MAINTAINER.sub("", rest)
+        reply = dialect.REPLY_LEAD.match(rest)
+        if reply:  # `**Answer (login):** Yes …`
+            names = maintainer_names(reply.group("who") or "")
+            rest = rest[reply.end() :]
     rest = _clean(_LEADING_PUNCTUATION.sub("", rest.replace(" > ", " ")))
     answer = " — ".join(part for part in (note, rest) if part)
     return (answer or None), names

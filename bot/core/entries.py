@@ -29,7 +29,7 @@ _PARSER.disable(["inline", "text_join"])
 
 _LIST_MARKER = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]{1,4}|$)")
 _NUMBERED_LINE = re.compile(rf"^[ \t]{{0,3}}{dialect.ITEM_NUMBER}[ \t]")
-_OTHER_BLOCKS = {"fence", "code_block", "table_open", "blockquote_open", "html_block"}
+_OTHER_BLOCKS = {"fence", "code_block", "blockquote_open", "html_block"}
 
 
 @dataclass
@@ -55,9 +55,12 @@ class Entry:
     listy: bool  # a list item: what follows it unindented is not part of it
     title: str  # words in the bold label besides the ids
     open_status: bool = False  # the label itself says the question is still open
+    checked: bool = False  # a ticked task-list box before the label
+    heading_level: int = 0  # a question with a heading of its own: its level (else 0)
     lines: list[str] = field(default_factory=list)  # first line with its marker and label removed
     numbers: list[int] = field(default_factory=list)  # each line's number (fenced lines are left out)
     last_block_line: int = 0  # the last line of its last block, a fence's closing line included
+    segments: dict[str, str] = field(default_factory=dict)  # id -> its own words, in a ` · ` entry
 
     def add(self, number: int, line: str) -> None:
         self.lines.append(line)
@@ -98,6 +101,8 @@ def section_units(lines: list[str], first: int, last: int) -> list[Unit]:
                 units.append(Unit("hr", start, end))
             elif token.type == "paragraph_open":
                 units.extend(_split_paragraph(lines, start, end))
+            elif token.type == "table_open":
+                units.append(Unit("table", start, end))
             elif token.type in _OTHER_BLOCKS:
                 units.append(Unit("other", start, end))
         elif token.level == 1 and token.type == "list_item_open":
@@ -113,13 +118,17 @@ def _start_like(line: str) -> bool:
     stripped = line.lstrip(" \t")
     if len(line) - len(stripped) > 3:
         return False
-    return bool(_NUMBERED_LINE.match(line) or dialect.is_wave(stripped) or dialect.question_label(stripped))
+    if _NUMBERED_LINE.match(line):
+        return True
+    # Cheap first-character tests before the label grammar: this runs on every paragraph line.
+    return (stripped[:1] in "*_Wwq[Q" and stripped[:1] != "") and bool(
+        dialect.is_wave(stripped) or dialect.question_label(stripped)
+    )
 
 
-def _piece(lines: list[str], start: int, end: int, item: Unit | None) -> Unit:
+def _piece(lines: list[str], start: int, end: int) -> Unit:
+    """A piece cut out of a paragraph: an item when it starts with an item number."""
     numbered = _NUMBERED_LINE.match(lines[start - 1])
-    if item is not None:
-        return item
     if numbered:
         return Unit("item", start, end, number=numbered.group("number"), content_column=numbered.end())
     return Unit("paragraph", start, end)
@@ -129,26 +138,26 @@ def _split_paragraph(lines: list[str], start: int, end: int) -> list[Unit]:
     pieces: list[Unit] = []
     piece_start = start
     for number in range(start + 1, end + 1):
-        if _start_like(lines[number - 1]):
-            pieces.append(_piece(lines, piece_start, number - 1, None))
+        line = lines[number - 1]
+        # A label wrapped to the start of a line mid-sentence (`… the answer to\n**Q19.** …`) is a
+        # cross-reference; a new entry follows a line that ends a sentence or a label.
+        if _start_like(line) and (_NUMBERED_LINE.match(line) or lines[number - 2].rstrip()[-1:] in ".?!:)*_`"):
+            pieces.append(_piece(lines, piece_start, number - 1))
             piece_start = number
-    pieces.append(_piece(lines, piece_start, end, None))
+    pieces.append(_piece(lines, piece_start, end))
     return pieces
 
 
 def _split_item(lines: list[str], start: int, end: int, number: str | None, column: int) -> list[Unit]:
     """An item, cut where an unindented line starts another entry (`8a.` under item 8)."""
     pieces: list[Unit] = []
-    piece_start = start
     current = Unit("item", start, end, number=number, content_column=column)
     for line_number in range(start + 1, end + 1):
         line = lines[line_number - 1]
         indent = len(line) - len(line.lstrip(" \t"))
         if line.strip() and indent < max(column, 1) and _start_like(line):
             pieces.append(_with_end(current, line_number - 1))
-            current = _piece(lines, line_number, end, None)
-            piece_start = line_number
-    del piece_start
+            current = _piece(lines, line_number, end)
     pieces.append(_with_end(current, end))
     return pieces
 
@@ -176,7 +185,17 @@ def _unit_text(lines: list[str], unit: Unit, count: int = 3) -> str:
     return "\n".join([head, *following])
 
 
+_HEADING_MARKER = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
+
+
 def _label(lines: list[str], unit: Unit) -> dialect.Label | None:
+    if unit.kind == "heading":
+        # `#### Q8 — Is the relay trusted?`: a question with a heading of its own.
+        marker = _HEADING_MARKER.match(lines[unit.start - 1])
+        if marker is None:
+            return None
+        unit.content_column = marker.end()
+        return dialect.heading_label(lines[unit.start - 1][marker.end() :].rstrip("# \t"))
     if unit.kind not in ("paragraph", "item"):
         return None
     return dialect.question_label(_unit_text(lines, unit))
@@ -206,7 +225,12 @@ def read_section(lines: list[str], first: int, last: int, skipped: list[bool]) -
     """The entries of a §14 whose body is lines first..last; `skipped`: lines in fences/comments."""
     units = section_units(lines, first, last)
     labels = [_label(lines, unit) for unit in units]
-    q_style = any(label is not None for label in labels)
+    q_style = any(label is not None and not label.numbered for label in labels)
+    if q_style:  # `**3.**` is an item number, not an id, where the entries carry Q ids
+        labels = [None if label is not None and label.numbered else label for label in labels]
+    # A table holds questions when it says so (a Question column) or when nothing else in the
+    # section does; a table inside an answer that mentions ids is part of that answer.
+    tables_only = not q_style and not any(unit.kind == "item" for unit in units)
     entries: list[Entry] = []
     intro: list[str] = []
     orphans: list[tuple[int, str]] = []
@@ -226,6 +250,21 @@ def read_section(lines: list[str], first: int, last: int, skipped: list[bool]) -
         return labels[index] is not None or (not q_style and unit.kind == "item" and unit.number is not None)
 
     for index, unit in enumerate(units):
+        rows = _table_entries(lines, unit, wave, tables_only) if unit.kind == "table" else []
+        if rows:
+            close()
+            entries.extend(rows)
+            continue
+        if unit.kind == "heading" and labels[index] is not None:
+            close()
+            current = _entry(lines, unit, labels[index], wave, state, skipped)
+            continue
+        if unit.kind == "heading" and current is not None and 0 < current.heading_level < unit.level:
+            # `##### Answer` under `#### Q8 — …` is part of the question; as text it only breaks paragraphs.
+            _extend(current, lines, current.end + 1, unit.end, skipped)
+            if current.numbers and current.numbers[-1] == unit.end:
+                current.lines[-1] = ""
+            continue
         if unit.kind in ("heading", "hr"):
             close()
             if unit.kind == "heading":
@@ -261,15 +300,29 @@ def _entry(
         consumed = label.end
     else:
         ids, title, consumed = ((unit.number or "").lstrip("0") or "0",), "", 0
+    segments: dict[str, str] = {}
     if label is not None:
-        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label.
-        paragraph = _first_paragraph(lines, unit)
-        for further, _ in dialect.further_labels(paragraph):
-            ids = tuple(dict.fromkeys(ids + further.ids))
+        # `**Q6.** net/ip · **Q7.** net/oic · …`: one entry, one question per label, each with its words.
+        paragraph = _unit_text(lines, unit, count=unit.end - unit.start + 1)
+        paragraph = paragraph.split("\n\n", 1)[0]
+        further = dialect.further_labels(paragraph)
+        if further:
+            bounds = [(label, label.end)] + [(found, start + found.end) for found, start in further]
+            starts = [start for _, start in further] + [len(paragraph)]
+            for (owner, text_start), text_end in zip(bounds, starts):
+                words = paragraph[text_start:text_end].strip().rstrip("·").strip()
+                for question_id in owner.ids:
+                    segments.setdefault(question_id, words)
+                ids = tuple(dict.fromkeys(ids + owner.ids))
     entry = Entry(ids=ids, start=unit.start, wave=wave, group_state=state, listy=unit.kind == "item", title=title)
+    if unit.kind == "heading":
+        entry.heading_level = unit.level
+    entry.segments = segments
     entry.open_status = bool(label and label.open_status)
+    entry.checked = bool(label and label.checked)
     # Take the marker and the label off the first line(s); a label may wrap onto the next line.
-    head_column = unit.content_column if unit.kind == "item" else len(lines[unit.start - 1]) - len(lines[unit.start - 1].lstrip(" \t"))
+    head_line = lines[unit.start - 1]
+    head_column = unit.content_column if unit.kind in ("item", "heading") else len(head_line) - len(head_line.lstrip(" \t"))
     number = unit.start
     remaining = consumed
     text_lines: list[tuple[int, str]] = []
@@ -290,18 +343,70 @@ def _entry(
     return entry
 
 
-def _first_paragraph(lines: list[str], unit: Unit) -> str:
-    paragraph: list[str] = []
-    for number in range(unit.start, unit.end + 1):
-        if not lines[number - 1].strip():
-            break
-        paragraph.append(lines[number - 1])
-    return "\n".join(paragraph)
-
-
 def _extend(entry: Entry, lines: list[str], start: int, end: int, skipped: list[bool]) -> None:
     for number in range(start, end + 1):
         if not skipped[number]:
             entry.add(number, lines[number - 1])
     # A fenced block at the end still belongs to the entry: its span ends there.
     entry.last_block_line = max(entry.last_block_line, end)
+
+
+# --- questions in a table ------------------------------------------------------------------------
+_NUMBER_HEADERS = frozenset({"#", "no", "no.", "id", "number", "question id"})
+_EMPTY_CELL = frozenset({"", "-", "—", "–", "n/a", "tbd"})
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _column(header: list[str], *words: str) -> int | None:
+    return next((index for index, name in enumerate(header) if any(word in name.lower() for word in words)), None)
+
+
+def _table_entries(lines: list[str], unit: Unit, wave: str | None, tables_only: bool) -> list[Entry]:
+    """`| Q1 | Is the relay trusted? | answered |`: one entry per row whose id cell holds ids.
+
+    The question is the `Question` column (else the longest other cell); an `Answer` column that is
+    filled answers it; a `Status` column (or a check mark) says answered, resolved or open.
+    """
+    if unit.end - unit.start < 2:
+        return []
+    header = _cells(lines[unit.start - 1])
+    question_column = _column(header, "question")
+    if question_column is None and not tables_only:
+        return []
+    answer_column = _column(header, "answer", "response", "resolution", "decision")
+    status_column = _column(header, "status", "state")
+    entries: list[Entry] = []
+    for number in range(unit.start + 2, unit.end + 1):
+        cells = _cells(lines[number - 1])
+        found = None
+        for index, cell in enumerate(cells[:2]):
+            bare = cell.strip("*_` ")
+            ids = dialect.id_list(bare) or (
+                (bare.rstrip(".").lstrip("0") or "0",) if bare.rstrip(".").isdigit() and header[index].lower() in _NUMBER_HEADERS else None
+            )
+            if ids:
+                found = (index, ids)
+                break
+        if found is None:
+            continue
+        id_column, ids = found
+        others = [index for index in range(len(cells)) if index not in (id_column, answer_column, status_column)]
+        asked = question_column if question_column is not None else max(others, key=lambda index: len(cells[index]), default=None)
+        if asked is None or asked >= len(cells):
+            continue
+        entry = Entry(ids=ids, start=number, wave=wave, group_state=None, listy=True, title="")
+        entry.add(number, cells[asked])
+        answer = cells[answer_column] if answer_column is not None and answer_column < len(cells) else ""
+        if answer.lower() not in _EMPTY_CELL:
+            entry.add(number, "")
+            entry.add(number, f"Answer: {answer}")
+        status = cells[status_column] if status_column is not None and status_column < len(cells) else ""
+        entry.group_state = dialect.group_state(status) or (
+            "answered" if any(mark in status for mark in dialect.CHECK_MARKS) or status.lower() in ("done", "closed", "confirmed") else None
+        )
+        entry.last_block_line = number
+        entries.append(entry)
+    return entries

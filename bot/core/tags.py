@@ -28,18 +28,14 @@ TAG_PATTERN = re.compile(
 QUESTION_ID = dialect.QUESTION_ID
 _DATE = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")
 
-# Kind words. "confirmed" is how the ActiveMQ draft spells a maintainer confirmation (its legend
-# defines *(maintainer)* as "confirmed by a PMC member"), so it reads as maintainer.
-_KIND_WORDS = {
-    "documented": TagKind.DOCUMENTED,
-    "inferred": TagKind.INFERRED,
-    "maintainer": TagKind.MAINTAINER,
-    "confirmed": TagKind.MAINTAINER,
-}
+# Kind words come from the dialect module ("confirmed" is a maintainer tag there).
+_KIND_WORDS = {word: TagKind(kind) for word, kind in dialect.TAG_KIND_WORDS.items()}
+_KINDS = "|".join(dialect.TAG_KIND_WORDS)
+_PLAIN_KINDS = "|".join(kind.value for kind in TagKind)
 _KIND_HEAD = re.compile(
-    r"^(?:(?P<qualifier>[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){0,2}) (?=(?:documented|inferred|maintainer):))?"
-    r"(?P<kind>documented|inferred|maintainer|confirmed)\b"
-    r"(?:\s*\+\s*(?P<also>documented|inferred|maintainer)\b)?"
+    rf"^(?:(?P<qualifier>[A-Za-z][\w-]*(?: [A-Za-z][\w-]*){{0,2}}) (?=(?:{_PLAIN_KINDS}):))?"
+    rf"(?P<kind>{_KINDS})\b"
+    rf"(?:\s*\+\s*(?P<also>{_PLAIN_KINDS})\b)?"
     r"(?P<rest>.*)$",
     re.DOTALL | re.IGNORECASE,
 )
@@ -68,7 +64,7 @@ _IN_PART = re.compile(r"^in part\b")
 _SOURCE_END = re.compile(r";\s|\s[—–]\s|:\s")
 _BACKLINK_ONLY = re.compile(rf"^(?:see\s+)?(?:§14\b|{QUESTION_ID}\b)", re.IGNORECASE)
 _WRAPPED = re.compile(r"([*_])\((.*)\)[.:;,]?\1", re.DOTALL)
-_BARE = re.compile(r"\s*(?:documented|inferred|maintainer|confirmed)\s*\.?\s*", re.IGNORECASE)
+_BARE = re.compile(rf"\s*(?:{_KINDS})\s*\.?\s*", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class TagMatch:

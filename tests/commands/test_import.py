@@ -125,3 +125,14 @@ def test_a_section_with_questions_but_no_ids_says_so(tmp_path: Path, capsys) -> 
     assert f"{document}:5: §14 paragraph reads like a question but has no question id" in error
     assert "§14 has question-like lines but no question id this reader accepts" in error
     assert not (tmp_path / "questions").exists() or not any((tmp_path / "questions").iterdir())
+
+
+def test_status_shows_who_answered_in_the_document(tmp_path: Path, capsys) -> None:
+    questions = tmp_path / "questions"
+    assert main(["import", str(ANSWERED_IN_PLACE), "--questions", str(questions)]) == 0
+    capsys.readouterr()
+    assert main(["status", "--questions", str(questions)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line[:2] in ("Q1", "Q2", "Q3")}
+    assert "answered (by quillon)" in lines["Q1"]
+    assert "answered (in the document)" in lines["Q2"]  # the arrow answer names nobody
+    assert " open " in lines["Q3"]

@@ -327,10 +327,10 @@ def test_parse_is_fast_on_a_large_document():
     body, _, questions = base.partition("## §14 Open questions for the maintainers")
     text = body * 8 + "## §14 Open questions for the maintainers" + questions
     timings = []
-    for _ in range(3):  # best of three: the machine is shared
-        started = time.perf_counter()
+    for _ in range(3):  # best of three, in CPU time: the machine is shared
+        started = time.process_time()
         document = parse_document(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     assert len(text.split("\n")) > 1000
     assert len(document.questions) == 12
     assert min(timings) < 0.05

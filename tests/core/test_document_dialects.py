@@ -43,8 +43,10 @@ EXPECTED = {
     "inline-markers.md": {
         "1": ANSWERED, "2": OPEN, "3": OPEN, "4": ANSWERED, "5": ANSWERED, "6": ANSWERED, "7": RESOLVED, "8": OPEN,
     },
-    "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
+    "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
+    "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
+    "headings-and-replies.md": {"Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED},
 }
 
 
@@ -69,6 +71,24 @@ def test_answers_name_who_gave_them() -> None:
     assert markers.question("1").answered_by == ("sandpiper",)
     assert markers.question("4").answered_by == ("sandpiper",)
     assert markers.question("6").answer == "Yes, and that is documented."
+    assert read("paragraph-answers.md").question("Q4").answer == "No; the operator encrypts the volume."
+
+
+def test_questions_with_headings_of_their_own_and_reply_words() -> None:
+    document = read("headings-and-replies.md")
+    first = document.question("Q1")
+    assert first.text == "Is the crawler's robots handling a security control? We assume it is a courtesy, not a control."
+    assert (first.span.start_line, first.span.end_line) == (7, 13)  # its `##### Reply` included
+    assert first.answered_by == ("dunlin-pmc",) and first.answer == "Correct, it is a courtesy."
+    assert document.question("Q6").answer.startswith("yes, with a magic number.")
+    assert document.question("Q4").wave == "Wave 2 — checklist"
+
+
+def test_a_table_of_questions() -> None:
+    document = read("question-table.md")
+    assert document.question("Q2").answer == "No; only the owning client."
+    assert document.question("Q1").text == "Is the broker port meant to face the internet?"
+    assert (document.question("Q3").span.start_line, document.question("Q3").span.end_line) == (9, 9)
 
 
 def test_waves_and_groups() -> None:
@@ -79,6 +99,12 @@ def test_waves_and_groups() -> None:
     assert read("dotted-ids.md").question("Q14.R1").wave == "Edge probes of documented claims"
     assert read("numbered-items.md").question("10").wave == "Meta"
     assert read("topic-groups.md").question("Q9").wave == "Parser robustness"
+
+
+def test_each_id_of_a_dot_separated_entry_keeps_its_own_words() -> None:
+    document = read("topic-groups.md")
+    assert [document.question(qid).text for qid in ("Q6", "Q7", "Q8")] == ["`net/ip`", "`net/coap`", "`fs/*` metadata"]
+    assert document.question("Q6").span == document.question("Q8").span  # one entry, one extent
 
 
 def test_a_question_extent_is_structural() -> None:
@@ -96,8 +122,10 @@ def test_a_question_extent_is_structural() -> None:
 
 
 def test_look_alikes_are_not_questions() -> None:
-    # `**Q1.**` inside Q2's answer is a cross-reference; `**(Storage)**` is a domain tag.
-    assert [question.id for question in read("paragraph-answers.md").questions] == ["Q1", "Q2", "Q3"]
+    # Cross-references are not questions; `**(Storage)**` is a domain tag.
+    # `**Q1.**` inside Q2's answer, and `**Q3.**` wrapped to the start of a line in Q5's.
+    assert [question.id for question in read("paragraph-answers.md").questions] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert read("paragraph-answers.md").issues == ()
     assert [question.id for question in read("domain-tags.md").questions] == ["1", "2", "3"]
 
 
@@ -107,3 +135,13 @@ def test_a_section_without_accepted_ids_says_so() -> None:
     messages = [(issue.line, issue.message) for issue in document.issues]
     assert (5, "looks like a §14 question but has no id it accepts") in messages
     assert any("no question id this reader accepts" in message for _, message in messages)
+
+
+def test_prose_that_reads_like_a_named_id_is_no_back_link() -> None:
+    text = (
+        "# M\n\n## §3 Scope\n\nThe set of checks is fixed *(documented — the exact set is Q-confirmed in §14)*.\n\n"
+        "## §14 Open questions\n\n- **Q-scope.** Is the set of checks fixed?\n"
+    )
+    document = parse_document(text, "m.md")
+    assert [tag.questions for tag in document.tags] == [()]
+    assert document.issues == ()
