@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
-from bot.core.dialect import find_ids
+from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.commands_parser import (
     QUESTION_ID,
     BodyLine,
@@ -306,7 +306,8 @@ _CROSS_REFERENCE = re.compile(
     r"\s+(?:§\s?\d+\s+)?$",
     re.IGNORECASE,
 )
-_ANSWER_LABEL = re.compile(r"^\s{0,3}(?:[-*+]\s+)?[*_]{0,2}(?:answer|a)[*_]{0,2}\s*:[*_]{0,2}\s*", re.IGNORECASE)
+_LIST_LEAD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?")
+_REPLY_NUMBER = re.compile(r"\W*A(\d{1,4})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
 _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
@@ -431,12 +432,12 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
         if quoted:
             current_question = _quoted_question(quoted, state) or default
             quoted.clear()
-        label = _ANSWER_LABEL.match(line.text)
-        if label is not None and item_number is not None:
+        label = _reply_label(line.text)
+        if label is not None and (item_number is not None or label[1] is not None):
             current.clear()  # the item above restates the question; the answer follows the label
             labelled = True
-            current_question = _known_or_none(f"Q{item_number}", state) or current_question
-            current.append(_plain(line.text[label.end() :], state.code_spans))
+            current_question = _known_or_none(f"Q{label[1] or item_number}", state) or current_question
+            current.append(_plain(line.text[label[0] :], state.code_spans))
             continue
         heading = _HEADING.match(line.text)
         if heading is not None:
@@ -460,6 +461,17 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
         current.append(_plain(line.text, state.code_spans))
     flush()
     return blocks
+
+
+def _reply_label(text: str) -> tuple[int, str | None] | None:
+    """Where the answer starts after a reply word the documents also use (`Answer:`, `A:`,
+    `**A4.**`; dialect.REPLY_LEAD), and the question number an `A4.` names."""
+    lead = _LIST_LEAD.match(text)
+    label = REPLY_LEAD.match(text, lead.end() if lead else 0)
+    if label is None:
+        return None
+    numbered = _REPLY_NUMBER.match(label.group(0))
+    return label.end(), numbered.group(1) if numbered else None
 
 
 def _quoted_question(quoted: list[str], state: _HeuristicState) -> str | None:

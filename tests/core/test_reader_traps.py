@@ -328,3 +328,8 @@ def test_headings_name_the_question_for_what_follows() -> None:
 def test_a_thinking_face_in_a_bulk_line_is_unclear_and_binds_nothing() -> None:
     reading = read("Q1 ✅\nQ4 🤔", anchored=None)
     assert pairs(reading) == {("Q1", Stance.CONFIRM), ("Q4", Stance.UNCLEAR)}
+
+
+def test_numbered_reply_words_name_their_question() -> None:
+    body = "**A4.** The gateway rejects it before auth.\n\n**A5.** Yes, that holds.\n"
+    assert pairs(read(body, anchored=None)) == {("Q4", Stance.ANSWER), ("Q5", Stance.CONFIRM)}
