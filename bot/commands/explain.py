@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core.commands_parser import ANY_QUESTION, normalise_question_id
 from bot.core.reader import HELP_TEXT, is_maintainer_association, read_reply
-from bot.core.reading import Command, CommandName, Reading
+from bot.core.reading import Command, CommandName, Reading, Stance
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -82,7 +82,7 @@ def _anchored(question: str | None, known: Collection[str]) -> str | None:
         return None
     normalised = normalise_question_id(question)
     if normalised is None:
-        raise ValueError(f"--question {question!r} is not a question id like Q9")
+        raise ValueError(f"--question {question!r} is not a question id (Q9, Q14.1, Q5a, Q-clienttrust)")
     if normalised not in known:
         raise ValueError(f"--question {normalised} is not among the known questions")
     return normalised
@@ -97,6 +97,10 @@ def describe(reading: Reading, *, author: str, maintainer: bool) -> str:
     lines.append(f"Stances: {', '.join(stance.value for stance in reading.stances) or '(none)'}")
     for answer in reading.answers:
         lines.append(f"  - {answer.question or '(no question)'} {answer.stance.value}: {answer.text or '(no text)'}")
+    if Stance.UNCLEAR in reading.stances:
+        lines.append("Unclear: the bot cannot tell confirm from correct here; its notice asks for /confirm or /correct")
+    if Stance.ANSWER in reading.stances:
+        lines.append("Answer: facts for a person to fold in (not a correction, not binding)")
     if reading.awaiting:
         lines.append("Awaiting: " + ", ".join(f"@{login}" for login in reading.awaiting))
     for cue in reading.followups:
@@ -127,6 +131,8 @@ def command_text(command: Command) -> str:
 
 
 def _binding_line(reading: Reading, author: str, maintainer: bool) -> str:
+    if reading.binding and reading.stances and all(stance is Stance.UNCLEAR for stance in reading.stances):
+        return "Binding: no (an unclear line never binds; answer with /confirm or /correct)"
     if reading.binding:
         return f"Binding: yes ({author} is a maintainer)"
     if reading.heuristic:

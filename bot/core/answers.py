@@ -23,18 +23,21 @@ from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from bot.core.command_registry import DECIDING_COMMANDS
 from bot.core.reading import CommandName, Reading, Stance
 from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id, plain_value
 
-DECIDING = {Stance.CONFIRM: Status.CONFIRMED, Stance.CORRECT: Status.CORRECTED, Stance.STRIKE: Status.STRUCK}
-# Stances that count as the awaited person having answered (a question back does not).
-ANSWERING = frozenset({Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE, Stance.DELEGATE})
+# An `answer` (facts given to an open question) is never binding itself: a maintainer's
+# accepted proposal folds it in as an amendment, like a correction.
+DECIDING = {Stance.CONFIRM: Status.CONFIRMED, Stance.CORRECT: Status.CORRECTED, Stance.STRIKE: Status.STRUCK, Stance.ANSWER: Status.CORRECTED}
+# Stances that count as the awaited person having answered (a question back, a doubt do not).
+ANSWERING = frozenset({Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE, Stance.DELEGATE, Stance.ANSWER})
 # Set by the fold / retirement, not by answers: derivation leaves them alone.
 TERMINAL = frozenset({Status.FOLDED, Status.RETIRED})
-PROPOSAL_KIND = {Stance.CONFIRM: "promote", Stance.CORRECT: "correct", Stance.STRIKE: "resolve"}
+PROPOSAL_KIND = {Stance.CONFIRM: "promote", Stance.CORRECT: "correct", Stance.STRIKE: "resolve", Stance.ANSWER: "correct"}
 # On equal timestamps the harsher decision wins, so the outcome never depends on arrival order.
-_SEVERITY = {Stance.CONFIRM: 0, Stance.CORRECT: 1, Stance.STRIKE: 2}
-_ANSWER_COMMANDS = {CommandName.CONFIRM: Stance.CONFIRM, CommandName.CORRECT: Stance.CORRECT, CommandName.STRIKE: Stance.STRIKE}
+_SEVERITY = {Stance.CONFIRM: 0, Stance.ANSWER: 1, Stance.CORRECT: 1, Stance.STRIKE: 2}
+_ANSWER_COMMANDS = DECIDING_COMMANDS
 EXCERPT_LIMIT = 400
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -338,7 +341,7 @@ def _answer_entry(
         "excerpt": _shorten(" … ".join(_unique([text.strip() for text in texts if text and text.strip()]))),
         "url": url,
         "at": at,
-        "binding": bool(reading.binding and is_maintainer and not reading.heuristic),
+        "binding": bool(reading.binding and is_maintainer and not reading.heuristic and stance is not Stance.UNCLEAR),
         "comment_id": comment_id,
         "source": source,
     }
@@ -385,6 +388,8 @@ def _proposal_summary(question_id: str, stance: Stance, author: str) -> str:
         return f"{author}'s reply reads as confirming {question_id}: promote its inferred tags to maintainer"
     if stance is Stance.CORRECT:
         return f"{author}'s reply reads as correcting {question_id}: amend the claim"
+    if stance is Stance.ANSWER:
+        return f"{author}'s reply answers {question_id} with facts: fold them into the claim"
     return f"{author}'s reply reads as striking {question_id}: retire the claim"
 
 

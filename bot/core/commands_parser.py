@@ -11,53 +11,68 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bot.core.command_registry import ANSWER_VERDICTS, BY_WORD
+from bot.core.dialect import QUESTION_ID, find_ids, normalise_id
 from bot.core.reading import Command, CommandName, Stance
 
-# `Q9`, `q09`, `Q9.` (trailing dot as §14 writes it) and `Q14.R1` (re-asked questions).
-_QUESTION_ID = re.compile(r"(?<![\w§])[Qq]0*(\d+)((?:\.[Rr]\d+)?)\.?(?![\w])")
+# The id grammar (`Q9`, `Q14.1`, `Q5a`, `Q-clienttrust`, lists and ranges) is the documents'
+# own, from bot/core/dialect.py; replies add only the word written out: "question 5",
+# "questions 3 and 4", "question #5".
+# By the section's number: `§14.5`, `§14 item 5`, `§14 #5` name question 5 of §14.
+_SECTION_ITEM = re.compile(r"§\s?14(?:\.|\s+(?:item|question|no\.?|#)\s*#?)(\d{1,3}+)(?![\w.])", re.IGNORECASE)
+# A maintainer types `/confirm Q14.r1` for the document's `Q14.R1`.
+_TYPED_SUBPART = re.compile(r"(?<=\d\.)[a-z](?=\d)")
+_QUESTION_WORD = re.compile(r"\b[Qq]uestions?\s+#?(\d{1,4}+)(?![\w.])((?:\s*(?:,|and|&)\s*#?\d{1,4}+(?![\w.]))*+)")
 _LOGIN = re.compile(r"(?<![\w@./`])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))(?![\w/-])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)")
 _QUOTE = re.compile(r"^ {0,3}>")
 # "On Mon, 1 Jun 2026 at 10:00, Someone <a@b.org> wrote:" heads a quoted e-mail reply.
 _QUOTE_ATTRIBUTION = re.compile(r"^ {0,3}On \S.{0,300} wrote:\s*$")
 _COMMAND = re.compile(r"^ {0,3}/(?P<name>[A-Za-z]+)(?P<args>[ \t].*)?$")
-# A bulk answer line: optional list marker, optional emphasis, the id, an optional short
-# label in parentheses, a separator, then the verdict. `**Q15 (file ownership):** ...`
+# A tick or a cross in a checklist: `- [x] Q3`, `✅ Q3`, `Q3 ❌`.
+_TICK = "✅|✔️|✔|☑️|☑"
+_CROSS = "❌|✖️|✖|❎"
+# A bulk answer line: optional list marker or checkbox or tick, optional emphasis, the id
+# (or "Question 5"), an optional short label in parentheses, a separator, then the verdict.
+# `**Q15 (file ownership):** ...`
 _BULK = re.compile(
-    r"^\ {0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+)?[*_]{0,2}(?P<id>[Qq]0*\d+(?:\.[Rr]\d+)?)\.?"
+    r"^\ {0,3}(?:[-*+]\ +|\d{1,3}[.)]\ +)?(?:(?P<box>\[[ xX]\])\ +|(?P<mark>" + _TICK + "|" + _CROSS + r")\ *)?"
+    r"[*_]{0,2}(?P<id>" + QUESTION_ID + r"|[Qq]uestion\ +#?\d{1,4}+)\.?"
     r"(?:[ \t]*\([^)\n]{0,80}\))?(?P<tail>(?:\W.*)?)$"
 )
 _BULK_SEPARATORS = " \t*_:-–—."
+_EMOJI_CONFIRM = "👍|" + _TICK
+_EMOJI_CORRECT = "👎|" + _CROSS
+# After a confirming word, text that turns or limits it: "yes, but ...", "ok if ...".
+_TURN = re.compile(
+    r"\b(?:but|except|however|although|though|only|unless|if|not|no|instead|actually|partly|partially|mostly"
+    r"|incomplete|missing|wrong|incorrect|outdated|depends)\b|n't\b|\?",
+    re.IGNORECASE,
+)
+_COURTESY_TAIL = re.compile(r"^(?:\W|thanks?|thank you|ty|cheers|indeed|nothing to add|as proposed)*$", re.IGNORECASE)
 # Verdict words a bulk line may start with. "correct" alone reads as "that's correct";
-# "correct:" (a label followed by text) is the correction form, as in `/correct`.
+# "correct:" (a label followed by text) is the correction form, as in `/correct`; "correct"
+# followed by anything else could be either, so it is read as unclear (never binding).
 _VERDICTS: tuple[tuple[re.Pattern[str], Stance], ...] = (
     (re.compile(r"^(?:correct(?:ion)?|amend(?:ed|ment)?)\s*:\s*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
     (re.compile(r"^(?:not correct|incorrect|wrong|nope)\b(?![-'])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
     # "no" only as an answer word ("no, ..." / "no."), not as in "no idea" or "no bound".
     (re.compile(r"^no(?:[.,;:!—–-]+\s*(?P<text>.*)|\s+[—–-]\s*(?P<dashed>.*)|)$", re.IGNORECASE), Stance.CORRECT),
     (re.compile(r"^(?:corrected|correction|amend(?:ed)?)\b[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.CORRECT),
+    (re.compile(r"^(?:" + _EMOJI_CORRECT + r")[\s.,;:!—–-]*(?P<text>.*)$"), Stance.CORRECT),
     (re.compile(r"^(?:strike|struck|drop|dropped|n/a|not applicable)(?![\w-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.STRIKE),
+    (re.compile(r"^correct(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.UNCLEAR),
+    (re.compile(r"^(?:🤔|\?+|hmm+|not sure|unsure)(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$", re.IGNORECASE), Stance.UNCLEAR),
     (
         re.compile(
-            r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|correct|as proposed|\+1)"
+            r"^(?:confirm(?:ed)?|yes|yep|agreed?|indeed|ack|lgtm|ok|okay|as proposed|\+1|" + _EMOJI_CONFIRM + r")"
             r"(?![\w'-])[\s.,;:!—–-]*(?P<text>.*)$",
             re.IGNORECASE,
         ),
         Stance.CONFIRM,
     ),
 )
-_ANSWER_STANCES = {"confirm": Stance.CONFIRM, "correct": Stance.CORRECT, "strike": Stance.STRIKE}
-_COMMAND_NAMES = {
-    "confirm": CommandName.CONFIRM,
-    "correct": CommandName.CORRECT,
-    "strike": CommandName.STRIKE,
-    "ask": CommandName.ASK,
-    "followup": CommandName.FOLLOWUP,
-    "accept": CommandName.ACCEPT,
-    "reject": CommandName.REJECT,
-    "answer": CommandName.ANSWER,
-    "questions": CommandName.HELP,
-}
+_COMMAND_NAMES = {word: spec.name for word, spec in BY_WORD.items()}
 
 
 class LineKind(str, Enum):
@@ -91,16 +106,31 @@ ANY_QUESTION = AnyQuestionId()
 
 
 def normalise_question_id(raw: str) -> str | None:
-    """`q9`, `Q09`, `Q9.` -> `Q9`; `q14.r1` -> `Q14.R1`; anything else -> None."""
-    match = _QUESTION_ID.fullmatch(raw.strip())
-    if match is None:
-        return None
-    return f"Q{int(match.group(1))}{match.group(2).upper()}"
+    """`q9`, `Q09`, `Q9.`, `**Q9.**` -> `Q9`; `Q14.R1`, `Q14.1`, `Q5a`, `Q-clienttrust` as the
+    document writes them; `question 5` -> `Q5`; anything else -> None."""
+    text = raw.strip()
+    word = _QUESTION_WORD.fullmatch(text) or _SECTION_ITEM.fullmatch(text)
+    if word is not None and not (word.re is _QUESTION_WORD and word.group(2)):
+        return _numbered(word.group(1))
+    return normalise_id(_TYPED_SUBPART.sub(lambda match: match.group(0).upper(), text))
+
+
+def _numbered(digits: str) -> str | None:
+    significant = digits.lstrip("0")
+    return f"Q{significant}" if significant else None
 
 
 def question_ids_in(text: str) -> list[str]:
-    """Every question id written in `text`, normalised, in order (duplicates kept)."""
-    return [f"Q{int(m.group(1))}{m.group(2).upper()}" for m in _QUESTION_ID.finditer(text)]
+    """Every question id written in `text`, normalised, in order (duplicates kept; lists such
+    as `Q3/Q5` and ranges such as `Q6–Q9` give each id)."""
+    found: list[tuple[int, str]] = [(match.start, question_id) for match in find_ids(text) for question_id in match.ids]
+    if "§" in text:
+        found += [(item.start(), question_id) for item in _SECTION_ITEM.finditer(text) if (question_id := _numbered(item.group(1)))]
+    if "uestion" in text:
+        for word in _QUESTION_WORD.finditer(text):
+            numbers = [word.group(1)] + re.findall(r"\d++", word.group(2) or "")
+            found += [(word.start(), question_id) for number in numbers if (question_id := _numbered(number))]
+    return [question_id for _, question_id in sorted(found, key=lambda pair: pair[0])]
 
 
 def logins_in(text: str) -> list[str]:
@@ -112,7 +142,30 @@ def is_known(question_id: str, known_questions: Collection[str]) -> bool:
     if question_id in known_questions:
         return True
     # Callers may hand us ids in another spelling ("Q08"); compare normalised forms.
-    return any(normalise_question_id(known) == question_id for known in known_questions)
+    return question_id in known_set(known_questions)
+
+
+def known_set(known_questions: Collection[str]) -> Collection[str]:
+    """The known ids normalised, for repeated look-ups (one pass over the collection)."""
+    if isinstance(known_questions, (AnyQuestionId, KnownQuestions)):
+        return known_questions
+    return KnownQuestions(known_questions)
+
+
+class KnownQuestions(Collection[str]):
+    """Known question ids, normalised once so each look-up is a set look-up."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self._ids = frozenset(filter(None, (normalise_question_id(str(raw)) for raw in ids)))
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and (item in self._ids or normalise_question_id(item) in self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._ids))
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def classify_lines(body: str) -> list[BodyLine]:
@@ -200,19 +253,24 @@ def parse_explicit(lines: list[BodyLine], known_questions: Collection[str], auth
             if name in _COMMAND_NAMES:
                 collector.found = True
                 args = (command.group("args") or "").strip()
-                _parse_command(_COMMAND_NAMES[name], args, line.number, lines[index + 1 :], collector)
+                _parse_command(_COMMAND_NAMES[name], args, line.number, _after(lines, index), collector)
             continue  # other bots' commands (/assign, /lgtm ...) are not ours to read
-        _parse_bulk_line(line, lines[index + 1 :], collector)
+        _parse_bulk_line(line, _after(lines, index), collector)
     return collector.result()
 
 
-def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Collector) -> None:
+def _after(lines: list[BodyLine], index: int) -> Iterator[BodyLine]:
+    """The lines after `index`, lazily: a slice per line would copy the rest of the body each time."""
+    return (lines[position] for position in range(index + 1, len(lines)))
+
+
+def _parse_bulk_line(line: BodyLine, following: Iterable[BodyLine], collector: _Collector) -> None:
     bulk = _BULK.match(line.text)
-    if bulk is None:
-        return
+    if bulk is None or bulk.group("box") == "[ ]":
+        return  # an unticked checklist item answers nothing
     question_id = normalise_question_id(bulk.group("id"))
     rest = bulk_rest(bulk)
-    verdict = read_verdict(rest)
+    verdict = read_verdict(rest, mark=bulk.group("mark") or bulk.group("box") or "")
     if question_id is None:
         return
     if verdict is None:
@@ -224,7 +282,22 @@ def _parse_bulk_line(line: BodyLine, following: list[BodyLine], collector: _Coll
     stance, text = verdict
     if stance is Stance.CORRECT and not text:
         text = continuation(following)
+        if not text:
+            collector.problems.append(
+                f"line {line.number}: {question_id} is marked wrong but says not what is right:"
+                f" reply `/correct {question_id} <text>`"
+            )
+    if stance is Stance.UNCLEAR:
+        collector.problems.append(
+            f"line {line.number}: `{question_id}: {_short(rest)}` could confirm or correct, so nothing was recorded as"
+            f" binding: answer with `/confirm {question_id}` or `/correct {question_id} <text>`"
+        )
     collector.bulk_answers.append(BulkAnswer(question_id, stance, text or rest, line.number))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def bulk_rest(bulk: re.Match[str]) -> str:
@@ -232,17 +305,35 @@ def bulk_rest(bulk: re.Match[str]) -> str:
     return bulk.group("tail").lstrip(_BULK_SEPARATORS).strip()
 
 
-def read_verdict(rest: str) -> tuple[Stance, str] | None:
-    """`confirmed, nothing to add` -> (CONFIRM, "confirmed, nothing to add"); `correct: x` -> (CORRECT, "x")."""
+def read_verdict(rest: str, *, mark: str = "") -> tuple[Stance, str] | None:
+    """`confirmed, nothing to add` -> (CONFIRM, "confirmed, nothing to add"); `correct: x` -> (CORRECT, "x");
+    `correct - x` and `yes, but x` -> (UNCLEAR, ...): a bulk line binds only when its word cannot be misread.
+    `mark` is a checklist tick or cross before the id, which stands for the verdict when no word does."""
     cleaned = rest.strip().strip("*_").strip()
     for pattern, stance in _VERDICTS:
         match = pattern.match(cleaned)
         if match is None:
             continue
+        text = (match.groupdict().get("text") or match.groupdict().get("dashed") or "").strip()
         if stance is Stance.CORRECT:
-            return stance, (match.groupdict().get("text") or match.groupdict().get("dashed") or "").strip()
+            return stance, text
+        if stance is Stance.UNCLEAR:
+            ambiguous_correct = cleaned[:7].lower() == "correct"  # "correct" alone is "that's correct"
+            return (Stance.CONFIRM, cleaned) if ambiguous_correct and _COURTESY_TAIL.match(text) else (Stance.UNCLEAR, cleaned)
+        if stance is Stance.CONFIRM and _TURN.search(text):
+            return Stance.UNCLEAR, cleaned  # "yes, but ..." / "ok if ..." is never a binding confirmation
         return stance, cleaned  # the whole line is the excerpt for confirm / strike
+    if mark and mark.lower() != "[x]":
+        cross = re.fullmatch(_CROSS, mark) is not None
+        return (Stance.CORRECT, cleaned) if cross else _ticked(cleaned)
+    if mark.lower() == "[x]":
+        return _ticked(cleaned)
     return None
+
+
+def _ticked(text: str) -> tuple[Stance, str]:
+    """A ticked item confirms, unless its words turn it."""
+    return (Stance.UNCLEAR, text) if _TURN.search(text) else (Stance.CONFIRM, text)
 
 
 def continuation(following: Iterable[BodyLine]) -> str:
@@ -259,21 +350,19 @@ def continuation(following: Iterable[BodyLine]) -> str:
 
 
 def _leading_ids(args: str) -> tuple[list[str], str]:
-    """Split `Q8, Q9 the rest` into (["Q8", "Q9"], "the rest")."""
+    """Split `Q8, Q9 the rest` into (["Q8", "Q9"], "the rest") in one pass over the words."""
+    tokens = args.split()
     ids: list[str] = []
-    rest = args.strip()
-    while rest:
-        token, _, remainder = rest.partition(" ")
+    for token in tokens:
         question_id = normalise_question_id(token.rstrip(",:;"))
         if question_id is None:
             break
         ids.append(question_id)
-        rest = remainder.strip()
-    return ids, rest
+    return ids, " ".join(tokens[len(ids) :])
 
 
 def _parse_command(
-    name: CommandName, args: str, number: int, following: list[BodyLine], collector: _Collector
+    name: CommandName, args: str, number: int, following: Iterable[BodyLine], collector: _Collector
 ) -> None:
     where = f"line {number} /{'questions' if name is CommandName.HELP else name.value}"
     if name is CommandName.HELP:
@@ -306,7 +395,7 @@ def _parse_help(args: str, number: int, where: str, collector: _Collector) -> No
     collector.commands.append(Command(CommandName.HELP, line=number))
 
 
-def _parse_correct(args: str, number: int, following: list[BodyLine], where: str, collector: _Collector) -> None:
+def _parse_correct(args: str, number: int, following: Iterable[BodyLine], where: str, collector: _Collector) -> None:
     ids, text = _leading_ids(args)
     question_id = ids[0] if ids else None
     text = text.lstrip(":—–- ").strip() or continuation(following)
@@ -331,10 +420,10 @@ def _parse_ask(args: str, number: int, where: str, collector: _Collector) -> Non
         collector.commands.append(Command(CommandName.ASK, question_id, login=login, line=number))
 
 
-def _parse_answer(args: str, number: int, following: list[BodyLine], where: str, collector: _Collector) -> None:
+def _parse_answer(args: str, number: int, following: Iterable[BodyLine], where: str, collector: _Collector) -> None:
     ids, rest = _leading_ids(args)
     verb, _, text = rest.partition(" ")
-    stance = _ANSWER_STANCES.get(verb.lower().rstrip(":"))
+    stance = ANSWER_VERDICTS.get(verb.lower().rstrip(":"))
     if not ids or stance is None:
         collector.problems.append(f"{where} needs a question and a verdict: /answer Qn confirm|correct|strike <text>")
         return

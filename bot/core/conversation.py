@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping, MutableMapping, Seque
 from dataclasses import dataclass, field
 
 from bot.core.answers import accept_proposals, add_followup, forget_github_input, apply_reading, reject_proposals, retract_comment
+from bot.core.command_registry import CONTROL, PER_QUESTION
 from bot.core.reader import read_reply
 from bot.core.reading import Command, CommandName, Reading
 
@@ -276,5 +277,5 @@ def _note_changes(outcome: CommentOutcome, question_id: str, changes: list[str])
             outcome.touched.append(question_id)
 
 
-_CONTROL = frozenset({CommandName.ACCEPT, CommandName.REJECT, CommandName.FOLLOWUP, CommandName.HELP})
-_PER_QUESTION = frozenset({CommandName.CONFIRM, CommandName.CORRECT, CommandName.STRIKE, CommandName.ASK, CommandName.ANSWER})
+_CONTROL = CONTROL  # from the command registry: steer the bot
+_PER_QUESTION = PER_QUESTION  # from the command registry: act on one question

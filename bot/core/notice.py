@@ -93,6 +93,18 @@ def _awaited(record: Record, mentions: Mentions) -> list[str]:
 def _how_to_accept(record: Record, promotions: Sequence[Promotion]) -> str:
     if record.status.value == "folded":
         return "Folded into the document. Nothing more to do here."
+    latest = record.answers[-1] if record.answers else None
+    if latest is not None and latest.stance == "unclear":
+        # Never a guessed reading: the maintainer says which one they meant.
+        return (
+            f"I could not tell whether the last reply confirms or corrects {record.id}. A maintainer answers with"
+            f" `/confirm {record.id}` or `/correct {record.id} <text>`; `/questions help` lists every command."
+        )
+    if latest is not None and latest.stance == "correct" and not any(character.isalnum() for character in latest.excerpt):
+        return (
+            f"The last reply says {record.id}'s answer is wrong but not what is right: reply"
+            f" `/correct {record.id} <text>` with the right answer."
+        )
     if promotions or any(proposal.state is ProposalState.PROPOSED for proposal in record.proposals):
         return "A maintainer accepts with `/accept` (or a 👍 on this comment), or discards with `/reject`. `/questions help` lists every command."
     return "Reply `/confirm`, `/correct <text>` or `/strike`; `/questions help` lists every command."

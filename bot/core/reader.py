@@ -9,15 +9,20 @@ Two layers, never mixed in one reading:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
+from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
+from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.commands_parser import (
+    QUESTION_ID,
     BodyLine,
     ExplicitParse,
     LineKind,
     classify_lines,
     is_known,
+    known_set,
+    read_verdict,
     logins_in,
     normalise_question_id,
     parse_explicit,
@@ -34,24 +39,11 @@ from bot.core.reading import (
 
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
-# Plain text in fixed columns: the notice shows it inside a code fence, a terminal as is.
-# Indented four spaces so that, pasted anywhere, its lines never read as commands.
-HELP_TEXT = """\
-Commands, each alone on its own line (Qn may be left out inside a question's thread):
-    /confirm [Qn]                             confirm the proposed answer
-    /correct [Qn] <text>                      correct it; <text> (or the next paragraph) is the right answer
-    /strike [Qn]                              drop the question, or the claim it backs
-    /ask @login [Qn]                          ask someone else to answer; they become awaited
-    /followup [Qn] <title>                    propose a follow-up issue with this title
-    /accept                                   accept the bot's proposal in this thread
-    /reject                                   reject the bot's proposal in this thread
-    /answer Qn confirm|correct|strike <text>  record an answer given off GitHub (e.g. on the mailing list)
-    /questions help                           show this help
-Bulk answers, one line per question:  Q8: confirm   Q9 - correct: <text>   Q10 strike   **Q12**: yes
-Commands and bulk lines from maintainers (OWNER, MEMBER, COLLABORATOR) are binding.
-Anything else, and any free-text reply, is a proposal a maintainer can /accept or /reject."""
+HELP_TEXT = help_text()
+MAX_BODY_CHARS = 65_536  # GitHub's own limit on a comment: anything longer is not read
 
 _HEURISTIC_CEILING = 0.9  # a heuristic reading is never certain
+_UNCLEAR_STRENGTH = 0.4  # the reader says it cannot tell: a person must
 _EXCERPT_LIMIT = 500
 
 
@@ -72,7 +64,8 @@ def read_reply(
     """Everything the bot understood from one comment. `association` is kept for the caller's
     record; `is_maintainer` (decided by the caller, e.g. from the association) decides binding."""
     del association  # binding is decided by is_maintainer; the association is the caller's to record
-    lines = classify_lines(body or "")
+    known_questions = known_set(known_questions)
+    lines = classify_lines((body or "")[:MAX_BODY_CHARS])
     explicit = parse_explicit(lines, known_questions, author)
     anchored = normalise_question_id(anchored_question) if anchored_question else None
     anchored = anchored or anchored_question
@@ -91,9 +84,13 @@ def _explicit_reading(
     known: Collection[str],
     is_maintainer: bool,
 ) -> Reading:
-    mentioned = [c.question for c in explicit.commands if c.question] + [a.question for a in explicit.bulk_answers]
-    mentioned += _known_mentions(_prose_text(lines), known)
-    question = anchored or _single(mentioned)
+    question = anchored
+    if question is None:  # no thread: the reply's one question, if it names exactly one
+        mentioned = [c.question for c in explicit.commands if c.question] + [a.question for a in explicit.bulk_answers]
+        question = _single(mentioned + _known_mentions(_prose_text(lines), known))
+    if question is None:  # "> **Q6.** Is ...?" quoted above a bare /confirm
+        quoted = [_QUOTE_LEAD.sub("", line.text) for line in lines if line.kind is LineKind.QUOTE]
+        question = _quoted_question(quoted, _HeuristicState("", known)) if quoted else None
     problems = list(explicit.problems)
     # Next to explicit lines, prose is commentary: say which Qn lines were left unread.
     problems += [
@@ -129,7 +126,7 @@ def _explicit_reading(
 
 def _resolve(command: Command, question: str | None, problems: list[str]) -> Command:
     """A command without Qn applies to the thread's (or the reply's single) question."""
-    needs_question = command.name in (CommandName.CONFIRM, CommandName.CORRECT, CommandName.STRIKE, CommandName.ASK)
+    needs_question = command.name in PER_QUESTION and command.name is not CommandName.ANSWER
     if command.question is not None or not (needs_question or command.name is CommandName.FOLLOWUP):
         return command
     if question is None:
@@ -140,13 +137,10 @@ def _resolve(command: Command, question: str | None, problems: list[str]) -> Com
     return replace(command, question=question)
 
 
-_COMMAND_STANCES = {CommandName.CONFIRM: Stance.CONFIRM, CommandName.CORRECT: Stance.CORRECT, CommandName.STRIKE: Stance.STRIKE}
-
-
 def _apply_command(command: Command, awaiting: list[str], followups: list[FollowUpCue]) -> AnswerReading | None:
     """The answer a command gives, if any; /ask and /followup also fill awaiting / followups."""
-    if command.name in _COMMAND_STANCES:
-        return AnswerReading(command.question, _COMMAND_STANCES[command.name], command.text)
+    if command.name in DECIDING_COMMANDS:
+        return AnswerReading(command.question, DECIDING_COMMANDS[command.name], command.text)
     if command.name is CommandName.ANSWER and command.stance is not None:
         return AnswerReading(command.question, command.stance, command.text)
     if command.name is CommandName.ASK and command.login:
@@ -163,7 +157,7 @@ def _apply_command(command: Command, awaiting: list[str], followups: list[Follow
 # ("not correct" is a correction, and its "correct" must not then count as a confirmation).
 _NEUTRAL = re.compile(
     r"correct me if i'?m wrong|if i'?m not (?:mistaken|wrong)|\bin fact\b|\bno (?:rush|worries|problem|pressure)\b"
-    r"|\bthanks?(?: you)?\b|\bthank you\b"
+    r"|\bthanks?(?: you)?\b|\bthank you\b|\bsee (?:my |the |our )?(?:comment|reply|answer|note)s?(?: (?:above|below))?\b"
     r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b",  # naming the verbs, not using them
     re.IGNORECASE,
 )
@@ -178,47 +172,99 @@ _TENTATIVE = re.compile(
     r"|\bi'?ll (?:double-?check|verify|check|look|dig|get back)\b"
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
-    r"|\bi think so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b",
+    r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
+    r"|\bno (?:idea|clue)\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
+    r"|\b(?:don't|do not|didn't) know\b"
+    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
     r"\bstrike\b(?!-)(?: (?:this|it|that|the question))?|\b(?:drop|remove|delete) (?:this|it|that|the question|this question|the claim)\b"
-    r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b",
+    r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b"
+    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b",
     re.IGNORECASE,
 )
+# Doubt without a verdict: the bot cannot tell, so it asks ("Hmm, not convinced", a lone 🤔).
+_DOUBT = re.compile(
+    r"\bnot (?:yet |really |fully |entirely )?(?:convinced|persuaded)\b|\b(?:skeptical|sceptical|unconvinced)\b"
+    r"|\bi (?:doubt|have (?:my |some )?doubts)\b|^\W*(?:hmm+|hm+|uh+m*|🤔)\W*$|🤔|\bnot so sure\b|\bunsure\b",
+    re.IGNORECASE,
+)
+# Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
+_DOUBLE_NEGATIVE = re.compile(
+    r"\b(?:wouldn't|would not|don't|do not|can't|cannot|couldn't|could not) (?:say|call|think|argue)"
+    r" (?:that's|that is|this is|it's|it is|it|that|this) (?:is )?(?:wrong|incorrect|inaccurate|false)\b"
+    r"|\b(?:not|isn't|is not|wasn't) (?:incorrect|wrong|inaccurate|false|untrue)\b|\bnothing (?:wrong|incorrect) (?:with|in|about)\b",
+    re.IGNORECASE,
+)
+# A conditional never confirms: "if that only covers the admin port, then yes".
+_CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
+_THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"(?:\bnot|n't|\bnever|\bhardly)\s+(?:(?:quite|entirely|exactly|really|fully|completely|totally|100%)\s+)?"
+    r"👎|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
+    r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
+    r"|\bonly (?:applies|holds|works|matters|happens|true) (?:to|for|on|in|when|if)\b|\b(?:overstated|understated|misleading|overstates)\b"
+    r"|\bwas true until\b|\bno longer\b|\bnot any ?more\b|\bused to be\b"
+    r"|\bincomplete\b|\bnot (?:complete|the whole (?:story|picture))\b|\bnot only\b|\bmissing\b|\bnot how it works\b"
+    r"|(?:\bnot|n't|\bnever|\bhardly)\s+(?:(?:quite|entirely|exactly|really|fully|completely|totally|100%)\s+)?"
     r"(?:correct|right|true|accurate|agreed?|the case|confirmed)\b"
     r"|\b(?:incorrect|inaccurate|wrong|mistaken|outdated|out of date|disagree)\b"
     r"|\b(?:partially|partly|mostly|half)\s+(?:correct|right|true)\b"
-    r"|\bshould (?:rather )?(?:be|read|say|mention|note|include|list|state)\b(?! (?:fine|ok|okay|good|correct|right|enough)\b)"
+    r"|\bshould (?:rather )?(?:be|read|say|mention|note|include|list|state)\b"
+    r"(?! (?:fine|ok|okay|good|correct|right|enough|green|passing|working|fixed|done|merged|ready|resolved|available|back)\b)"
     r"|\b(?:please|also|you (?:should|could|may want to|might want to))\s+(?:also\s+)?"
     r"(?:add|mention|note|include|remove|change|replace|update|rename|fix|correct)\b"
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
-    r"|\b(?:should|must) be corrected\b|\bactually\b|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b"
+    r"|\b(?:should|must) be corrected\b|^\W*actually\b|\b(?:is|are|was|were|it's|that's|they're) actually\b"
+    r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
 )
 _BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.IGNORECASE)
 _CONFIRM_STRONG = re.compile(
-    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|\bconfirming\b"
-    r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b",
+    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
+    r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
 _CONFIRM_WEAK = re.compile(
-    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds|looks|seems) (?:exactly |quite |all )?right\b"
-    r"|\b(?:sounds|looks|seems) (?:good|fine|right|reasonable)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
-    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm)\W*$",
+    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all )?right\b"
+    r"|\b(?:sounds?|looks?|seems?) (?:good|fine|right|reasonable|correct)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
+    r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
+    r"|\b(?:is|are|looks?|sounds?) accurate\b"
+    r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
+    r"|\b(?:fine|ok|okay|good) by me\b|\bworks for me\b"
+    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
     re.IGNORECASE,
 )
 # "Can you confirm?" asks for a confirmation; it does not give one.
 _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\banyone|\bwho|\bcan we)\s+$", re.IGNORECASE)
+_REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
     r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
+# Naming someone as the one who knows, or bringing them in: each makes them awaited.
+_DELEGATION_STATEMENT = re.compile(
+    r"\bcc\b|\bloop(?:ing|ed)? in\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
+    r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
+    r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
+    r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
+    r"|\b(?:take|have) a look\b|\bask(?:ing)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
+    re.IGNORECASE,
+)
+# Mentions that ask nothing: thanks, credit, someone's words.
+_NOT_ASKED = re.compile(
+    r"\b(?:thanks|thank you|thx|kudos|cheers|credit|props|hat tip)(?: (?:to|for))?\s+((?:@[\w-]++[\s,&]*+(?:and\s++)?)++)"
+    r"|\b(?:as|like|what) (@[\w-]+) (?:said|says|wrote|suggested|mentioned|noted|pointed out|proposed)\b"
+    r"|(@[\w-]+)'s\b|\b(?:by|from|per) (@[\w-]+)",
+    re.IGNORECASE,
+)
+_CONTRAST_LEAD = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet|only)\b", re.IGNORECASE)
+_LONE_CONTRAST = re.compile(r"^\W*(?:but|however|except|although|though|that said|yet)\W*$", re.IGNORECASE)
+_LOGIN_MENTION = re.compile(r"@[\w-]+")
+_ADDRESSED = re.compile(r"^(?:@[\w-]++[\s,:]*+)++")  # possessive: one way to split, no backtracking
 _INTERROGATIVE = re.compile(
     r"^\W*(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|what|why|how|which|who|where|when"
     r"|isn't|aren't|don't|doesn't|shouldn't|wouldn't|won't)\b",
@@ -232,7 +278,7 @@ _FOLLOWUP = re.compile(
     r"|\bmake sure (?:that )?(?:there (?:is|are)|we (?:have|add)) (?:a |an |some )?(?:\w+ )?tests?\b"
     r"|\b(?:add|write) (?:a |an |some )?(?:regression |unit |integration )?tests?\b"
     r"|\bwe (?:probably |really |definitely |also )?(?:should|might want to|need to|ought to|could)"
-    r" (?:also )?(?:add|implement|introduce|harden|encrypt|document|have|track|follow up)\b"
+    r" (?:also )?(?:add|implement|introduce|harden|encrypt|document|have|track|follow up|default|enforce|require|validate|limit|bound|guard)\b"
     r"|\btrack(?:ed)? (?:this|it) (?:in|with|as|via) (?:a |an )?(?:ticket|issue|jira)\b",
     re.IGNORECASE,
 )
@@ -252,18 +298,33 @@ _FOLLOWUP_CLAUSE_BREAK = re.compile(
     r";\s*|\s+[—–]\s+|,?\s+but\s+|\.\s+|,\s+(?=(?:we|i|you|someone|let's|so|and)\b)", re.IGNORECASE
 )
 _ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)\s+)?(?:this|it|that|them)?\W*$", re.IGNORECASE)
+# Words that point at another question without answering it: "as I said on Q4", "see Q7".
+_CROSS_REFERENCE = re.compile(
+    r"(?:\bas (?:i |we )?(?:said|mentioned|noted|wrote|answered|explained|discussed)(?: (?:above|before|earlier))?"
+    r" (?:on|in|for|under|at|with)|\bsee(?: also)?|\bcf\.?|\bsame as|\blike|\bsimilar(?:ly)? to|\bas for|\bas in|\bas with"
+    r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
+    r"\s+(?:§\s?\d+\s+)?$",
+    re.IGNORECASE,
+)
+_LIST_LEAD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?")
+_REPLY_NUMBER = re.compile(r"\W*A(\d{1,4})")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
+_QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–-]\s+|\s+(?=\bbut\b)|\s*\(|\)\s*", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
-_INLINE_CODE = re.compile(r"(`+)(.+?)\1")
 _CODE_MARK_BASE, _CODE_MARKS = 0xE000, 6400  # the Unicode private-use area
 _CODE_MARK = re.compile("[\ue000-\uf8ff]")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_BACKTICK_RUN = re.compile(r"`++")
+_CODE_SPAN_AT = re.compile(r"`++[\s\S]*", re.DOTALL)  # anchored by the caller at a span's two ends
+# No bracket inside the text or the target, so each `[` is scanned once: linear on `[[[[...`.
+_LINK = re.compile(r"!?\[([^\[\]]*+)\]\([^()\s]*+\)")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_]|[*_](?!\w)|~~")
 _BLOCK_START = re.compile(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+|#{1,6}\s)")
-_QN_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+)?[*_]{0,2}([Qq]0*\d+(?:\.[Rr]\d+)?)\b")
+_QN_LINE = re.compile(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+)?[*_]{0,2}(" + QUESTION_ID + r")(?![\w-])")
 
 
 @dataclass
@@ -278,6 +339,7 @@ class _Answer:
 class _HeuristicState:
     author: str
     known: Collection[str]
+    anchored: str | None = None  # the thread's question: cross-references never move a reply off it
     answers: list[_Answer] = field(default_factory=list)
     pending: dict[str | None, list[str]] = field(default_factory=dict)  # uncued sentences per question
     awaiting: list[str] = field(default_factory=list)
@@ -285,6 +347,16 @@ class _HeuristicState:
     unknown: list[str] = field(default_factory=list)
     mixed: set[str | None] = field(default_factory=set)  # questions read both ways in one clause run
     code_spans: list[str] = field(default_factory=list)  # inline code hidden from the cue reader
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    """A paragraph or list item of prose, and the question it is about."""
+
+    question: str | None
+    sentences: list[str]
+    labelled_answer: bool = False  # introduced by "Answer:" under a numbered question
 
 
 def _heuristic_reading(
@@ -292,14 +364,20 @@ def _heuristic_reading(
 ) -> Reading:
     prose = _prose_text(lines)
     question = anchored or _single(_known_mentions(prose, known))
-    state = _HeuristicState(author, known)
-    for segment_question, sentences in _segments(lines, question, state):
+    state = _HeuristicState(author, known, anchored)
+    for block in _segments(lines, question, state):
+        _read_addressing(block, state)
         previous = ""
-        for sentence in sentences:
-            _read_sentence(sentence, _sentence_question(sentence, segment_question, state), previous, state)
+        for sentence in block.sentences:
+            for sentence_question in _sentence_questions(sentence, block.question, state):
+                if block.labelled_answer:
+                    _read_labelled_answer(sentence, sentence_question, state)
+                else:
+                    _read_sentence(sentence, sentence_question, previous, state)
             previous = sentence
-    _fall_back_to_amendments(state)
+    _informational_answers(state)
     _read_suggestions(lines, question, state)
+    _settle(state)
     answers = tuple(
         AnswerReading(answer.question, answer.stance, _excerpt(_restore_code(" ".join(answer.texts), state.code_spans)))
         for answer in state.answers
@@ -308,38 +386,75 @@ def _heuristic_reading(
         question=question,
         stances=_stances_of(answers),
         answers=answers,
-        awaiting=tuple(dict.fromkeys(state.awaiting)),
+        awaiting=tuple(dict.fromkeys(login for login in state.awaiting if login.lower() != author.lower())),
         followups=tuple(state.followups),
         commands=(),
         binding=False,
         confidence=_heuristic_confidence(state),
         heuristic=True,
         unknown_questions=tuple(state.unknown),
+        problems=tuple(state.problems),
     )
 
 
-def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState) -> list[tuple[str | None, list[str]]]:
+def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState) -> list[_Block]:
     """Prose split into blocks (paragraphs, list items), each tied to a question.
 
-    A block that starts with `Qn` (`- **Q15 (ownership):** ...`) is about Qn; other blocks
-    are about the reply's question."""
-    blocks: list[tuple[str | None, list[str]]] = []
+    A block that starts with `Qn` (`- **Q15 (ownership):** ...`) is about Qn; a block right
+    under a quote naming one question (`> **Q6.** Is ...`) is about that one; under a numbered
+    item, an `Answer:` line answers that number. Other blocks are about the reply's question."""
+    blocks: list[_Block] = []
     current: list[str] = []
     current_question = default
+    section_default = default  # what a heading without one question falls back to
+    quoted: list[str] = []  # the quote block just above
+    item_number: str | None = None
+    labelled = False
 
     def flush() -> None:
+        nonlocal labelled
         if current:
-            blocks.append((current_question, _sentences(" ".join(current))))
+            blocks.append(_Block(current_question, _sentences(" ".join(current)), labelled))
             current.clear()
+        labelled = False
 
     for line in lines:
+        if line.kind is LineKind.QUOTE:
+            flush()
+            quoted.append(_QUOTE_LEAD.sub("", line.text))
+            continue
         if line.kind is not LineKind.PROSE or not line.text.strip():
             flush()
-            current_question = default
+            current_question = _quoted_question(quoted, state) or default if quoted else default
+            if line.kind is not LineKind.PROSE:
+                quoted.clear()
             continue
+        if quoted:
+            current_question = _quoted_question(quoted, state) or default
+            quoted.clear()
+        label = _reply_label(line.text)
+        if label is not None and (item_number is not None or label[1] is not None):
+            current.clear()  # the item above restates the question; the answer follows the label
+            labelled = True
+            current_question = _known_or_none(f"Q{label[1] or item_number}", state) or current_question
+            current.append(_plain(line.text[label[0] :], state.code_spans))
+            continue
+        heading = _HEADING.match(line.text)
+        if heading is not None:
+            flush()
+            named = [question_id for question_id in question_ids_in(line.text) if is_known(question_id, state.known)]
+            default = named[0] if len(set(named)) == 1 else section_default
+            current_question = default
+            item_number = None
+            continue  # a heading names what follows; it says nothing itself
         if _BLOCK_START.match(line.text) or _QN_LINE.match(line.text):
             flush()
             current_question = default
+            numbered = _NUMBERED_ITEM.match(line.text)
+            item_number = numbered.group(1) if numbered else None
+            if numbered is not None and state.anchored is None and read_verdict(line.text[numbered.end() :]):
+                # "1. yes" / "2. no, ..." outside any thread: the items answer the numbered questions.
+                current_question = _known_or_none(f"Q{item_number}", state) or default
             leading = _QN_LINE.match(line.text)
             if leading is not None:
                 current_question = _known_or_none(normalise_question_id(leading.group(1)) or "", state)
@@ -348,35 +463,107 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
     return blocks
 
 
-def _sentence_question(sentence: str, segment_question: str | None, state: _HeuristicState) -> str | None:
-    """A sentence naming exactly one question is about that one ("For Q9, yes")."""
-    named = list(dict.fromkeys(question_ids_in(sentence)))
+def _reply_label(text: str) -> tuple[int, str | None] | None:
+    """Where the answer starts after a reply word the documents also use (`Answer:`, `A:`,
+    `**A4.**`; dialect.REPLY_LEAD), and the question number an `A4.` names."""
+    lead = _LIST_LEAD.match(text)
+    label = REPLY_LEAD.match(text, lead.end() if lead else 0)
+    if label is None:
+        return None
+    numbered = _REPLY_NUMBER.match(label.group(0))
+    return label.end(), numbered.group(1) if numbered else None
+
+
+def _quoted_question(quoted: list[str], state: _HeuristicState) -> str | None:
+    """The one question a quote names (the question being answered), if exactly one."""
+    leading = [match.group(1) for text in quoted if (match := _QN_LINE.match(text))]
+    named = [normalise_question_id(raw) or "" for raw in leading] or question_ids_in(" ".join(quoted))
+    known = [question_id for question_id in dict.fromkeys(named) if question_id and is_known(question_id, state.known)]
+    return known[0] if len(known) == 1 else None
+
+
+def _sentence_questions(sentence: str, block_question: str | None, state: _HeuristicState) -> list[str | None]:
+    """The questions a sentence is about: the ones it names ("For Q9, yes"; "Q3 and Q4 both
+    hold"), else its block's. A cross-reference ("as I said on Q4") moves nothing."""
+    named: list[str] = []
+    written: set[str] = set()
+    for match in find_ids(sentence):
+        written.update(match.ids)
+        if not _CROSS_REFERENCE.search(sentence[max(0, match.start - 48) : match.start]):
+            named += match.ids
+    if "uestion" in sentence or "§" in sentence:  # "question 5", "questions 3 and 4", "§14.5"
+        named += [question_id for question_id in question_ids_in(sentence) if question_id not in written]
+    named = list(dict.fromkeys(named))
     known = [question_id for question_id in named if _known_or_none(question_id, state)]
-    if len(known) == 1:
-        return known[0]
+    if known:
+        return list(known)
     if named and not known:
-        return None  # about a question we do not track: never pin it on the thread's one
-    return segment_question
+        return []  # about a question we do not track: never pin it on the thread's one (it is reported)
+    return [block_question]
+
+
+def _read_addressing(block: _Block, state: _HeuristicState) -> None:
+    """A paragraph that opens by addressing people ("@x, ...") and asks something awaits them."""
+    if not block.sentences:
+        return
+    opening = _ADDRESSED.match(block.sentences[0])
+    if opening is None:
+        return
+    logins = [login for login in logins_in(opening.group(0)) if login.lower() != state.author.lower()]
+    only_mentions = len(block.sentences) == 1 and opening.end() >= len(block.sentences[0].rstrip(" .!"))
+    asks = only_mentions or any(sentence.rstrip().endswith("?") or _DELEGATION_REQUEST.search(sentence) for sentence in block.sentences)
+    if logins and asks:
+        state.awaiting.extend(logins)
+        _add(state, block.question, Stance.DELEGATE, block.sentences[0], 0.7)
+
+
+def _asked(sentence: str, author: str) -> list[str]:
+    """Logins a sentence mentions other than to thank, credit or cite them."""
+    spared: set[str] = set()
+    for match in _NOT_ASKED.finditer(sentence):
+        spared.update(login.lower() for group in match.groups() if group for login in logins_in(group))
+    return [login for login in logins_in(sentence) if login.lower() != author.lower() and login.lower() not in spared]
 
 
 def _read_sentence(sentence: str, question: str | None, previous: str, state: _HeuristicState) -> None:
     if not sentence.strip():
         return
     _read_followup(sentence, question, previous, state)
-    others = [login for login in logins_in(sentence) if login.lower() != state.author.lower()]
+    others = _asked(sentence, state.author)
     is_question = sentence.rstrip().endswith("?")
-    delegates = bool(others) and bool(_DELEGATION_REQUEST.search(sentence) or (is_question and _CHECK_VERB.search(sentence)))
+    delegates = bool(others) and bool(
+        is_question or _DELEGATION_REQUEST.search(sentence) or _DELEGATION_STATEMENT.search(sentence)
+    )
     if not (delegates or is_question):
         _read_statement(sentence, _clauses(sentence), question, state)
         return
     # "Yes, and @bob can you check the port?": the answer before the ask still counts;
-    # the ask itself confirms nothing ("is that right?").
-    _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
+    # the ask itself confirms nothing ("is that right?"). A statement that brings someone in
+    # ("I'll look today, cc @x") still says what it says.
+    if is_question or _DELEGATION_REQUEST.search(sentence):
+        _read_statement(sentence, _leading_answer_clauses(sentence), question, state)
+    else:
+        _read_statement(sentence, _clauses(_LOGIN_MENTION.sub(" ", sentence)), question, state, amend_on_contrast=False, facts=False)
     if delegates:
         state.awaiting.extend(others)
         _add(state, question, Stance.DELEGATE, sentence, 0.7)
-    else:
+    elif not any(answer.question == question and answer.stance is Stance.DELEGATE for answer in state.answers):
         _add(state, question, Stance.QUESTION, sentence, 0.6)
+
+
+def _read_labelled_answer(sentence: str, question: str | None, state: _HeuristicState) -> None:
+    """`Answer: ...` under a numbered question: a verdict word reads as usual, facts are an answer."""
+    cues = [stance for clause in _clauses(sentence) for stance, _ in _clause_cues(clause)]
+    if cues and cues[0] in (Stance.CONFIRM, Stance.STRIKE) and _first_clause_cued(sentence):
+        _read_sentence(sentence, question, "", state)
+    else:
+        _read_followup(sentence, question, "", state)
+        _add(state, question, Stance.ANSWER, sentence, 0.5)
+
+
+def _first_clause_cued(sentence: str) -> bool:
+    clauses = _clauses(sentence)
+    return bool(clauses) and bool(_clause_cues(clauses[0]))
 
 
 def _leading_answer_clauses(sentence: str) -> list[str]:
@@ -389,26 +576,81 @@ def _leading_answer_clauses(sentence: str) -> list[str]:
     return leading
 
 
-def _read_statement(sentence: str, clauses: list[str], question: str | None, state: _HeuristicState) -> None:
-    found = [(clause, stance, strength) for clause in clauses for stance, strength in _clause_cues(clause)]
+def _read_statement(
+    sentence: str,
+    clauses: list[str],
+    question: str | None,
+    state: _HeuristicState,
+    *,
+    amend_on_contrast: bool = True,
+    facts: bool = True,
+) -> None:
+    """`amend_on_contrast` and `facts` are off where the sentence brings someone in ("yes,
+    though @x should check"; "@x may know"): its words are about the person, not the answer."""
+    found = _cues_in_order(clauses, amend_on_contrast)
+    if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
+        found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
-        if len(clauses) == len(_clauses(sentence)):
+        if facts and len(clauses) == len(_clauses(sentence)):
             _attach_uncued(state, question, sentence)
         return
+    if Stance.CONFIRM in stances and _CONDITIONAL.search(sentence):
+        # "If that only covers the admin port, then yes": agreement on a condition is not a confirmation.
+        found = [
+            (clause, Stance.UNCLEAR, _UNCLEAR_STRENGTH) if stance is Stance.CONFIRM else (clause, stance, strength)
+            for clause, stance, strength in found
+        ]
+        stances = list(dict.fromkeys(Stance.UNCLEAR if stance is Stance.CONFIRM else stance for stance in stances))
     if Stance.CONFIRM in stances and Stance.CORRECT in stances:
         state.mixed.add(question)
     whole = len(stances) == 1 and len(clauses) == len(_clauses(sentence))
     for stance in stances:
         clauses_for = [clause for clause, cue_stance, _ in found if cue_stance is stance]
         strength = max(strength for _, cue_stance, strength in found if cue_stance is stance)
-        _add(state, question, stance, sentence if whole else "; ".join(clauses_for), strength)
+        text = sentence if whole else "; ".join(clauses_for)
+        if stance is Stance.CORRECT and not whole and (start := sentence.find(clauses_for[0])) >= 0:
+            text = sentence[start:]  # a correction keeps what follows it: "except X: it is Y"
+        _add(state, question, stance, text, strength)
+
+
+def _cues_in_order(clauses: list[str], amend_on_contrast: bool = True) -> list[tuple[str, Stance, float]]:
+    """Each clause's cues; a clause that turns ("but", "however") after a confirmation and
+    adds content of its own amends it: "Yes, however the admin port is also exposed"."""
+    found: list[tuple[str, Stance, float]] = []
+    confirmed_before = False
+    for clause in _merge_lone_contrasts(clauses):
+        cues = _clause_cues(clause)
+        if amend_on_contrast and not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
+            cues = [(Stance.CORRECT, 0.5)]
+        confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
+        found += [(clause, stance, strength) for stance, strength in cues]
+    return found
+
+
+def _merge_lone_contrasts(clauses: list[str]) -> list[str]:
+    """`However`, `the port is open` -> `However the port is open` (the comma split them)."""
+    merged: list[str] = []
+    for clause in clauses:
+        if merged and _LONE_CONTRAST.match(merged[-1]):
+            merged[-1] = f"{merged[-1]} {clause}"
+        else:
+            merged.append(clause)
+    return merged
+
+
+def _confirmed(state: _HeuristicState, question: str | None) -> bool:
+    return any(answer.question == question and answer.stance is Stance.CONFIRM for answer in state.answers)
 
 
 def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
     """The stances one clause carries, strongest reading first; each pass masks its words."""
     text, _ = _mask(clause, _NEUTRAL)
     cues: list[tuple[Stance, float]] = []
+    text, doubt = _mask(text, _DOUBT)
+    if doubt:
+        cues.append((Stance.UNCLEAR, _UNCLEAR_STRENGTH))
+    text, agreeing = _mask(text, _DOUBLE_NEGATIVE)
     for pattern, stance, strength in (
         (_QUESTION_BACK, Stance.QUESTION, 0.6),
         (_TENTATIVE, Stance.TENTATIVE, 0.6),
@@ -423,8 +665,8 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
         text = ""
     text, strong = _mask(text, _CONFIRM_STRONG, skip_requests=True)
     text, weak = _mask(text, _CONFIRM_WEAK, skip_requests=True)
-    hedged = any(stance is Stance.TENTATIVE for stance, _ in cues)  # "need to check it is correct"
-    if (strong or weak) and not hedged:
+    hedged = any(stance in (Stance.TENTATIVE, Stance.UNCLEAR) for stance, _ in cues)  # "need to check it is correct"
+    if (strong or weak or agreeing) and not hedged:
         cues.append((Stance.CONFIRM, 0.8 if strong else 0.6))
     return cues
 
@@ -435,7 +677,7 @@ def _mask(text: str, pattern: re.Pattern[str], *, skip_requests: bool = False) -
     pieces: list[str] = []
     last = 0
     for match in pattern.finditer(text):
-        if skip_requests and _REQUEST_BEFORE.search(text[: match.start()]):
+        if skip_requests and _REQUEST_BEFORE.search(text[max(0, match.start() - _REQUEST_WINDOW) : match.start()]):
             continue
         matched = True
         pieces.append(text[last : match.start()])
@@ -487,7 +729,7 @@ def _followup_title(sentence: str) -> str:
 
 def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) -> None:
     """Uncued sentences elaborate the nearest answer on the same question, or wait for one."""
-    if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or _NEUTRAL.search(sentence):
+    if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or len(_NEUTRAL.sub(" ", sentence).split()) < 4:
         return  # "Thanks, much appreciated!", "No rush": chit-chat says nothing about the question
     for answer in reversed(state.answers):
         if answer.question == question and answer.stance in (Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE):
@@ -499,7 +741,8 @@ def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) 
 def _add(state: _HeuristicState, question: str | None, stance: Stance, text: str, strength: float) -> None:
     for answer in state.answers:
         if answer.question == question and answer.stance is stance:
-            answer.texts.append(text)
+            if text not in answer.texts:
+                answer.texts.append(text)
             answer.strength = max(answer.strength, strength)
             return
     texts = [text]
@@ -508,15 +751,39 @@ def _add(state: _HeuristicState, question: str | None, stance: Stance, text: str
     state.answers.append(_Answer(question, stance, texts, strength))
 
 
-def _fall_back_to_amendments(state: _HeuristicState) -> None:
-    """A reply about a question that states facts without any cue reads as an amendment
-    ("Default is true; false only on old upgrades"): we cannot tell it agrees, so we propose."""
+_VERDICTS = frozenset({Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE, Stance.UNCLEAR, Stance.ANSWER})
+
+
+def _informational_answers(state: _HeuristicState) -> None:
+    """Facts given about a question without any verdict ("Default is true; false only on old
+    upgrades") answer it: recorded for a person to fold in, never called a correction."""
     for question, sentences in list(state.pending.items()):
-        if question is None or any(answer.question == question for answer in state.answers):
+        if question is None or any(answer.question == question and answer.stance in _VERDICTS for answer in state.answers):
             continue
         substantive = [sentence for sentence in sentences if len(sentence.split()) >= 3]
         if substantive:
-            state.answers.append(_Answer(question, Stance.CORRECT, substantive, 0.35))
+            state.answers.append(_Answer(question, Stance.ANSWER, substantive, 0.5))
+
+
+def _settle(state: _HeuristicState) -> None:
+    """One reading per question that a careful person would give.
+
+    A confirmation next to a correction, a strike or a doubt on the same question is not a
+    confirmation ("Looks good, except that X is not how it works" corrects). A thumbs-down with
+    no words is a correction that needs them."""
+    overriding = {Stance.CORRECT, Stance.STRIKE, Stance.UNCLEAR}
+    for question in {answer.question for answer in state.answers}:
+        stances = {answer.stance for answer in state.answers if answer.question == question}
+        if Stance.CONFIRM in stances and stances & overriding:
+            state.answers = [
+                answer for answer in state.answers if not (answer.question == question and answer.stance is Stance.CONFIRM)
+            ]
+    for answer in state.answers:
+        if answer.stance is Stance.CORRECT and not any(character.isalnum() for text in answer.texts for character in text):
+            state.problems.append(
+                f"{answer.question or 'this reply'}: a thumbs-down says the claim is wrong but not what is right;"
+                " reply `/correct <text>` with the right answer"
+            )
 
 
 def _read_suggestions(lines: list[BodyLine], question: str | None, state: _HeuristicState) -> None:
@@ -565,11 +832,50 @@ def _plain(text: str, code_spans: list[str]) -> str:
 
     text = _CODE_MARK.sub(" ", text)  # the marks are ours: a stray one in the body is noise
     text = _without_html_comments(text).replace("\u2019", "'")
-    text = _INLINE_CODE.sub(hide, text)
+    text = _hide_code_spans(text, hide)
     text = _LINK.sub(r"\1", text)
     text = _EMPHASIS.sub("", text)
     text = re.sub(r"^\s{0,3}(?:[-*+]\s+|\d{1,3}[.)]\s+|#{1,6}\s+)", "", text)
     return _WHITESPACE.sub(" ", text).strip()  # single spaces keep every later regex linear
+
+
+def _hide_code_spans(text: str, hide: Callable[[re.Match[str]], str]) -> str:
+    """Replace each CommonMark code span (a run of N backticks up to the next run of exactly N)
+    by `hide`. One left-to-right pass over the backtick runs, with the position of the last run
+    of each length, so `````` ` `` ``` ... `````` shapes stay linear."""
+    runs = [(match.start(), match.end()) for match in _BACKTICK_RUN.finditer(text)]
+    if not runs:
+        return text
+    following: dict[int, list[int]] = {}  # run length -> indexes of runs of that length, in order
+    for index, (start, end) in enumerate(runs):
+        following.setdefault(end - start, []).append(index)
+    cursor: dict[int, int] = {}  # run length -> next candidate in following[length]
+    pieces: list[str] = []
+    position = 0
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        if start < position:
+            index += 1
+            continue
+        length = end - start
+        candidates = following[length]
+        pointer = cursor.get(length, 0)
+        while pointer < len(candidates) and candidates[pointer] <= index:
+            pointer += 1
+        cursor[length] = pointer
+        if pointer == len(candidates):
+            index += 1
+            continue  # no closing run of this length: the backticks are literal
+        closing = candidates[pointer]
+        close_start, close_end = runs[closing]
+        match = _CODE_SPAN_AT.match(text, start, close_end)
+        pieces.append(text[position:start])
+        pieces.append(hide(match) if match is not None else text[start:close_end])
+        position = close_end
+        index = closing + 1
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _without_html_comments(text: str) -> str:

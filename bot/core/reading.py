@@ -12,6 +12,8 @@ class Stance(str, Enum):
     QUESTION = "question"  # a question back to the author
     DELEGATE = "delegate"  # asks someone else, who becomes awaited
     TENTATIVE = "tentative"  # "let me double-check"
+    UNCLEAR = "unclear"  # the reader cannot tell: the bot asks for /confirm or /correct, never guesses
+    ANSWER = "answer"  # facts given to an open question: folded in by a person, like a correction
 
 
 class CommandName(str, Enum):

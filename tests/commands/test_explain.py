@@ -94,3 +94,14 @@ def test_bad_arguments_exit_2_with_a_reason(monkeypatch, capsys, tmp_path: Path,
     code, out, err = explain(monkeypatch, capsys, "yes", *filled)
     assert code == 2 and out == ""
     assert message in err
+
+
+@pytest.mark.parametrize(("spelling", "canonical"), [("Q-clienttrust", "Q-clienttrust"), ("Q14.1", "Q14.1"), ("q5a", "Q5a"), ("**Q8.**", "Q8"), ("question 5", "Q5")])
+def test_question_accepts_every_id_form_the_documents_use(monkeypatch, capsys, spelling: str, canonical: str) -> None:
+    _, out, _ = explain(monkeypatch, capsys, "yes", "--question", spelling, "--json")
+    assert json.loads(out)["question"] == canonical
+
+
+def test_an_unclear_bulk_line_says_so_and_binds_nothing(monkeypatch, capsys) -> None:
+    _, out, _ = explain(monkeypatch, capsys, "Q9: correct - the agents run it too", "--association", "MEMBER")
+    assert "Stances: unclear" in out and "Binding: no" in out and "/confirm Q9" in out

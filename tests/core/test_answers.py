@@ -368,3 +368,22 @@ def test_arrival_order_does_not_matter(answers: list[dict], sequence: list[dict]
         return mapping["status"], mapping["awaiting"], answers_by_comment, proposals, mapping["updated_at"]
 
     assert settled(shuffled) == settled(in_order)
+
+
+def test_an_unclear_bulk_line_is_recorded_but_binds_nothing() -> None:
+    from bot.core.commands_parser import ANY_QUESTION
+    from bot.core.reader import read_reply
+
+    mapping = {"id": "Q9", "status": "open"}
+    reading = read_reply(
+        "Q9: correct - the scheduler also runs on the agents",
+        author="alice",
+        association="MEMBER",
+        is_maintainer=True,
+        anchored_question=None,
+        known_questions=ANY_QUESTION,
+    )
+    apply_reading(mapping, reading, author="alice", association="MEMBER", is_maintainer=True, comment_id=1, url=None, at="2026-06-01T10:00:00Z")
+    assert mapping["answers"][0]["stance"] == "unclear"
+    assert mapping["answers"][0]["binding"] is False
+    assert mapping["status"] == "open"

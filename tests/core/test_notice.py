@@ -49,3 +49,16 @@ def test_the_proposed_diff_and_the_way_to_accept_are_shown() -> None:
 
 def test_help_lists_the_commands() -> None:
     assert "/followup" in render_help("Q9") and parse_notice_marker(render_help("Q9")) == "Q9"
+
+
+def test_an_unclear_reply_asks_for_confirm_or_correct_and_guesses_nothing() -> None:
+    answers = (Answer(author="alice", association="MEMBER", stance="unclear", excerpt="Q9: correct - agents too", binding=True),)
+    body = render_notice(record(answers=answers, status=Status.OPEN))
+    assert "`/confirm Q9`" in body and "`/correct Q9 <text>`" in body
+    assert "could not tell" in body
+
+
+def test_a_wordless_thumbs_down_asks_for_the_right_answer() -> None:
+    answers = (Answer(author="alice", association="MEMBER", stance="correct", excerpt="👎", binding=False),)
+    body = render_notice(record(answers=answers, status=Status.OPEN))
+    assert "`/correct Q9 <text>`" in body and "not what is right" in body

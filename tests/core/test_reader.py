@@ -6,6 +6,7 @@ draft, "indeed", "not intentional — ...", pings to a colleague)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from bot.core.reader import HELP_TEXT, is_maintainer_association, read_reply
 from bot.core.reading import CommandName, Reading, Stance
 
 KNOWN = frozenset(f"Q{number}" for number in range(1, 40))
-CORPUS_THREADS = Path("/work/shared/corpus/threads")
+# The shared corpus sits next to the repository; with CI set, a missing corpus fails.
+CORPUS_THREADS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "threads"
+CORPUS_MISSING = not CORPUS_THREADS.is_dir() and not os.environ.get("CI")
 
 
 def read(body: str, *, anchored: str | None = "Q7", maintainer: bool = True, author: str = "maint") -> Reading:
@@ -184,16 +187,16 @@ def test_corrections(body: str) -> None:
     assert read(body).stances == (Stance.CORRECT,)
 
 
-def test_a_bare_fact_in_a_question_thread_reads_as_a_low_confidence_amendment() -> None:
+def test_a_bare_fact_in_a_question_thread_reads_as_an_answer_not_a_correction() -> None:
     reading = read("The flag defaults to on. Only installs upgraded from very old releases keep it off.")
-    assert pairs(reading) == [("Q7", Stance.CORRECT)]
-    assert reading.confidence < 0.5
+    assert pairs(reading) == [("Q7", Stance.ANSWER)]
+    assert reading.confidence <= 0.5
     assert "very old releases" in reading.answers[0].text
 
 
-def test_not_intentional_answers_the_question_as_an_amendment() -> None:
+def test_not_intentional_answers_the_question_with_facts() -> None:
     reading = read("not intentional — nobody added constant-time checks, a hardening gap rather than a design choice.")
-    assert reading.stances == (Stance.CORRECT,)
+    assert reading.stances == (Stance.ANSWER,)
 
 
 def test_a_bare_fact_with_no_question_in_sight_is_not_read_as_an_answer() -> None:
@@ -206,10 +209,10 @@ def test_strikes(body: str) -> None:
     assert read(body).stances == (Stance.STRIKE,)
 
 
-def test_yes_for_one_part_no_for_the_other_is_confirm_and_correct() -> None:
+def test_yes_for_one_part_no_for_the_other_is_a_correction_not_a_confirmation() -> None:
     reading = read("yes for the first half, no for the second")
-    assert reading.stances == (Stance.CONFIRM, Stance.CORRECT)
-    assert [answer.text for answer in reading.answers] == ["yes for the first half", "no for the second"]
+    assert reading.stances == (Stance.CORRECT,)  # a half-right claim is not confirmed
+    assert [answer.text for answer in reading.answers] == ["no for the second"]
     assert reading.confidence <= 0.5  # mixed: a person should look
 
 
@@ -300,7 +303,7 @@ def test_question_markers_tie_free_text_to_questions() -> None:
     )
     reading = read(body, anchored=None)
     assert reading.heuristic
-    assert sorted(pairs(reading), key=str) == [("Q15", Stance.CORRECT), ("Q29", Stance.CONFIRM)]
+    assert sorted(pairs(reading), key=str) == [("Q15", Stance.ANSWER), ("Q29", Stance.CONFIRM)]
     assert reading.unknown_questions == ("Q99",)
 
 
@@ -312,7 +315,7 @@ def test_next_to_bulk_lines_a_question_line_without_a_verdict_is_reported() -> N
 
 def test_sentences_naming_a_question_are_about_it() -> None:
     reading = read("For Q9, yes. For Q10 the value is `false` by default.", anchored=None)
-    assert pairs(reading) == [("Q9", Stance.CONFIRM), ("Q10", Stance.CORRECT)]
+    assert pairs(reading) == [("Q9", Stance.CONFIRM), ("Q10", Stance.ANSWER)]
 
 
 def test_empty_and_courtesy_replies_say_nothing() -> None:
@@ -364,8 +367,9 @@ def _corpus_replies() -> list[tuple[str, dict]]:
     return replies
 
 
-@pytest.mark.skipif(not CORPUS_THREADS.is_dir(), reason="the shared corpus is not available")
+@pytest.mark.skipif(CORPUS_MISSING, reason="the shared corpus is not available (set CI to make this a failure)")
 def test_every_corpus_reply_reads_without_error() -> None:
+    assert CORPUS_THREADS.is_dir(), f"no corpus threads at {CORPUS_THREADS}"
     replies = _corpus_replies()
     assert replies
     for name, comment in replies:

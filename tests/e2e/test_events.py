@@ -115,7 +115,7 @@ async def test_with_default_settings_an_awaited_org_member_is_mentioned_after_on
     hub = review.hub
     root = await thread_on(review, "Q8")
     start = len(hub.requests)
-    hub.reply(REPO, review.number, root, "@vish can you answer this one? @passerby may know too", user="daan")
+    hub.reply(REPO, review.number, root, "@vish can you answer this one? As @passerby noted, the port matters", user="daan")
     await review.box.settle()
     assert "@vish" in notice_in(review, root).body and "@passerby" not in notice_in(review, root).body
     calls = api_calls_since(hub, start)
@@ -135,7 +135,7 @@ async def test_delegation_awaits_the_other_maintainer_and_only_awaited_maintaine
     hub.push(REPO, "main", {".github/threat-model-bot.yml": "maintainers:\n  logins: [daan, vish]\n"}, user="daan", message="bot settings")
     await review.box.settle()
     root = await thread_on(review, "Q8")
-    hub.reply(REPO, review.number, root, "@vish can you answer this one? @passerby may know too", user="daan")
+    hub.reply(REPO, review.number, root, "@vish can you answer this one? Thanks @passerby for the pointer.", user="daan")
     await review.box.settle()
     record = review.records()["Q8"]
     assert "vish" in record["awaiting"]

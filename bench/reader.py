@@ -1,0 +1,154 @@
+"""Score the reply reader against hand labels of every reply in the corpus threads.
+
+Run: `python bench/reader.py [--shared PATH]`. Reads ../shared/corpus/threads/*.json (next to
+the repository) and tests/fixtures/reader_labels.yaml, reads each labelled reply the way the
+bot would (the thread's question as anchor, the author's role from the label), and prints
+stance, question, awaited and follow-up accuracy, the dangerous readings, and each miss.
+
+A dangerous reading is a confirmation where the reply does not confirm, or anything binding
+from free text or from a non-maintainer. The tests hold these numbers to floors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ruamel.yaml import YAML  # noqa: E402
+
+from bot.core.commands_parser import ANY_QUESTION  # noqa: E402
+from bot.core.reader import read_reply  # noqa: E402
+from bot.core.reading import Reading, Stance  # noqa: E402
+
+LABELS = ROOT / "tests" / "fixtures" / "reader_labels.yaml"
+DEFAULT_SHARED = ROOT / ".." / "shared"
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str  # "cloudstack-13293#9"
+    author: str
+    body: str
+    anchor: str | None
+    maintainer: bool
+    stances: frozenset[str]
+    questions: tuple[str, ...]
+    awaiting: frozenset[str]
+    followup: bool
+
+
+@dataclass
+class Score:
+    total: int = 0
+    stance: int = 0
+    question: int = 0
+    awaited: int = 0
+    followup: int = 0
+    dangerous: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    def rate(self, hits: int) -> float:
+        return hits / self.total if self.total else 0.0
+
+
+def load_cases(shared: Path, labels_path: Path = LABELS) -> list[Case]:
+    """Every labelled reply, with its body from the corpus."""
+    labels = YAML(typ="safe").load(labels_path.read_text(encoding="utf-8"))
+    cases: list[Case] = []
+    for thread, entries in labels.items():
+        replies = json.loads((shared / "corpus" / "threads" / f"{thread}.json").read_text(encoding="utf-8"))
+        for index, label in entries.items():
+            reply = replies[int(index)]
+            cases.append(
+                Case(
+                    key=f"{thread}#{index}",
+                    author=reply["author"],
+                    body=reply["body"],
+                    anchor=label.get("anchor"),
+                    maintainer=label.get("maintainer", True),
+                    stances=frozenset(label.get("stances") or ()),
+                    questions=tuple(sorted(label.get("questions") or ())),
+                    awaiting=frozenset(label.get("awaiting") or ()),
+                    followup=bool(label.get("followup", False)),
+                )
+            )
+    return cases
+
+
+def read_case(case: Case) -> Reading:
+    return read_reply(
+        case.body,
+        author=case.author,
+        association="MEMBER" if case.maintainer else "NONE",
+        is_maintainer=case.maintainer,
+        anchored_question=case.anchor,
+        known_questions=ANY_QUESTION,
+    )
+
+
+def questions_of(reading: Reading) -> tuple[str, ...]:
+    """The questions a reading is about: its answers' questions, else the reply's question."""
+    named = {answer.question for answer in reading.answers if answer.question}
+    if not named and reading.question:
+        named = {reading.question}
+    return tuple(sorted(named))
+
+
+def dangers(case: Case, reading: Reading) -> list[str]:
+    found: list[str] = []
+    if Stance.CONFIRM in reading.stances and "confirm" not in case.stances:
+        found.append("a confirmation where the reply does not confirm")
+    if reading.binding and (reading.heuristic or not case.maintainer):
+        found.append("binding from free text or from a non-maintainer")
+    return found
+
+
+def evaluate(shared: Path = DEFAULT_SHARED) -> Score:
+    score = Score()
+    for case in load_cases(shared):
+        reading = read_case(case)
+        score.total += 1
+        stances = frozenset(stance.value for stance in reading.stances)
+        checks = {
+            "stance": (stances == case.stances, sorted(stances), sorted(case.stances)),
+            "question": (questions_of(reading) == case.questions, list(questions_of(reading)), list(case.questions)),
+            "awaited": (frozenset(reading.awaiting) == case.awaiting, sorted(reading.awaiting), sorted(case.awaiting)),
+            "followup": (bool(reading.followups) == case.followup, bool(reading.followups), case.followup),
+        }
+        for name, (hit, got, wanted) in checks.items():
+            if hit:
+                setattr(score, name, getattr(score, name) + 1)
+            else:
+                score.misses.append(f"{case.key} {name}: read {got}, labelled {wanted}")
+        score.dangerous += [f"{case.key}: {danger}" for danger in dangers(case, reading)]
+    return score
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared folder holding corpus/threads")
+    args = parser.parse_args(argv)
+    if not (args.shared / "corpus" / "threads").is_dir():
+        print(f"bench/reader.py: no corpus threads under {args.shared}", file=sys.stderr)
+        return 2
+    score = evaluate(args.shared)
+    print(f"Labelled replies: {score.total}")
+    for name in ("stance", "question", "awaited", "followup"):
+        hits = getattr(score, name)
+        print(f"  {name:<9} {hits:>3}/{score.total}  {score.rate(hits):6.1%}")
+    print(f"Dangerous readings: {len(score.dangerous)}")
+    for danger in score.dangerous:
+        print(f"  ! {danger}")
+    print(f"Misses: {len(score.misses)}")
+    for miss in score.misses:
+        print(f"  - {miss}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
