@@ -138,7 +138,7 @@ def _run(args: argparse.Namespace) -> int:
 @dataclass(frozen=True)
 class SyncResult:
     touched: tuple[str, ...]  # question ids whose record changed, in record order
-    changes: tuple[str, ...]  # one line per changed record, for the person running the job
+    changes: tuple[str, ...]  # one line per changed record (and per unreadable comment), for the person running the job
 
 
 def rebuild_records(
@@ -156,7 +156,7 @@ def rebuild_records(
     Only records whose content differs afterwards count as changed (and get rewritten).
     """
     before = {question_id: _plain(mapping) for question_id, mapping in records.items()}
-    rebuild(
+    outcomes = rebuild(
         records,
         comments,
         is_maintainer=is_maintainer,
@@ -167,7 +167,8 @@ def rebuild_records(
     touched = tuple(question_id for question_id, mapping in records.items() if _plain(mapping) != before[question_id])
     return SyncResult(
         touched=touched,
-        changes=tuple(describe_change(question_id, before[question_id], _plain(records[question_id])) for question_id in touched),
+        changes=tuple(describe_change(question_id, before[question_id], _plain(records[question_id])) for question_id in touched)
+        + tuple(f"comment {outcome.comment_id} cannot be read ({outcome.unreadable}); skipped" for outcome in outcomes if outcome.unreadable),
     )
 
 

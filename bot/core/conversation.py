@@ -91,6 +91,7 @@ class CommentOutcome:
     wants_help: bool = False
     notes: list[str] = field(default_factory=list)  # to tell the author (unknown ids, no effect)
     ignored: str | None = None  # why nothing was read
+    unreadable: str | None = None  # the reader failed on it: recorded, skipped, never retried forever
 
 
 def apply_comment(
@@ -134,6 +135,26 @@ def apply_comment(
         _note_changes(outcome, question_id, changes)
     _apply_commands(records, reading, comment, is_maintainer, outcome)
     return outcome
+
+
+def apply_comment_safely(
+    records: MutableMapping[str, MutableMapping],
+    comment: Comment,
+    *,
+    is_maintainer: bool,
+    question: str | None,
+) -> CommentOutcome:
+    """`apply_comment`, where a comment the reader cannot read is an outcome, not an exception.
+
+    Anyone can post a comment, so one the reader fails on (any failure, not only today's known
+    ones) must not fail its PR for good. The reader runs before anything is written, so the
+    records are as they were.
+    """
+    try:
+        return apply_comment(records, comment, is_maintainer=is_maintainer, question=question)
+    except Exception as error:  # noqa: BLE001 - whatever the reader raises, the PR goes on
+        reason = f"{type(error).__name__}: {error}"
+        return CommentOutcome(comment_id=comment.id, question=question, ignored="unreadable", unreadable=reason[:200])
 
 
 def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: Comment, still_said: Sequence[str]) -> dict[str, list[str]]:
@@ -182,7 +203,7 @@ def replay(
         question = question_for_comment(comment, document_path=document_path, spans=spans, threads=threads, known=known)
         if comment.kind == "review_comment" and question is not None:
             threads.setdefault(str(comment.in_reply_to_id or comment.id), question)
-        outcomes.append(apply_comment(records, comment, is_maintainer=is_maintainer(comment), question=question))
+        outcomes.append(apply_comment_safely(records, comment, is_maintainer=is_maintainer(comment), question=question))
     return outcomes
 
 

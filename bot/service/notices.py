@@ -73,10 +73,14 @@ def thread_notice_body(
 
 
 def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
-    """What folding this question would change, as if its proposals were accepted."""
+    """What folding this question would change, as if its proposals were accepted (nothing, when
+    the document cannot be read: the notice still says what the reply did)."""
     records = pull.typed_records()
-    document = parse_document(document_text, pull.state.document_path or "")
-    plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
+    try:
+        document = parse_document(document_text, pull.state.document_path or "")
+        plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
+    except Exception:  # noqa: BLE001 - a preview is a courtesy; it must never block the notice
+        return (), ()
     return plan.promotions, [item for item in plan.for_humans if item.question == question_id]
 
 

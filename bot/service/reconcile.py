@@ -21,6 +21,7 @@ from bot.service.folding import fold, resolve_folded_threads
 from bot.service.maintainers import UNKNOWN, is_maintainer
 from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
 from bot.service.tracking import Pull
+from bot.service.unreadable import known_unreadable, note_unreadable_comment
 
 _NORMALISE = {
     "review_comment": comment_from_review_comment,
@@ -47,13 +48,16 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         return None
     comments = await _history(ctx, number)
     _remember_notices(pull, comments)
-    people = [comment for comment in comments if not comment.author_is_bot and comment.id not in pull.state.deleted_comments]
+    people = [
+        comment for comment in comments
+        if not comment.author_is_bot and comment.id not in pull.state.deleted_comments and not known_unreadable(pull.state, comment)
+    ]
     maintainers = {
         (comment.author, comment.association): await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
         for comment in people
     }
     before = _snapshot(pull.records)
-    rebuild(
+    outcomes = rebuild(
         pull.records,
         people,
         is_maintainer=lambda comment: maintainers[(comment.author, comment.association)],
@@ -61,6 +65,10 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         spans=pull.state.spans,
         threads=pull.state.threads,
     )
+    by_id = {comment.id: comment for comment in people}
+    for outcome in outcomes:
+        if outcome.unreadable is not None:
+            note_unreadable_comment(ctx, pull.state, by_id[outcome.comment_id], outcome.unreadable)
     healed = Healed(number)
     healed.accepted_by_reaction = await _accept_by_reaction(ctx, pull, settings)
     healed.changes = _compare(before, _snapshot(pull.records))

@@ -110,7 +110,9 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     if document_file is None:
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
         return None
-    document = parse_document(document_file.text, path)
+    document = _read_document(ctx, pull, document_file.text, path, head_sha)
+    if document is None:
+        return _not_tracked(ctx, pull, head_sha)
     if not _has_questions(document, pull):
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
         return _not_tracked(ctx, pull, head_sha)
@@ -134,6 +136,19 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         number, path, head_sha[:7], len(result.created), len(result.updated), len(result.unchanged),
     )
     return pull
+
+
+def _read_document(ctx: Context, pull: Pull, text: str, path: str, head_sha: str) -> Document | None:
+    """The parsed document, or None when the parser fails on it: noted once, retried at the next push."""
+    try:
+        return parse_document(text, path)
+    except Exception as error:  # noqa: BLE001 - anyone can open a PR: its document must not fail deliveries for good
+        if pull.state.unreadable_document != head_sha:
+            pull.state.unreadable_document = head_sha
+            ctx.log.warning("PR #%s: %s at %s cannot be read (%s: %s); skipped until the next push",
+                            pull.state.number, path, head_sha[:7], type(error).__name__, str(error)[:200])
+            save_pull_state(ctx.state_dir, pull.state)
+        return None
 
 
 def _has_questions(document: Document, pull: Pull) -> bool:

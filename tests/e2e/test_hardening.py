@@ -79,3 +79,31 @@ async def test_comments_on_a_pr_without_a_threat_model_cost_nothing_after_the_fi
     calls = [r for r in hub.requests[start:] if not r.path.startswith("/app/")]
     assert len(calls) <= 3, [(r.method, r.path) for r in calls]  # the settings read per comment, nothing else
     assert not [r for r in calls if "/pulls/" in r.path]
+
+
+# A comment anyone may post that the reader has failed on (Python's limit on int conversion);
+# the tests assert what must hold whether or not the reader still fails on it.
+POISON = "Ref Q" + "1" * 5000
+
+
+async def test_a_comment_the_reader_cannot_read_never_blocks_the_pr(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    hub.comment(REPO, review.number, POISON, user="passerby")
+    hub.reply(REPO, review.number, root, POISON, user="passerby")
+    hub.reply(REPO, review.number, root, "Yes, that is how we run it.", user="daan")
+    await review.box.settle()
+    await asyncio.sleep(1.1)  # GitHub's times are whole seconds: the 👍 must come after the proposal
+    hub.react(REPO, notice_in(review, root).id, "+1", user="vish")  # no webhook: only reconcile sees it
+    other = await thread_on(review, "Q5")
+    hub.reply(REPO, review.number, other, "/confirm", user="vish")
+    await review.box.settle()
+    assert await review.box.failed_deliveries() == 0
+    assert review.records()["Q5"]["status"] == "confirmed", "the maintainer's /confirm after it takes effect"
+
+    await review.box.scheduler.tick(reconcile_all=True)
+    await review.box.scheduler.tick(reconcile_all=True)
+    record = review.records()["Q3"]
+    assert [p["state"] for p in record["proposals"]] in (["accepted"], ["applied"]), "reconcile still heals the PR"
+    assert review.records()["Q5"]["status"] in ("confirmed", "folded"), "the fold the 👍 started takes confirmed answers along"
+    assert not review.state().needs_reconcile
