@@ -14,7 +14,9 @@ The rules, in short:
   wins; while anybody is still awaited the status stays `answered`;
 - anyone else's reply, and any heuristic reading, is recorded with binding false and never
   moves the status; a maintainer's heuristic decision becomes a proposal instead;
-- delegation and /ask add logins to `awaiting`; an awaited person's answer removes them.
+- a maintainer's delegation or /ask adds logins to `awaiting`; an awaited person's answer, or a
+  maintainer's later decision, removes them. Anyone else's /ask is recorded as input only
+  (`asks_binding: false`): any GitHub user can comment, and must not block a question.
 """
 from __future__ import annotations
 
@@ -175,10 +177,15 @@ def forget_github_input(mapping: MutableMapping) -> None:
 
 
 def derive_awaiting(mapping: Mapping) -> list[str]:
-    """Logins asked (by delegation or /ask) who have not answered since they were asked."""
+    """Logins a maintainer asked (by delegation or /ask) who have not answered since they were
+    asked, and whom no maintainer's decision has settled since."""
     asked: dict[str, tuple[datetime, str]] = {}  # lower-case login -> (latest ask, spelling)
     for answer in _items(mapping, "answers"):
+        if answer.get("asks_binding") is False:
+            continue  # a non-maintainer's ask: input, never who is awaited
         moment = _moment(answer.get("at"))
+        if _settled_after(mapping, moment, answer.get("comment_id")):
+            continue
         for login in answer.get("asks") or ():
             key = str(login).lower()
             if key not in asked or moment >= asked[key][0]:
@@ -191,6 +198,23 @@ def derive_awaiting(mapping: Mapping) -> list[str]:
             answered[key] = max(answered.get(key, _EARLIEST), moment)
     still = [(moment, login) for key, (moment, login) in asked.items() if not (key in answered and answered[key] >= moment)]
     return [login for _, login in sorted(still, key=lambda pair: (pair[0], pair[1].lower()))]
+
+
+def _settled_after(mapping: Mapping, asked_at: datetime, asked_in: object) -> bool:
+    """A maintainer's binding decision (answer or accepted proposal) after the ask answers it.
+
+    GitHub's times are whole seconds: within one, the later comment (the higher id) is later.
+    A comment that decides and asks at once ("/confirm" then "/ask @bob") keeps its ask."""
+    for answer in _items(mapping, "answers"):
+        if answer.get("binding") is True and _stance(answer.get("stance")) in DECIDING:
+            moment, decided_in = _moment(answer.get("at")), answer.get("comment_id")
+            if moment > asked_at or (moment == asked_at and isinstance(decided_in, int) and isinstance(asked_in, int) and decided_in > asked_in):
+                return True
+    for proposal in _items(mapping, "proposals"):
+        if proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value) and _stance(proposal.get("stance")) in DECIDING:
+            if _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
+                return True
+    return False
 
 
 def derive_status(mapping: Mapping) -> Status:
@@ -342,6 +366,8 @@ def _answer_entry(
     }
     if asks:
         entry["asks"] = asks
+        if not is_maintainer:
+            entry["asks_binding"] = False  # recorded as input: only maintainers change who is awaited
     return entry
 
 

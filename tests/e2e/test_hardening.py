@@ -107,3 +107,24 @@ async def test_a_comment_the_reader_cannot_read_never_blocks_the_pr(review: Revi
     assert [p["state"] for p in record["proposals"]] in (["accepted"], ["applied"]), "reconcile still heals the PR"
     assert review.records()["Q5"]["status"] in ("confirmed", "folded"), "the fold the 👍 started takes confirmed answers along"
     assert not review.state().needs_reconcile
+
+
+async def test_a_passers_by_ask_changes_nobody_awaited_and_a_maintainer_still_decides(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    hub.reply(REPO, review.number, root, "/confirm", user="daan")
+    await review.box.settle()
+    hub.reply(REPO, review.number, root, "/ask @vish", user="passerby")
+    await review.box.settle()
+    record = review.records()["Q3"]
+    assert (record["status"], list(record["awaiting"])) == ("confirmed", [])
+    assert any(answer["author"] == "passerby" for answer in record["answers"]), "recorded as input"
+    assert "@vish" not in notice_in(review, root).body
+
+    hub.reply(REPO, review.number, root, "/ask @vish", user="daan")  # a maintainer's ask does count
+    await review.box.settle()
+    assert list(review.records()["Q3"]["awaiting"]) == ["vish"]
+    hub.reply(REPO, review.number, root, "/strike", user="daan")
+    await review.box.settle()
+    record = review.records()["Q3"]
+    assert (record["status"], list(record["awaiting"])) == ("struck", [])
