@@ -11,7 +11,6 @@ The helpers that open a PR (client, document, settings) are shared with `digest`
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import RecordError
-from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings
+from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings, document_among
 from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
@@ -268,18 +267,8 @@ def parse_opened_document(opened: OpenedPullRequest) -> Document | None:
 
 
 def find_document(paths: Iterable[str], pattern: str) -> str | None:
-    """The first path matching the configured path or glob.
-
-    `**/` in the default glob means "in any folder, the root included"; fnmatch's `*` already
-    crosses `/`, so the pattern is also tried without that prefix.
-    """
-    patterns = [pattern]
-    while patterns[-1].startswith("**/"):
-        patterns.append(patterns[-1][3:])
-    for path in sorted(paths):
-        if any(fnmatch.fnmatchcase(path, candidate) for candidate in patterns):
-            return path
-    return None
+    """The one path matching the configured path or glob (core's rule: several is an error)."""
+    return document_among(paths, pattern)
 
 
 def history_comments(history: batch.PullRequestHistory) -> list[Comment]:

@@ -24,6 +24,20 @@ def inline_text(text: str, limit: int = TITLE_LIMIT) -> str:
     return single.replace("@", "@&#8203;")
 
 
+def bounded(text: str, limit: int) -> str:
+    """Text cut to `limit` characters (an ellipsis marks the cut): every title, excerpt and
+    message the bot writes goes through a bound, whatever a person wrote."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def marker_text(text: str, limit: int = 200) -> str:
+    """Text safe inside (or next to) a hidden `<!-- ... -->` marker: one line, bounded, and
+    unable to open or close an HTML comment, so a title cannot end the marker early and
+    render what follows (an @-mention, an image) or hide the bot's own text."""
+    single = bounded(" ".join(text.split()), limit)
+    return single.replace("<", "&lt;").replace(">", "&gt;")  # no `<!--`, no `-->`
+
+
 def clean_login(login: str) -> str:
     return login.strip().lstrip("@")
 

@@ -1,7 +1,7 @@
 """Which PRs the bot follows, and keeping their question records in step with the document."""
 from __future__ import annotations
 
-import fnmatch
+import hashlib
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +11,11 @@ from typing import Any
 from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
-from bot.core.settings import RepoSettings
+from bot.core.settings import AmbiguousDocument, RepoSettings, document_among
 from bot.github import pulls as github
 from bot.service import records_branch
 from bot.service.context import Context
+from bot.service.remarks import post_once
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
 
@@ -68,13 +69,6 @@ def load_pull_from(state_dir: Path, repo: str, number: int) -> Pull:
     state = load_pull_state(state_dir, repo, number)
     store = FolderStore(pull_directory(state_dir, repo, number) / "questions")
     return Pull(state=state, store=store, records=store.load())
-
-
-def matches_document(path: str, pattern: str) -> bool:
-    """Glob match where a leading `**/` also matches files at the repository root."""
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
 def wants_pull(pr: dict[str, Any], settings: RepoSettings) -> bool:
@@ -168,8 +162,13 @@ def _not_tracked(ctx: Context, pull: Pull, head_sha: str) -> None:
 async def _find_document(ctx: Context, number: int, settings: RepoSettings) -> str | None:
     assert ctx.gh is not None and ctx.repo is not None
     files = await github.list_pull_files(ctx.gh, ctx.repo, number)
-    candidates = [path for path in files if matches_document(path, settings.document)]
-    return candidates[0] if candidates else None
+    try:
+        return document_among(files, settings.document)
+    except AmbiguousDocument as error:
+        ctx.log.warning("PR #%s: %s", number, error)
+        key = f"ambiguous-document:{ctx.repo}#{number}:{hashlib.sha256(str(error).encode()).hexdigest()[:16]}"
+        await post_once(ctx, number, key, f"The threat-model bot is not following this PR: {error}.")
+        return None
 
 
 def _head_repo(pr: dict[str, Any], base_repo: str) -> str:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timezone
 
-from e2e_world import Review, bot_issues, notice_in, thread_on
+from e2e_world import AUTHOR, Review, bot_issues, notice_in, thread_on
 
 from bot.core.digest import parse_digest_marker
 from bot.sandbox import REPO
+from bot.store.pull_state import load_pull_state
 
 
 async def test_an_old_thumbs_up_does_not_accept_a_proposal_made_after_it(review: Review) -> None:
@@ -128,3 +130,35 @@ async def test_a_passers_by_ask_changes_nobody_awaited_and_a_maintainer_still_de
     await review.box.settle()
     record = review.records()["Q3"]
     assert (record["status"], list(record["awaiting"])) == ("struck", [])
+
+
+async def test_a_yaml_bomb_in_the_settings_gets_one_short_comment_and_costs_nothing(review: Review) -> None:
+    hub = review.hub
+    bomb = "".join(
+        f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['lol'] * 9)}]\n"
+        for previous, name in zip(["", "a", "b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f", "g", "h"])
+    )
+    hub.push(REPO, "main", {".github/threat-model-bot.yml": bomb}, user="daan", message="Configure")
+    await review.box.settle()
+    records = review.records()
+    started = time.perf_counter()
+    hub.comment(REPO, review.number, "Q3: confirm", user="daan")
+    await review.box.settle()
+    assert time.perf_counter() - started < 5
+    assert review.records() == records
+    (error,) = [c for c in hub.state.issue_comments.values() if c.user.endswith("[bot]")]
+    assert "anchors and aliases" in error.body and len(error.body) < 600
+    assert await review.box.failed_deliveries() == 0
+
+
+async def test_a_document_glob_matching_several_files_is_named_not_guessed(review: Review) -> None:
+    hub = review.hub
+    hub.push(REPO, "main", {".github/threat-model-bot.yml": "document: '**/*'\n"}, user="daan", message="Configure")
+    await review.box.settle()
+    hub.push(REPO, "second-model", {"README.md": "# notes\n", "OTHER-THREAT-MODEL.md": "# model\n"}, user=AUTHOR, message="two")
+    other = hub.open_pr(REPO, "second-model", user=AUTHOR, title="Two files")
+    await review.box.settle()
+    remarks = [c for c in hub.state.issue_comments.values() if c.issue_number == other and c.user.endswith("[bot]")]
+    assert len(remarks) == 1 and "`README.md`" in remarks[0].body and "`OTHER-THREAT-MODEL.md`" in remarks[0].body
+    assert load_pull_state(review.state_dir, REPO, other).document_path is None, "not tracked: the bot never guesses"
+    assert await review.box.failed_deliveries() == 0
