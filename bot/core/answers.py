@@ -25,6 +25,7 @@ from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from bot.core.limits import LOGINS_PER_COMMENT
 from bot.core.reading import CommandName, Reading, Stance
 from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id, plain_value
 
@@ -348,7 +349,8 @@ def _answer_entry(
             source = "mailing-list"
         elif command.name is CommandName.ASK and command.login:
             asks.append(command.login)
-    asks = _unique([login for login in asks if login.lower() != author.lower()])
+    # One comment asks at most LOGINS_PER_COMMENT people: each may cost the bot a lookup.
+    asks = _unique([login for login in asks if login.lower() != author.lower()])[:LOGINS_PER_COMMENT]
     if not stances and not asks:
         return None
     deciding = [stance for stance in stances if stance in DECIDING]

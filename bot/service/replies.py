@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Collection
 
 from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
+from bot.core.limits import LOGINS_PER_COMMENT
 from bot.core.notice import parse_notice_marker
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -210,10 +211,14 @@ async def _awaited_maintainers(ctx: Context, pull: Pull, settings: RepoSettings,
     Asked of GitHub once per person and PR; the answer is kept in the PR's state.
     """
     known = {login.lower() for login in known_maintainers(pull, settings)}
-    for question_id in touched:
-        for login in pull.records[question_id].get("awaiting") or ():
-            if login.lower() not in known and login not in pull.state.people:
-                pull.state.people[login] = await is_maintainer(ctx, settings.maintainers, login, UNKNOWN)
+    unknown = [
+        login
+        for question_id in touched
+        for login in pull.records[question_id].get("awaiting") or ()
+        if login.lower() not in known and login not in pull.state.people
+    ]
+    for login in list(dict.fromkeys(unknown))[:LOGINS_PER_COMMENT]:  # the rest are named, not mentioned
+        pull.state.people[login] = await is_maintainer(ctx, settings.maintainers, login, UNKNOWN)
     return {login for login, maintainer in pull.state.people.items() if maintainer}
 
 

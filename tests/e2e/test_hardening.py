@@ -5,9 +5,10 @@ import asyncio
 import time
 from datetime import datetime, timezone
 
-from e2e_world import AUTHOR, Review, bot_issues, notice_in, thread_on
+from e2e_world import AUTHOR, DOC, FIXTURE, Review, api_calls_since, bot_issues, notice_in, thread_on
 
 from bot.core.digest import parse_digest_marker
+from bot.core.limits import LOGINS_PER_COMMENT
 from bot.sandbox import REPO
 from bot.store.pull_state import load_pull_state
 
@@ -162,3 +163,30 @@ async def test_a_document_glob_matching_several_files_is_named_not_guessed(revie
     assert len(remarks) == 1 and "`README.md`" in remarks[0].body and "`OTHER-THREAT-MODEL.md`" in remarks[0].body
     assert load_pull_state(review.state_dir, REPO, other).document_path is None, "not tracked: the bot never guesses"
     assert await review.box.failed_deliveries() == 0
+
+
+async def test_a_comment_asking_500_people_costs_a_bounded_number_of_api_calls(review: Review) -> None:
+    hub = review.hub
+    hub.comment(REPO, review.number, "Q3: confirm", user="vish")  # the PR-level notice exists from here on
+    await review.box.settle()
+    asks = "\n".join(f"/ask @reviewer-{n} Q8" for n in range(500))
+    for author in ("passerby", "daan"):
+        start = len(hub.requests)
+        hub.comment(REPO, review.number, asks, user=author)
+        await review.box.settle()
+        calls = api_calls_since(hub, start)
+        # settings + notice, and for the maintainer at most LOGINS_PER_COMMENT people looked up
+        # (membership, then permission when membership says no: two calls each at worst)
+        assert len(calls) <= 3 + 2 * LOGINS_PER_COMMENT, (author, len(calls))
+    awaiting = list(review.records()["Q8"]["awaiting"])
+    assert len(awaiting) == LOGINS_PER_COMMENT and awaiting[0] == "reviewer-0"
+    assert await review.box.failed_deliveries() == 0
+
+    hub.push(REPO, "second-model", {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="again")
+    second = hub.open_pr(REPO, "second-model", user=AUTHOR, title="The model again")
+    await review.box.settle()
+    start = len(hub.requests)
+    hub.comment(REPO, second, asks, user="vish")  # the same people, on another PR
+    await review.box.settle()
+    lookups = [r for r in api_calls_since(hub, start) if "/members/" in r.path or "/collaborators/" in r.path]
+    assert lookups == [], "what GitHub said about them is remembered"
