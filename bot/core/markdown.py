@@ -35,7 +35,14 @@ def marker_text(text: str, limit: int = 200) -> str:
     unable to open or close an HTML comment, so a title cannot end the marker early and
     render what follows (an @-mention, an image) or hide the bot's own text."""
     single = bounded(" ".join(text.split()), limit)
-    return single.replace("<", "&lt;").replace(">", "&gt;")  # no `<!--`, no `-->`
+    # No `<!--`, no `-->`, and no @-mention even where a renderer shows the comment.
+    return single.replace("<", "&lt;").replace(">", "&gt;").replace("@", "@&#8203;")
+
+
+def defuse_comments(text: str) -> str:
+    """Text placed next to a hidden marker, with `<!--` and `-->` made inert: a value quoted
+    back cannot hide the bot's words or close its marker."""
+    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
 
 
 def clean_login(login: str) -> str:

@@ -11,7 +11,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from bot.core.limits import CONFIG_MAX_BYTES, CONFIG_MAX_DEPTH, CONFIG_MAX_PROBLEMS, PROBLEM_MAX_CHARS
-from bot.core.markdown import bounded
+from bot.core.markdown import marker_text
 from bot.core.settings import CONFIG_PATH, RepoSettings, SettingsError, SettingsProblem, parse_settings
 
 
@@ -21,7 +21,7 @@ class RepoConfigError(ValueError):
     def __init__(self, path: str, problems: tuple[str, ...]) -> None:
         self.path = path
         # Short whatever the input: a value quoted back, or a thousand bad keys, stays one screen.
-        kept = [bounded(" ".join(problem.split()), PROBLEM_MAX_CHARS) for problem in problems[:CONFIG_MAX_PROBLEMS]]
+        kept = [marker_text(problem, PROBLEM_MAX_CHARS) for problem in problems[:CONFIG_MAX_PROBLEMS]]
         if len(problems) > CONFIG_MAX_PROBLEMS:
             kept.append(f"… and {len(problems) - CONFIG_MAX_PROBLEMS} more problems")
         self.problems = tuple(kept)

@@ -190,3 +190,40 @@ async def test_a_comment_asking_500_people_costs_a_bounded_number_of_api_calls(r
     await review.box.settle()
     lookups = [r for r in api_calls_since(hub, start) if "/members/" in r.path or "/collaborators/" in r.path]
     assert lookups == [], "what GitHub said about them is remembered"
+
+
+async def test_a_followup_github_refuses_does_not_undo_the_confirmation_beside_it(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q5")
+    hub.faults.error(f"/repos/{REPO}/issues", status=422, method="POST", times=None, message="Validation Failed")
+    hub.reply(REPO, review.number, root, "/confirm\n/followup Q5 Add a regression test for the cap", user="daan")
+    await review.box.settle()
+    record = review.records()["Q5"]
+    assert record["status"] == "confirmed", "the confirmation stands"
+    assert [item["state"] for item in record["followups"]] == ["proposed"] and not bot_issues(hub)
+    remarks = [c for c in hub.state.issue_comments.values() if c.user.endswith("[bot]") and "was not opened" in c.body]
+    assert len(remarks) == 1, "reported once"
+    assert await review.box.failed_deliveries() == 0
+
+
+async def test_an_overlong_or_marker_breaking_followup_title_cannot_harm_the_issue(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q11")
+    hub.reply(REPO, review.number, root, "/followup Q11 " + "very long title " * 20, user="daan")
+    hub.reply(REPO, review.number, root, "/confirm", user="vish")
+    await review.box.settle()
+    assert not bot_issues(hub), "over GitHub's 256-character title limit: not opened"
+    assert review.records()["Q11"]["status"] == "confirmed"
+    (remark,) = [c for c in hub.state.issue_comments.values() if c.user.endswith("[bot]") and "was not opened" in c.body]
+    assert "256" in remark.body and len(remark.body) < 1000
+
+    hostile = "Check --> <img src=x> @vish <!-- hidden"
+    hub.reply(REPO, review.number, root, f"/followup Q11 {hostile}", user="daan")
+    await review.box.settle()
+    (issue,) = bot_issues(hub)
+    assert issue.body.count("-->") == 1 and "<!--" in issue.body.split("-->", 1)[0]
+    assert "<img" not in issue.body and "@vish" not in issue.body
+    hub.close_issue(REPO, issue.number, user="daan")
+    await review.box.settle()
+    (followup,) = [item for item in review.records()["Q11"]["followups"] if item.get("number")]
+    assert followup["state"] == "closed", "closing the issue still updates the record"
