@@ -9,6 +9,8 @@ from typing import Any
 
 
 from bot.core.document import parse_document
+from bot.core.limits import document_problem
+from bot.core.markdown import marker_text
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
 from bot.core.settings import AmbiguousDocument, RepoSettings, document_among
@@ -104,8 +106,12 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     if document_file is None:
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
         return None
+    if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text)):
+        return _not_tracked(ctx, pull, head_sha)
     document = _read_document(ctx, pull, document_file.text, path, head_sha)
     if document is None:
+        return _not_tracked(ctx, pull, head_sha)
+    if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text, len(document.questions))):
         return _not_tracked(ctx, pull, head_sha)
     if not _has_questions(document, pull):
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
@@ -130,6 +136,17 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
         number, path, head_sha[:7], len(result.created), len(result.updated), len(result.unchanged),
     )
     return pull
+
+
+async def _over_limit(ctx: Context, pull: Pull, path: str, head_sha: str, problem: str | None) -> bool:
+    """Over a limit: one short remark on the PR, and no import (a push under the limit re-checks)."""
+    if problem is None:
+        return False
+    assert ctx.repo is not None
+    ctx.log.warning("PR #%s: %s at %s not tracked: %s", pull.state.number, path, head_sha[:7], problem)
+    text = f"The threat-model bot is not following `{marker_text(path, 120)}` at {head_sha[:7]}: {problem}."
+    await post_once(ctx, pull.state.number, f"document-limit:{ctx.repo}#{pull.state.number}:{head_sha}", text)
+    return True
 
 
 def _read_document(ctx: Context, pull: Pull, text: str, path: str, head_sha: str) -> Document | None:

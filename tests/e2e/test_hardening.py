@@ -227,3 +227,26 @@ async def test_an_overlong_or_marker_breaking_followup_title_cannot_harm_the_iss
     await review.box.settle()
     (followup,) = [item for item in review.records()["Q11"]["followups"] if item.get("number")]
     assert followup["state"] == "closed", "closing the issue still updates the record"
+
+
+def many_questions(document: str, count: int) -> str:
+    """The fixture with its §14 replaced by `count` generated questions."""
+    head, _, _ = document.partition("## §14 Open questions for the maintainers")
+    questions = "".join(f"**Q{n}.** Is component {n} out of scope? *(maps to §6)*\n\n" for n in range(1, count + 1))
+    return f"{head}## §14 Open questions for the maintainers\n\n### Wave 1 — everything\n\n{questions}## Appendix\n\nNone.\n"
+
+
+async def test_a_document_with_5000_questions_gets_one_remark_and_no_import(review: Review) -> None:
+    hub = review.hub
+    hub.push(REPO, "huge-model", {"docs/HUGE-THREAT-MODEL.md": many_questions(FIXTURE.read_text(encoding="utf-8"), 5000)}, user=AUTHOR, message="huge")
+    started = time.perf_counter()
+    huge = hub.open_pr(REPO, "huge-model", user=AUTHOR, title="A very large model")
+    await review.box.settle()
+    assert time.perf_counter() - started < 15
+    (remark,) = [c for c in hub.state.issue_comments.values() if c.issue_number == huge and c.user.endswith("[bot]")]
+    assert "5000 questions" in remark.body and "500" in remark.body and len(remark.body) < 500
+    state = load_pull_state(review.state_dir, REPO, huge)
+    assert state.document_path is None and not list((review.state_dir / "repos").glob(f"*/*/pulls/{huge}/questions/*.yaml"))
+    hub.comment(REPO, huge, "Q3: confirm", user="daan")
+    await review.box.settle()
+    assert await review.box.failed_deliveries() == 0
