@@ -57,8 +57,11 @@ def apply_reading(
     comment_id: int,
     url: str | None,
     at: str,
+    newest: bool = False,
 ) -> list[str]:
-    """Record what one comment (as of its `at`, its own updated time) says about this question."""
+    """Record what one comment (as of its `at`, its own updated time) says about this question.
+
+    `newest`: known to be the comment's current text, so it wins a tie on `at`."""
     question_id = str(mapping["id"])
     if comment_id in _plain_list(mapping.get("retracted")):
         return []  # a late replay of a deleted comment must not bring it back
@@ -68,7 +71,7 @@ def apply_reading(
     answers = _list(mapping, "answers")
     index = _find(answers, "comment_id", comment_id)
     if index is not None:
-        if not _supersedes(entry, answers[index]):
+        if not _supersedes(entry, answers[index], newest=newest):
             return []  # an older version of the comment, or the same one again
     manual = _manual_awaiting(mapping)
     changes = [_describe_answer(question_id, entry, replaced=index is not None)]
@@ -467,11 +470,14 @@ def _refresh(mapping: MutableMapping, manual: list[str], changes: list[str], at:
         mapping["updated_at"] = at
 
 
-def _supersedes(entry: Mapping, previous: Mapping) -> bool:
-    """Newest version of a comment wins; equal times tie-break on content, never on arrival order."""
+def _supersedes(entry: Mapping, previous: Mapping, *, newest: bool = False) -> bool:
+    """Newest version of a comment wins by GitHub's updated_at. Equal times: the version known
+    to be current wins, else a tie-break on content, never on arrival order."""
     new_moment, old_moment = _moment(entry.get("at")), _moment(previous.get("at"))
     if new_moment != old_moment:
         return new_moment > old_moment
+    if newest:
+        return plain_value(previous) != plain_value(entry)
     return _canonical(entry) > _canonical(plain_value(previous))
 
 

@@ -24,6 +24,7 @@ from bot.service.remarks import post_once
 from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
 from bot.service.tracking import Pull, load_pull, track
 from bot.service.unreadable import forget_readable, known_unreadable, note_unreadable_comment
+from bot.service.versions import Version, note_version, version_of
 from bot.store.repo_config import RepoConfigError
 
 
@@ -77,9 +78,16 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
         return None  # a late "created" or "edited" for a comment already deleted
     if known_unreadable(pull.state, comment):
         return None  # a redelivery of a version the reader already failed on
+    version = await version_of(ctx, pull.state, comment)
+    if version is Version.STALE:
+        ctx.log.info("PR #%s comment %s: an older edit from the same second; the newer one stands", number, comment.id)
+        return None
     question = await _question_of(ctx, pull, comment)
     maintainer = await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
-    outcome = apply_comment_safely(pull.records, comment, is_maintainer=maintainer, question=question)
+    outcome = apply_comment_safely(
+        pull.records, comment, is_maintainer=maintainer, question=question, newest=version is Version.CURRENT
+    )
+    note_version(pull.state, comment)
     if outcome.unreadable is not None:
         note_unreadable_comment(ctx, pull.state, comment, outcome.unreadable)
         pull.save(ctx, [])

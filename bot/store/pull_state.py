@@ -53,6 +53,8 @@ class PullState:
     # comment id -> updated_at of the version the reader failed on: skipped until edited
     unreadable_comments: dict[str, str] = field(default_factory=dict)
     unreadable_document: str | None = None  # head sha whose document could not be read
+    # comment id -> "<updated_at> <body hash>" of the version last applied (same-second edits)
+    comment_versions: dict[str, str] = field(default_factory=dict)
 
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")

@@ -250,3 +250,18 @@ async def test_a_document_with_5000_questions_gets_one_remark_and_no_import(revi
     hub.comment(REPO, huge, "Q3: confirm", user="daan")
     await review.box.settle()
     assert await review.box.failed_deliveries() == 0
+
+
+async def test_the_newest_of_several_same_second_edits_wins(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    reply = hub.reply(REPO, review.number, root, "/strike", user="daan")
+    for body in ("/correct the key holder is the release manager", "/confirm"):
+        hub.edit_comment(REPO, reply, body, user="daan")
+    await review.box.settle()
+    assert review.records()["Q3"]["status"] == "confirmed"
+    reply = hub.reply(REPO, review.number, root, "/confirm", user="vish")
+    for body in ("/strike", "/correct it is the release manager"):
+        hub.edit_comment(REPO, reply, body, user="vish")
+    await review.box.settle()
+    assert review.records()["Q3"]["status"] == "corrected"
