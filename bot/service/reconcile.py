@@ -19,6 +19,7 @@ from bot.github.normalise import comment_from_issue_comment, comment_from_review
 from bot.service.context import Context
 from bot.service.folding import fold, resolve_folded_threads
 from bot.service.maintainers import UNKNOWN, is_maintainer
+from bot.service.notices import thread_notice_body, upsert_thread_notice
 from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
 from bot.service.tracking import Pull
 from bot.service.unreadable import known_unreadable, note_unreadable_comment
@@ -37,6 +38,7 @@ class Healed:
     changes: list[str] = field(default_factory=list)
     accepted_by_reaction: list[str] = field(default_factory=list)
     folded: tuple[str, ...] = ()
+    notices_refreshed: list[str] = field(default_factory=list)
 
 
 async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
@@ -79,6 +81,9 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         healed.folded = result.folded
         if result.commit_sha:
             await resolve_folded_threads(ctx, pull, result.folded)
+    healed.notices_refreshed = await _refresh_notices(ctx, pull, settings, comments)
+    if healed.notices_refreshed:
+        pull.save(ctx, [])
     if healed.changes or healed.accepted_by_reaction:
         ctx.log.info("reconciled PR #%s: %s", number, "; ".join(healed.changes + [f"{q} accepted by 👍" for q in healed.accepted_by_reaction]))
     return healed
@@ -93,6 +98,35 @@ async def _history(ctx: Context, number: int) -> list[Comment]:
                 continue  # a review with only inline comments: those are listed on their own
             comments.append(normalise(item))
     return comments
+
+
+async def _refresh_notices(ctx: Context, pull: Pull, settings: RepoSettings, comments: list[Comment]) -> list[str]:
+    """Each thread notice whose status or awaited line no longer matches its healed record is
+    edited, so a record and its notice always agree. Compared with the notices as just listed:
+    no extra reads, and an edit only where they differ."""
+    if settings.dry_run:
+        return []
+    shown = {comment.id: comment.body for comment in comments if comment.author_is_bot}
+    maintainers = known_maintainers(pull, settings)
+    refreshed: list[str] = []
+    document_text: str | None = None
+    for root, notice_id in list(pull.state.notices.items()):
+        question_id = pull.state.threads.get(root)
+        if question_id is None or question_id not in pull.records:
+            continue
+        plain = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
+        if _gist(plain) == _gist(shown.get(notice_id, "")):
+            continue
+        document_text = document_text or pull.document_text(ctx)
+        body = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=document_text, dry_run=False)
+        await upsert_thread_notice(ctx, pull, int(root), body)
+        refreshed.append(question_id)
+    return refreshed
+
+
+def _gist(body: str) -> list[str]:
+    """What a notice says about where its question stands: the status line and who is awaited."""
+    return [line for line in body.splitlines() if "· status:" in line or line.startswith("Still awaited:")]
 
 
 def _remember_notices(pull: Pull, comments: list[Comment]) -> None:

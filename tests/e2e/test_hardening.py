@@ -265,3 +265,22 @@ async def test_the_newest_of_several_same_second_edits_wins(review: Review) -> N
         hub.edit_comment(REPO, reply, body, user="vish")
     await review.box.settle()
     assert review.records()["Q3"]["status"] == "corrected"
+
+
+async def test_reconcile_refreshes_a_thread_notice_its_healed_record_disagrees_with(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q3")
+    hub.reply(REPO, review.number, root, "Is this still how it works?", user="passerby")
+    await review.box.settle()
+    assert "status: **open**" in notice_in(review, root).body
+    hub.faults.drop_webhooks(times=1, event="pull_request_review_comment")
+    hub.reply(REPO, review.number, root, "/confirm", user="daan")
+    await review.box.settle()
+    assert "status: **open**" in notice_in(review, root).body, "the webhook was dropped"
+
+    await review.box.scheduler.tick(reconcile_all=True)
+    assert review.records()["Q3"]["status"] == "confirmed"
+    assert "status: **confirmed**" in notice_in(review, root).body
+    start = len(hub.requests)
+    await review.box.scheduler.tick(reconcile_all=True)
+    assert not [r for r in hub.requests[start:] if r.method == "PATCH"], "an agreeing notice is left alone"
