@@ -7,7 +7,7 @@ copied text can never ping anyone.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 TITLE_LIMIT = 80
 LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
@@ -37,6 +37,18 @@ def marker_text(text: str, limit: int = 200) -> str:
     single = bounded(" ".join(text.split()), limit)
     # No `<!--`, no `-->`, and no @-mention even where a renderer shows the comment.
     return single.replace("<", "&lt;").replace(">", "&gt;").replace("@", "@&#8203;")
+
+
+NOTES_PER_COMMENT = 10  # notes quoted in one notice: a reply of a thousand odd lines stays readable
+
+
+def quoted_notes(notes: Sequence[str], limit: int = 200) -> list[str]:
+    """Notes as `> ` lines: at most NOTES_PER_COMMENT, each bounded, then how many were left out,
+    so a notice never outgrows GitHub's comment limit whatever a reply held."""
+    lines = [f"> {inline_text(note, limit)}" for note in notes[:NOTES_PER_COMMENT]]
+    if len(notes) > NOTES_PER_COMMENT:
+        lines.append(f"> … and {len(notes) - NOTES_PER_COMMENT} more notes")
+    return lines
 
 
 def defuse_comments(text: str) -> str:

@@ -36,3 +36,11 @@ def test_document_limits() -> None:
     assert document_problem("# model\n", 100) is None
     assert "500" in (document_problem("# model\n", 5000) or "")
     assert "KB" in (document_problem("x" * (2 * 1024 * 1024)) or "")
+
+
+def test_a_thousand_notes_quote_as_a_bounded_few() -> None:
+    from bot.core.markdown import NOTES_PER_COMMENT, quoted_notes
+
+    lines = quoted_notes([f"line {n}: /confirm Q{n} is not a tracked question " * 20 for n in range(1000)])
+    assert len(lines) == NOTES_PER_COMMENT + 1 and lines[-1] == f"> … and {1000 - NOTES_PER_COMMENT} more notes"
+    assert sum(len(line) for line in lines) < 3_000
