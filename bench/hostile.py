@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
+import logging
 import sys
 import tempfile
 import time
@@ -313,19 +313,25 @@ async def _health_seconds(world: World) -> float | None:
         return None
 
 
+async def _open_body(world: World, head: bytes) -> asyncio.StreamWriter:
+    """A connection (non-blocking: the service shares this event loop) that sent `head` only."""
+    host, port = _service_address(world)
+    _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
+    writer.write(head)
+    await writer.drain()
+    return writer
+
+
 async def stalled_connections(world: World) -> Outcome:
     """Unsigned POSTs that announce a body and never send it, then /health."""
-    host, port = _service_address(world)
-    count = 50 if world.fast else 400
-    sockets = []
-    for _ in range(count):
-        held = socket.create_connection((host, port))
-        held.sendall(f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n\r\n{{".encode())
-        sockets.append(held)
+    host, _ = _service_address(world)
+    count = 50 if world.fast else 1_100  # the issue's count: over the default 1,024 open files
+    head = f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n\r\n{{".encode()
+    writers = [await _open_body(world, head) for _ in range(count)]
     await asyncio.sleep(0.5)
     health = await _health_seconds(world)
-    for held in sockets:
-        held.close()
+    for writer in writers:
+        writer.close()
     shown = f"{health * 1000:.0f} ms" if health is not None else "no answer"
     return Outcome(health is not None and health < 1.0, f"/health with {count} stalled bodies: {shown}",
                    needs="a read timeout on bodies and a connection limit (wt-inbox)")
@@ -333,15 +339,29 @@ async def stalled_connections(world: World) -> Outcome:
 
 async def disconnects(world: World) -> Outcome:
     """Clients that go away mid-body: the service stays up (a short log line, no traceback, is wt-inbox's)."""
-    host, port = _service_address(world)
-    for _ in range(20 if world.fast else 200):
-        gone = socket.create_connection((host, port))
-        gone.sendall(f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5000\r\n\r\n{{\"a\": ".encode())
-        gone.close()
-    await asyncio.sleep(0.2)
-    health = await _health_seconds(world)
-    return Outcome(health is not None, f"/health after the disconnects: {'ok' if health is not None else 'no answer'}",
-                   needs="a short log line per disconnect (wt-inbox)")
+    host, _ = _service_address(world)
+    head = f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5000\r\n\r\n{{\"a\": ".encode()
+    tracebacks = _TracebackCounter()
+    logging.getLogger().addHandler(tracebacks)
+    try:
+        for _ in range(20 if world.fast else 200):
+            (await _open_body(world, head)).close()
+        await asyncio.sleep(0.5)
+        health = await _health_seconds(world)
+    finally:
+        logging.getLogger().removeHandler(tracebacks)
+    return Outcome(health is not None and tracebacks.count == 0,
+                   f"/health: {'ok' if health is not None else 'no answer'}; log records with a traceback: {tracebacks.count}",
+                   needs="a short log line per disconnect, no traceback (wt-inbox)")
+
+
+class _TracebackCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.exc_info is not None
 
 
 # --------------------------------------------------------------------------- running
