@@ -105,15 +105,27 @@ Attack = Callable[[World], Awaitable[Outcome]]
 # --------------------------------------------------------------------------- content attacks
 
 
+async def _confirmed_within(world: World, number: int, question_id: str) -> float | None:
+    """Seconds until the record says confirmed (polled), or None if it never does."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < SETTLE_SECONDS:
+        if world.records(number)[question_id]["status"] == "confirmed":
+            return time.perf_counter() - started
+        await asyncio.sleep(0.05)
+    return None
+
+
 async def _flood_then_confirm(world: World, body: str) -> Outcome:
-    """A passer-by posts `body`; a maintainer's /confirm right after it must take effect."""
+    """A passer-by posts `body`; a maintainer's /confirm right after it takes effect within 2 s."""
     root = await world.thread("Q3")
     world.hub.comment(REPO, world.number, body, user=PASSERBY)
     world.hub.reply(REPO, world.number, root, "/confirm", user="daan")
+    waited = await _confirmed_within(world, world.number, "Q3")
     await world.settle()
     failed = await world.box.failed_deliveries()
-    status = world.records()["Q3"]["status"]
-    return Outcome(failed == 0 and status == "confirmed", f"/confirm after it: {status}; failed deliveries: {failed}")
+    shown = f"{waited:.2f} s" if waited is not None else "never"
+    return Outcome(failed == 0 and waited is not None and waited < 2.0,
+                   f"{len(body):,} chars; /confirm after it took effect after {shown}; failed deliveries: {failed}")
 
 
 def _size(world: World, full: int) -> int:
@@ -276,14 +288,8 @@ async def flood_beside_confirm(world: World) -> Outcome:
     size = _size(world, 20_000)
     for body in ("Q" + "0" * size + "x", "[" * size, "Ref Q" + "1" * 5_000):
         world.hub.comment(REPO, world.number, body, user=PASSERBY)
-    started = time.perf_counter()
     world.hub.comment(REPO, second, "Q3: confirm", user="daan")
-    waited = None
-    while time.perf_counter() - started < SETTLE_SECONDS:
-        if world.records(second)["Q3"]["status"] == "confirmed":
-            waited = time.perf_counter() - started
-            break
-        await asyncio.sleep(0.05)
+    waited = await _confirmed_within(world, second, "Q3")
     await world.settle()
     shown = f"{waited:.2f} s" if waited is not None else "never"
     return Outcome(waited is not None and waited < 2.0, f"/confirm on PR 2 took effect after {shown} (target < 2 s)",
