@@ -82,7 +82,7 @@ async def open_followups(ctx: Context, pull: Pull, settings: RepoSettings, wante
         except BadRequest as error:  # refused (422 and the like): retrying the same request cannot help
             await _say_not_opened(ctx, pull, question_id, title, f"GitHub refused it ({error.status_code})")
             continue
-        except GitHubException as error:  # 5xx, rate limits: the rest of the reply stands; a later /followup retries
+        except GitHubException as error:  # 5xx: the rest of the reply stands; reconcile retries it
             ctx.log.warning("PR #%s: follow-up %r for %s not opened: %s", pull.state.number, title[:80], question_id, error)
             continue
         state = "closed" if issue.get("state") == "closed" else "open"

@@ -18,6 +18,7 @@ from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
 from bot.service.context import Context
 from bot.service.folding import fold, resolve_folded_threads
+from bot.service.followups import open_followups
 from bot.service.maintainers import UNKNOWN, is_maintainer
 from bot.service.notices import thread_notice_body, upsert_thread_notice
 from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
@@ -72,6 +73,10 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         if outcome.unreadable is not None:
             note_unreadable_comment(ctx, pull.state, by_id[outcome.comment_id], outcome.unreadable)
     healed = Healed(number)
+    if not settings.dry_run:
+        # A follow-up a maintainer asked for that GitHub failed to open (a 5xx, a timeout) is
+        # retried here; open_followups skips those already opened and looks before it writes.
+        await open_followups(ctx, pull, settings, [pair for outcome in outcomes for pair in outcome.followups_to_open])
     healed.accepted_by_reaction = await _accept_by_reaction(ctx, pull, settings)
     healed.changes = _compare(before, _snapshot(pull.records))
     pull.state.needs_reconcile = False

@@ -284,3 +284,22 @@ async def test_reconcile_refreshes_a_thread_notice_its_healed_record_disagrees_w
     start = len(hub.requests)
     await review.box.scheduler.tick(reconcile_all=True)
     assert not [r for r in hub.requests[start:] if r.method == "PATCH"], "an agreeing notice is left alone"
+
+
+async def test_a_followup_github_failed_to_open_is_retried_by_reconcile(review: Review) -> None:
+    hub = review.hub
+    root = await thread_on(review, "Q5")
+    hub.faults.error(f"/repos/{REPO}/issues", status=502, method="POST", times=None)
+    hub.reply(REPO, review.number, root, "/confirm\n/followup Q5 Add a regression test for the cap", user="daan")
+    await review.box.settle()
+    assert review.records()["Q5"]["status"] == "confirmed" and not bot_issues(hub)
+    assert await review.box.failed_deliveries() == 0
+
+    hub.faults.clear()
+    await review.box.scheduler.tick(reconcile_all=True)
+    (issue,) = bot_issues(hub)
+    assert issue.title == "Add a regression test for the cap"
+    (followup,) = review.records()["Q5"]["followups"]
+    assert followup["number"] == issue.number
+    await review.box.scheduler.tick(reconcile_all=True)
+    assert len(bot_issues(hub)) == 1, "never two issues for one follow-up"
