@@ -18,7 +18,8 @@ PROBLEM_MAX_CHARS = 200  # one line of that comment
 DOCUMENT_MAX_BYTES = 1024 * 1024  # real threat models are 20-150 KB
 DOCUMENT_MAX_QUESTIONS = 500  # the largest real §14 has about 100 questions
 
-REMARK_MAX_CHARS = 4_000  # a one-off remark on a PR (an invalid settings file, a refused follow-up)
+REMARK_MAX_CHARS = 60_000  # any one-off remark: under GitHub's comment limit, whatever it quotes
+DIFF_MAX_CHARS = 50_000  # a fold's diff shown in a comment or PR body; longer ones are left to the branch
 LOGINS_PER_COMMENT = 10  # people one comment may make the bot look up (/ask, @-delegation)
 
 
