@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
 from bot.core.notice import parse_notice_marker
+from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
@@ -119,7 +120,11 @@ async def _refresh_notices(ctx: Context, pull: Pull, settings: RepoSettings, com
         question_id = pull.state.threads.get(root)
         if question_id is None or question_id not in pull.records:
             continue
-        plain = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
+        try:
+            plain = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
+        except RecordError as error:  # a hand-edited record that does not load: its notice waits for the fix
+            ctx.log.warning("PR #%s: notice for %s not refreshed: %s", pull.state.number, question_id, error)
+            continue
         if _gist(plain) == _gist(shown.get(notice_id, "")):
             continue
         document_text = document_text or pull.document_text(ctx)
