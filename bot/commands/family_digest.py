@@ -38,7 +38,7 @@ from bot.core.digest import (
     render_family_digest,
 )
 from bot.core.records import Record, RecordError, new_record_mapping, validate_record
-from bot.core.settings import CONFIG_PATH, RepoSettings, SatelliteRef
+from bot.core.settings import CONFIG_PATH, AmbiguousDocument, RepoSettings, SatelliteRef
 from bot.github import batch
 from bot.store.family import member_from_state
 from bot.store.folder import load_records
@@ -117,7 +117,7 @@ def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Me
         else:
             try:
                 member = member_from_github(satellite, canonical)
-            except (batch.GithubException, batch.CredentialsError, RecordError, RepoConfigError) as error:
+            except (batch.GithubException, batch.CredentialsError, RecordError, RepoConfigError, AmbiguousDocument) as error:
                 # One unreadable satellite (the App not installed there, say) is a row, not a failure.
                 member = _missing(satellite, f"cannot be read: {_describe(error)}")
         members.append(member)

@@ -11,7 +11,6 @@ The helpers that open a PR (client, document, settings) are shared with `digest`
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import RecordError
-from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings
+from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings, document_among
 from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
@@ -138,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
 @dataclass(frozen=True)
 class SyncResult:
     touched: tuple[str, ...]  # question ids whose record changed, in record order
-    changes: tuple[str, ...]  # one line per changed record, for the person running the job
+    changes: tuple[str, ...]  # one line per changed record (and per unreadable comment), for the person running the job
 
 
 def rebuild_records(
@@ -156,7 +155,7 @@ def rebuild_records(
     Only records whose content differs afterwards count as changed (and get rewritten).
     """
     before = {question_id: _plain(mapping) for question_id, mapping in records.items()}
-    rebuild(
+    outcomes = rebuild(
         records,
         comments,
         is_maintainer=is_maintainer,
@@ -167,7 +166,8 @@ def rebuild_records(
     touched = tuple(question_id for question_id, mapping in records.items() if _plain(mapping) != before[question_id])
     return SyncResult(
         touched=touched,
-        changes=tuple(describe_change(question_id, before[question_id], _plain(records[question_id])) for question_id in touched),
+        changes=tuple(describe_change(question_id, before[question_id], _plain(records[question_id])) for question_id in touched)
+        + tuple(f"comment {outcome.comment_id} cannot be read ({outcome.unreadable}); skipped" for outcome in outcomes if outcome.unreadable),
     )
 
 
@@ -267,18 +267,8 @@ def parse_opened_document(opened: OpenedPullRequest) -> Document | None:
 
 
 def find_document(paths: Iterable[str], pattern: str) -> str | None:
-    """The first path matching the configured path or glob.
-
-    `**/` in the default glob means "in any folder, the root included"; fnmatch's `*` already
-    crosses `/`, so the pattern is also tried without that prefix.
-    """
-    patterns = [pattern]
-    while patterns[-1].startswith("**/"):
-        patterns.append(patterns[-1][3:])
-    for path in sorted(paths):
-        if any(fnmatch.fnmatchcase(path, candidate) for candidate in patterns):
-            return path
-    return None
+    """The one path matching the configured path or glob (core's rule: several is an error)."""
+    return document_among(paths, pattern)
 
 
 def history_comments(history: batch.PullRequestHistory) -> list[Comment]:

@@ -14,7 +14,9 @@ The rules, in short:
   wins; while anybody is still awaited the status stays `answered`;
 - anyone else's reply, and any heuristic reading, is recorded with binding false and never
   moves the status; a maintainer's heuristic decision becomes a proposal instead;
-- delegation and /ask add logins to `awaiting`; an awaited person's answer removes them.
+- a maintainer's delegation or /ask adds logins to `awaiting`; an awaited person's answer, or a
+  maintainer's later decision, removes them. Anyone else's /ask is recorded as input only
+  (`asks_binding: false`): any GitHub user can comment, and must not block a question.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.core.command_registry import DECIDING_COMMANDS
+from bot.core.limits import LOGINS_PER_COMMENT
 from bot.core.reading import CommandName, Reading, Stance
 from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id, plain_value
 
@@ -57,8 +60,11 @@ def apply_reading(
     comment_id: int,
     url: str | None,
     at: str,
+    newest: bool = False,
 ) -> list[str]:
-    """Record what one comment (as of its `at`, its own updated time) says about this question."""
+    """Record what one comment (as of its `at`, its own updated time) says about this question.
+
+    `newest`: known to be the comment's current text, so it wins a tie on `at`."""
     question_id = str(mapping["id"])
     if comment_id in _plain_list(mapping.get("retracted")):
         return []  # a late replay of a deleted comment must not bring it back
@@ -68,7 +74,7 @@ def apply_reading(
     answers = _list(mapping, "answers")
     index = _find(answers, "comment_id", comment_id)
     if index is not None:
-        if not _supersedes(entry, answers[index]):
+        if not _supersedes(entry, answers[index], newest=newest):
             return []  # an older version of the comment, or the same one again
     manual = _manual_awaiting(mapping)
     changes = [_describe_answer(question_id, entry, replaced=index is not None)]
@@ -178,10 +184,15 @@ def forget_github_input(mapping: MutableMapping) -> None:
 
 
 def derive_awaiting(mapping: Mapping) -> list[str]:
-    """Logins asked (by delegation or /ask) who have not answered since they were asked."""
+    """Logins a maintainer asked (by delegation or /ask) who have not answered since they were
+    asked, and whom no maintainer's decision has settled since."""
     asked: dict[str, tuple[datetime, str]] = {}  # lower-case login -> (latest ask, spelling)
     for answer in _items(mapping, "answers"):
+        if answer.get("asks_binding") is False:
+            continue  # a non-maintainer's ask: input, never who is awaited
         moment = _moment(answer.get("at"))
+        if _settled_after(mapping, moment, answer.get("comment_id")):
+            continue
         for login in answer.get("asks") or ():
             key = str(login).lower()
             if key not in asked or moment >= asked[key][0]:
@@ -194,6 +205,23 @@ def derive_awaiting(mapping: Mapping) -> list[str]:
             answered[key] = max(answered.get(key, _EARLIEST), moment)
     still = [(moment, login) for key, (moment, login) in asked.items() if not (key in answered and answered[key] >= moment)]
     return [login for _, login in sorted(still, key=lambda pair: (pair[0], pair[1].lower()))]
+
+
+def _settled_after(mapping: Mapping, asked_at: datetime, asked_in: object) -> bool:
+    """A maintainer's binding decision (answer or accepted proposal) after the ask answers it.
+
+    GitHub's times are whole seconds: within one, the later comment (the higher id) is later.
+    A comment that decides and asks at once ("/confirm" then "/ask @bob") keeps its ask."""
+    for answer in _items(mapping, "answers"):
+        if answer.get("binding") is True and _stance(answer.get("stance")) in DECIDING:
+            moment, decided_in = _moment(answer.get("at")), answer.get("comment_id")
+            if moment > asked_at or (moment == asked_at and isinstance(decided_in, int) and isinstance(asked_in, int) and decided_in > asked_in):
+                return True
+    for proposal in _items(mapping, "proposals"):
+        if proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value) and _stance(proposal.get("stance")) in DECIDING:
+            if _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
+                return True
+    return False
 
 
 def derive_status(mapping: Mapping) -> Status:
@@ -329,7 +357,8 @@ def _answer_entry(
             source = "mailing-list"
         elif command.name is CommandName.ASK and command.login:
             asks.append(command.login)
-    asks = _unique([login for login in asks if login.lower() != author.lower()])
+    # One comment asks at most LOGINS_PER_COMMENT people: each may cost the bot a lookup.
+    asks = _unique([login for login in asks if login.lower() != author.lower()])[:LOGINS_PER_COMMENT]
     if not stances and not asks:
         return None
     deciding = [stance for stance in stances if stance in DECIDING]
@@ -347,6 +376,8 @@ def _answer_entry(
     }
     if asks:
         entry["asks"] = asks
+        if not is_maintainer:
+            entry["asks_binding"] = False  # recorded as input: only maintainers change who is awaited
     return entry
 
 
@@ -446,11 +477,14 @@ def _refresh(mapping: MutableMapping, manual: list[str], changes: list[str], at:
         mapping["updated_at"] = at
 
 
-def _supersedes(entry: Mapping, previous: Mapping) -> bool:
-    """Newest version of a comment wins; equal times tie-break on content, never on arrival order."""
+def _supersedes(entry: Mapping, previous: Mapping, *, newest: bool = False) -> bool:
+    """Newest version of a comment wins by GitHub's updated_at. Equal times: the version known
+    to be current wins, else a tie-break on content, never on arrival order."""
     new_moment, old_moment = _moment(entry.get("at")), _moment(previous.get("at"))
     if new_moment != old_moment:
         return new_moment > old_moment
+    if newest:
+        return plain_value(previous) != plain_value(entry)
     return _canonical(entry) > _canonical(plain_value(previous))
 
 

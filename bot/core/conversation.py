@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.answers import accept_proposals, add_followup, forget_github_input, apply_reading, reject_proposals, retract_comment
+from bot.core.answers import accept_proposals, add_followup, forget_github_input, apply_reading, instant, reject_proposals, retract_comment
 from bot.core.command_registry import CONTROL, PER_QUESTION
 from bot.core.reader import read_reply
 from bot.core.reading import Command, CommandName, Reading
@@ -92,6 +92,7 @@ class CommentOutcome:
     wants_help: bool = False
     notes: list[str] = field(default_factory=list)  # to tell the author (unknown ids, no effect)
     ignored: str | None = None  # why nothing was read
+    unreadable: str | None = None  # the reader failed on it: recorded, skipped, never retried forever
 
 
 def apply_comment(
@@ -100,8 +101,12 @@ def apply_comment(
     *,
     is_maintainer: bool,
     question: str | None,
+    newest: bool = False,
 ) -> CommentOutcome:
-    """Fold one comment (as of its updated_at) into the records; pure and idempotent."""
+    """Fold one comment (as of its updated_at) into the records; pure and idempotent.
+
+    `newest`: the caller checked with GitHub that this is the comment's current text, so it
+    wins over a version recorded with the same updated_at (GitHub's times are whole seconds)."""
     outcome = CommentOutcome(comment_id=comment.id, question=question)
     if comment.author_is_bot:
         outcome.ignored = "written by a bot"
@@ -129,12 +134,34 @@ def apply_comment(
             comment_id=comment.id,
             url=comment.url,
             at=comment.updated_at,
+            newest=newest,
         )
         _note_changes(outcome, question_id, changes)
     for question_id, changes in _withdraw_superseded(records, comment, touched_now).items():
         _note_changes(outcome, question_id, changes)
     _apply_commands(records, reading, comment, is_maintainer, outcome)
     return outcome
+
+
+def apply_comment_safely(
+    records: MutableMapping[str, MutableMapping],
+    comment: Comment,
+    *,
+    is_maintainer: bool,
+    question: str | None,
+    newest: bool = False,
+) -> CommentOutcome:
+    """`apply_comment`, where a comment the reader cannot read is an outcome, not an exception.
+
+    Anyone can post a comment, so one the reader fails on (any failure, not only today's known
+    ones) must not fail its PR for good. The reader runs before anything is written, so the
+    records are as they were.
+    """
+    try:
+        return apply_comment(records, comment, is_maintainer=is_maintainer, question=question, newest=newest)
+    except Exception as error:  # noqa: BLE001 - whatever the reader raises, the PR goes on
+        reason = f"{type(error).__name__}: {error}"
+        return CommentOutcome(comment_id=comment.id, question=question, ignored="unreadable", unreadable=reason[:200])
 
 
 def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: Comment, still_said: Sequence[str]) -> dict[str, list[str]]:
@@ -145,8 +172,11 @@ def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: 
         if question_id in still_said:
             continue
         previous = next((a for a in mapping.get("answers") or () if a.get("comment_id") == comment.id), None)
-        if previous is None or str(previous.get("at") or "") > comment.updated_at:
+        if previous is None:
             continue
+        previous_at, now_at = instant(previous.get("at")), instant(comment.updated_at)
+        if previous_at is not None and now_at is not None and previous_at > now_at:
+            continue  # compared as instants, not strings: "Z" and "+00:00" spell the same time
         tombstones = list(mapping.get("retracted") or ())
         changes = retract_comment(mapping, comment.id, comment.updated_at)
         # An edit is not a deletion: a later edit may answer this question again.
@@ -183,7 +213,7 @@ def replay(
         question = question_for_comment(comment, document_path=document_path, spans=spans, threads=threads, known=known)
         if comment.kind == "review_comment" and question is not None:
             threads.setdefault(str(comment.in_reply_to_id or comment.id), question)
-        outcomes.append(apply_comment(records, comment, is_maintainer=is_maintainer(comment), question=question))
+        outcomes.append(apply_comment_safely(records, comment, is_maintainer=is_maintainer(comment), question=question))
     return outcomes
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from bot.core.markdown import Mentions, inline_text
+from bot.core.markdown import Mentions, inline_text, marker_text, quoted_notes
 from bot.core.planner import HumanItem, Promotion
 from bot.core.reader import HELP_TEXT
 from bot.core.records import ProposalState, Record
@@ -20,7 +20,7 @@ EXCERPT_LIMIT = 160
 
 
 def notice_marker(question_id: str) -> str:
-    return f"{MARKER_PREFIX} {question_id} -->"
+    return f"{MARKER_PREFIX} {marker_text(question_id, 40).replace(' ', '_')} -->"
 
 
 def parse_notice_marker(body: str) -> str | None:
@@ -43,7 +43,7 @@ def render_notice(
     lines += _understood(record, mentions)
     lines += _proposed_change(record, promotions, for_humans)
     lines += _awaited(record, mentions)
-    lines += [f"> {inline_text(note, 200)}" for note in notes]
+    lines += quoted_notes(notes, 200)
     lines += ["", _how_to_accept(record, promotions)]
     if dry_run:
         lines.append("\n_Dry run: nothing is written to the repository._")

@@ -92,6 +92,16 @@ async def get_review_comment(gh: GitHubClient, repo: str, comment_id: int) -> di
     return await _get_or_none(gh, f"/repos/{repo}/pulls/comments/{comment_id}")
 
 
+async def get_comment(gh: GitHubClient, repo: str, number: int, kind: str, comment_id: int) -> dict[str, Any] | None:
+    """One comment of a PR as GitHub holds it now (review comment, conversation comment or review)."""
+    urls = {
+        "review_comment": f"/repos/{repo}/pulls/comments/{comment_id}",
+        "issue_comment": f"/repos/{repo}/issues/comments/{comment_id}",
+        "review": f"/repos/{repo}/pulls/{number}/reviews/{comment_id}",
+    }
+    return await _get_or_none(gh, urls[kind])
+
+
 async def _get_or_none(gh: GitHubClient, url: str) -> Any:
     """GET `url`; None when GitHub answers 404 (it is not there, or not visible to the App)."""
     try:

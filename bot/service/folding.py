@@ -13,6 +13,7 @@ from typing import Any
 from gidgethub import BadRequest
 
 from bot.core.answers import mark_folded
+from bot.core.limits import DIFF_MAX_CHARS
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, is_ready_to_fold, plan_promotions
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -117,7 +118,7 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
     head_repo = pr["head"]["repo"]["full_name"]
     owner = ctx.repo.split("/")[0]
     title = f"Fold maintainer answers from {ctx.repo}#{pull.state.number}"
-    body = f"Maintainer edits are off on this branch, so the fold is proposed as a PR.\n\n`````diff\n{plan.diff}`````\n"
+    body = f"Maintainer edits are off on this branch, so the fold is proposed as a PR.\n\n{_shown_diff(plan.diff)}"
     try:
         created = await github.open_pull(ctx.gh, head_repo, head=f"{owner}:{branch}", base=pr["head"]["ref"], title=title, body=body)
         return str(created.get("html_url") or created.get("url"))
@@ -130,9 +131,16 @@ async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any
         f"fold-branch:{ctx.repo}#{pull.state.number}:{plan_digest(plan)}",
         f"The App cannot push to `{head_repo}:{pr['head']['ref']}` (maintainer edits are off) "
         f"nor open a PR there, so the fold is on `{ctx.repo}:{branch}`. Pull it into your branch, or allow "
-        f"edits by maintainers and reply `/accept` again.\n\n`````diff\n{plan.diff}`````\n",
+        f"edits by maintainers and reply `/accept` again.\n\n{_shown_diff(plan.diff)}",
     )
     return f"{ctx.repo}:{branch}"
+
+
+def _shown_diff(diff: str) -> str:
+    """The diff as a fenced block, or a line saying where it is when it would outgrow a comment."""
+    if len(diff) > DIFF_MAX_CHARS:
+        return f"The diff ({len(diff.splitlines()):,} lines) is too long to show here; it is on the branch.\n"
+    return f"`````diff\n{diff}`````\n"
 
 
 def plan_digest(plan: Plan) -> str:

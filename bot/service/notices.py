@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 
 from gidgethub import BadRequest
 
-from bot.core.markdown import inline_text
+from bot.core.markdown import quoted_notes
 from bot.core.notice import notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.core.document import parse_document
@@ -73,10 +73,14 @@ def thread_notice_body(
 
 
 def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
-    """What folding this question would change, as if its proposals were accepted."""
+    """What folding this question would change, as if its proposals were accepted (nothing, when
+    the document cannot be read: the notice still says what the reply did)."""
     records = pull.typed_records()
-    document = parse_document(document_text, pull.state.document_path or "")
-    plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
+    try:
+        document = parse_document(document_text, pull.state.document_path or "")
+        plan = plan_document(document, document_text, records, PlanOptions(only=frozenset({question_id}), path=pull.state.document_path))
+    except Exception:  # noqa: BLE001 - a preview is a courtesy; it must never block the notice
+        return (), ()
     return plan.promotions, [item for item in plan.for_humans if item.question == question_id]
 
 
@@ -88,7 +92,7 @@ def summary_body(pull: Pull, touched: Sequence[str], notes: Sequence[str], maint
         mapping = pull.records[question_id]
         awaiting = ", ".join(f"`{login}`" for login in mapping.get("awaiting") or ())
         lines.append(f"- **{question_id}**: {mapping.get('status')}" + (f" · awaiting {awaiting}" if awaiting else ""))
-    lines += [f"> {inline_text(note, 300)}" for note in notes]
+    lines += quoted_notes(notes, 300)
     lines += ["", "A maintainer folds every confirmed answer in one commit with `/accept`. `/questions help` lists every command."]
     if dry_run:
         lines.append("\n_Dry run: nothing is written to the repository._")

@@ -13,14 +13,18 @@ from dataclasses import dataclass, field
 from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
 from bot.core.notice import parse_notice_marker
+from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
 from bot.service.context import Context
 from bot.service.folding import fold, resolve_folded_threads
+from bot.service.followups import open_followups
 from bot.service.maintainers import UNKNOWN, is_maintainer
+from bot.service.notices import thread_notice_body, upsert_thread_notice
 from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
 from bot.service.tracking import Pull
+from bot.service.unreadable import known_unreadable, note_unreadable_comment
 
 _NORMALISE = {
     "review_comment": comment_from_review_comment,
@@ -36,6 +40,7 @@ class Healed:
     changes: list[str] = field(default_factory=list)
     accepted_by_reaction: list[str] = field(default_factory=list)
     folded: tuple[str, ...] = ()
+    notices_refreshed: list[str] = field(default_factory=list)
 
 
 async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
@@ -47,13 +52,16 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         return None
     comments = await _history(ctx, number)
     _remember_notices(pull, comments)
-    people = [comment for comment in comments if not comment.author_is_bot and comment.id not in pull.state.deleted_comments]
+    people = [
+        comment for comment in comments
+        if not comment.author_is_bot and comment.id not in pull.state.deleted_comments and not known_unreadable(pull.state, comment)
+    ]
     maintainers = {
         (comment.author, comment.association): await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
         for comment in people
     }
     before = _snapshot(pull.records)
-    rebuild(
+    outcomes = rebuild(
         pull.records,
         people,
         is_maintainer=lambda comment: maintainers[(comment.author, comment.association)],
@@ -61,7 +69,15 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         spans=pull.state.spans,
         threads=pull.state.threads,
     )
+    by_id = {comment.id: comment for comment in people}
+    for outcome in outcomes:
+        if outcome.unreadable is not None:
+            note_unreadable_comment(ctx, pull.state, by_id[outcome.comment_id], outcome.unreadable)
     healed = Healed(number)
+    if not settings.dry_run:
+        # A follow-up a maintainer asked for that GitHub failed to open (a 5xx, a timeout) is
+        # retried here; open_followups skips those already opened and looks before it writes.
+        await open_followups(ctx, pull, settings, [pair for outcome in outcomes for pair in outcome.followups_to_open])
     healed.accepted_by_reaction = await _accept_by_reaction(ctx, pull, settings)
     healed.changes = _compare(before, _snapshot(pull.records))
     pull.state.needs_reconcile = False
@@ -71,6 +87,9 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         healed.folded = result.folded
         if result.commit_sha:
             await resolve_folded_threads(ctx, pull, result.folded)
+    healed.notices_refreshed = await _refresh_notices(ctx, pull, settings, comments)
+    if healed.notices_refreshed:
+        pull.save(ctx, [])
     if healed.changes or healed.accepted_by_reaction:
         ctx.log.info("reconciled PR #%s: %s", number, "; ".join(healed.changes + [f"{q} accepted by 👍" for q in healed.accepted_by_reaction]))
     return healed
@@ -85,6 +104,39 @@ async def _history(ctx: Context, number: int) -> list[Comment]:
                 continue  # a review with only inline comments: those are listed on their own
             comments.append(normalise(item))
     return comments
+
+
+async def _refresh_notices(ctx: Context, pull: Pull, settings: RepoSettings, comments: list[Comment]) -> list[str]:
+    """Each thread notice whose status or awaited line no longer matches its healed record is
+    edited, so a record and its notice always agree. Compared with the notices as just listed:
+    no extra reads, and an edit only where they differ."""
+    if settings.dry_run:
+        return []
+    shown = {comment.id: comment.body for comment in comments if comment.author_is_bot}
+    maintainers = known_maintainers(pull, settings)
+    refreshed: list[str] = []
+    document_text: str | None = None
+    for root, notice_id in list(pull.state.notices.items()):
+        question_id = pull.state.threads.get(root)
+        if question_id is None or question_id not in pull.records:
+            continue
+        try:
+            plain = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
+        except RecordError as error:  # a hand-edited record that does not load: its notice waits for the fix
+            ctx.log.warning("PR #%s: notice for %s not refreshed: %s", pull.state.number, question_id, error)
+            continue
+        if _gist(plain) == _gist(shown.get(notice_id, "")):
+            continue
+        document_text = document_text or pull.document_text(ctx)
+        body = thread_notice_body(pull, question_id, notes=(), maintainers=maintainers, document_text=document_text, dry_run=False)
+        await upsert_thread_notice(ctx, pull, int(root), body)
+        refreshed.append(question_id)
+    return refreshed
+
+
+def _gist(body: str) -> list[str]:
+    """What a notice says about where its question stands: the status line and who is awaited."""
+    return [line for line in body.splitlines() if "· status:" in line or line.startswith("Still awaited:")]
 
 
 def _remember_notices(pull: Pull, comments: list[Comment]) -> None:

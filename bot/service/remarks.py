@@ -6,13 +6,15 @@ so the remark also carries a hidden marker and is looked for before it is posted
 """
 from __future__ import annotations
 
+from bot.core.limits import REMARK_MAX_CHARS
+from bot.core.markdown import bounded, defuse_comments, marker_text
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment
 from bot.service.context import Context
 
 
 def remark_marker(key: str) -> str:
-    return f"<!-- threat-model-bot:remark {key} -->"
+    return f"<!-- threat-model-bot:remark {marker_text(key)} -->"
 
 
 async def post_once(ctx: Context, number: int, key: str, text: str) -> bool:
@@ -25,5 +27,5 @@ async def post_once(ctx: Context, number: int, key: str, text: str) -> bool:
         comment = comment_from_issue_comment(item)
         if comment.author_is_bot and marker in comment.body:
             return False  # this delivery said it before it was cut short
-    await github.post_issue_comment(ctx.gh, ctx.repo, number, f"{marker}\n{text}")
+    await github.post_issue_comment(ctx.gh, ctx.repo, number, f"{marker}\n{bounded(defuse_comments(text), REMARK_MAX_CHARS)}")
     return True

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 
-from bot.core.conversation import Comment, CommentOutcome, apply_comment, question_for_comment, retract
+from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
+from bot.core.limits import LOGINS_PER_COMMENT
 from bot.core.notice import parse_notice_marker
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -22,6 +23,8 @@ from bot.service.maintainers import UNKNOWN, is_maintainer
 from bot.service.remarks import post_once
 from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
 from bot.service.tracking import Pull, load_pull, track
+from bot.service.unreadable import forget_readable, known_unreadable, note_unreadable_comment
+from bot.service.versions import Version, note_version, version_of
 from bot.store.repo_config import RepoConfigError
 
 
@@ -73,9 +76,23 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
         return None
     if comment.id in pull.state.deleted_comments:
         return None  # a late "created" or "edited" for a comment already deleted
+    if known_unreadable(pull.state, comment):
+        return None  # a redelivery of a version the reader already failed on
+    version = await version_of(ctx, pull.state, comment)
+    if version is Version.STALE:
+        ctx.log.info("PR #%s comment %s: an older edit from the same second; the newer one stands", number, comment.id)
+        return None
     question = await _question_of(ctx, pull, comment)
     maintainer = await is_maintainer(ctx, settings.maintainers, comment.author, comment.association)
-    outcome = apply_comment(pull.records, comment, is_maintainer=maintainer, question=question)
+    outcome = apply_comment_safely(
+        pull.records, comment, is_maintainer=maintainer, question=question, newest=version is Version.CURRENT
+    )
+    note_version(pull.state, comment)
+    if outcome.unreadable is not None:
+        note_unreadable_comment(ctx, pull.state, comment, outcome.unreadable)
+        pull.save(ctx, [])
+        return outcome
+    forget_readable(pull.state, comment)
     ctx.log.info("PR #%s comment %s by %s: %s", number, comment.id, comment.author, "; ".join(outcome.changes) or "no change")
     await _act(ctx, pull, comment, outcome, settings, maintainer)
     # Saved after the GitHub effects: a delivery cut before they finish replays as a change and
@@ -202,10 +219,14 @@ async def _awaited_maintainers(ctx: Context, pull: Pull, settings: RepoSettings,
     Asked of GitHub once per person and PR; the answer is kept in the PR's state.
     """
     known = {login.lower() for login in known_maintainers(pull, settings)}
-    for question_id in touched:
-        for login in pull.records[question_id].get("awaiting") or ():
-            if login.lower() not in known and login not in pull.state.people:
-                pull.state.people[login] = await is_maintainer(ctx, settings.maintainers, login, UNKNOWN)
+    unknown = [
+        login
+        for question_id in touched
+        for login in pull.records[question_id].get("awaiting") or ()
+        if login.lower() not in known and login not in pull.state.people
+    ]
+    for login in list(dict.fromkeys(unknown))[:LOGINS_PER_COMMENT]:  # the rest are named, not mentioned
+        pull.state.people[login] = await is_maintainer(ctx, settings.maintainers, login, UNKNOWN)
     return {login for login, maintainer in pull.state.people.items() if maintainer}
 
 

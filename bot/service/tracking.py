@@ -1,7 +1,7 @@
 """Which PRs the bot follows, and keeping their question records in step with the document."""
 from __future__ import annotations
 
-import fnmatch
+import hashlib
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,12 +9,15 @@ from typing import Any
 
 
 from bot.core.document import parse_document
+from bot.core.limits import document_problem
+from bot.core.markdown import marker_text
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
-from bot.core.settings import RepoSettings
+from bot.core.settings import AmbiguousDocument, RepoSettings, document_among
 from bot.github import pulls as github
 from bot.service import records_branch
 from bot.service.context import Context
+from bot.service.remarks import post_once
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
 
@@ -70,13 +73,6 @@ def load_pull_from(state_dir: Path, repo: str, number: int) -> Pull:
     return Pull(state=state, store=store, records=store.load())
 
 
-def matches_document(path: str, pattern: str) -> bool:
-    """Glob match where a leading `**/` also matches files at the repository root."""
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
-
-
 def wants_pull(pr: dict[str, Any], settings: RepoSettings) -> bool:
     track = settings.track
     if track.base_branches and pr["base"]["ref"] not in track.base_branches:
@@ -110,7 +106,13 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     if document_file is None:
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
         return None
-    document = parse_document(document_file.text, path)
+    if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text)):
+        return _not_tracked(ctx, pull, head_sha)
+    document = _read_document(ctx, pull, document_file.text, path, head_sha)
+    if document is None:
+        return _not_tracked(ctx, pull, head_sha)
+    if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text, len(document.questions))):
+        return _not_tracked(ctx, pull, head_sha)
     if not _has_questions(document, pull):
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
         return _not_tracked(ctx, pull, head_sha)
@@ -136,6 +138,30 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     return pull
 
 
+async def _over_limit(ctx: Context, pull: Pull, path: str, head_sha: str, problem: str | None) -> bool:
+    """Over a limit: one short remark on the PR, and no import (a push under the limit re-checks)."""
+    if problem is None:
+        return False
+    assert ctx.repo is not None
+    ctx.log.warning("PR #%s: %s at %s not tracked: %s", pull.state.number, path, head_sha[:7], problem)
+    text = f"The threat-model bot is not following `{marker_text(path, 120)}` at {head_sha[:7]}: {problem}."
+    await post_once(ctx, pull.state.number, f"document-limit:{ctx.repo}#{pull.state.number}:{head_sha}", text)
+    return True
+
+
+def _read_document(ctx: Context, pull: Pull, text: str, path: str, head_sha: str) -> Document | None:
+    """The parsed document, or None when the parser fails on it: noted once, retried at the next push."""
+    try:
+        return parse_document(text, path)
+    except Exception as error:  # noqa: BLE001 - anyone can open a PR: its document must not fail deliveries for good
+        if pull.state.unreadable_document != head_sha:
+            pull.state.unreadable_document = head_sha
+            ctx.log.warning("PR #%s: %s at %s cannot be read (%s: %s); skipped until the next push",
+                            pull.state.number, path, head_sha[:7], type(error).__name__, str(error)[:200])
+            save_pull_state(ctx.state_dir, pull.state)
+        return None
+
+
 def _has_questions(document: Document, pull: Pull) -> bool:
     """Questions in §14, or an empty §14 for a PR already holding records: `retire: remove`
     empties it once every question is folded, and the PR stays tracked at its new head."""
@@ -153,8 +179,13 @@ def _not_tracked(ctx: Context, pull: Pull, head_sha: str) -> None:
 async def _find_document(ctx: Context, number: int, settings: RepoSettings) -> str | None:
     assert ctx.gh is not None and ctx.repo is not None
     files = await github.list_pull_files(ctx.gh, ctx.repo, number)
-    candidates = [path for path in files if matches_document(path, settings.document)]
-    return candidates[0] if candidates else None
+    try:
+        return document_among(files, settings.document)
+    except AmbiguousDocument as error:
+        ctx.log.warning("PR #%s: %s", number, error)
+        key = f"ambiguous-document:{ctx.repo}#{number}:{hashlib.sha256(str(error).encode()).hexdigest()[:16]}"
+        await post_once(ctx, number, key, f"The threat-model bot is not following this PR: {error}.")
+        return None
 
 
 def _head_repo(pr: dict[str, Any], base_repo: str) -> str:

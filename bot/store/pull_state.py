@@ -50,6 +50,11 @@ class PullState:
     own_record_commits: list[str] = field(default_factory=list)  # the bot's recent commits there
     needs_reconcile: bool = False  # records were replaced from elsewhere: replay the PR's history soon
     records_refused_until: str | None = None  # ISO time: the branch refused a write; pause until then
+    # comment id -> updated_at of the version the reader failed on: skipped until edited
+    unreadable_comments: dict[str, str] = field(default_factory=dict)
+    unreadable_document: str | None = None  # head sha whose document could not be read
+    # comment id -> "<updated_at> <body hash>" of the version last applied (same-second edits)
+    comment_versions: dict[str, str] = field(default_factory=dict)
 
 
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")

@@ -153,13 +153,40 @@ def test_delegation_awaits_and_the_awaited_answer_settles() -> None:
     assert mapping["awaiting"] == ["maint-b"]
     assert mapping["status"] == "open"
 
-    apply(mapping, reading(Stance.CONFIRM), author="maint-a", comment_id=102, at=T2)
-    assert mapping["status"] == "answered"  # binding, but somebody is still awaited
+    apply(mapping, reading(Stance.CONFIRM), author="reporter", maintainer=False, comment_id=102, at=T2)
+    assert mapping["status"] == "open" and mapping["awaiting"] == ["maint-b"]  # input, settles nothing
 
     changes = apply(mapping, reading(Stance.CONFIRM, text="confirmed"), author="maint-b", comment_id=103, at=T3)
     assert mapping["awaiting"] == []
     assert mapping["status"] == "confirmed"
     assert "Q9: no longer awaiting maint-b" in changes
+
+
+def test_a_maintainers_later_decision_settles_whoever_was_awaited() -> None:
+    mapping = record()
+    apply(mapping, reading(Stance.DELEGATE, text="@maint-b knows this", awaiting=("maint-b",)), comment_id=101, at=T1)
+    changes = apply(mapping, reading(Stance.CONFIRM), author="maint-a", comment_id=102, at=T2)
+    assert mapping["awaiting"] == [] and mapping["status"] == "confirmed"
+    assert "Q9: no longer awaiting maint-b" in changes
+
+
+def test_a_decision_and_an_ask_in_one_comment_keep_the_ask() -> None:
+    mapping = record()
+    read = reading(Stance.CONFIRM, commands=(Command(CommandName.ASK, question="Q9", login="maint-c"),))
+    apply(mapping, read, comment_id=101, at=T1)
+    assert mapping["awaiting"] == ["maint-c"] and mapping["status"] == "answered"
+
+
+def test_a_non_maintainers_ask_is_recorded_but_awaits_nobody() -> None:
+    mapping = record()
+    apply(mapping, reading(Stance.CONFIRM), author="maint-a", comment_id=101, at=T1)
+    assert mapping["status"] == "confirmed"
+    read = reading(None, commands=(Command(CommandName.ASK, question="Q9", login="maint-c"),))
+    changes = apply(mapping, read, author="passerby", maintainer=False, comment_id=102, at=T2)
+    assert mapping["status"] == "confirmed" and mapping["awaiting"] == []
+    asked = mapping["answers"][1]
+    assert asked["asks"] == ["maint-c"] and asked["asks_binding"] is False and asked["binding"] is False
+    assert changes and not any("awaiting" in change or "status" in change for change in changes)
 
 
 def test_ask_command_adds_the_login_to_awaiting() -> None:

@@ -1,6 +1,8 @@
 """load_repo_settings: YAML text to RepoSettings; YAML errors carry a line, shape errors a key path."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.core.settings import RepoSettings
@@ -51,3 +53,37 @@ def test_shape_errors_are_listed_together_in_one_comment() -> None:
     assert body.count("\n- ") == 3
     for path in ("`retire`", "`dry_run`", "`track.prs`"):
         assert path in body
+
+
+# Six lines of nine aliases each: 9**6 "lol"s once expanded. Written for this test.
+YAML_BOMB = "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['lol'] * 9)}]\n"
+    for previous, name in zip(["", "a", "b", "c", "d", "e"], ["a", "b", "c", "d", "e", "f"])
+)
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        (YAML_BOMB, "anchors and aliases"),
+        ("document: &doc THREAT-MODEL.md\n", "anchors and aliases"),
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", "nested more than"),
+        ("track:\n" + "".join("  " * depth + f"k{depth}:\n" for depth in range(1, 40)), "nested more than"),
+        ("# padding\n" * 2000, "bytes"),
+    ],
+)
+def test_hostile_files_fail_fast_with_a_short_error(text: str, says: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(RepoConfigError) as caught:
+        load_repo_settings(text)
+    assert time.perf_counter() - started < 0.5
+    assert says in str(caught.value)
+    assert len(caught.value.as_markdown()) < 600
+
+
+def test_the_error_comment_stays_short_whatever_the_values() -> None:
+    text = "dry_run: " + "y" * 7000 + "\n" + "".join(f"k{n}: 1\n" for n in range(100))
+    with pytest.raises(RepoConfigError) as caught:
+        load_repo_settings(text)
+    body = caught.value.as_markdown()
+    assert len(body) < 6000 and "more problems" in body
