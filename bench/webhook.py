@@ -6,9 +6,9 @@ One run, four phases, each server in its own process on loopback, all driven by 
 generator (this process; `--concurrency` signed deliveries always in flight, closed loop):
 
   bare             an aiohttp handler that reads the body, checks the HMAC and answers 202;
-  service          the real app (create_app: verify, summarise, journal with fsync, 202; the worker
-                   drains in the background, in its own process unless `--worker inline`) with
-                   the local GitHub answering normally;
+  service          the real app (create_app: verify, parse, insert into the SQLite inbox, 202; the
+                   worker drains it in the background, on the same loop) with the local GitHub
+                   answering normally;
   service, slow    the same while the local GitHub answers every call `--github-latency` s late;
   handlers busy    the same as the first, and each delivery's handler also parses a threat model
                    (a few ms of CPU, as an import costs): do busy handlers hold up the acks?
@@ -208,10 +208,9 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
         app_id=str(options["app_id"]), private_key=options["private_key"], webhook_secret=SECRET,
         api_url=options["api_url"], state_dir=Path(options["state_dir"]),
         worker_concurrency=options["worker_concurrency"],
-        journal_synchronous=options.get("journal_synchronous", "FULL"),
-        worker_process=options["worker_process"], scheduler_enabled=False,
+        scheduler_enabled=False,
     )
-    app = service_app.create_app(config, router_factory=busy_bench_router if options.get("busy_handlers") else bench_router)
+    app = service_app.create_app(config, router=busy_bench_router() if options.get("busy_handlers") else bench_router())
 
     async def report(app: Any) -> dict[str, Any]:
         worker = app[service_app.WORKER]
@@ -222,7 +221,7 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
             pass
         return {
             "drain_seconds": time.perf_counter() - started,
-            "journal": await app[service_app.JOURNAL].counts(),
+            "inbox": await app[service_app.INBOX].counts(),
         }
 
     return app, report
@@ -424,9 +423,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call")
     parser.add_argument("--worker-concurrency", type=int, default=8)
-    parser.add_argument("--journal-synchronous", default="FULL", choices=("NORMAL", "FULL"))
-    parser.add_argument("--worker", default="process", choices=("process", "inline"),
-                        help="where the service runs its worker (serve's default: process)")
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="how long to wait for the worker's backlog")
     args = parser.parse_args(argv)
     if not 1 <= args.deliveries <= 100_000 or not 1 <= args.concurrency <= 1000 or not 0 <= args.warmup <= 10_000:
@@ -442,8 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch),
                            "worker_concurrency": args.worker_concurrency, "drain_timeout": args.drain_timeout,
-                           "journal_synchronous": args.journal_synchronous,
-                           "worker_process": args.worker == "process", "busy_handlers": busy_handlers}
+                           "busy_handlers": busy_handlers}
                 results.append(run_phase(name, "service", options, args.warmup, args.deliveries, args.concurrency))
             finally:
                 results[-1].report["github"] = hub.server.stop()
@@ -455,7 +450,7 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
     bare = results[0]
     size = len(make_bodies(1, 1, "o/r")[0][0])
     print(f"\nPOST /webhook: {args.deliveries} signed deliveries of {size:,} bytes, {args.concurrency} in flight, "
-          f"loopback, {os.cpu_count()} CPUs, journal synchronous={args.journal_synchronous}\n")
+          f"loopback, {os.cpu_count()} CPUs\n")
     header = (f"{'':32} {'client p50':>10} {'client p99':>10} {'server p50':>10} {'server p99':>10} "
               f"{'acks/s':>8} {'x bare':>7}")
     print(header + "\n" + "-" * len(header))
@@ -481,7 +476,7 @@ def print_results(results: list[Result], args: argparse.Namespace) -> None:
               f" {p99 / bare.percentile(99):.2f} x bare's p99; inside the handler {result.handler_percentile(99):.2f} ms")
         report = result.report
         print(f"  worker: backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
-              f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; local GitHub {report.get('github')}")
+              f"(bound {args.drain_timeout:.0f} s); inbox {report.get('inbox')}; local GitHub {report.get('github')}")
         print(f"  garbage collections during the measured run: {report.get('gc_collections')}, "
               f"longest {report.get('gc_max_ms')} ms")
         statuses = result.statuses

@@ -39,11 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from aiohttp import web  # imported late so `--help` and config errors stay instant
 
     from bot.service.app import create_app
-    from bot.service.journal import JournalInUse
 
-    try:
-        web.run_app(create_app(config), host=args.host, port=args.port, access_log=None)
-    except JournalInUse as error:  # another `serve` on this state directory
-        print(f"serve: {error}; give each service its own BOT_STATE_DIR", file=sys.stderr)
-        return 2
+    web.run_app(create_app(config), host=args.host, port=args.port, access_log=None)
     return 0

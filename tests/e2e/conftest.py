@@ -18,20 +18,13 @@ def document_text() -> str:
 
 @pytest.fixture
 async def review(tmp_path: Path, document_text: str) -> AsyncIterator[Review]:
-    async with _review(tmp_path, document_text, worker_process=False) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def review_in_worker_process(tmp_path: Path, document_text: str) -> AsyncIterator[Review]:
-    """The same review, with the work in its own process as `serve` runs it."""
-    async with _review(tmp_path, document_text, worker_process=True) as opened:
+    async with _review(tmp_path, document_text) as opened:
         yield opened
 
 
 @asynccontextmanager
-async def _review(tmp_path: Path, document_text: str, *, worker_process: bool) -> AsyncIterator[Review]:
-    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, worker_process=worker_process) as box:
+async def _review(tmp_path: Path, document_text: str) -> AsyncIterator[Review]:
+    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS) as box:
         box.hub.add_user(PASSERBY)
         box.hub.push(REPO, BRANCH, {DOC: document_text}, user=AUTHOR, message="Add a draft threat model")
         number = box.hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add a draft threat model")

@@ -80,8 +80,7 @@ async def test_one_family_digest_a_week_covers_every_repository_and_replaces_the
     assert len(own_digests(review, SATELLITE, satellite_pr)) == 1
 
     # A restart and a second scheduler racing the first: still one family digest this week.
-    async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING,
-                             journal_file=review.state_dir.parent / "second-journal.sqlite3") as second:
+    async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING) as second:
         await asyncio.gather(second.scheduler.tick(), review.box.scheduler.tick())
     assert [c.id for c in family_digests(review, REPO, review.number)] == [digest.id]
 

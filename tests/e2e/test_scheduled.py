@@ -81,8 +81,7 @@ async def test_one_digest_a_week_across_restarts_and_two_schedulers_and_last_wee
     assert parse_digest_marker(first.body)[0] == "2026-W48"
 
     # A restart, and a second scheduler racing the first: still one digest this week.
-    async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING,
-                             journal_file=review.state_dir.parent / "second-journal.sqlite3") as second:
+    async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING) as second:
         second.scheduler.clock = lambda: MONDAY_MORNING
         await asyncio.gather(second.scheduler.tick(), review.box.scheduler.tick())
     assert [c.id for c in digests_on(review)] == [first.id]
