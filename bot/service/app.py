@@ -57,7 +57,7 @@ def _lifetime(
         # Set during startup (before aiohttp freezes the app); /webhook finds the intake here.
         app[INBOX], app[WORKER], app[GITHUB], app[SCHEDULER] = inbox, work.worker, work.github, work.scheduler
         app[INTAKE] = Intake(secret=config.webhook_secret, max_body_bytes=config.max_body_bytes,
-                             router=router, inbox=inbox, wake=work.worker.wake)
+                             router=router, inbox=inbox, wake=work.worker.wake, body_timeout=config.body_timeout_seconds)
         # The worker resumes whatever is pending in the inbox; tests and the demo tick the
         # scheduler themselves (scheduler_enabled off).
         work.start(scheduler=config.scheduler_enabled)

@@ -34,6 +34,8 @@ class ServiceConfig:
     retry_base_seconds: float = 2.0  # first retry delay; doubles per attempt, capped at retry_max_seconds
     retry_max_seconds: float = 300.0
     delivery_budget_seconds: float = 120.0  # one attempt at a delivery; over it, the attempt fails
+    max_connections: int = 512  # open at once; `serve` keeps it below the file limit too
+    body_timeout_seconds: float = 10.0  # to receive a request body; GitHub itself gives up after 10 s
     takeover_after_seconds: float = 30.0  # a claim whose instance was not seen this long is taken over
     scheduler_enabled: bool = True  # digests and reconcile inside the service (BOT_SCHEDULER=off disables)
     scheduler_tick_seconds: float = 300.0
@@ -64,10 +66,13 @@ class ServiceConfig:
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
             scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in _OFF,
             delivery_budget_seconds=_positive_seconds(env, "BOT_DELIVERY_BUDGET_SECONDS", 120.0),
+            body_timeout_seconds=_positive_seconds(env, "BOT_BODY_TIMEOUT_SECONDS", 10.0),
+            max_connections=int(_positive_seconds(env, "BOT_MAX_CONNECTIONS", 512)),
         )
 
 
 def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number from the environment (seconds, or a count), or `default` if unset."""
     text = env.get(name, "").strip()
     if not text:
         return default
@@ -76,7 +81,7 @@ def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> floa
     except ValueError:
         value = 0.0
     if not value > 0:
-        raise ConfigError(f"cannot start: {name} must be a number of seconds above 0, not {text!r}")
+        raise ConfigError(f"cannot start: {name} must be a number above 0, not {text!r}")
     return value
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import Event, validate_event
 
@@ -32,6 +32,7 @@ _PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are parsed in a thread so ot
 class Intake:
     def __init__(
         self, *, secret: str, max_body_bytes: int, router: ComposedRouter, inbox: Inbox, wake: Callable[[], None],
+        body_timeout: float = 10.0,
     ) -> None:
         if not secret:
             raise ValueError("a webhook secret is required: unsigned deliveries are never accepted")
@@ -40,16 +41,24 @@ class Intake:
         self._router = router
         self._inbox = inbox
         self._wake = wake  # tells the worker there is something new
+        self._body_timeout = body_timeout  # GitHub sends a whole delivery well within its own 10 s
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > self._max_body_bytes:
-            return _answer(413, "payload too large")
+            return _closing(413, "payload too large")
         try:
             # aiohttp caps the read itself at the app's client_max_size (= max_body_bytes), so a
             # body without (or lying about) Content-Length is cut off as soon as it goes over.
-            body = await request.read()
+            async with asyncio.timeout(self._body_timeout):
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return _answer(413, "payload too large")
+            return _closing(413, "payload too large")
+        except TimeoutError:
+            log.warning("a body from %s took over %.0fs; dropped", request.remote, self._body_timeout)
+            return _closing(408, "request body too slow")
+        except (ConnectionError, ClientPayloadError) as error:  # the client went away mid-body
+            log.info("a client at %s went away before its body was read (%s)", request.remote, type(error).__name__)
+            return _closing(400, "incomplete body")
 
         delivery_id = request.headers.get("X-GitHub-Delivery")
         signature = request.headers.get("X-Hub-Signature-256")
@@ -131,3 +140,8 @@ def lane_of(data: dict[str, Any], repo: str | None) -> str:
 
 def _answer(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text)
+
+
+def _closing(status: int, text: str) -> web.Response:
+    """An answer after which the connection is closed: the rest of its body is never read."""
+    return web.Response(status=status, text=text, headers={"Connection": "close"})

@@ -149,6 +149,20 @@ async def test_oversized_body_is_413_whether_declared_or_streamed(config: Servic
         assert await inbox_counts(app) == {}
 
 
+async def test_a_body_that_stalls_is_answered_408_after_the_read_timeout(config: ServiceConfig) -> None:
+    recorder = Recorder()
+    async with running(dataclasses.replace(config, body_timeout_seconds=0.3), recorder.composed()) as (client, app):
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nContent-Length: 900\r\n\r\n{\"zen\": ")
+        await writer.drain()
+        started = asyncio.get_running_loop().time()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        assert status_line.startswith(b"HTTP/1.1 408")
+        assert asyncio.get_running_loop().time() - started < 2
+        writer.close()
+        assert await inbox_counts(app) == {}
+
+
 async def test_signed_but_not_json_is_400(config: ServiceConfig) -> None:
     recorder = Recorder()
     async with running(config, recorder.composed()) as (client, app):
