@@ -1,6 +1,7 @@
 """The aiohttp application: POST /webhook, GET /health, and the work side's lifetime.
 
-`create_app(config)` wires the real pieces: the inbox (bot/store/inbox.py), the intake that
+`create_app(config)` wires the real pieces: the inbox (bot/store/inbox.py, or PostgreSQL with
+DATABASE_URL: bot/store/postgres.py), the intake that
 records into it (intake.py) and the worker that takes from it (worker.py), all on one event
 loop. Tests and the demo pass their own `router` (a composed gidgethub Router), `github` (e.g.
 pointed at the local GitHub) or clock; never fakes of ours.
@@ -19,6 +20,7 @@ from bot.service.intake import Intake
 from bot.service.routing import ComposedRouter, build_router
 from bot.service.scheduler import Scheduler
 from bot.service.worker import Worker
+from bot.store.database import open_database
 from bot.store.inbox import Inbox
 
 INBOX = web.AppKey("inbox", Inbox)
@@ -52,8 +54,9 @@ def _lifetime(
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         from bot.service.work import build_work_side
 
-        inbox = await Inbox.open(config.inbox_path, takeover_after=config.takeover_after_seconds)
-        work = build_work_side(config, inbox, router, github=github, clock=clock)
+        database = await open_database(config.state_dir, config.database_url, takeover_after=config.takeover_after_seconds)
+        inbox = database.inbox
+        work = build_work_side(config, database, router, github=github, clock=clock)
         # Set during startup (before aiohttp freezes the app); /webhook finds the intake here.
         app[INBOX], app[WORKER], app[GITHUB], app[SCHEDULER] = inbox, work.worker, work.github, work.scheduler
         app[INTAKE] = Intake(secret=config.webhook_secret, max_body_bytes=config.max_body_bytes,
@@ -65,7 +68,7 @@ def _lifetime(
             yield
         finally:
             await work.close()
-            await inbox.close()
+            await database.close()
 
     return lifetime
 

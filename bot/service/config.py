@@ -28,6 +28,7 @@ class ServiceConfig:
     webhook_secret: str
     api_url: str = PUBLIC_API_URL
     state_dir: Path = Path(".bot-state")
+    database_url: str | None = None  # PostgreSQL: the inbox and all state there; the state dir is a working copy
     max_body_bytes: int = GITHUB_MAX_PAYLOAD_BYTES
     worker_concurrency: int = 8  # deliveries for different PRs handled at once
     max_attempts: int = 5  # a delivery that fails this often is marked failed and left alone
@@ -40,10 +41,6 @@ class ServiceConfig:
     scheduler_enabled: bool = True  # digests and reconcile inside the service (BOT_SCHEDULER=off disables)
     scheduler_tick_seconds: float = 300.0
     reconcile_every_hours: float = 6.0
-
-    @property
-    def inbox_path(self) -> Path:
-        return self.state_dir / "inbox.sqlite3"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -64,6 +61,7 @@ class ServiceConfig:
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
+            database_url=env.get("DATABASE_URL", "").strip() or None,
             scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in _OFF,
             delivery_budget_seconds=_positive_seconds(env, "BOT_DELIVERY_BUDGET_SECONDS", 120.0),
             body_timeout_seconds=_positive_seconds(env, "BOT_BODY_TIMEOUT_SECONDS", 10.0),

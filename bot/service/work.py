@@ -20,6 +20,7 @@ from bot.service.context import Context
 from bot.service.routing import ComposedRouter
 from bot.service.scheduler import Scheduler
 from bot.service.worker import Worker
+from bot.store.database import Database
 from bot.store.inbox import Delivery, Inbox
 
 _job_log = logging.getLogger("bot.service.jobs")
@@ -63,12 +64,13 @@ class WorkSide:
 
 def build_work_side(
     config: ServiceConfig,
-    inbox: Inbox,
+    database: Database,
     router: ComposedRouter,
     *,
     github: GitHubApp | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> WorkSide:
+    inbox = database.inbox
     gh_app = github or GitHubApp.create(AppCredentials(config.app_id, config.private_key), base_url=config.api_url)
 
     def context_for(repo: str | None, installation_id: int | None, work_id: str, log: logging.LoggerAdapter[Any]) -> Context:
@@ -98,9 +100,11 @@ def build_work_side(
         retry_max_seconds=config.retry_max_seconds,
         budget_seconds=config.delivery_budget_seconds,
         after_dispatch=records_branch.after_delivery,
+        state_files=database.state_files,
     )
     scheduler = Scheduler(
         config.state_dir, job_context, clock,
         tick_seconds=config.scheduler_tick_seconds, reconcile_every=timedelta(hours=config.reconcile_every_hours),
+        state_files=database.state_files,
     )
     return WorkSide(worker, scheduler, gh_app, inbox, owns_github=github is None)

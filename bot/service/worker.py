@@ -22,7 +22,9 @@ from typing import Any
 from gidgethub.sansio import Event
 
 from bot.service.context import Context, PermanentFailure
+from bot.service.locks import working_with
 from bot.service.routing import ComposedRouter
+from bot.store.database import StateFiles
 from bot.store.inbox import Delivery, Inbox
 
 log = logging.getLogger("bot.service.worker")
@@ -52,6 +54,7 @@ class Worker:
         budget_seconds: float = 120.0,
         poll_seconds: float = 1.0,
         after_dispatch: AfterDispatch | None = None,
+        state_files: StateFiles | None = None,
     ) -> None:
         self._inbox = inbox
         self._router = router
@@ -63,6 +66,7 @@ class Worker:
         self._budget = budget_seconds
         self._poll = poll_seconds  # how often to look for retries that are due and other instances' leftovers
         self._after_dispatch = after_dispatch  # part of the attempt: if it fails, the delivery is retried
+        self._state_files = state_files  # with PostgreSQL: PR locks sync the PR's files (locks.py)
         self._running: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery in progress here
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -141,7 +145,8 @@ class Worker:
                 log.error("delivery %s failed: the service stopped during each of its %d attempts",
                           delivery.delivery_id, self._max_attempts)
             else:
-                await self._attempt(delivery)
+                with working_with(self._state_files):
+                    await self._attempt(delivery)
         except asyncio.CancelledError:
             raise  # stopping: it stays pending and is claimed again
         except Exception:  # noqa: BLE001 - e.g. the inbox failed to mark it: it stays claimed until takeover

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 RETENTION_SECONDS = 7 * 24 * 3600
@@ -85,7 +85,28 @@ class Delivery(NewDelivery):
     last_error: str | None
 
 
-class Inbox:
+class Inbox(Protocol):
+    """What the intake, the worker and `Context.once` use: SqliteInbox, or PostgresInbox
+    (bot/store/postgres.py) when DATABASE_URL is set. Same tables, same rules."""
+
+    instance: str
+    takeover_after: float
+
+    async def close(self) -> None: ...
+    async def record(self, delivery: NewDelivery) -> bool: ...
+    async def heartbeat(self) -> None: ...
+    async def claim(self, *, skip_lanes: set[str], limit: int) -> list[Delivery]: ...
+    async def next_due(self) -> float | None: ...
+    async def mark_done(self, delivery_id: str) -> None: ...
+    async def mark_failed(self, delivery_id: str, error: str) -> None: ...
+    async def retry_later(self, delivery_id: str, error: str, delay: float) -> None: ...
+    async def once(self, key: str, delivery_id: str) -> bool: ...
+    async def prune(self, now: float | None = None) -> int: ...
+    async def get(self, delivery_id: str) -> Delivery | None: ...
+    async def counts(self) -> dict[str, int]: ...
+
+
+class SqliteInbox:
     """The SQLite inbox. One connection, used from one thread, so calls never block the loop."""
 
     def __init__(self, path: Path, *, takeover_after: float = 30.0) -> None:
@@ -96,7 +117,7 @@ class Inbox:
         self._connection: sqlite3.Connection | None = None
 
     @classmethod
-    async def open(cls, path: Path, *, takeover_after: float = 30.0) -> Inbox:
+    async def open(cls, path: Path, *, takeover_after: float = 30.0) -> SqliteInbox:
         inbox = cls(path, takeover_after=takeover_after)
         path.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.get_running_loop().run_in_executor(inbox._thread, inbox._connect)

@@ -15,7 +15,7 @@ from bot.github.auth import AppCredentials
 from bot.github.client import GitHubApp, RetryPolicy
 from bot.service.config import ServiceConfig
 from bot.service.context import Context
-from bot.store.inbox import Inbox
+from bot.store.inbox import SqliteInbox
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ APP_ID, INSTALLATION_ID, REPO, MAINTAINER = 4242, 77, "apache/cloudstack", "main
 @pytest.fixture
 async def context_for(hub, rsa_key_pair, tmp_path: Path) -> AsyncIterator:
     assert INSTALLATION_ID in hub.state.installations and hub.state.repo(*REPO.split("/")) is not None
-    inbox = await Inbox.open(tmp_path / "inbox.sqlite3")
+    inbox = await SqliteInbox.open(tmp_path / "inbox.sqlite3")
     async with aiohttp.ClientSession() as session:
         github = GitHubApp(session, AppCredentials(str(APP_ID), rsa_key_pair.private_pem.decode()),
                            base_url=hub.url, retry=RetryPolicy(base_delay=0.01))

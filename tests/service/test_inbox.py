@@ -1,4 +1,5 @@
-"""The inbox on its own: dedupe, lane order across instances, takeover, retention."""
+"""The inbox on its own, on SQLite and on PostgreSQL: dedupe, lane order across instances,
+takeover, retention."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from databases import BOTH
+
+from bot.store.database import Database, open_database
 from bot.store.inbox import HANDLED_RETENTION_SECONDS, RETENTION_SECONDS, Inbox, NewDelivery
+
+pytestmark = pytest.mark.parametrize("database", BOTH, indirect=True)
 
 
 def delivery(delivery_id: str, lane: str = "o/r#1") -> NewDelivery:
@@ -17,28 +23,40 @@ def delivery(delivery_id: str, lane: str = "o/r#1") -> NewDelivery:
                        repo="o/r", lane=lane, body=b'{"action": "created"}', received_at=time.time())
 
 
+class Inboxes:
+    """Opens inboxes on one database (one SQLite file, or one PostgreSQL database), as instances would."""
+
+    def __init__(self, stack: AsyncExitStack, state_dir: Path, database_url: str | None) -> None:
+        self._stack, self._state_dir, self._url = stack, state_dir, database_url
+        self._open: dict[int, Database] = {}
+
+    async def open(self, takeover_after: float = 30.0, *, closed_by_test: bool = False) -> Inbox:
+        database = await open_database(self._state_dir, self._url, takeover_after=takeover_after)
+        self._open[id(database.inbox)] = database
+        if not closed_by_test:
+            self._stack.push_async_callback(database.close)
+        return database.inbox
+
+    async def close(self, inbox: Inbox) -> None:
+        """A clean stop of that instance."""
+        await self._open.pop(id(inbox)).close()
+
+
 @pytest.fixture
-async def inboxes(tmp_path: Path) -> AsyncIterator[AsyncExitStack]:
+async def inboxes(tmp_path: Path, database: str | None) -> AsyncIterator[Inboxes]:
     async with AsyncExitStack() as stack:
-        yield stack
+        yield Inboxes(stack, tmp_path, database)
 
 
-async def open_inbox(stack: AsyncExitStack, path: Path, takeover_after: float = 30.0) -> Inbox:
-    inbox = await Inbox.open(path, takeover_after=takeover_after)
-    stack.push_async_callback(inbox.close)
-    return inbox
-
-
-async def test_a_delivery_id_is_recorded_once(tmp_path: Path, inboxes: AsyncExitStack) -> None:
-    inbox = await open_inbox(inboxes, tmp_path / "inbox.sqlite3")
+async def test_a_delivery_id_is_recorded_once(tmp_path: Path, inboxes: Inboxes) -> None:
+    inbox = await inboxes.open()
     assert await inbox.record(delivery("a")) is True
     assert await inbox.record(delivery("a")) is False
     assert await inbox.counts() == {"pending": 1}
 
 
-async def test_only_a_lanes_oldest_delivery_is_claimable_even_by_another_instance(tmp_path: Path, inboxes: AsyncExitStack) -> None:
-    path = tmp_path / "inbox.sqlite3"
-    first, second = await open_inbox(inboxes, path), await open_inbox(inboxes, path)
+async def test_only_a_lanes_oldest_delivery_is_claimable_even_by_another_instance(tmp_path: Path, inboxes: Inboxes) -> None:
+    first, second = await inboxes.open(), await inboxes.open()
     for delivery_id, lane in (("pr1-a", "o/r#1"), ("pr1-b", "o/r#1"), ("pr2-a", "o/r#2")):
         await first.record(delivery(delivery_id, lane))
     claimed = await first.claim(skip_lanes=set(), limit=1)
@@ -50,8 +68,8 @@ async def test_only_a_lanes_oldest_delivery_is_claimable_even_by_another_instanc
     assert [d.delivery_id for d in await second.claim(skip_lanes=set(), limit=10)] == ["pr1-b"]
 
 
-async def test_a_retry_keeps_its_lane_waiting_until_it_is_due(tmp_path: Path, inboxes: AsyncExitStack) -> None:
-    inbox = await open_inbox(inboxes, tmp_path / "inbox.sqlite3")
+async def test_a_retry_keeps_its_lane_waiting_until_it_is_due(tmp_path: Path, inboxes: Inboxes) -> None:
+    inbox = await inboxes.open()
     await inbox.record(delivery("flaky"))
     await inbox.record(delivery("later"))
     (flaky,) = await inbox.claim(skip_lanes=set(), limit=5)
@@ -64,10 +82,9 @@ async def test_a_retry_keeps_its_lane_waiting_until_it_is_due(tmp_path: Path, in
     assert (again.delivery_id, again.attempts, again.last_error) == ("flaky", 2, "RuntimeError: 502")
 
 
-async def test_a_claim_of_an_instance_that_died_is_taken_over_after_the_timeout(tmp_path: Path, inboxes: AsyncExitStack) -> None:
-    path = tmp_path / "inbox.sqlite3"
-    dead = await open_inbox(inboxes, path, takeover_after=0.3)  # claims, then never beats again
-    alive = await open_inbox(inboxes, path, takeover_after=0.3)
+async def test_a_claim_of_an_instance_that_died_is_taken_over_after_the_timeout(tmp_path: Path, inboxes: Inboxes) -> None:
+    dead = await inboxes.open(0.3)  # claims, then never beats again
+    alive = await inboxes.open(0.3)
     await dead.record(delivery("orphan"))
     assert len(await dead.claim(skip_lanes=set(), limit=1)) == 1
     assert await alive.claim(skip_lanes=set(), limit=1) == []  # still within the timeout
@@ -77,21 +94,20 @@ async def test_a_claim_of_an_instance_that_died_is_taken_over_after_the_timeout(
     assert (taken.delivery_id, taken.attempts) == ("orphan", 2)  # the attempt that died counts
 
 
-async def test_a_clean_stop_hands_its_claims_back_without_counting_them(tmp_path: Path, inboxes: AsyncExitStack) -> None:
-    path = tmp_path / "inbox.sqlite3"
-    stopping = await Inbox.open(path)
+async def test_a_clean_stop_hands_its_claims_back_without_counting_them(tmp_path: Path, inboxes: Inboxes) -> None:
+    stopping = await inboxes.open(closed_by_test=True)
     await stopping.record(delivery("in-flight"))
     await stopping.claim(skip_lanes=set(), limit=1)
-    await stopping.close()
-    restarted = await open_inbox(inboxes, path)
+    await inboxes.close(stopping)
+    restarted = await inboxes.open()
     (resumed,) = await restarted.claim(skip_lanes=set(), limit=1)
     assert (resumed.delivery_id, resumed.attempts) == ("in-flight", 1)
 
 
 async def test_finished_rows_and_keys_are_pruned_after_their_retention_and_not_before(
-    tmp_path: Path, inboxes: AsyncExitStack,
+    tmp_path: Path, inboxes: Inboxes,
 ) -> None:
-    inbox = await open_inbox(inboxes, tmp_path / "inbox.sqlite3")
+    inbox = await inboxes.open()
     for delivery_id in ("done", "failed", "pending"):
         await inbox.record(delivery(delivery_id, lane=delivery_id))
     await inbox.claim(skip_lanes=set(), limit=3)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.inbox import Inbox
+from bot.store.inbox import SqliteInbox
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "service"
@@ -135,7 +135,7 @@ def assert_stopped_cleanly(serve: Serve, took: float) -> None:
 
 def inbox_counts(state_dir: Path) -> dict[str, int]:
     async def read() -> dict[str, int]:
-        inbox = await Inbox.open(state_dir / "inbox.sqlite3")
+        inbox = await SqliteInbox.open(state_dir / "inbox.sqlite3")
         try:
             return await inbox.counts()
         finally:

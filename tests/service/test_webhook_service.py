@@ -384,7 +384,7 @@ def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_p
         "GITHUB_API_URL": "http://127.0.0.1:8000/", "BOT_STATE_DIR": str(tmp_path / "st"),
     })
     assert (config.app_id, config.private_key, config.api_url) == ("7", private_key_pem, "http://127.0.0.1:8000")
-    assert config.inbox_path == tmp_path / "st" / "inbox.sqlite3"
+    assert (config.state_dir, config.database_url) == (tmp_path / "st", None)
     one_line = private_key_pem.replace("\n", "\\n")
     assert ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
                                    "GITHUB_PRIVATE_KEY": one_line}).private_key == private_key_pem
