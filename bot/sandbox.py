@@ -76,15 +76,17 @@ def new_app_key() -> tuple[str, bytes]:
 @asynccontextmanager
 async def start_service(
     hub: LocalHub, state_dir: Path, private_key: str, *, clock: Callable[[], datetime] = utc_now,
+    database_url: str | None = None,
 ) -> AsyncIterator[Sandbox]:
     """The service on a loopback port, talking to `hub`, receiving its webhooks.
 
-    A second one on the same `state_dir` shares its inbox, as a second instance would. The
-    scheduler is off: tests and the demo set the clock and tick it themselves."""
+    A second one on the same `state_dir` (or the same `database_url`, PostgreSQL) shares its
+    inbox and state, as a second instance would. The scheduler is off: tests and the demo set
+    the clock and tick it themselves."""
     secret = secrets.token_hex(16)
     config = ServiceConfig(
         app_id=str(APP_ID), private_key=private_key, webhook_secret=secret, api_url=hub.url,
-        state_dir=state_dir, retry_base_seconds=0.05, retry_max_seconds=0.2,
+        state_dir=state_dir, database_url=database_url, retry_base_seconds=0.05, retry_max_seconds=0.2,
         scheduler_enabled=False,  # the demo and tests run `box.scheduler.tick()` when they mean to
     )
     app = create_app(config, clock=clock)
@@ -109,14 +111,16 @@ async def sandbox(
     maintainers: dict[str, str],
     files: dict[str, str] | None = None,
     clock: Callable[[], datetime] = utc_now,
+    database_url: str | None = None,
 ) -> AsyncIterator[Sandbox]:
     """A local GitHub with org `apache` (`maintainers`: login -> org role), repo
-    apache/cloudstack holding `files`, the App installed, and the service running."""
+    apache/cloudstack holding `files`, the App installed, and the service running (on
+    PostgreSQL with `database_url`, else SQLite in `state_dir`)."""
     private_key, public_key = new_app_key()
     async with LocalHub.start() as hub:
         hub.register_app(APP_ID, public_key)
         hub.add_org(ORG, maintainers)
         hub.create_repo(REPO, files or {"README.md": "# cloudstack\n"})
         hub.install_app(APP_ID, ORG, installation_id=INSTALLATION_ID)
-        async with start_service(hub, state_dir, private_key, clock=clock) as running:
+        async with start_service(hub, state_dir, private_key, clock=clock, database_url=database_url) as running:
             yield running
