@@ -6,16 +6,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from databases import BOTH
+from databases import parametrize_databases
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, PASSERBY, Review
 
 from bot.sandbox import REPO, sandbox
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Modules that set ON_BOTH_DATABASES run each test whose fixtures reach `database` twice."""
-    if getattr(metafunc.module, "ON_BOTH_DATABASES", False) and "database" in metafunc.fixturenames:
-        metafunc.parametrize("database", BOTH, indirect=True)
+    parametrize_databases(metafunc)  # ON_BOTH_DATABASES modules: SQLite and PostgreSQL
 
 
 @pytest.fixture

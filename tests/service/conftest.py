@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from databases import parametrize_databases
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -16,6 +17,10 @@ from bot.github.client import GitHubApp, RetryPolicy
 from bot.service.config import ServiceConfig
 from bot.service.context import Context
 from bot.store.inbox import SqliteInbox
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_databases(metafunc)  # ON_BOTH_DATABASES modules: SQLite and PostgreSQL
 
 
 @pytest.fixture(scope="session")

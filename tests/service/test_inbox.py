@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from databases import BOTH
-
 from bot.store.database import Database, open_database
 from bot.store.inbox import HANDLED_RETENTION_SECONDS, RETENTION_SECONDS, Inbox, NewDelivery
 
-pytestmark = pytest.mark.parametrize("database", BOTH, indirect=True)
+ON_BOTH_DATABASES = True
 
 
 def delivery(delivery_id: str, lane: str = "o/r#1") -> NewDelivery:

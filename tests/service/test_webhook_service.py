@@ -49,9 +49,13 @@ def signed_headers(body: bytes, event: str, delivery_id: str | None = None, secr
     }
 
 
+ON_BOTH_DATABASES = True  # every test with `config` runs on SQLite and on PostgreSQL
+
+
 @pytest.fixture
-def config(tmp_path: Path, private_key_pem: str) -> ServiceConfig:
+def config(tmp_path: Path, private_key_pem: str, database: str | None) -> ServiceConfig:
     return ServiceConfig(
+        database_url=database,
         app_id="1",
         private_key=private_key_pem,
         webhook_secret=SECRET,
