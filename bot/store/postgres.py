@@ -68,9 +68,10 @@ _CLAIM_LOCK = 0x7B07_1B0C  # one advisory lock id for "claiming", shared by ever
 _SCHEMA_LOCK = 0x7B07_5C4E
 
 
-async def open_pool(url: str, *, size: int = 12) -> AsyncConnectionPool:
+async def open_pool(url: str, *, size: int = 20) -> AsyncConnectionPool:
     """A pool of autocommit connections; the schema is created once (under a lock: several
-    instances may start at once)."""
+    instances may start at once). Each PR being worked on holds one connection for its lock
+    (8 lanes and the scheduler), and the inbox needs a few more meanwhile."""
     pool = AsyncConnectionPool(url, min_size=1, max_size=size, open=False, timeout=15.0,
                                kwargs={"autocommit": True})
     await pool.open(wait=True, timeout=15.0)
