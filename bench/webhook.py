@@ -1,24 +1,21 @@
-"""Benchmark: ack latency and throughput of POST /webhook, next to a bare HMAC-only handler.
+"""Benchmark: what users of the webhook service feel, as three ratios in one run.
 
     .venv/bin/python bench/webhook.py [--deliveries 3000] [--concurrency 200] [--github-latency 0.3]
 
-One run, four phases, each server in its own process on loopback, all driven by the same load
-generator (this process; `--concurrency` signed deliveries always in flight, closed loop):
+1. Acks under load: `--concurrency` signed deliveries always in flight (closed loop), first to a
+   bare aiohttp handler that only checks the HMAC, then to the real service (verify, parse,
+   insert into the SQLite inbox, 202) while its handlers are busy (each delivery parses a threat
+   model and makes a GitHub call) and the local GitHub answers every call `--github-latency` s
+   late. Ratio: the service's client-side p99 over the bare handler's (target <= 2).
+2. Reply to notice: the real service and router against the local GitHub answering every call
+   `--notice-latency` s late; a maintainer's `/confirm` in a question's thread, timed until the
+   thread's notice says "confirmed". Ratio: p50 over (API calls on that path + 1) x latency
+   (target <= 1: nothing but the calls themselves, and one for the webhook).
+3. Memory: the service's resident memory after `--memory-deliveries` (10,000) deliveries, and
+   its growth from the halfway point (targets: < 150 MB, not growing).
 
-  bare             an aiohttp handler that reads the body, checks the HMAC and answers 202;
-  service          the real app (create_app: verify, summarise, journal with fsync, 202; the worker
-                   drains in the background, in its own process unless `--worker inline`) with
-                   the local GitHub answering normally;
-  service, slow    the same while the local GitHub answers every call `--github-latency` s late;
-  handlers busy    the same as the first, and each delivery's handler also parses a threat model
-                   (a few ms of CPU, as an import costs): do busy handlers hold up the acks?
-
-Every delivery is a real `pull_request_review_comment` payload (about 27 KB), spread over 50 PRs;
-the service handles it with a bench handler that makes one GitHub call through the real
-installation client (token cache, ETag cache, retries), so with the slow GitHub the worker really
-is waiting on it while acks are measured. Two latencies are printed: as the client sees it
-(includes queueing for the CPU) and inside the server's handler. Then the ratios and targets
-(throughput >= 0.8 x bare; p99 ack < 20 ms). Bounded: a fixed number of deliveries, loopback only.
+Each server runs in its own process on loopback; deliveries are real `pull_request_review_comment`
+payloads (about 27 KB) spread over 50 PRs. Bounded: fixed counts, loopback only.
 """
 from __future__ import annotations
 
@@ -45,8 +42,6 @@ sys.path.insert(0, str(ROOT))
 SECRET = "bench-secret"
 PAYLOAD = ROOT / "tests" / "fixtures" / "service" / "pull_request_review_comment.created.json"
 DOCUMENT = ROOT / "tests" / "fixtures" / "documents" / "cloudstack-shaped.md"
-THROUGHPUT_TARGET = 0.8
-P99_TARGET_MS = 20.0
 
 
 # ---- servers (each in its own process) -----------------------------------------------------
@@ -90,7 +85,11 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     loop = asyncio.get_running_loop()
     cpu_started, own_cpu_started = _cpu_seconds(children=True), _cpu_seconds()
-    while await loop.run_in_executor(None, conn.recv) != "stop":
+    while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+        if command == "rss":  # resident memory once the backlog is handled
+            await report(app)
+            conn.send(_rss_mb())
+            continue
         handler_ms.clear()  # "reset": the warm-up is over
         gc_pauses_ms.clear()
         cpu_started, own_cpu_started = _cpu_seconds(children=True), _cpu_seconds()
@@ -100,6 +99,13 @@ async def _serve_async(kind: str, conn: Connection, options: dict[str, Any]) -> 
     conn.send({**(await report(app)), "handler_ms": handler_ms, "cpu_seconds": cpu_seconds, "web_cpu_seconds": web_cpu_seconds,
                "gc_max_ms": round(max(gc_pauses_ms, default=0.0), 1), "gc_collections": len(gc_pauses_ms)})
     await runner.cleanup()
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _cpu_seconds(*, children: bool = False) -> float:
@@ -208,10 +214,9 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
         app_id=str(options["app_id"]), private_key=options["private_key"], webhook_secret=SECRET,
         api_url=options["api_url"], state_dir=Path(options["state_dir"]),
         worker_concurrency=options["worker_concurrency"],
-        journal_synchronous=options.get("journal_synchronous", "FULL"),
-        worker_process=options["worker_process"], scheduler_enabled=False,
+        scheduler_enabled=False,
     )
-    app = service_app.create_app(config, router_factory=busy_bench_router if options.get("busy_handlers") else bench_router)
+    app = service_app.create_app(config, router=busy_bench_router() if options.get("busy_handlers") else bench_router())
 
     async def report(app: Any) -> dict[str, Any]:
         worker = app[service_app.WORKER]
@@ -222,7 +227,7 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
             pass
         return {
             "drain_seconds": time.perf_counter() - started,
-            "journal": await app[service_app.JOURNAL].counts(),
+            "inbox": await app[service_app.INBOX].counts(),
         }
 
     return app, report
@@ -270,6 +275,10 @@ class Server:
     def reset(self) -> None:
         self.conn.send("reset")
         self.conn.recv()
+
+    def rss_mb(self) -> float:
+        self.conn.send("rss")
+        return float(self.conn.recv())
 
     def stop(self) -> dict[str, Any]:
         self.conn.send("stop")
@@ -402,6 +411,56 @@ def run_phase(name: str, kind: str, options: dict[str, Any], warmup: int, delive
 
 
 
+# ---- reply to notice --------------------------------------------------------------------
+
+
+def measure_reply_to_notice(latency: float, replies: int) -> tuple[list[float], list[int]]:
+    """The real service and router in this process, the local GitHub answering every call
+    `latency` s late: for each maintainer `/confirm`, seconds from the reply until its thread's
+    notice says so, and the API calls the service made meanwhile."""
+    return asyncio.run(_reply_to_notice(latency, replies))
+
+
+async def _reply_to_notice(latency: float, replies: int) -> tuple[list[float], list[int]]:
+    from bot.core.document import parse_document
+    from bot.sandbox import REPO, sandbox
+
+    document = DOCUMENT.read_text(encoding="utf-8")
+    doc_path = "draft-THREAT-MODEL.md"
+    open_questions = [q for q in parse_document(document, doc_path).questions if q.state.name == "OPEN"]
+    seconds: list[float] = []
+    calls: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="bench-notice-") as state_dir:
+        async with sandbox(Path(state_dir), maintainers={"daan": "member"}) as box:
+            hub = box.hub
+            hub.add_user("asf-sec")
+            pr_index = 0
+            while len(seconds) < replies:
+                pr_index += 1
+                hub.push(REPO, f"tm-{pr_index}", {doc_path: document}, user="asf-sec", message="Add a threat model")
+                number = hub.open_pr(REPO, f"tm-{pr_index}", user="asf-sec", title="Threat model")
+                await box.settle(timeout=120)
+                hub.faults.latency("*", latency)  # from here on every call is late (the import was not measured)
+                for question in open_questions[: replies - len(seconds)]:
+                    root = hub.review_comment(REPO, number, doc_path, question.span.start_line, f"{question.id}?", user="asf-sec")
+                    await box.settle(timeout=120)
+                    before = len(hub.requests)
+                    started = time.perf_counter()
+                    hub.reply(REPO, number, root, "/confirm", user="daan")
+                    while not _notice_says_confirmed(hub, root):
+                        await asyncio.sleep(0.002)
+                    seconds.append(time.perf_counter() - started)
+                    calls.append(len(hub.requests) - before)
+                    await box.settle(timeout=120)
+                hub.faults.clear()
+    return seconds, calls
+
+
+def _notice_says_confirmed(hub: Any, root: int) -> bool:
+    return any(c.in_reply_to_id == root and c.user.endswith("[bot]") and "status: **confirmed**" in c.body
+               for c in hub.state.review_comments.values())
+
+
 # ---- main ----------------------------------------------------------------------------------
 
 
@@ -417,76 +476,84 @@ def start_localhub(latency: float) -> Hub:
     return Hub(server, {**options, "api_url": f"http://127.0.0.1:{server.port}"})
 
 
+def measure_memory(scratch: str, total: int, concurrency: int, drain_timeout: float) -> tuple[float, float]:
+    """RSS (MB) of the service after half of `total` deliveries and after all of them."""
+    hub = start_localhub(0.0)
+    try:
+        options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch), "worker_concurrency": 8,
+                   "drain_timeout": drain_timeout, "busy_handlers": False}
+        server = start_server("service", options)
+        try:
+            bodies = make_bodies(total, options["installation_id"], options["repo"])
+            asyncio.run(drive(server.port, bodies[: total // 2], concurrency))
+            halfway = server.rss_mb()
+            asyncio.run(drive(server.port, bodies[total // 2:], concurrency))
+            end = server.rss_mb()
+        finally:
+            server.stop()
+    finally:
+        hub.server.stop()
+    return halfway, end
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deliveries", type=int, default=3000, help="measured deliveries per phase")
+    parser.add_argument("--deliveries", type=int, default=3000, help="measured deliveries for the ack ratio")
     parser.add_argument("--warmup", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call")
-    parser.add_argument("--worker-concurrency", type=int, default=8)
-    parser.add_argument("--journal-synchronous", default="FULL", choices=("NORMAL", "FULL"))
-    parser.add_argument("--worker", default="process", choices=("process", "inline"),
-                        help="where the service runs its worker (serve's default: process)")
+    parser.add_argument("--github-latency", type=float, default=0.3, help="seconds the slow GitHub adds to every call (acks)")
+    parser.add_argument("--notice-latency", type=float, default=0.1, help="seconds added to every call (reply to notice)")
+    parser.add_argument("--replies", type=int, default=14, help="maintainer replies timed to their notice")
+    parser.add_argument("--memory-deliveries", type=int, default=10_000)
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="how long to wait for the worker's backlog")
     args = parser.parse_args(argv)
     if not 1 <= args.deliveries <= 100_000 or not 1 <= args.concurrency <= 1000 or not 0 <= args.warmup <= 10_000:
         parser.error("keep --deliveries within 1..100000, --warmup within 0..10000, --concurrency within 1..1000")
+    if not 2 <= args.memory_deliveries <= 100_000 or not 1 <= args.replies <= 200:
+        parser.error("keep --memory-deliveries within 2..100000 and --replies within 1..200")
 
-    results = [run_phase("bare HMAC handler", "bare", {}, args.warmup, args.deliveries, args.concurrency)]
+    bare = run_phase("bare HMAC handler", "bare", {}, args.warmup, args.deliveries, args.concurrency)
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as scratch:
-        phases = (("service, GitHub on time", 0.0, False),
-                  (f"service, GitHub {args.github_latency * 1000:.0f} ms late", args.github_latency, False),
-                  ("service, handlers busy", 0.0, True))
-        for name, latency, busy_handlers in phases:
-            hub = start_localhub(latency)
-            try:
-                options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch),
-                           "worker_concurrency": args.worker_concurrency, "drain_timeout": args.drain_timeout,
-                           "journal_synchronous": args.journal_synchronous,
-                           "worker_process": args.worker == "process", "busy_handlers": busy_handlers}
-                results.append(run_phase(name, "service", options, args.warmup, args.deliveries, args.concurrency))
-            finally:
-                results[-1].report["github"] = hub.server.stop()
-    print_results(results, args)
+        hub = start_localhub(args.github_latency)
+        try:
+            options = {**hub.options, "state_dir": tempfile.mkdtemp(dir=scratch), "worker_concurrency": 8,
+                       "drain_timeout": args.drain_timeout, "busy_handlers": True}
+            busy = run_phase(f"service, handlers busy, GitHub {args.github_latency * 1000:.0f} ms late", "service",
+                             options, args.warmup, args.deliveries, args.concurrency)
+        finally:
+            busy.report["github"] = hub.server.stop()
+        seconds, calls = measure_reply_to_notice(args.notice_latency, args.replies)
+        halfway, end = measure_memory(scratch, args.memory_deliveries, args.concurrency, args.drain_timeout)
+    print_results(args, bare, busy, seconds, calls, halfway, end)
     return 0
 
 
-def print_results(results: list[Result], args: argparse.Namespace) -> None:
-    bare = results[0]
+def print_results(args: argparse.Namespace, bare: Result, busy: Result, seconds: list[float], calls: list[int],
+                  halfway: float, end: float) -> None:
+    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     size = len(make_bodies(1, 1, "o/r")[0][0])
     print(f"\nPOST /webhook: {args.deliveries} signed deliveries of {size:,} bytes, {args.concurrency} in flight, "
-          f"loopback, {os.cpu_count()} CPUs, journal synchronous={args.journal_synchronous}\n")
-    header = (f"{'':32} {'client p50':>10} {'client p99':>10} {'server p50':>10} {'server p99':>10} "
-              f"{'acks/s':>8} {'x bare':>7}")
-    print(header + "\n" + "-" * len(header))
-    for result in results:
-        print(f"{result.name:32} {result.percentile(50):8.1f}ms {result.percentile(99):8.1f}ms "
-              f"{result.handler_percentile(50):8.2f}ms {result.handler_percentile(99):8.2f}ms "
-              f"{result.throughput:8.0f} {result.throughput / bare.throughput:7.2f}")
-    print("\nclient = as the load generator sees it (includes waiting for the CPU); "
-          "server = inside the aiohttp handler")
-    print("\nCPU per delivery (all threads, µs): server / load generator; machine busy = both over wall time x CPUs")
-    for result in results:
-        served = len(result.latencies_ms)
-        server_cpu, client_cpu = result.report.get("cpu_seconds", 0.0), result.report.get("client_cpu_seconds", 0.0)
-        busy = (server_cpu + client_cpu) / (result.seconds * (os.cpu_count() or 1))
-        print(f"  {result.name:32} {server_cpu / served * 1e6:7.0f} / {client_cpu / served * 1e6:5.0f}   busy {busy:4.0%}")
-    for result in results[1:]:
-        ratio = result.throughput / bare.throughput
-        p99 = result.percentile(99)
-        verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
-        print(f"\n{result.name}:")
-        print(f"  throughput {ratio:.2f} x bare (target >= {THROUGHPUT_TARGET}): {verdict(ratio >= THROUGHPUT_TARGET)}")
-        print(f"  p99 ack {p99:.1f} ms as the client sees it (target < {P99_TARGET_MS:.0f} ms): {verdict(p99 < P99_TARGET_MS)};"
-              f" {p99 / bare.percentile(99):.2f} x bare's p99; inside the handler {result.handler_percentile(99):.2f} ms")
-        report = result.report
-        print(f"  worker: backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
-              f"(bound {args.drain_timeout:.0f} s); journal {report.get('journal')}; local GitHub {report.get('github')}")
-        print(f"  garbage collections during the measured run: {report.get('gc_collections')}, "
-              f"longest {report.get('gc_max_ms')} ms")
-        statuses = result.statuses
-        if set(statuses) != {202}:
-            print(f"  statuses {statuses}")
+          f"loopback, {os.cpu_count()} CPUs\n")
+    for result in (bare, busy):
+        print(f"  {result.name:48} p50 {result.percentile(50):7.1f} ms  p99 {result.percentile(99):7.1f} ms  "
+              f"{result.throughput:6.0f} acks/s  statuses {result.statuses}")
+    report = busy.report
+    print(f"  worker backlog drained {report.get('drain_seconds', 0):.1f} s after the last ack "
+          f"(bound {args.drain_timeout:.0f} s); inbox {report.get('inbox')}")
+
+    ack_ratio = busy.percentile(99) / bare.percentile(99)
+    notice_p50 = _percentile(seconds, 50)
+    calls_p50 = _percentile([float(c) for c in calls], 50)
+    notice_ratio = notice_p50 / ((calls_p50 + 1) * args.notice_latency)
+    growth = end / halfway if halfway else float("inf")
+    print("\nratios")
+    print(f"  1. ack p99 with handlers busy and GitHub late / bare p99: {ack_ratio:.2f} "
+          f"(target <= 2): {verdict(ack_ratio <= 2)}")
+    print(f"  2. reply-to-notice p50 {notice_p50 * 1000:.0f} ms / ((API calls {calls_p50:.0f} + 1) x "
+          f"{args.notice_latency * 1000:.0f} ms): {notice_ratio:.2f} (target <= 1): {verdict(notice_ratio <= 1)}")
+    print(f"  3. RSS after {args.memory_deliveries:,} deliveries {end:.0f} MB (target < 150), "
+          f"{end:.0f} / {halfway:.0f} MB after {args.memory_deliveries // 2:,}: {growth:.2f} "
+          f"(target: not growing, <= 1.05): {verdict(end < 150 and growth <= 1.05)}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.localhub.server import LocalHub
-from bot.service.app import JOURNAL, SCHEDULER, WORKER, create_app
+from bot.service.app import INBOX, SCHEDULER, WORKER, create_app
 from bot.service.config import ServiceConfig
 from bot.service.scheduler import Scheduler
 
@@ -63,7 +63,7 @@ class Sandbox:
         return self.app[SCHEDULER]
 
     async def failed_deliveries(self) -> int:
-        return (await self.app[JOURNAL].counts()).get("failed", 0)
+        return (await self.app[INBOX].counts()).get("failed", 0)
 
 
 def new_app_key() -> tuple[str, bytes]:
@@ -76,23 +76,20 @@ def new_app_key() -> tuple[str, bytes]:
 @asynccontextmanager
 async def start_service(
     hub: LocalHub, state_dir: Path, private_key: str, *, clock: Callable[[], datetime] = utc_now,
-    journal_file: Path | None = None, worker_process: bool = False,
+    database_url: str | None = None,
 ) -> AsyncIterator[Sandbox]:
     """The service on a loopback port, talking to `hub`, receiving its webhooks.
 
-    `journal_file`: for a second service sharing `state_dir` (a journal is one service's alone).
-    `worker_process`: the work in its own process, as `serve` runs it; then the clock is the real
-    one and the scheduler is not at hand (it is off, as in every sandbox). Inline by default, so
-    tests can set the clock and tick the scheduler."""
+    A second one on the same `state_dir` (or the same `database_url`, PostgreSQL) shares its
+    inbox and state, as a second instance would. The scheduler is off: tests and the demo set
+    the clock and tick it themselves."""
     secret = secrets.token_hex(16)
     config = ServiceConfig(
         app_id=str(APP_ID), private_key=private_key, webhook_secret=secret, api_url=hub.url,
-        state_dir=state_dir, retry_base_seconds=0.05, retry_max_seconds=0.2,
+        state_dir=state_dir, database_url=database_url, retry_base_seconds=0.05, retry_max_seconds=0.2,
         scheduler_enabled=False,  # the demo and tests run `box.scheduler.tick()` when they mean to
-        journal_file=journal_file,
-        worker_process=worker_process,
     )
-    app = create_app(config) if worker_process else create_app(config, clock=clock)
+    app = create_app(config, clock=clock)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -114,16 +111,16 @@ async def sandbox(
     maintainers: dict[str, str],
     files: dict[str, str] | None = None,
     clock: Callable[[], datetime] = utc_now,
-    worker_process: bool = False,
+    database_url: str | None = None,
 ) -> AsyncIterator[Sandbox]:
     """A local GitHub with org `apache` (`maintainers`: login -> org role), repo
-    apache/cloudstack holding `files`, the App installed, and the service running
-    (`worker_process`: see start_service)."""
+    apache/cloudstack holding `files`, the App installed, and the service running (on
+    PostgreSQL with `database_url`, else SQLite in `state_dir`)."""
     private_key, public_key = new_app_key()
     async with LocalHub.start() as hub:
         hub.register_app(APP_ID, public_key)
         hub.add_org(ORG, maintainers)
         hub.create_repo(REPO, files or {"README.md": "# cloudstack\n"})
         hub.install_app(APP_ID, ORG, installation_id=INSTALLATION_ID)
-        async with start_service(hub, state_dir, private_key, clock=clock, worker_process=worker_process) as running:
+        async with start_service(hub, state_dir, private_key, clock=clock, database_url=database_url) as running:
             yield running

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "only if every step did what it should.",
     )
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
-                        help="keep the service's state (records, journal) in DIR for inspection (default: a temporary folder)")
+                        help="keep the service's state (records, inbox) in DIR for inspection (default: a temporary folder)")
     parser.add_argument("--quiet", action="store_true", help="print only the step lines and the verdict")
     parser.set_defaults(func=run)
 

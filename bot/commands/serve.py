@@ -6,6 +6,7 @@ start, naming the missing variables, rather than run without a webhook secret.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -36,14 +37,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"serve: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
-    from aiohttp import web  # imported late so `--help` and config errors stay instant
-
+    # Imported late so `--help` and config errors stay instant.
     from bot.service.app import create_app
-    from bot.service.journal import JournalInUse
+    from bot.service.serving import connection_limit, serve
 
-    try:
-        web.run_app(create_app(config), host=args.host, port=args.port, access_log=None)
-    except JournalInUse as error:  # another `serve` on this state directory
-        print(f"serve: {error}; give each service its own BOT_STATE_DIR", file=sys.stderr)
-        return 2
+    limit = connection_limit(config.max_connections)
+    asyncio.run(serve(create_app(config), args.host, args.port, max_connections=limit))
     return 0

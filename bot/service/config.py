@@ -28,24 +28,19 @@ class ServiceConfig:
     webhook_secret: str
     api_url: str = PUBLIC_API_URL
     state_dir: Path = Path(".bot-state")
+    database_url: str | None = None  # PostgreSQL: the inbox and all state there; the state dir is a working copy
     max_body_bytes: int = GITHUB_MAX_PAYLOAD_BYTES
     worker_concurrency: int = 8  # deliveries for different PRs handled at once
     max_attempts: int = 5  # a delivery that fails this often is marked failed and left alone
     retry_base_seconds: float = 2.0  # first retry delay; doubles per attempt, capped at retry_max_seconds
     retry_max_seconds: float = 300.0
-    journal_synchronous: str = "FULL"
+    delivery_budget_seconds: float = 120.0  # one attempt at a delivery; over it, the attempt fails
+    max_connections: int = 512  # open at once; `serve` keeps it below the file limit too
+    body_timeout_seconds: float = 10.0  # to receive a request body; GitHub itself gives up after 10 s
+    takeover_after_seconds: float = 30.0  # a claim whose instance was not seen this long is taken over
     scheduler_enabled: bool = True  # digests and reconcile inside the service (BOT_SCHEDULER=off disables)
     scheduler_tick_seconds: float = 300.0
     reconcile_every_hours: float = 6.0
-    journal_file: Path | None = None  # default: <state_dir>/journal.sqlite3 (one service per journal)
-    # The worker (and scheduler) in a process of their own, so handlers never take CPU from acks
-    # (worker_process.py). Off: inline on the web process's loop (BOT_WORKER_PROCESS=off).
-    worker_process: bool = True
-    worker_nice: int = 10  # how much lower the worker process's CPU priority is (0: the same)
-
-    @property
-    def journal_path(self) -> Path:
-        return self.journal_file or self.state_dir / "journal.sqlite3"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
@@ -66,10 +61,26 @@ class ServiceConfig:
             webhook_secret=secret,
             api_url=(env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/"),
             state_dir=Path(env.get("BOT_STATE_DIR") or ".bot-state"),
-            journal_synchronous=(env.get("BOT_JOURNAL_SYNCHRONOUS") or "FULL").upper(),
+            database_url=env.get("DATABASE_URL", "").strip() or None,
             scheduler_enabled=(env.get("BOT_SCHEDULER") or "on").lower() not in _OFF,
-            worker_process=(env.get("BOT_WORKER_PROCESS") or "on").lower() not in _OFF,
+            delivery_budget_seconds=_positive_seconds(env, "BOT_DELIVERY_BUDGET_SECONDS", 120.0),
+            body_timeout_seconds=_positive_seconds(env, "BOT_BODY_TIMEOUT_SECONDS", 10.0),
+            max_connections=int(_positive_seconds(env, "BOT_MAX_CONNECTIONS", 512)),
         )
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number from the environment (seconds, or a count), or `default` if unset."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ConfigError(f"cannot start: {name} must be a number above 0, not {text!r}")
+    return value
 
 
 def _read_private_key(env: Mapping[str, str], missing: list[str]) -> str:

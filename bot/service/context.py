@@ -19,7 +19,7 @@ from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.github.client import GitHubClient
 from bot.github.pulls import read_file
 from bot.service.config import ServiceConfig
-from bot.service.journal import WorkJournal
+from bot.store.inbox import Inbox
 from bot.store.repo_config import load_repo_settings
 
 
@@ -36,7 +36,7 @@ class Context:
     state_dir: Path
     settings: ServiceConfig  # the App's configuration (not the repository's: see repo_settings())
     clock: Callable[[], datetime]  # aware datetimes; injectable so handlers are testable in time
-    journal: WorkJournal  # the Journal, or its stand-in in the worker process
+    inbox: Inbox  # where deliveries and idempotency keys are kept
     log: logging.LoggerAdapter[Any]
     _repo_settings: RepoSettings | None = field(default=None, repr=False)
 
@@ -46,7 +46,7 @@ class Context:
         Build keys from what identifies the effect, e.g. f"notice:{comment_id}:{updated_at}",
         so a redelivery or a duplicate event has no second effect.
         """
-        return await self.journal.once(key, self.delivery_id)
+        return await self.inbox.once(key, self.delivery_id)
 
     async def repo_settings(self) -> RepoSettings:
         """The repository's `.github/threat-model-bot.yml` on its default branch (defaults when absent).

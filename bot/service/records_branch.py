@@ -29,7 +29,7 @@ from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.context import Context
 from bot.service.remarks import post_once
-from bot.service.journal import Delivery
+from bot.store.inbox import Delivery
 from bot.service.locks import pull_lock
 from bot.store.folder import FolderStore
 from bot.store.pull_state import (

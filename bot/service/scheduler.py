@@ -20,9 +20,10 @@ from bot.service import records_branch
 from bot.service.context import Context
 from bot.service.digests import post_weekly_digest
 from bot.service.family import post_family_digest
-from bot.service.locks import pull_lock
+from bot.service.locks import pull_lock, working_with
 from bot.service.reconcile import reconcile_pull
 from bot.service.replies import settings_or_report
+from bot.store.database import StateFiles
 from bot.store.pull_state import load_pull_state, tracked_pulls
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Scheduler:
     clock: Callable[[], datetime]
     tick_seconds: float = 300.0
     reconcile_every: timedelta = timedelta(hours=6)
+    state_files: StateFiles | None = None  # with PostgreSQL: PRs other instances started are pulled each tick
     _last_reconcile: dict[tuple[str, int], datetime] = field(default_factory=dict)
 
     async def run(self) -> None:
@@ -47,6 +49,12 @@ class Scheduler:
             await self.tick()
 
     async def tick(self, *, reconcile_all: bool = False) -> None:
+        with working_with(self.state_files):
+            if self.state_files is not None:
+                await self.state_files.pull()
+            await self._tick(reconcile_all=reconcile_all)
+
+    async def _tick(self, *, reconcile_all: bool) -> None:
         now = self.clock()
         for repo, number in tracked_pulls(self.state_dir):
             try:

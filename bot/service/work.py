@@ -1,8 +1,7 @@
 """The side of the service that does the work: the worker, the scheduler and the App's GitHub client.
 
-It runs either inline, on the web process's event loop (tests and the demo, which inject a
-clock and drive the scheduler themselves), or in a worker process of its own (`serve`'s
-default, worker_process.py), so handlers never take CPU from the acks. Both build it here.
+It runs on the web process's event loop, next to the intake (app.py builds it at startup). Tests
+and the demo pass their own GitHub client or clock; the scheduler is theirs to tick.
 """
 from __future__ import annotations
 
@@ -18,12 +17,14 @@ from bot.github.client import GitHubApp
 from bot.service import records_branch
 from bot.service.config import ServiceConfig
 from bot.service.context import Context
-from bot.service.journal import Delivery, WorkJournal
 from bot.service.routing import ComposedRouter
 from bot.service.scheduler import Scheduler
-from bot.service.worker import DeliveryHook, Worker
+from bot.service.worker import Worker
+from bot.store.database import Database
+from bot.store.inbox import Delivery, Inbox
 
 _job_log = logging.getLogger("bot.service.jobs")
+_PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -31,19 +32,31 @@ class WorkSide:
     worker: Worker
     scheduler: Scheduler
     github: GitHubApp
+    inbox: Inbox
     owns_github: bool
-    _scheduled: asyncio.Task[None] | None = field(default=None, repr=False)
+    _background: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
-    def start_scheduler(self) -> None:
-        """Reconcile now (whatever was missed while down), then post digests and reconcile on a
-        schedule: no webhook starts these."""
-        self._scheduled = asyncio.create_task(self.scheduler.run(), name="scheduler")
+    def start(self, *, scheduler: bool) -> None:
+        """The worker; pruning the inbox hourly; and, if asked, the scheduler, which reconciles
+        now (whatever was missed while down), then posts digests and reconciles on a schedule."""
+        self.worker.start()
+        self._background.append(asyncio.create_task(self._prune_hourly(), name="inbox-prune"))
+        if scheduler:
+            self._background.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+
+    async def _prune_hourly(self) -> None:
+        while True:
+            try:
+                await self.inbox.prune()
+            except Exception:  # noqa: BLE001 - pruning can wait for the next hour
+                logging.getLogger(__name__).exception("could not prune the inbox")
+            await asyncio.sleep(_PRUNE_EVERY_SECONDS)
 
     async def close(self) -> None:
-        """Stop now; deliveries in progress stay pending in the journal and resume on the next start."""
-        if self._scheduled is not None:
-            self._scheduled.cancel()
-            await asyncio.gather(self._scheduled, return_exceptions=True)
+        """Stop now; deliveries in progress stay pending in the inbox and resume on the next start."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.worker.stop()
         if self.owns_github:
             await self.github.close()
@@ -51,14 +64,13 @@ class WorkSide:
 
 def build_work_side(
     config: ServiceConfig,
-    journal: WorkJournal,
+    database: Database,
     router: ComposedRouter,
     *,
     github: GitHubApp | None = None,
     clock: Callable[[], datetime] = utc_now,
-    on_finished: DeliveryHook | None = None,
-    on_attempt: DeliveryHook | None = None,
 ) -> WorkSide:
+    inbox = database.inbox
     gh_app = github or GitHubApp.create(AppCredentials(config.app_id, config.private_key), base_url=config.api_url)
 
     def context_for(repo: str | None, installation_id: int | None, work_id: str, log: logging.LoggerAdapter[Any]) -> Context:
@@ -70,7 +82,7 @@ def build_work_side(
             state_dir=config.state_dir,
             settings=config,
             clock=clock,
-            journal=journal,
+            inbox=inbox,
             log=log,
         )
 
@@ -81,17 +93,18 @@ def build_work_side(
         return context_for(repo, installation_id, job_id, logging.LoggerAdapter(_job_log, {"job": job_id}))
 
     worker = Worker(
-        journal, router, make_context,
+        inbox, router, make_context,
         concurrency=config.worker_concurrency,
         max_attempts=config.max_attempts,
         retry_base_seconds=config.retry_base_seconds,
         retry_max_seconds=config.retry_max_seconds,
+        budget_seconds=config.delivery_budget_seconds,
         after_dispatch=records_branch.after_delivery,
-        on_finished=on_finished,
-        on_attempt=on_attempt,
+        state_files=database.state_files,
     )
     scheduler = Scheduler(
         config.state_dir, job_context, clock,
         tick_seconds=config.scheduler_tick_seconds, reconcile_every=timedelta(hours=config.reconcile_every_hours),
+        state_files=database.state_files,
     )
-    return WorkSide(worker, scheduler, gh_app, owns_github=github is None)
+    return WorkSide(worker, scheduler, gh_app, inbox, owns_github=github is None)

@@ -1,33 +1,36 @@
-"""The background worker: drains journalled deliveries through the composed router.
+"""The worker: takes deliveries from the inbox and hands each to the composed gidgethub Router.
 
-Deliveries share a *lane* (repository + PR number, see intake.lane_of): one lane is handled one
-delivery at a time, in received order, so two deliveries for one PR never race; different lanes
-run concurrently, at most `concurrency` at once. A failing delivery is retried with exponential
-backoff — holding its lane, so later events for that PR do not overtake it — up to
-`max_attempts`, then marked failed. Anything still pending at startup is resumed.
+Deliveries share a *lane* (repository + PR number, see intake.lane_of). The inbox lets a worker
+claim only the oldest pending delivery of a lane, so one PR's deliveries run one at a time and in
+received order, even across instances; different lanes run at once, up to `concurrency`, so a
+slow PR holds one slot and never the others. Each attempt runs under a time budget. A failed
+attempt is retried with exponential backoff — still its lane's head, so later events for that PR
+do not overtake it — up to `max_attempts`, then marked failed. Whatever was in progress when the
+service stopped or died is still pending in the inbox and is claimed again.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from gidgethub.sansio import Event
 
-from bot.service import envelope
 from bot.service.context import Context, PermanentFailure
-from bot.service.journal import PENDING, Delivery, NewDelivery, WorkJournal
+from bot.service.locks import working_with
 from bot.service.routing import ComposedRouter
+from bot.store.database import StateFiles
+from bot.store.inbox import Delivery, Inbox
 
 log = logging.getLogger("bot.service.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
-DeliveryHook = Callable[[Delivery], None]
 
 
 class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -37,42 +40,10 @@ class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         return f"[{self.extra['delivery_id']}] {msg}", kwargs  # type: ignore[index]
 
 
-class AckFirst:
-    """Acks before work: the intake counts requests in progress, the worker defers to them.
-
-    Both share one event loop, and a delivery's ack has a deadline (GitHub gives up after 10 s)
-    while its work has none. So before each attempt the worker waits — at most `max_defer`
-    seconds, so it always progresses under sustained load — until no request is in progress.
-    """
-
-    def __init__(self, max_defer: float = 0.05) -> None:
-        self.max_defer = max_defer
-        self.in_flight = 0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
-
-    def enter(self) -> None:
-        self.in_flight += 1
-        self._quiet.clear()
-
-    def leave(self) -> None:
-        self.in_flight -= 1
-        if self.in_flight <= 0:
-            self.in_flight = 0
-            self._quiet.set()
-
-    async def wait_quiet(self) -> None:
-        if self.in_flight:
-            try:
-                await asyncio.wait_for(self._quiet.wait(), self.max_defer)
-            except asyncio.TimeoutError:
-                pass
-
-
 class Worker:
     def __init__(
         self,
-        journal: WorkJournal,
+        inbox: Inbox,
         router: ComposedRouter,
         make_context: ContextFactory,
         *,
@@ -80,132 +51,146 @@ class Worker:
         max_attempts: int = 5,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 300.0,
-        ack_first: AckFirst | None = None,
+        budget_seconds: float = 120.0,
+        poll_seconds: float = 1.0,
         after_dispatch: AfterDispatch | None = None,
-        on_finished: DeliveryHook | None = None,
-        on_attempt: DeliveryHook | None = None,
+        state_files: StateFiles | None = None,
     ) -> None:
-        self._journal = journal
+        self._inbox = inbox
         self._router = router
         self._make_context = make_context
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._retry_base = retry_base_seconds
         self._retry_max = retry_max_seconds
-        self._lanes: dict[str, deque[Delivery]] = {}
-        self._drainers: dict[str, asyncio.Task[None]] = {}
-        self._queued: set[str] = set()  # delivery ids queued or in progress, so nothing runs twice
-        self._stopping = False
-        self.ack_first = ack_first or AckFirst()
+        self._budget = budget_seconds
+        self._poll = poll_seconds  # how often to look for retries that are due and other instances' leftovers
         self._after_dispatch = after_dispatch  # part of the attempt: if it fails, the delivery is retried
-        self._on_finished = on_finished  # told when a delivery leaves the worker (done, failed or left pending)
-        self._on_attempt = on_attempt  # told when an attempt at a delivery begins
+        self._state_files = state_files  # with PostgreSQL: PR locks sync the PR's files (locks.py)
+        self._running: dict[str, asyncio.Task[None]] = {}  # lane -> its delivery in progress here
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
         self.outcomes: dict[str, int] = {"done": 0, "failed": 0, "retried": 0}
 
-    def resume(self, unfinished: list[Delivery]) -> int:
-        """Queue the journal's unfinished deliveries (received order). Returns how many."""
-        for delivery in unfinished:
-            self.submit(delivery)
-        if unfinished:
-            log.info("resuming %d unfinished deliveries", len(unfinished))
-        return len(unfinished)
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._claim_loop(), name="worker")
 
-    def submit_new(self, delivery: NewDelivery) -> None:
-        """Queue a delivery the intake has just journalled.
-
-        (Its body is parsed again when its turn comes. Handing the intake's parsed mapping over
-        instead was measured: a backlog of parsed payloads made garbage collections longer and
-        acks slower, for a parse the worker does when acks are not waiting — see AckFirst.)
-        """
-        self.submit(Delivery(**vars(delivery), seq=0, state=PENDING, attempts=0, last_error=None))
-
-    def submit(self, delivery: Delivery) -> None:
-        if self._stopping or delivery.delivery_id in self._queued:
-            return
-        self._queued.add(delivery.delivery_id)
-        self._lanes.setdefault(delivery.lane, deque()).append(delivery)
-        if delivery.lane not in self._drainers:
-            self._drainers[delivery.lane] = asyncio.create_task(self._drain(delivery.lane), name=f"lane:{delivery.lane}")
+    def wake(self) -> None:
+        """Something new is in the inbox (the intake just recorded it)."""
+        self._idle.clear()
+        self._wake.set()
 
     @property
     def busy(self) -> bool:
-        return bool(self._drainers)
+        return bool(self._running)
 
     async def join(self) -> None:
-        """Wait until every queued delivery is finished (done or failed) — for tests and the bench."""
-        while self._drainers:
-            await asyncio.gather(*list(self._drainers.values()), return_exceptions=True)
+        """Wait until nothing is claimable or running here (pending retries included) — tests, the bench."""
+        while True:
+            self._idle.clear()
+            self._wake.set()
+            await self._idle.wait()
+            if not self._running:
+                return
 
     async def stop(self) -> None:
-        """Stop now; whatever is in progress stays pending in the journal and resumes next start."""
-        self._stopping = True
-        tasks = list(self._drainers.values())
+        """Stop now; what is in progress stays pending in the inbox and is claimed again later."""
+        tasks = [task for task in (self._loop_task, *self._running.values()) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _drain(self, lane: str) -> None:
-        queue = self._lanes[lane]
-        try:
-            while queue:
-                delivery = queue[0]
-                try:
-                    await self._run_to_completion(delivery)
-                except Exception:  # noqa: BLE001 - e.g. the journal itself failed
-                    # It is still pending in the journal, so the next start resumes it; looping
-                    # on it here would spin while the disk is unhappy.
-                    log.exception("delivery %s left pending after an internal error", delivery.delivery_id)
-                queue.popleft()
-                self._queued.discard(delivery.delivery_id)
-                if self._on_finished is not None:
-                    self._on_finished(delivery)
-        finally:
-            self._lanes.pop(lane, None)
-            self._drainers.pop(lane, None)
-
-    async def _run_to_completion(self, delivery: Delivery) -> None:
-        attempt = delivery.attempts
+    async def _claim_loop(self) -> None:
+        last_beat = 0.0
         while True:
-            attempt += 1
-            await self.ack_first.wait_quiet()
-            async with self._slots:
-                if self._on_attempt is not None:
-                    self._on_attempt(delivery)
-                outcome, error = await self._attempt(delivery, attempt)
-            if outcome != "retry":
-                return
-            delay = min(self._retry_max, self._retry_base * 2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
-            log.warning("delivery %s attempt %d failed (%s); retrying in %.1fs", delivery.delivery_id, attempt, error, delay)
-            await asyncio.sleep(delay)
+            self._wake.clear()
+            try:
+                if time.monotonic() - last_beat >= self._inbox.takeover_after / 3:
+                    await self._inbox.heartbeat()
+                    last_beat = time.monotonic()
+                free = self._concurrency - len(self._running)
+                claimed = await self._inbox.claim(skip_lanes=set(self._running), limit=free) if free > 0 else []
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the database had a bad moment: look again soon
+                log.exception("could not claim deliveries from the inbox")
+                claimed = []
+            for delivery in claimed:
+                task = asyncio.create_task(self._handle(delivery), name=f"lane:{delivery.lane}")
+                self._running[delivery.lane] = task
+            if claimed:
+                continue  # more may be claimable right away
+            timeout = await self._until_next_look()
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _attempt(self, delivery: Delivery, attempt: int) -> tuple[str, str | None]:
+    async def _until_next_look(self) -> float:
+        """Seconds to sleep unless woken: until a retry is due, at most `poll_seconds`. (A
+        delivery that is due but was not claimable waits behind its lane, whose end wakes us.)"""
+        try:
+            due = await self._inbox.next_due()
+        except Exception:  # noqa: BLE001 - logged by the next claim, if it persists
+            return self._poll
+        if due is None and not self._running:
+            self._idle.set()
+        if due is None or due <= time.time():
+            return self._poll
+        return min(self._poll, max(0.005, due - time.time()))
+
+    async def _handle(self, delivery: Delivery) -> None:
+        try:
+            if delivery.attempts > self._max_attempts:  # its process died during every attempt
+                await self._inbox.mark_failed(delivery.delivery_id, "the service stopped while handling it, every attempt")
+                log.error("delivery %s failed: the service stopped during each of its %d attempts",
+                          delivery.delivery_id, self._max_attempts)
+            else:
+                with working_with(self._state_files):
+                    await self._attempt(delivery)
+        except asyncio.CancelledError:
+            raise  # stopping: it stays pending and is claimed again
+        except Exception:  # noqa: BLE001 - e.g. the inbox failed to mark it: it stays claimed until takeover
+            log.exception("delivery %s left pending after an internal error", delivery.delivery_id)
+        finally:
+            self._running.pop(delivery.lane, None)
+            self._wake.set()  # its lane's next delivery may be waiting
+
+    async def _attempt(self, delivery: Delivery) -> None:
         started = time.perf_counter()
         delivery_log = DeliveryLog(logging.getLogger("bot.service.handlers"), {"delivery_id": delivery.delivery_id})
         ctx: Context | None = None
+        attempt = delivery.attempts
         try:
             try:
-                data = envelope.parse(delivery.body)
-            except (ValueError, RecursionError) as error:  # accepted, yet unreadable: retrying cannot help
-                raise PermanentFailure(f"the journalled body does not parse: {error}") from error
+                data = json.loads(delivery.body)
+            except ValueError as error:  # accepted, yet unreadable: retrying cannot help
+                raise PermanentFailure(f"the recorded body does not parse: {error}") from error
             event = Event(data, event=delivery.event, delivery_id=delivery.delivery_id)
             ctx = self._make_context(delivery, delivery_log)
-            await self._router.router.dispatch(event, ctx)
-            if self._after_dispatch is not None:
-                await self._after_dispatch(delivery, ctx)
+            async with asyncio.timeout(self._budget):
+                await self._router.router.dispatch(event, ctx)
+                if self._after_dispatch is not None:
+                    await self._after_dispatch(delivery, ctx)
         except asyncio.CancelledError:
-            raise  # shutting down: the delivery stays pending and resumes on the next start
+            raise
         except Exception as error:  # noqa: BLE001 - a handler's failure is the delivery's outcome
-            final = isinstance(error, PermanentFailure) or attempt >= self._max_attempts
-            description = f"{type(error).__name__}: {error}"
-            await self._journal.mark_attempt_failed(delivery.delivery_id, description, final=final)
-            outcome = "failed" if final else "retry"
-            self.outcomes["failed" if final else "retried"] += 1
-            self._log_outcome(delivery, ctx, outcome, attempt, started, description, exc_info=final)
-            return outcome, description
-        await self._journal.mark_done(delivery.delivery_id)
+            if isinstance(error, TimeoutError):
+                description = f"over its time budget of {self._budget:.0f}s"
+            else:
+                description = f"{type(error).__name__}: {error}"
+            if isinstance(error, PermanentFailure) or attempt >= self._max_attempts:
+                await self._inbox.mark_failed(delivery.delivery_id, description)
+                self.outcomes["failed"] += 1
+                self._log_outcome(delivery, ctx, "failed", attempt, started, description, exc_info=True)
+            else:
+                delay = min(self._retry_max, self._retry_base * 2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
+                await self._inbox.retry_later(delivery.delivery_id, description, delay)
+                self.outcomes["retried"] += 1
+                self._log_outcome(delivery, ctx, f"retry in {delay:.1f}s", attempt, started, description)
+            return
+        await self._inbox.mark_done(delivery.delivery_id)
         self.outcomes["done"] += 1
         self._log_outcome(delivery, ctx, "done", attempt, started)
-        return "done", None
 
     @staticmethod
     def _log_outcome(

@@ -6,9 +6,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from databases import parametrize_databases
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, PASSERBY, Review
 
 from bot.sandbox import REPO, sandbox
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_databases(metafunc)  # ON_BOTH_DATABASES modules: SQLite and PostgreSQL
 
 
 @pytest.fixture
@@ -17,21 +22,15 @@ def document_text() -> str:
 
 
 @pytest.fixture
-async def review(tmp_path: Path, document_text: str) -> AsyncIterator[Review]:
-    async with _review(tmp_path, document_text, worker_process=False) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def review_in_worker_process(tmp_path: Path, document_text: str) -> AsyncIterator[Review]:
-    """The same review, with the work in its own process as `serve` runs it."""
-    async with _review(tmp_path, document_text, worker_process=True) as opened:
+async def review(tmp_path: Path, document_text: str, database: str | None) -> AsyncIterator[Review]:
+    """On SQLite, or on PostgreSQL in modules parametrised with `database` (tests/databases.py)."""
+    async with _review(tmp_path, document_text, database) as opened:
         yield opened
 
 
 @asynccontextmanager
-async def _review(tmp_path: Path, document_text: str, *, worker_process: bool) -> AsyncIterator[Review]:
-    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, worker_process=worker_process) as box:
+async def _review(tmp_path: Path, document_text: str, database_url: str | None) -> AsyncIterator[Review]:
+    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, database_url=database_url) as box:
         box.hub.add_user(PASSERBY)
         box.hub.push(REPO, BRANCH, {DOC: document_text}, user=AUTHOR, message="Add a draft threat model")
         number = box.hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add a draft threat model")

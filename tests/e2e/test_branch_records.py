@@ -22,14 +22,16 @@ from bot.core.settings import CONFIG_PATH
 from bot.sandbox import REPO, sandbox, start_service
 from bot.store.yamlio import load_record_text
 
+ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)
+
 RECORDS = "threat-model-records"
 CONFIG = f"records:\n  location: branch\n  branch: {RECORDS}\n"
 
 
 @pytest.fixture
-async def review(tmp_path: Path) -> AsyncIterator[Review]:
+async def review(tmp_path: Path, database: str | None) -> AsyncIterator[Review]:
     files = {"README.md": "# cloudstack\n", CONFIG_PATH: CONFIG}
-    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, files=files) as box:
+    async with sandbox(tmp_path / "state", maintainers=MAINTAINERS, files=files, database_url=database) as box:
         box.hub.push(REPO, BRANCH, {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="Add a draft threat model")
         number = box.hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add a draft threat model")
         await box.settle()
@@ -143,7 +145,8 @@ async def test_a_fresh_state_directory_takes_the_records_back_from_the_branch(re
     await review.box.settle()
 
     elsewhere = tmp_path / "moved"
-    async with start_service(hub, elsewhere, review.box.private_key) as moved:  # webhooks now go here
+    async with start_service(hub, elsewhere, review.box.private_key,
+                             database_url=review.box.config.database_url) as moved:  # webhooks now go here
         hub.push(REPO, BRANCH, {"NOTES.md": "moved hosts\n"}, user=AUTHOR, message="Touch the PR")
         await moved.settle()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+from databases import BOTH
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, answers_by, notice_in, thread_on
 from bot.localhub.server import LocalHub
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key, start_service
@@ -93,11 +95,13 @@ async def _world(tmp_path: Path):
 
 
 
-async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method: str, *, thread_first: bool = False) -> None:
+async def _stop_mid_delivery_then_resume(
+    tmp_path: Path, database: str | None, path_glob: str, method: str, *, thread_first: bool = False,
+) -> None:
     state = tmp_path / "state"
     hub_cm, hub, key = await _world(tmp_path)
     try:
-        async with start_service(hub, state, key) as box:
+        async with start_service(hub, state, key, database_url=database) as box:
             hub.push(REPO, BRANCH, {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="Add a draft threat model")
             number = hub.open_pr(REPO, BRANCH, user=AUTHOR, title="Add a draft threat model")
             await box.settle()
@@ -114,9 +118,12 @@ async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method:
                     break
                 await asyncio.sleep(0.01)
             assert fault.hits == 1, "the handler reached the slowed call"
-        # The service is gone mid-delivery. Whatever the slowed call did, a new one resumes the work.
+        # The service is gone mid-delivery. Whatever the slowed call did, a new one resumes the work;
+        # with PostgreSQL, on an empty disk (a platform's restart).
         await asyncio.sleep(0.8)
-        async with start_service(hub, state, key) as box:
+        if database is not None:
+            state = tmp_path / "empty-disk"
+        async with start_service(hub, state, key, database_url=database) as box:
             review = Review(box, number, state)
             await box.settle()
             assert await box.failed_deliveries() == 0
@@ -129,13 +136,16 @@ async def _stop_mid_delivery_then_resume(tmp_path: Path, path_glob: str, method:
         await hub_cm.__aexit__(None, None, None)
 
 
-async def test_a_restart_before_the_handler_reads_the_settings_resumes_the_delivery(tmp_path: Path) -> None:
-    await _stop_mid_delivery_then_resume(tmp_path, "/repos/*/contents/.github/*", "GET")
+@pytest.mark.parametrize("database", BOTH, indirect=True)
+async def test_a_restart_before_the_handler_reads_the_settings_resumes_the_delivery(tmp_path: Path, database: str | None) -> None:
+    await _stop_mid_delivery_then_resume(tmp_path, database, "/repos/*/contents/.github/*", "GET")
 
 
-async def test_a_restart_while_the_notice_is_being_posted_still_leaves_one_notice(tmp_path: Path) -> None:
-    await _stop_mid_delivery_then_resume(tmp_path, "/repos/*/pulls/*/comments/*/replies", "POST")
+@pytest.mark.parametrize("database", BOTH, indirect=True)
+async def test_a_restart_while_the_notice_is_being_posted_still_leaves_one_notice(tmp_path: Path, database: str | None) -> None:
+    await _stop_mid_delivery_then_resume(tmp_path, database, "/repos/*/pulls/*/comments/*/replies", "POST")
 
 
-async def test_a_restart_while_the_notice_is_being_edited_still_brings_it_up_to_date(tmp_path: Path) -> None:
-    await _stop_mid_delivery_then_resume(tmp_path, "/repos/*/pulls/comments/*", "PATCH", thread_first=True)
+@pytest.mark.parametrize("database", BOTH, indirect=True)
+async def test_a_restart_while_the_notice_is_being_edited_still_brings_it_up_to_date(tmp_path: Path, database: str | None) -> None:
+    await _stop_mid_delivery_then_resume(tmp_path, database, "/repos/*/pulls/comments/*", "PATCH", thread_first=True)

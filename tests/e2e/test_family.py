@@ -1,6 +1,8 @@
 """The family digest: one weekly comment for a canonical model and its satellite delta models."""
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,8 @@ from bot.core.settings import CONFIG_PATH
 from bot.sandbox import REPO, start_service
 from bot.store.folder import FolderStore
 from bot.store.pull_state import pull_directory
+
+ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)
 
 SATELLITE = "apache/cloudstack-go"
 UNTRACKED = "apache/cloudstack-terraform-provider"
@@ -81,7 +85,7 @@ async def test_one_family_digest_a_week_covers_every_repository_and_replaces_the
 
     # A restart and a second scheduler racing the first: still one family digest this week.
     async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING,
-                             journal_file=review.state_dir.parent / "second-journal.sqlite3") as second:
+                             database_url=review.box.config.database_url) as second:
         await asyncio.gather(second.scheduler.tick(), review.box.scheduler.tick())
     assert [c.id for c in family_digests(review, REPO, review.number)] == [digest.id]
 

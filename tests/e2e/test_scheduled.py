@@ -9,6 +9,8 @@ from e2e_world import DOC, Review, notice_in, thread_on
 from bot.core.digest import parse_digest_marker
 from bot.sandbox import REPO, start_service
 
+ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)
+
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # after the default Monday 09:00
 
 
@@ -82,7 +84,7 @@ async def test_one_digest_a_week_across_restarts_and_two_schedulers_and_last_wee
 
     # A restart, and a second scheduler racing the first: still one digest this week.
     async with start_service(hub, review.state_dir, review.box.private_key, clock=lambda: MONDAY_MORNING,
-                             journal_file=review.state_dir.parent / "second-journal.sqlite3") as second:
+                             database_url=review.box.config.database_url) as second:
         second.scheduler.clock = lambda: MONDAY_MORNING
         await asyncio.gather(second.scheduler.tick(), review.box.scheduler.tick())
     assert [c.id for c in digests_on(review)] == [first.id]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from databases import parametrize_databases
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -15,7 +16,11 @@ from bot.github.auth import AppCredentials
 from bot.github.client import GitHubApp, RetryPolicy
 from bot.service.config import ServiceConfig
 from bot.service.context import Context
-from bot.service.journal import Journal
+from bot.store.inbox import SqliteInbox
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_databases(metafunc)  # ON_BOTH_DATABASES modules: SQLite and PostgreSQL
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +40,7 @@ APP_ID, INSTALLATION_ID, REPO, MAINTAINER = 4242, 77, "apache/cloudstack", "main
 @pytest.fixture
 async def context_for(hub, rsa_key_pair, tmp_path: Path) -> AsyncIterator:
     assert INSTALLATION_ID in hub.state.installations and hub.state.repo(*REPO.split("/")) is not None
-    journal = await Journal.open(tmp_path / "journal.sqlite3")
+    inbox = await SqliteInbox.open(tmp_path / "inbox.sqlite3")
     async with aiohttp.ClientSession() as session:
         github = GitHubApp(session, AppCredentials(str(APP_ID), rsa_key_pair.private_pem.decode()),
                            base_url=hub.url, retry=RetryPolicy(base_delay=0.01))
@@ -46,9 +51,9 @@ async def context_for(hub, rsa_key_pair, tmp_path: Path) -> AsyncIterator:
             return Context(
                 gh=github.installation_client(INSTALLATION_ID), installation_id=INSTALLATION_ID, repo=REPO,
                 delivery_id=delivery_id, state_dir=tmp_path, settings=config,
-                clock=lambda: datetime.now(timezone.utc), journal=journal,
+                clock=lambda: datetime.now(timezone.utc), inbox=inbox,
                 log=logging.LoggerAdapter(logging.getLogger("test"), {}),
             )
 
         yield make
-    await journal.close()
+    await inbox.close()

@@ -16,9 +16,9 @@ async def test_a_remark_is_posted_once_even_when_its_delivery_runs_again(hub, co
     number = hub.open_pr(REPO, "feature", user=MAINTAINER, title="A change")
     assert await post_once(context_for("d-1"), number, "config-error:x", "The settings file is invalid.") is True
     # The same delivery again (a retry, or a rerun after a crash before it was marked done):
-    # the journal lets it through, the marker on the PR stops it.
+    # the inbox's key lets it through, the marker on the PR stops it.
     assert await post_once(context_for("d-1"), number, "config-error:x", "The settings file is invalid.") is False
-    # Another delivery: the journal stops it before it even looks.
+    # Another delivery: the inbox's key stops it before it even looks.
     before = len(hub.requests)
     assert await post_once(context_for("d-2"), number, "config-error:x", "The settings file is invalid.") is False
     assert len(hub.requests) == before

@@ -6,6 +6,7 @@ the HTTP request and the callback is the production code path.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -23,7 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.service.app import JOURNAL, WORKER, create_app
+from bot.service.app import INBOX, WORKER, create_app
 from bot.service.config import ServiceConfig
 from bot.service.context import Context, PermanentFailure
 from bot.service.routing import ComposedRouter, build_router, compose
@@ -48,9 +49,13 @@ def signed_headers(body: bytes, event: str, delivery_id: str | None = None, secr
     }
 
 
+ON_BOTH_DATABASES = True  # every test with `config` runs on SQLite and on PostgreSQL
+
+
 @pytest.fixture
-def config(tmp_path: Path, private_key_pem: str) -> ServiceConfig:
+def config(tmp_path: Path, private_key_pem: str, database: str | None) -> ServiceConfig:
     return ServiceConfig(
+        database_url=database,
         app_id="1",
         private_key=private_key_pem,
         webhook_secret=SECRET,
@@ -60,7 +65,6 @@ def config(tmp_path: Path, private_key_pem: str) -> ServiceConfig:
         retry_base_seconds=0.01,
         retry_max_seconds=0.05,
         max_attempts=3,
-        worker_process=False,  # these tests hand the service a router of closures (same loop)
     )
 
 
@@ -109,14 +113,14 @@ async def post(client: TestClient, body: bytes, headers: dict[str, str]) -> tupl
     return response.status, await response.text()
 
 
-async def journal_counts(app: web.Application) -> dict[str, int]:
-    return await app[JOURNAL].counts()
+async def inbox_counts(app: web.Application) -> dict[str, int]:
+    return await app[INBOX].counts()
 
 
 # ---- verification and refusal ------------------------------------------------------------
 
 
-async def test_missing_or_bad_signature_is_401_and_nothing_is_journalled(config: ServiceConfig) -> None:
+async def test_missing_or_bad_signature_is_401_and_nothing_is_recorded(config: ServiceConfig) -> None:
     recorder = Recorder()
     body = payload("pull_request_review_comment.created")
     async with running(config, recorder.composed()) as (client, app):
@@ -130,7 +134,7 @@ async def test_missing_or_bad_signature_is_401_and_nothing_is_journalled(config:
         legacy_only["X-Hub-Signature"] = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
         del legacy_only["X-Hub-Signature-256"]
         assert (await post(client, body, legacy_only))[0] == 401
-        assert await journal_counts(app) == {}
+        assert await inbox_counts(app) == {}
     assert recorder.started == []
 
 
@@ -146,7 +150,21 @@ async def test_oversized_body_is_413_whether_declared_or_streamed(config: Servic
 
         response = await client.post("/webhook", data=chunks(), headers=signed_headers(big, "issue_comment"))
         assert response.status == 413
-        assert await journal_counts(app) == {}
+        assert await inbox_counts(app) == {}
+
+
+async def test_a_body_that_stalls_is_answered_408_after_the_read_timeout(config: ServiceConfig) -> None:
+    recorder = Recorder()
+    async with running(dataclasses.replace(config, body_timeout_seconds=0.3), recorder.composed()) as (client, app):
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nContent-Length: 900\r\n\r\n{\"zen\": ")
+        await writer.drain()
+        started = asyncio.get_running_loop().time()
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        assert status_line.startswith(b"HTTP/1.1 408")
+        assert asyncio.get_running_loop().time() - started < 2
+        writer.close()
+        assert await inbox_counts(app) == {}
 
 
 async def test_signed_but_not_json_is_400(config: ServiceConfig) -> None:
@@ -155,21 +173,21 @@ async def test_signed_but_not_json_is_400(config: ServiceConfig) -> None:
         not_utf8_inside = b'{"action": "created", "comment": {"body": "\xff"}}'  # where the intake does not look
         for body in (b"payload=%7B%7D", b"\xff\xfe not utf-8", b"[1, 2, 3]", not_utf8_inside):
             assert (await post(client, body, signed_headers(body, "issue_comment")))[0] == 400
-        assert await journal_counts(app) == {}
+        assert await inbox_counts(app) == {}
 
 
-async def test_an_event_or_action_nobody_handles_is_202_and_not_journalled(config: ServiceConfig) -> None:
+async def test_an_event_or_action_nobody_handles_is_202_and_not_recorded(config: ServiceConfig) -> None:
     recorder = Recorder()
     async with running(config, recorder.composed()) as (client, app):
         star = b'{"action": "created", "starred_at": null}'
         status, text = await post(client, star, signed_headers(star, "star"))
-        assert (status, text) == (202, "ignored: event not handled")
+        assert (status, text) == (202, "ignored: not handled")
         deleted = json.loads(payload("pull_request_review_comment.created"))
         deleted["action"] = "deleted"  # the test router only handles `created`
         body = json.dumps(deleted).encode()
         status, text = await post(client, body, signed_headers(body, "pull_request_review_comment"))
-        assert (status, text) == (202, "ignored: action not handled")
-        assert await journal_counts(app) == {}
+        assert (status, text) == (202, "ignored: not handled")
+        assert await inbox_counts(app) == {}
         await app[WORKER].join()
     assert recorder.started == []
 
@@ -177,14 +195,14 @@ async def test_an_event_or_action_nobody_handles_is_202_and_not_journalled(confi
 # ---- acceptance, idempotency, ordering ---------------------------------------------------
 
 
-async def test_an_accepted_delivery_is_journalled_then_handled_once(config: ServiceConfig) -> None:
+async def test_an_accepted_delivery_is_recorded_then_handled_once(config: ServiceConfig) -> None:
     recorder = Recorder()
     body = payload("pull_request_review_comment.created")
     async with running(config, recorder.composed()) as (client, app):
         headers = signed_headers(body, "pull_request_review_comment", "d-1")
         assert await post(client, body, headers) == (202, "accepted")
         await app[WORKER].join()
-        record = await app[JOURNAL].get("d-1")
+        record = await app[INBOX].get("d-1")
         assert record is not None and record.state == "done" and record.attempts == 1
         assert (record.repo, record.lane, record.installation_id) == ("Codertocat/Hello-World", "Codertocat/Hello-World#2", 1)
         assert record.body == body
@@ -234,6 +252,38 @@ async def test_deliveries_for_one_pr_run_in_order_and_other_prs_do_not_wait(conf
 # ---- failures and restarts ---------------------------------------------------------------
 
 
+async def test_a_delivery_over_its_time_budget_fails_and_never_holds_up_another_pr(config: ServiceConfig) -> None:
+    recorder = Recorder()
+    stuck = asyncio.Event()  # never set: PR 2's handler would wait forever
+    base = json.loads(payload("pull_request_review_comment.created"))
+
+    async def on_comment(event: Event, ctx: Context) -> None:
+        recorder.started.append(event.delivery_id)
+        if event.data["pull_request"]["number"] == 2:
+            await stuck.wait()
+        recorder.finished.append(event.delivery_id)
+
+    router = Router()
+    router.add(on_comment, "pull_request_review_comment", action="created")
+    budgeted = dataclasses.replace(config, delivery_budget_seconds=0.3)
+    async with running(budgeted, compose(router)) as (client, app):
+        for delivery_id, number in (("slow", 2), ("quick", 3)):
+            data = json.loads(json.dumps(base))
+            data["pull_request"]["number"] = number
+            body = json.dumps(data).encode()
+            assert (await post(client, body, signed_headers(body, "pull_request_review_comment", delivery_id)))[0] == 202
+        for _ in range(100):
+            if "quick" in recorder.finished:
+                break
+            await asyncio.sleep(0.01)
+        assert recorder.finished == ["quick"]  # within a second, while "slow" still holds PR 2
+        await app[WORKER].join()
+        record = await app[INBOX].get("slow")
+    assert record is not None and (record.state, record.attempts) == ("failed", config.max_attempts)
+    assert "over its time budget" in (record.last_error or "")
+
+
+
 async def test_a_failing_delivery_is_retried_with_backoff_then_succeeds(config: ServiceConfig) -> None:
     recorder = Recorder()
     recorder.failures_left = 2
@@ -241,7 +291,7 @@ async def test_a_failing_delivery_is_retried_with_backoff_then_succeeds(config: 
     async with running(config, recorder.composed()) as (client, app):
         assert (await post(client, body, signed_headers(body, "issue_comment", "flaky")))[0] == 202
         await app[WORKER].join()
-        record = await app[JOURNAL].get("flaky")
+        record = await app[INBOX].get("flaky")
     assert record is not None and (record.state, record.attempts) == ("done", 3)
     assert recorder.started == ["flaky"] * 3 and recorder.finished == ["flaky"]
 
@@ -253,7 +303,7 @@ async def test_a_delivery_that_keeps_failing_is_marked_failed_after_max_attempts
     async with running(config, recorder.composed()) as (client, app):
         await post(client, body, signed_headers(body, "issue_comment", "doomed"))
         await app[WORKER].join()
-        record = await app[JOURNAL].get("doomed")
+        record = await app[INBOX].get("doomed")
     assert record is not None and (record.state, record.attempts) == ("failed", config.max_attempts)
     assert "GitHub had a bad moment" in (record.last_error or "")
 
@@ -265,7 +315,7 @@ async def test_a_permanent_failure_is_not_retried(config: ServiceConfig) -> None
     async with running(config, recorder.composed()) as (client, app):
         await post(client, body, signed_headers(body, "issue_comment", "gone"))
         await app[WORKER].join()
-        record = await app[JOURNAL].get("gone")
+        record = await app[INBOX].get("gone")
     assert record is not None and (record.state, record.attempts) == ("failed", 1)
     assert recorder.started == ["gone"]
 
@@ -288,7 +338,7 @@ async def test_a_restart_in_the_middle_of_a_delivery_resumes_it_and_it_completes
     second = Recorder()  # a new process on the same state directory
     async with running(config, second.composed()) as (client, app):
         await app[WORKER].join()
-        record = await app[JOURNAL].get("interrupted")
+        record = await app[INBOX].get("interrupted")
         assert record is not None and record.state == "done"
         assert await post(client, body, headers) == (202, "duplicate delivery")
         await app[WORKER].join()
@@ -300,7 +350,6 @@ async def test_a_restart_in_the_middle_of_a_delivery_resumes_it_and_it_completes
 
 async def test_ping_goes_through_the_real_router_end_to_end(config: ServiceConfig, caplog: pytest.LogCaptureFixture) -> None:
     composed = build_router()
-    assert "ping" in composed.events
     body = payload("ping")
     caplog.set_level(logging.INFO)
     async with running(config, composed) as (client, app):
@@ -339,29 +388,10 @@ def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_p
         "GITHUB_API_URL": "http://127.0.0.1:8000/", "BOT_STATE_DIR": str(tmp_path / "st"),
     })
     assert (config.app_id, config.private_key, config.api_url) == ("7", private_key_pem, "http://127.0.0.1:8000")
-    assert config.journal_path == tmp_path / "st" / "journal.sqlite3"
+    assert (config.state_dir, config.database_url) == (tmp_path / "st", None)
     one_line = private_key_pem.replace("\n", "\\n")
     assert ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
                                    "GITHUB_PRIVATE_KEY": one_line}).private_key == private_key_pem
     with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH"):
         ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
                                 "GITHUB_PRIVATE_KEY_PATH": str(tmp_path / "missing.pem")})
-
-
-
-def test_a_second_serve_on_one_state_directory_is_refused_with_a_clear_error(tmp_path: Path, private_key_pem: str) -> None:
-    import fcntl
-
-    # The first service holds the journal's lock (as `serve` does while it runs).
-    (tmp_path / "journal.sqlite3.lock").touch()
-    with open(tmp_path / "journal.sqlite3.lock", "rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        env = {"PATH": "/usr/bin:/bin", "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": private_key_pem,
-               "GITHUB_WEBHOOK_SECRET": "s", "BOT_STATE_DIR": str(tmp_path), "BOT_SCHEDULER": "off"}
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "serve", "--port", "0"],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-        )
-    assert result.returncode == 2
-    assert "open in another service" in result.stderr and "BOT_STATE_DIR" in result.stderr
-    assert "Traceback" not in result.stderr
