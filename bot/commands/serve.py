@@ -6,9 +6,12 @@ start, naming the missing variables, rather than run without a webhook secret.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import errno
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot.service.config import LOG_FORMAT, ConfigError, ServiceConfig
 
@@ -26,13 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="interface to listen on (default: all)")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: $LOG_LEVEL or INFO")
+    parser.add_argument("--env-file", type=Path, default=Path(".env"),
+                        help="read settings from this file when it exists (default: ./.env, as `setup` writes it); "
+                        "variables already in the environment win")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.envfile import load_env_file
+    from bot.service.startup_checks import CredentialsError, GitHubStatus, check_credentials, check_github, watch_github
+
+    if args.env_file.is_file():
+        load_env_file(args.env_file)
     try:
         config = ServiceConfig.from_env()
-    except ConfigError as error:
+        check_credentials(config, os.environ)
+    except (ConfigError, CredentialsError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
@@ -41,9 +53,20 @@ def run(args: argparse.Namespace) -> int:
     from bot.service.app import create_app
     from bot.service.journal import JournalInUse
 
+    github = asyncio.run(check_github(config, GitHubStatus(config.api_url)))
+    print(f"serve: {github.describe()}", file=sys.stderr, flush=True)
+    app = create_app(config)
+    watch_github(app, config, github)
     try:
-        web.run_app(create_app(config), host=args.host, port=args.port, access_log=None)
+        web.run_app(app, host=args.host, port=args.port, access_log=None,
+                    print=lambda _: print(f"serve: listening on {args.host}:{args.port} (POST /webhook, GET /health)", flush=True))
     except JournalInUse as error:  # another `serve` on this state directory
         print(f"serve: {error}; give each service its own BOT_STATE_DIR", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"serve: port {args.port} is already in use on {args.host}; stop what holds it or choose "
+              "another with --port (or PORT)", file=sys.stderr)
         return 2
     return 0

@@ -24,6 +24,7 @@ from bot.service.intake import Intake
 from bot.service.journal import Journal, NewDelivery
 from bot.service.routing import ComposedRouter, build_router
 from bot.service.scheduler import Scheduler
+from bot.service.startup_checks import GITHUB_STATUS
 from bot.service.worker import AckFirst
 from bot.service.worker_process import RouterFactory, WorkerProcess
 
@@ -152,4 +153,7 @@ async def _health(request: web.Request) -> web.Response:
     health: dict[str, object] = {"status": "ok", "deliveries": counts, "worker_busy": bool(worker and worker.busy)}
     if isinstance(worker, WorkerProcess):
         health["worker_process"] = {"alive": worker.alive, "restarts": worker.restarts}
+    github_status = request.app.get(GITHUB_STATUS)  # set by `serve` (startup_checks.watch_github)
+    if github_status is not None:
+        health.update(github_status.report(counts))
     return web.json_response(health)
