@@ -6,35 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 import re
-import socket
 import stat
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import ClientSession
 from dotenv import dotenv_values
+from serve_process import clean_environment, free_port, health, serving
 
 from bot.localhub.server import LocalHub
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = (ROOT / "bot" / "demo_data" / "draft-THREAT-MODEL.md").read_text(encoding="utf-8")
 MAINTAINER = "daan"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """This process's environment without any GitHub or bot setting: only .env may supply them."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("GITHUB_", "BOT_", "PORT"))}
-    return {**env, **extra}
 
 
 async def play_the_browser(page_url: str) -> str:
@@ -64,37 +49,6 @@ async def run_setup(hub: LocalHub, folder: Path, webhook_url: str) -> tuple[int,
     assert "installations/new" in final_page
     rest, errors = await asyncio.wait_for(setup.communicate(), 60)
     return setup.returncode, first_line + rest.decode(), errors.decode()
-
-
-@asynccontextmanager
-async def serving(folder: Path, port: int) -> AsyncIterator[asyncio.subprocess.Process]:
-    serve = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), cwd=folder,
-        env=clean_environment(BOT_STATE_DIR=str(folder / "state"), BOT_SCHEDULER="off"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    try:
-        yield serve
-    finally:
-        if serve.returncode is None:
-            serve.terminate()
-            await asyncio.wait_for(serve.wait(), 30)
-
-
-async def health(port: int, wanted: callable, timeout: float = 60.0) -> dict:
-    """Poll /health until `wanted(body)` holds; the last body."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    body: dict = {}
-    async with ClientSession() as client:
-        while asyncio.get_running_loop().time() < deadline:
-            try:
-                async with client.get(f"http://127.0.0.1:{port}/health") as response:
-                    body = await response.json()
-                    if wanted(body):
-                        return body
-            except OSError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"/health never became what the test waits for; last: {body}")
 
 
 async def test_setup_writes_an_env_with_which_serve_handles_a_signed_delivery(tmp_path: Path) -> None:
