@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
+        return code
     except BrokenPipeError:
         # The reader stopped reading (`| head`). Point stdout at /dev/null so the interpreter's
         # final flush does not fail a second time and print a warning.

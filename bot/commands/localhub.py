@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     except ValueError as error:  # a non-loopback host
-        print(f"error: {error}")
+        print(f"localhub: {error}", file=sys.stderr)
         return 2
     return 0
 

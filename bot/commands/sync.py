@@ -15,6 +15,7 @@ import fnmatch
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,9 @@ class OpenedPullRequest:
     document_text: str | None
 
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", required=True, metavar="OWNER/REPO", help="the repository holding the PR")
-    parser.add_argument("--pr", required=True, type=int, metavar="N", help="the pull request number")
+def add_target_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--repo", required=required, metavar="OWNER/REPO", help="the repository holding the PR")
+    parser.add_argument("--pr", required=required, type=int, metavar="N", help="the pull request number")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--questions",
@@ -87,15 +88,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     try:
-        return _run(args)
+        with batch.retries_reported("sync"):
+            return _run(args)
     except batch.GithubException as error:
         print(f"sync: {batch.describe_error(error)}", file=sys.stderr)
+        return 1
+    except batch.NETWORK_ERRORS as error:
+        api_url = os.environ.get(batch.API_URL_VARIABLE) or batch.DEFAULT_API_URL
+        print(f"sync: {batch.describe_network_error(error, api_url, started)}", file=sys.stderr)
         return 1
 
 
 def _run(args: argparse.Namespace) -> int:
     questions = questions_directory(args)
+    if not questions.is_dir():
+        print(f"sync: no such folder: {questions}; run `python -m bot import` first", file=sys.stderr)
+        return 1
     store = FolderStore(questions)
     try:
         records = store.load()  # validate every record before touching the network
