@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         records = load_records(questions_directory(args))
     except RecordError as error:
         print(f"digest: {error}", file=sys.stderr)
-        return 1
+        return 2
     try:
         opened = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
     except (batch.CredentialsError, ValueError) as error:
@@ -150,7 +150,7 @@ def run_local(args: argparse.Namespace, now: datetime) -> int:
         records = load_records(questions)
     except RecordError as error:
         print(f"digest: {error}", file=sys.stderr)
-        return 1
+        return 2
     if not records:
         print(f"digest: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
         return 1

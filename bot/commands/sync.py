@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         records = store.load()  # validate every record before touching the network
     except RecordError as error:
         print(f"sync: {error}", file=sys.stderr)
-        return 1
+        return 2
     if not records:
         print(f"sync: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
         return 1
