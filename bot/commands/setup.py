@@ -17,11 +17,16 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.envfile import DEFAULT_ENV_FILE, env_file_values, write_env_file
 from bot.store.manifest import ManifestError, load_manifest
+
+if TYPE_CHECKING:  # aiohttp loads only when the flow runs, so `--help` and argument errors stay instant
+    from aiohttp import web
+
+    from bot.github.manifest import NewApp
 
 PUBLIC_WEB_URL = "https://github.com"
 PUBLIC_API_URL = "https://api.github.com"
@@ -116,12 +121,12 @@ def install_url(app_html_url: str) -> str:
     return f"{app_html_url.rstrip('/')}/installations/new"
 
 
-async def register_app(plan: SetupPlan):  # -> bot.github.manifest.NewApp
+async def register_app(plan: SetupPlan) -> NewApp:
     """Serve the page until GitHub's redirect has been handled; returns the new App."""
     import aiohttp
     from aiohttp import web
 
-    from bot.github.manifest import ConversionError, NewApp, convert_manifest_code
+    from bot.github.manifest import ConversionError, convert_manifest_code
 
     state = secrets.token_urlsafe(16)
     finished: asyncio.Future[NewApp] = asyncio.get_running_loop().create_future()
@@ -174,7 +179,7 @@ async def register_app(plan: SetupPlan):  # -> bot.github.manifest.NewApp
         await runner.cleanup()
 
 
-def save_credentials(plan: SetupPlan, app: Any) -> None:
+def save_credentials(plan: SetupPlan, app: NewApp) -> None:
     """The App's credentials into the .env file, keeping any other settings already there."""
     values = env_file_values(plan.env_file) if plan.env_file.exists() else {}
     values.update({"GITHUB_APP_ID": str(app.app_id), "GITHUB_PRIVATE_KEY": app.pem,
@@ -192,7 +197,7 @@ def _form(plan: SetupPlan, state: str, manifest: dict[str, Any]) -> str:
             f'<button type="submit">Create the GitHub App {html.escape(str(manifest.get("name")))}</button></form>')
 
 
-def _html(body: str, status: int = 200):  # -> web.Response
+def _html(body: str, status: int = 200) -> web.Response:
     from aiohttp import web
 
     return web.Response(text=f"<!doctype html><meta charset=utf-8><title>threat-model-bot setup</title>{body}",

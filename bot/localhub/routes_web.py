@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.localhub.access import hub_of
-from bot.localhub.state import ManifestCode
+from bot.localhub.state import App, ManifestCode
 
 routes = web.RouteTableDef()
 
@@ -96,7 +96,7 @@ async def install(request: web.Request) -> web.Response:
     return _page(201, "Installed", f"{app.slug} is installed on {account} (installation {installation.id}).")
 
 
-def _app_by_slug(request: web.Request, slug: str):  # -> App | None
+def _app_by_slug(request: web.Request, slug: str) -> App | None:
     return next((app for app in hub_of(request).state.apps.values() if app.slug == slug), None)
 
 

@@ -55,6 +55,12 @@ def test_a_missing_folder_exits_1_naming_it(tmp_path: Path, args: tuple[str, ...
     assert one_line(result).startswith(f"{args[0]}: no such folder: {missing}")
 
 
+def test_a_missing_env_file_named_on_the_command_line_exits_1(tmp_path: Path) -> None:
+    result = bot("serve", "--env-file", str(tmp_path / "prod.env"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert one_line(result) == f"serve: no such file: {tmp_path / 'prod.env'}"
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte, as `| head` is after its lines
