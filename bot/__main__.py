@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 
 # Each name is a module in bot/commands/ exposing `register(subparsers)`.
 COMMANDS = ("setup", "serve", "demo", "localhub", "import_", "status", "explain", "plan", "digest", "sync")
@@ -27,8 +28,17 @@ def package_version() -> str:
         return "unknown"
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """argparse, with its usage errors in the one-line style of every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("python -m bot").strip()
+        prefix = command or "python -m bot"
+        self.exit(2, f"{prefix}: {message} (see: python -m bot {command + ' ' if command else ''}--help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="python -m bot",
         description="Carry a security threat model through maintainer review.",
     )

@@ -133,3 +133,12 @@ def test_ctrl_c_while_setup_waits_ends_with_130_and_one_line(tmp_path: Path) -> 
     assert process.returncode == 130
     assert errors.strip() == "setup: interrupted"
     assert not (tmp_path / ".env").exists()
+
+
+def test_a_usage_error_is_one_line_in_the_same_style() -> None:
+    result = bot("status", "--now", "yesterday")
+    assert result.returncode == 2
+    assert one_line(result) == "status: argument --now: not an ISO 8601 time: 'yesterday' (see: python -m bot status --help)"
+    result = bot("sync", "--pr", "3")
+    assert result.returncode == 2
+    assert one_line(result) == "sync: the following arguments are required: --repo (see: python -m bot sync --help)"
