@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import sys
 from pathlib import Path
 
@@ -31,6 +32,11 @@ def run(args: argparse.Namespace) -> int:
         pass
     except ValueError as error:  # a non-loopback host
         print(f"localhub: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"localhub: port {args.port} is already in use on {args.host}; choose another with --port", file=sys.stderr)
         return 2
     return 0
 

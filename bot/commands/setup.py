@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         app = asyncio.run(register_app(plan))
     except SetupFailed as error:
         print(f"setup: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     print(f"Registered the GitHub App {app.name!r} (id {app.app_id}) and wrote its credentials to {plan.env_file} (mode 0600).")
     print(f"Install it on the repository: {install_url(app.html_url)}")
     print("Then start the service where GitHub can reach the webhook URL: python -m bot serve (it reads .env)")
@@ -94,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
 
 class SetupFailed(RuntimeError):
     """The flow could not finish; the message says what to do."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # 2 when the setup of this run is wrong (a port in use), as in serve
 
 
 def make_plan(args: argparse.Namespace) -> SetupPlan:
@@ -163,8 +167,8 @@ async def register_app(plan: SetupPlan) -> NewApp:
     except OSError as error:
         await runner.cleanup()
         if error.errno == errno.EADDRINUSE:
-            raise SetupFailed(f"port {plan.port} is in use; choose another with --port") from None
-        raise SetupFailed(f"cannot listen on {plan.host}:{plan.port}: {error.strerror}") from None
+            raise SetupFailed(f"port {plan.port} is already in use on {plan.host}; choose another with --port", 2) from None
+        raise SetupFailed(f"cannot listen on {plan.host}:{plan.port}: {error.strerror}", 2) from None
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     page_url = f"http://{plan.host}:{port}"
     manifest.update(plan.manifest, redirect_url=f"{page_url}/callback")

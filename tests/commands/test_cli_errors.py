@@ -102,6 +102,18 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["localhub", "setup"])
+def test_a_port_in_use_is_one_line_for_the_other_listeners_too(tmp_path: Path, command: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        extra = ("--manifest", str(ROOT / "app.yml"), "--webhook-url", "https://bot.example.net/webhook") if command == "setup" else ()
+        result = bot(command, "--port", str(port), *extra, cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line(result).startswith(f"{command}: port {port} is already in use on 127.0.0.1; choose another with --port")
+
+
 def test_digest_needs_both_repo_and_pr_or_neither() -> None:
     result = bot("digest", "--repo", "apache/cloudstack")
     assert result.returncode == 2
