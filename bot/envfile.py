@@ -37,5 +37,11 @@ def load_env_file(path: Path, environ: MutableMapping[str, str] | None = None) -
     return loaded
 
 
+def load_default_env_file() -> None:
+    """`./.env`, when there is one (the batch jobs use the App credentials `setup` wrote)."""
+    if DEFAULT_ENV_FILE.is_file():
+        load_env_file(DEFAULT_ENV_FILE)
+
+
 def env_file_values(path: Path) -> dict[str, str]:
     return {name: value for name, value in dotenv_values(path, interpolate=False).items() if value is not None}

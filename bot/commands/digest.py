@@ -35,6 +35,7 @@ from bot.core.digest import (
 from bot.core.document import parse_document
 from bot.core.records import Record, RecordError
 from bot.core.settings import CONFIG_PATH, RepoSettings
+from bot.envfile import load_default_env_file
 from bot.github import batch
 from bot.store.folder import load_records
 
@@ -70,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    if args.repo is not None:
+        load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
     try:
         with batch.retries_reported("digest"):
             return _run(args)

@@ -25,6 +25,7 @@ from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import RecordError
 from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings
+from bot.envfile import load_default_env_file
 from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
@@ -89,6 +90,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    if args.repo is not None:
+        load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
     try:
         with batch.retries_reported("sync"):
             return _run(args)

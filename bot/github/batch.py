@@ -24,6 +24,7 @@ from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
 from bot.core.digest import PostedDigest, digest_for_week, posted_digests
+from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)
@@ -51,6 +52,7 @@ class Credentials:
     token: str | None = None
     app_id: str | None = None
     private_key: str | None = None
+    key_source: str = PRIVATE_KEY_VARIABLE  # where the key came from, for an error message
 
     @property
     def is_app(self) -> bool:
@@ -123,7 +125,8 @@ def short_reason(error: BaseException | None) -> str:
 def describe_network_error(error: Exception, api_url: str, started: float, policy: RetryPolicy | None = None) -> str:
     """One line once every try failed: where, why, and how hard it tried."""
     tries = (policy or retry_policy_from_environment()).total + 1
-    return (f"could not reach GitHub at {api_url}: {short_reason(error)} (tried {tries} times over "
+    tried = "once" if tries == 1 else f"{tries} times"
+    return (f"could not reach GitHub at {api_url}: {short_reason(error)} (tried {tried} over "
             f"{time.monotonic() - started:.0f}s); check the network, or {API_URL_VARIABLE}")
 
 
@@ -174,15 +177,18 @@ def credentials_from_environment(environ: Mapping[str, str] = os.environ) -> Cre
     """App credentials win over a token when both are set (an App's comments are the bot's)."""
     api_url = (environ.get(API_URL_VARIABLE) or DEFAULT_API_URL).rstrip("/")
     app_id = environ.get(APP_ID_VARIABLE) or None
-    private_key = environ.get(PRIVATE_KEY_VARIABLE) or None
+    private_key = pem_from_setting(environ.get(PRIVATE_KEY_VARIABLE) or "") or None
     key_path = environ.get(PRIVATE_KEY_PATH_VARIABLE) or None
+    source = PRIVATE_KEY_VARIABLE
     if private_key is None and key_path is not None:
+        source = f"{PRIVATE_KEY_PATH_VARIABLE} ({key_path})"
         try:
             private_key = Path(key_path).read_text(encoding="utf-8")
         except OSError as error:
-            raise CredentialsError(f"{PRIVATE_KEY_PATH_VARIABLE} ({key_path}): {error.strerror}") from None
+            raise CredentialsError(f"{source}: {error.strerror}") from None
+
     if app_id is not None and private_key is not None:
-        return Credentials(api_url=api_url, app_id=app_id, private_key=private_key)
+        return Credentials(api_url=api_url, app_id=app_id, private_key=private_key, key_source=source)
     token = environ.get(TOKEN_VARIABLE) or None
     if token is not None:
         return Credentials(api_url=api_url, token=token)
@@ -220,6 +226,10 @@ def connect(
         assert credentials.token is not None
         return Github(auth=Auth.Token(credentials.token), **options)
     assert credentials.app_id is not None and credentials.private_key is not None
+    try:
+        check_private_key(credentials.private_key)  # before PyGithub fails on it deep in a request
+    except PrivateKeyError as error:
+        raise CredentialsError(f"{credentials.key_source} is {error}") from None
     integration = GithubIntegration(auth=Auth.AppAuth(credentials.app_id, credentials.private_key), **options)
     owner, name = split_repository(repository)
     installation = integration.get_repo_installation(owner, name)

@@ -21,11 +21,10 @@ from datetime import datetime, timezone
 
 import aiohttp
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from gidgethub import BadRequest, GitHubBroken
 
 from bot.github.auth import AppCredentials
+from bot.github.keys import PrivateKeyError, check_private_key
 from bot.github.client import GitHubClient, RetryPolicy
 from bot.service.config import ServiceConfig
 
@@ -48,13 +47,9 @@ def check_credentials(config: ServiceConfig, environ: Mapping[str, str]) -> None
     source = ("GITHUB_PRIVATE_KEY" if environ.get("GITHUB_PRIVATE_KEY", "").strip()
               else f"GITHUB_PRIVATE_KEY_PATH ({environ.get('GITHUB_PRIVATE_KEY_PATH', '').strip()})")
     try:
-        key = load_pem_private_key(config.private_key.encode("ascii", "replace"), password=None)
-    except (ValueError, TypeError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CredentialsError(f"{source} is not a PEM private key without a passphrase ({reason}); "
-                               "generate one on the App's settings page (Private keys)") from None
-    if not isinstance(key, RSAPrivateKey):
-        raise CredentialsError(f"{source} is not an RSA key; GitHub Apps sign with RSA keys from the App's settings page")
+        check_private_key(config.private_key)
+    except PrivateKeyError as error:
+        raise CredentialsError(f"{source} is {error}; generate a key on the App's settings page (Private keys)") from None
 
 
 @dataclass

@@ -61,6 +61,27 @@ def test_a_missing_env_file_named_on_the_command_line_exits_1(tmp_path: Path) ->
     assert one_line(result) == f"serve: no such file: {tmp_path / 'prod.env'}"
 
 
+def test_the_batch_jobs_take_the_app_credentials_from_env(tmp_path: Path) -> None:
+    private_key, _ = new_app_key()
+    api = f"http://127.0.0.1:{closed_port()}"
+    (tmp_path / ".env").write_text(f"GITHUB_APP_ID=4242\nGITHUB_API_URL={api}\nGITHUB_PRIVATE_KEY=" +
+                                   private_key.strip().replace("\n", "\\n") + "\n")
+    result = bot("digest", "--repo", "apache/cloudstack", "--pr", "7", cwd=tmp_path, BOT_BATCH_RETRIES="0")
+    assert result.returncode == 1
+    # As the App: the first call finds the installation with the App's JWT, at the address .env gives.
+    assert result.stderr.strip() == (f"digest: could not reach GitHub at {api}: Connection refused (tried once over 0s); "
+                                     "check the network, or GITHUB_API_URL")
+
+
+def test_a_batch_job_with_a_key_that_is_not_a_key_names_the_variable(tmp_path: Path) -> None:
+    (tmp_path / "app.pem").write_text("not a key\n")
+    result = bot("sync", "--repo", "apache/cloudstack", "--pr", "7", "--questions", str(ROOT / "questions"),
+                 cwd=tmp_path, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY_PATH="app.pem",
+                 GITHUB_API_URL=f"http://127.0.0.1:{closed_port()}")
+    assert result.returncode == 2
+    assert one_line(result).startswith("sync: GITHUB_PRIVATE_KEY_PATH (app.pem) is not a PEM private key")
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte, as `| head` is after its lines
@@ -72,11 +93,11 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert result.returncode == 141 and result.stderr == ""
 
 
-def test_the_network_failing_shows_each_retry_then_one_line_with_what_was_tried() -> None:
+def test_the_network_failing_shows_each_retry_then_one_line_with_what_was_tried(tmp_path: Path) -> None:
     api = f"http://127.0.0.1:{closed_port()}"
     for command in ("sync", "digest"):
-        result = bot(command, "--repo", "apache/cloudstack", "--pr", "7", GITHUB_TOKEN="t", GITHUB_API_URL=api,
-                     BOT_BATCH_RETRIES="2")
+        result = bot(command, "--repo", "apache/cloudstack", "--pr", "7", "--questions", str(ROOT / "questions"),
+                     cwd=tmp_path, GITHUB_TOKEN="t", GITHUB_API_URL=api, BOT_BATCH_RETRIES="2")
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
         assert lines[:2] == [f"{command}: GET /repos/apache/cloudstack/pulls/7: Connection refused; retrying now (1 left)",
