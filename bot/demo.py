@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import shutil
 import sys
 import tempfile
 import time
@@ -479,12 +480,40 @@ async def play(state_dir: Path, steps: Sequence[Step], out: TextIO, *, quiet: bo
     return 1 if failed else 0
 
 
+DEMO_MARK = ".threat-model-bot-demo"  # in a --state-dir the demo made, so a rerun may empty it
+
+
+class DemoStateError(ValueError):
+    """The --state-dir cannot be used; the message says why and what to do."""
+
+
+def prepare_state_dir(folder: Path) -> bool:
+    """Make `folder` an empty demo state folder. An earlier demo's folder (it carries the mark)
+    is emptied, so every run starts from the same world; anything else that is not empty is
+    refused, never deleted. True when an earlier demo's state was removed."""
+    if folder.exists() and not folder.is_dir():
+        raise DemoStateError(f"{folder} is a file; give --state-dir a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = [entry for entry in folder.iterdir() if entry.name != DEMO_MARK]
+    if entries and not (folder / DEMO_MARK).exists():
+        raise DemoStateError(f"{folder} is not empty and was not made by the demo; give --state-dir a new or empty folder")
+    for entry in entries:
+        shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    (folder / DEMO_MARK).write_text("made by `python -m bot demo`; a rerun empties this folder\n", encoding="utf-8")
+    return bool(entries)
+
+
 def run_demo(steps: Sequence[Step] = CONVERSATION, *, state_dir: Path | None = None, quiet: bool = False,
              out: TextIO | None = None) -> int:
     """Play `steps` in a fresh sandbox; 0 if every expectation held, else 1."""
     stream = out or sys.stdout
     if state_dir is not None:
-        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            if prepare_state_dir(Path(state_dir)):
+                print(f"demo: {state_dir} held an earlier demo's state; starting it afresh", file=stream)
+        except DemoStateError as error:
+            print(f"demo: {error}", file=sys.stderr)
+            return 2
         code = asyncio.run(play(Path(state_dir), steps, stream, quiet=quiet))
         print(f"state kept in {state_dir}", file=stream)
         return code

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.commands.sync import (
+    DEFAULT_QUESTIONS_DIR,
     OpenedPullRequest,
     add_target_arguments,
     open_pull_request,
@@ -29,8 +32,10 @@ from bot.core.digest import (
     previous_digest,
     render_digest,
 )
+from bot.core.document import parse_document
 from bot.core.records import Record, RecordError
-from bot.core.settings import CONFIG_PATH
+from bot.core.settings import CONFIG_PATH, RepoSettings
+from bot.envfile import load_default_env_file
 from bot.github import batch
 from bot.store.folder import load_records
 
@@ -41,9 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render this week's review digest for a PR (and post it once with --post)",
         description="Render this week's review digest for a PR. Without --post it only prints the "
         "Markdown; with --post it posts it unless this week's digest is already on the PR, then "
-        "minimizes the previous one.",
+        "minimizes the previous one. Without --repo and --pr it renders from the local records "
+        "(--questions, default ./questions) with no GitHub and no credentials; --document then names "
+        "a local copy of the threat model, for the provenance tally.",
     )
-    add_target_arguments(parser)
+    add_target_arguments(parser, required=False)
     parser.add_argument("--post", action="store_true", help="post the digest as a PR comment")
     parser.add_argument("--dry-run", action="store_true", help="print the digest and post nothing, even with --post")
     parser.add_argument(
@@ -63,15 +70,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    if args.repo is not None:
+        load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
     try:
-        return _run(args)
+        with batch.retries_reported("digest"):
+            return _run(args)
     except batch.GithubException as error:
         print(f"digest: {batch.describe_error(error)}", file=sys.stderr)
+        return 1
+    except batch.NETWORK_ERRORS as error:
+        api_url = os.environ.get(batch.API_URL_VARIABLE) or batch.DEFAULT_API_URL
+        print(f"digest: {batch.describe_network_error(error, api_url, started)}", file=sys.stderr)
         return 1
 
 
 def _run(args: argparse.Namespace) -> int:
     now = args.now or datetime.now(UTC)
+    if args.repo is None and args.pr is None:
+        return run_local(args, now)
+    if args.repo is None or args.pr is None:
+        print("digest: give both --repo and --pr (a PR on GitHub), or neither (the local records)", file=sys.stderr)
+        return 2
     if args.family:
         from bot.commands.family_digest import run_family  # it builds on this module's helpers
 
@@ -81,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         records = load_records(questions_directory(args))
     except RecordError as error:
         print(f"digest: {error}", file=sys.stderr)
-        return 1
+        return 2
     try:
         opened = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
     except (batch.CredentialsError, ValueError) as error:
@@ -110,6 +130,35 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     outcome = batch.publish_digest(opened.gh, opened.repository, opened.pull.number, digest.markdown, week)
     report_outcome(outcome, week, where)
+    return 0
+
+
+def run_local(args: argparse.Namespace, now: datetime) -> int:
+    """The digest from local records alone, as `status` reads them: nothing is asked of GitHub."""
+    if args.post or args.family or args.state_dir is not None:
+        print("digest: --post, --family and --state-dir need --repo and --pr", file=sys.stderr)
+        return 2
+    questions = args.questions if args.questions is not None else DEFAULT_QUESTIONS_DIR
+    if not questions.is_dir():
+        print(f"digest: no such folder: {questions}", file=sys.stderr)
+        return 1
+    document = None
+    if args.document is not None:
+        try:
+            document = parse_document(Path(args.document).read_text(encoding="utf-8"), args.document)
+        except OSError as error:
+            print(f"digest: cannot read {args.document}: {error.strerror}", file=sys.stderr)
+            return 1
+    try:
+        records = load_records(questions)
+    except RecordError as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 2
+    if not records:
+        print(f"digest: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
+        return 1
+    digest = render_digest(records, document, None, now, maintainers=maintainer_logins(records, RepoSettings().maintainers))
+    sys.stdout.write(digest.markdown)
     return 0
 
 

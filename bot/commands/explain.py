@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.questions is not None and not args.questions.is_dir():
+        print(f"explain: no such folder: {args.questions}", file=sys.stderr)
+        return 1
     try:
         known = known_question_ids(args.questions) if args.questions else ANY_QUESTION
         anchored = _anchored(args.question, known)

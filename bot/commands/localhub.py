@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import sys
 from pathlib import Path
 
 
@@ -12,6 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--port", type=int, default=8001, help="port (0 = any free port; default 8001)")
     parser.add_argument("--app-id", type=int, help="register a GitHub App with this id")
     parser.add_argument("--app-public-key", type=Path, help="PEM public key of that App")
+    parser.add_argument("--org", action="append", default=[], metavar="LOGIN",
+                        help="create an organization (repeatable), e.g. for `setup --org`; before the repositories")
     parser.add_argument("--repo", action="append", default=[], metavar="OWNER/NAME",
                         help="create a repository (repeatable); the App is installed on its owner")
     parser.add_argument("--webhook-url", help="deliver the App's webhooks here")
@@ -27,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     except ValueError as error:  # a non-loopback host
-        print(f"error: {error}")
+        print(f"localhub: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"localhub: port {args.port} is already in use on {args.host}; choose another with --port", file=sys.stderr)
         return 2
     return 0
 
@@ -38,6 +47,8 @@ async def _serve(args: argparse.Namespace) -> None:
     async with LocalHub.start(args.host, args.port) as hub:
         if args.app_id and args.app_public_key:
             hub.register_app(args.app_id, args.app_public_key.read_bytes())
+        for org in args.org:
+            hub.add_org(org)
         for full_name in args.repo:
             hub.create_repo(full_name)
             owner = full_name.split("/")[0]

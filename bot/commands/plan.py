@@ -51,15 +51,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         text = args.document.read_text(encoding="utf-8")
     except OSError as error:
-        print(f"error: cannot read {args.document}: {error.strerror}", file=sys.stderr)
-        return 2
+        print(f"plan: cannot read {args.document}: {error.strerror}", file=sys.stderr)
+        return 1
     if not args.questions.is_dir():
-        print(f"error: {args.questions} is not a folder of question records", file=sys.stderr)
-        return 2
+        print(f"plan: no such folder: {args.questions}", file=sys.stderr)
+        return 1
     try:
         records = load_records(args.questions)
     except RecordError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"plan: {error}", file=sys.stderr)
         return 2
     resolve_style = ResolveStyle(args.retire) if args.retire else None
     plan = plan_promotions(text, records, PlanOptions(only=args.only, path=str(args.document), resolve_style=resolve_style))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot.service.config import LOG_FORMAT, ConfigError, ServiceConfig
 
@@ -22,25 +24,65 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(PEM text) or GITHUB_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET, GITHUB_API_URL (default "
         "https://api.github.com), BOT_STATE_DIR (default ./.bot-state).",
     )
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
-                        help="TCP port (default: $PORT or 8080)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="TCP port (default: $PORT, from the environment or .env, or 8080)")
     parser.add_argument("--host", default="0.0.0.0", help="interface to listen on (default: all)")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
-                        choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: $LOG_LEVEL or INFO")
+    parser.add_argument("--log-level", default=None,
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="default: $LOG_LEVEL (from the environment or .env) or INFO")
+    parser.add_argument("--env-file", type=Path, default=None, metavar="PATH",
+                        help="read settings from this file when it exists (default: ./.env, as `setup` writes it); "
+                        "variables already in the environment win")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.envfile import DEFAULT_ENV_FILE, load_env_file
+    from bot.service.startup_checks import CredentialsError, GitHubStatus, check_credentials, check_github, watch_github
+
+    if args.env_file is not None and not args.env_file.is_file():
+        print(f"serve: no such file: {args.env_file}", file=sys.stderr)
+        return 1
+    env_file = args.env_file or DEFAULT_ENV_FILE
+    if env_file.is_file():
+        load_env_file(env_file)
     try:
         config = ServiceConfig.from_env()
-    except ConfigError as error:
+        check_credentials(config, os.environ)
+    except (ConfigError, CredentialsError) as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
+    # Read after .env, so PORT and LOG_LEVEL may come from it as well.
+    port = args.port if args.port is not None else _port_from_environment()
+    if port is None:
+        print(f"serve: PORT must be a port number, not {os.environ['PORT']!r}", file=sys.stderr)
+        return 2
+    args.port = port
+    level = (args.log_level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    logging.basicConfig(level=level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO", format=LOG_FORMAT)
     # Imported late so `--help` and config errors stay instant.
     from bot.service.app import create_app
     from bot.service.serving import connection_limit, serve
 
+    github = asyncio.run(check_github(config, GitHubStatus(config.api_url)))
+    print(f"serve: {github.describe()}", file=sys.stderr, flush=True)
+    app = create_app(config)
+    watch_github(app, config, github)
     limit = connection_limit(config.max_connections)
-    asyncio.run(serve(create_app(config), args.host, args.port, max_connections=limit))
+
+    def listening(host: str, bound_port: int) -> None:
+        print(f"serve: listening on {host}:{bound_port} (POST /webhook, GET /health)", flush=True)
+
+    try:
+        asyncio.run(serve(app, args.host, args.port, max_connections=limit, on_listening=listening))
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"serve: port {args.port} is already in use on {args.host}; stop what holds it or choose "
+              "another with --port (or PORT)", file=sys.stderr)
+        return 2
     return 0
+
+
+def _port_from_environment() -> int | None:
+    text = os.environ.get("PORT", "8080").strip()
+    return int(text) if text.isdigit() else None

@@ -41,6 +41,9 @@ def parse_now(text: str) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.questions.is_dir():
+        print(f"status: no such folder: {args.questions}", file=sys.stderr)
+        return 1
     try:
         records = FolderStore(args.questions).records()
     except RecordError as error:

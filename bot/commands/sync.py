@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.core.document import parse_document
 from bot.core.model import Document
 from bot.core.records import RecordError
 from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings, document_among
+from bot.envfile import load_default_env_file
 from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
@@ -49,9 +51,9 @@ class OpenedPullRequest:
     document_text: str | None
 
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", required=True, metavar="OWNER/REPO", help="the repository holding the PR")
-    parser.add_argument("--pr", required=True, type=int, metavar="N", help="the pull request number")
+def add_target_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--repo", required=required, metavar="OWNER/REPO", help="the repository holding the PR")
+    parser.add_argument("--pr", required=required, type=int, metavar="N", help="the pull request number")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--questions",
@@ -86,21 +88,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    if args.repo is not None:
+        load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
     try:
-        return _run(args)
+        with batch.retries_reported("sync"):
+            return _run(args)
     except batch.GithubException as error:
         print(f"sync: {batch.describe_error(error)}", file=sys.stderr)
+        return 1
+    except batch.NETWORK_ERRORS as error:
+        api_url = os.environ.get(batch.API_URL_VARIABLE) or batch.DEFAULT_API_URL
+        print(f"sync: {batch.describe_network_error(error, api_url, started)}", file=sys.stderr)
         return 1
 
 
 def _run(args: argparse.Namespace) -> int:
     questions = questions_directory(args)
+    if not questions.is_dir():
+        print(f"sync: no such folder: {questions}; run `python -m bot import` first", file=sys.stderr)
+        return 1
     store = FolderStore(questions)
     try:
         records = store.load()  # validate every record before touching the network
     except RecordError as error:
         print(f"sync: {error}", file=sys.stderr)
-        return 1
+        return 2
     if not records:
         print(f"sync: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
         return 1

@@ -6,18 +6,25 @@ commands get plain JSON dicts back and normalise them with `bot.github.normalise
 """
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
 from bot.core.digest import PostedDigest, digest_for_week, posted_digests
+from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)
@@ -28,6 +35,11 @@ APP_ID_VARIABLE = "GITHUB_APP_ID"
 PRIVATE_KEY_VARIABLE = "GITHUB_PRIVATE_KEY"
 PRIVATE_KEY_PATH_VARIABLE = "GITHUB_PRIVATE_KEY_PATH"
 API_URL_VARIABLE = "GITHUB_API_URL"
+RETRIES_VARIABLE = "BOT_BATCH_RETRIES"  # how often a job retries a failed request (default 5)
+
+log = logging.getLogger(__name__)
+# What reaching GitHub can fail with once the retries are spent (PyGithub rides on requests).
+NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.RetryError)
 
 
 class CredentialsError(RuntimeError):
@@ -40,6 +52,7 @@ class Credentials:
     token: str | None = None
     app_id: str | None = None
     private_key: str | None = None
+    key_source: str = PRIVATE_KEY_VARIABLE  # where the key came from, for an error message
 
     @property
     def is_app(self) -> bool:
@@ -88,6 +101,60 @@ class BoundedGithubRetry(GithubRetry):
             )
         return seconds
 
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> GithubRetry:
+        """Say each retry as it happens, so a job waiting on GitHub is seen to wait."""
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)  # raises once the tries are spent
+        why = f"HTTP {response.status}" if response is not None and error is None else short_reason(error)
+        wait = retry.get_backoff_time()
+        log.warning("%s %s: %s; retrying %s (%s left)", method, url, why, f"in {wait:.0f}s" if wait >= 0.5 else "now", retry.total)
+        return retry
+
+
+def short_reason(error: BaseException | None) -> str:
+    """`Connection refused` rather than urllib3's three nested reprs."""
+    text = str(error or "no answer")
+    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if found:
+        return found.group(1).strip()
+    if "timed out" in text.lower():
+        return "timed out"
+    return text.splitlines()[0][:200]
+
+
+def describe_network_error(error: Exception, api_url: str, started: float, policy: RetryPolicy | None = None) -> str:
+    """One line once every try failed: where, why, and how hard it tried."""
+    tries = (policy or retry_policy_from_environment()).total + 1
+    tried = "once" if tries == 1 else f"{tries} times"
+    return (f"could not reach GitHub at {api_url}: {short_reason(error)} (tried {tried} over "
+            f"{time.monotonic() - started:.0f}s); check the network, or {API_URL_VARIABLE}")
+
+
+@contextmanager
+def retries_reported(prefix: str) -> Iterator[None]:
+    """While a command runs, print each retry on stderr as `<prefix>: ...`."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{prefix}: %(message)s"))
+    log.addHandler(handler)
+    level, propagate = log.level, log.propagate
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
+
+
+def retry_policy_from_environment(environ: Mapping[str, str] = os.environ) -> RetryPolicy:
+    text = (environ.get(RETRIES_VARIABLE) or "").strip()
+    if not text:
+        return RetryPolicy()
+    if not text.isdigit():
+        raise CredentialsError(f"{RETRIES_VARIABLE} must be a whole number of retries, not {text!r}")
+    return RetryPolicy(total=int(text))
+
 
 def describe_error(error: GithubException) -> str:
     """One line for a person: GitHub's status and its message."""
@@ -110,12 +177,18 @@ def credentials_from_environment(environ: Mapping[str, str] = os.environ) -> Cre
     """App credentials win over a token when both are set (an App's comments are the bot's)."""
     api_url = (environ.get(API_URL_VARIABLE) or DEFAULT_API_URL).rstrip("/")
     app_id = environ.get(APP_ID_VARIABLE) or None
-    private_key = environ.get(PRIVATE_KEY_VARIABLE) or None
+    private_key = pem_from_setting(environ.get(PRIVATE_KEY_VARIABLE) or "") or None
     key_path = environ.get(PRIVATE_KEY_PATH_VARIABLE) or None
+    source = PRIVATE_KEY_VARIABLE
     if private_key is None and key_path is not None:
-        private_key = Path(key_path).read_text(encoding="utf-8")
+        source = f"{PRIVATE_KEY_PATH_VARIABLE} ({key_path})"
+        try:
+            private_key = Path(key_path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CredentialsError(f"{source}: {error.strerror}") from None
+
     if app_id is not None and private_key is not None:
-        return Credentials(api_url=api_url, app_id=app_id, private_key=private_key)
+        return Credentials(api_url=api_url, app_id=app_id, private_key=private_key, key_source=source)
     token = environ.get(TOKEN_VARIABLE) or None
     if token is not None:
         return Credentials(api_url=api_url, token=token)
@@ -135,10 +208,12 @@ def connect(
     credentials: Credentials,
     repository: str,
     *,
-    retry: RetryPolicy = RetryPolicy(),
+    retry: RetryPolicy | None = None,
     pacing: Pacing = Pacing(),
 ) -> Github:
-    """A `Github` client for `owner/repo`: as the App's installation on it, or with the token."""
+    """A `Github` client for `owner/repo`: as the App's installation on it, or with the token.
+    `retry`: by default `RetryPolicy()` with BOT_BATCH_RETRIES tries, if set."""
+    retry = retry or retry_policy_from_environment()
     options: dict[str, Any] = dict(
         base_url=credentials.api_url,
         timeout=TIMEOUT_SECONDS,
@@ -151,6 +226,10 @@ def connect(
         assert credentials.token is not None
         return Github(auth=Auth.Token(credentials.token), **options)
     assert credentials.app_id is not None and credentials.private_key is not None
+    try:
+        check_private_key(credentials.private_key)  # before PyGithub fails on it deep in a request
+    except PrivateKeyError as error:
+        raise CredentialsError(f"{credentials.key_source} is {error}") from None
     integration = GithubIntegration(auth=Auth.AppAuth(credentials.app_id, credentials.private_key), **options)
     owner, name = split_repository(repository)
     installation = integration.get_repo_installation(owner, name)

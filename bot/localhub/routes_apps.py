@@ -1,17 +1,22 @@
 """GitHub App endpoints (JWT-authenticated) and the rate-limit endpoint."""
 from __future__ import annotations
 
+import re
+import secrets
 import time
 from datetime import datetime, timezone
 
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.localhub.access import caller_of, hub_of
 from bot.localhub.auth import issue_installation_token
-from bot.localhub.errors import GitHubError, not_found
+from bot.localhub.errors import GitHubError, not_found, validation_failed
 from bot.localhub.responses import json_response, paginate, read_json
 
 routes = web.RouteTableDef()
+MANIFEST_CODE_LIFETIME = 3600  # GitHub: the whole manifest flow must finish within an hour
 
 
 @routes.get("/app")
@@ -111,3 +116,31 @@ async def rate_limit(request: web.Request) -> web.Response:
     core = hub.limits.snapshot(caller_of(request).bucket, "core")
     graphql = hub.limits.snapshot(caller_of(request).bucket, "graphql")
     return json_response({"resources": {"core": core, "graphql": graphql}, "rate": core})
+
+
+@routes.post("/app-manifests/{code}/conversions")
+async def convert_manifest(request: web.Request) -> web.Response:
+    """Exchange a manifest's one-time code for a new App: its id, private key (PEM) and webhook
+    secret, shaped as GitHub's `apps/create-from-manifest`. No authentication, as on GitHub."""
+    hub = hub_of(request)
+    pending = hub.state.manifest_codes.pop(request.match_info["code"], None)
+    if pending is None or time.time() - pending.created_at > MANIFEST_CODE_LIFETIME:
+        raise not_found()
+    manifest = pending.manifest
+    slug = re.sub(r"[^a-z0-9]+", "-", str(manifest["name"]).lower()).strip("-") or "app"
+    if any(app.slug == slug for app in hub.state.apps.values()):
+        raise validation_failed("Integration", "name", "already_exists", "Name is already in use")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    app = hub.register_app(hub.state.next_id(), public, slug=slug, name=str(manifest["name"]), owner=pending.owner)
+    hook = manifest.get("hook_attributes") or {}
+    secret = secrets.token_hex(20)
+    if isinstance(hook, dict) and hook.get("url") and hook.get("active", True):
+        hub.set_webhook(str(hook["url"]), secret)
+    body = hub.payloads.app(app)
+    body.update({"description": manifest.get("description"), "external_url": manifest.get("url"),
+                 "client_id": f"Iv1.{secrets.token_hex(8)}", "client_secret": secrets.token_hex(20),
+                 "webhook_secret": secret, "pem": pem})
+    return json_response(body, status=201)

@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos
+from bot.localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos, routes_web
 from bot.localhub.access import CALLER_KEY, HUB_KEY
 from bot.localhub.actions import Actions
-from bot.localhub.auth import identify
+from bot.localhub.auth import Caller, identify
 from bot.localhub.errors import GitHubError
 from bot.localhub.faults import Fault, Faults
 from bot.localhub.limits import RateLimits
@@ -39,6 +39,10 @@ from bot.localhub.webhooks import Delivery, WebhookSender
 T = TypeVar("T")
 JWT_PATHS = re.compile(r"^/app(/|$)|^/repos/[^/]+/[^/]+/installation$")
 UNCOUNTED = {"/rate_limit"}
+# No credentials on GitHub either: the web pages a person's browser posts to, and the manifest
+# code exchange (the one-time code is the credential).
+ANONYMOUS_PATHS = re.compile(r"^/app-manifests/[^/]+/conversions$|^(/organizations/[^/]+)?/settings/apps/new$"
+                             r"|^/apps/[^/]+/installations/new$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class LocalHub(People):
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self._pipeline])
         app[HUB_KEY] = self
-        for module in (routes_apps, routes_repos, routes_git, routes_pulls, routes_issues, graphql):
+        for module in (routes_apps, routes_repos, routes_git, routes_pulls, routes_issues, graphql, routes_web):
             app.add_routes(module.routes)
         return app
 
@@ -142,7 +146,10 @@ class LocalHub(People):
             if faulted is not None:
                 return faulted
         try:
-            caller = identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
+            if ANONYMOUS_PATHS.match(request.path) and not request.headers.get("Authorization"):
+                caller = Caller("anonymous", "")
+            else:
+                caller = identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
         except GitHubError as error:
             return error_response(error)
         request[CALLER_KEY] = caller

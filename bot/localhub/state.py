@@ -200,6 +200,16 @@ class Token:
 
 
 @dataclass
+class ManifestCode:
+    """A manifest a person submitted on the "new App" page, waiting for its one-time code to be
+    exchanged (POST /app-manifests/{code}/conversions) within the hour."""
+
+    manifest: dict[str, object]
+    owner: str  # the organization or user the App will belong to
+    created_at: float  # epoch seconds
+
+
+@dataclass
 class HubState:
     """Everything the local GitHub knows, keyed for direct lookup."""
 
@@ -216,6 +226,7 @@ class HubState:
     apps: dict[int, App] = field(default_factory=dict)
     installations: dict[int, Installation] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
+    manifest_codes: dict[str, ManifestCode] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
     def next_id(self) -> int:

@@ -19,6 +19,7 @@ from bot.service.config import ServiceConfig
 from bot.service.intake import Intake
 from bot.service.routing import ComposedRouter, build_router
 from bot.service.scheduler import Scheduler
+from bot.service.startup_checks import GITHUB_STATUS
 from bot.service.worker import Worker
 from bot.store.database import open_database
 from bot.store.inbox import Inbox
@@ -81,4 +82,8 @@ async def _health(request: web.Request) -> web.Response:
     inbox = request.app.get(INBOX)
     worker = request.app.get(WORKER)
     counts = await inbox.counts() if inbox is not None else {}
-    return web.json_response({"status": "ok", "deliveries": counts, "worker_busy": bool(worker and worker.busy)})
+    health: dict[str, object] = {"status": "ok", "deliveries": counts, "worker_busy": bool(worker and worker.busy)}
+    github_status = request.app.get(GITHUB_STATUS)  # set by `serve` (startup_checks.watch_github)
+    if github_status is not None:
+        health.update(github_status.report(counts))
+    return web.json_response(health)

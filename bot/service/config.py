@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.github.keys import pem_from_setting
+
 PUBLIC_API_URL = "https://api.github.com"
 GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024  # GitHub never delivers a bigger payload
 LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
@@ -86,8 +88,7 @@ def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> floa
 def _read_private_key(env: Mapping[str, str], missing: list[str]) -> str:
     text = env.get("GITHUB_PRIVATE_KEY", "")
     if text.strip():
-        # Platforms that cannot hold multi-line values often store the PEM with literal "\n".
-        return text.replace("\\n", "\n") if "\\n" in text and "\n" not in text else text
+        return pem_from_setting(text)
     path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
     if not path:
         missing.append("GITHUB_PRIVATE_KEY (PEM text) or GITHUB_PRIVATE_KEY_PATH")

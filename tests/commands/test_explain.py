@@ -85,7 +85,6 @@ def test_any_question_id_is_known_without_a_records_folder(monkeypatch, capsys) 
     [
         (("--question", "seven"), "not a question id"),
         (("--question", "Q3", "--questions", "{folder}"), "not among the known questions"),
-        (("--questions", "{missing}"), "is not a folder"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_reason(monkeypatch, capsys, tmp_path: Path, args, message) -> None:

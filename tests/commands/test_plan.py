@@ -134,8 +134,8 @@ def test_malformed_record_is_a_clear_error_with_file_and_line(workspace: Path, c
 
 
 def test_missing_records_folder_is_an_error(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", str(workspace / "GULL.md"), "--questions", str(workspace / "nowhere")]) == 2
-    assert "not a folder of question records" in capsys.readouterr().err
+    assert main(["plan", str(workspace / "GULL.md"), "--questions", str(workspace / "nowhere")]) == 1
+    assert f"plan: no such folder: {workspace / 'nowhere'}" in capsys.readouterr().err
 
 
 def test_runs_as_a_module(workspace: Path) -> None:
