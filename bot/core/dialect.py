@@ -298,7 +298,7 @@ def further_labels(text: str) -> list[tuple[Label, int]]:
     found: list[tuple[Label, int]] = []
     for separator in _DOT_LABEL.finditer(text):
         start = separator.end() - 2
-        label = question_label(text[start:])
+        label = question_label(text[start : start + BOLD_LIMIT + 8])  # a label is short: a window, not the rest
         if label is not None:
             found.append((label, start))
     return found

@@ -435,10 +435,12 @@ class _Reader:
         for number, paragraph in reading.orphans:
             if number > first_entry or not reading.entries:  # an intro may ask things of its reader
                 self._report_orphan(number, paragraph)
+        entry_starts = {entry.start for entry in reading.entries}
+        unaccepted = False
         for number in range(section.span.start_line + 1, section.span.end_line + 1):
-            if not skipped[number] and _MALFORMED_QUESTION.match(self.lines[number - 1]):
-                if not any(entry.start == number for entry in reading.entries):
-                    self._issue(number, "looks like a §14 question but has no id it accepts", self.lines[number - 1].strip())
+            if not skipped[number] and number not in entry_starts and _MALFORMED_QUESTION.match(self.lines[number - 1]):
+                unaccepted = True
+                self._issue(number, "looks like a §14 question but has no id it accepts", self.lines[number - 1].strip())
         questions: list[Question] = []
         seen: dict[str, int] = {}
         for entry in reading.entries:
@@ -448,7 +450,7 @@ class _Reader:
                     continue
                 seen[question.id] = entry.start
                 questions.append(question)
-        if not questions and any("?" in paragraph for _, paragraph in reading.orphans):
+        if not questions and (unaccepted or any("?" in paragraph for _, paragraph in reading.orphans)):
             self._issue(
                 section.span.start_line,
                 "§14 has question-like lines but no question id this reader accepts "

@@ -29,6 +29,9 @@ SHAPES = {
     "named ids": "Q-a",
     "ranges": "Q1–Q2 ",
     "nested lists": "- ",
+    "entries and look-alikes": "**Q1.** a\n\n**Qx b\n\n",
+    "wave lines": "**Wave 1**\n",
+    "dot-separated labels": " · **Q1.** a",
 }
 
 
