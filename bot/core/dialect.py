@@ -204,6 +204,7 @@ TAG_KIND_WORDS = {
 META_IDS = frozenset({"meta"})  # `**(meta)**`: a question about the document itself, id "meta"
 _STATUS_PREFIX = re.compile(r"(?P<status>STILL OPEN|OPEN|NEW|ANSWERED|RESOLVED)[ \t]{0,3}[—–:-][ \t]{0,3}")
 _PARENTHESISED_END = re.compile(r"\((?P<inner>[^()]{1,80})\)[ \t]{0,3}[.:]?[ \t]{0,3}$")
+_QUESTION_WORD = re.compile(r"Question[ \t]{1,3}(?P<number>\d{1,4}[a-h]?)(?![\w.]\w)", re.IGNORECASE)
 _BOLD_NUMBER = re.compile(r"[ \t]?(?P<number>\d{1,3}[a-h]?)[.):]?[ \t]?")
 _PLAIN_LABEL_END = re.compile(r"[.:)][ \t]")
 BOLD_LIMIT = 400  # a bold label longer than this is prose, not a label
@@ -260,6 +261,9 @@ def _label_after_box(text: str) -> Label | None:
     number = _BOLD_NUMBER.fullmatch(content)
     if number is not None:
         return Label((number.group("number").lstrip("0") or "0",), end, "", numbered=True)
+    spelled = _QUESTION_WORD.match(content)
+    if spelled is not None:  # `**Question 3.**` / `**Question 3 — title**` is Q3
+        return Label((f"Q{spelled.group('number').lstrip('0') or '0'}",), end, content[spelled.end() :])
     status = _STATUS_PREFIX.match(content)
     inner = content[status.end() :] if status else content
     stripped = inner.lstrip("(")

@@ -45,10 +45,11 @@ def document_of(unit: str, size: int) -> str:
 
 @pytest.mark.parametrize("unit", SHAPES.values(), ids=SHAPES.keys())
 def test_parse_cost_grows_linearly(unit: str) -> None:
-    # The best of three tries: a busy machine can slow one measurement down, while a quadratic
-    # reading would miss by a factor of hundreds every time.
+    # The best of five tries: a busy machine can slow one measurement down (a 64 KB run of list
+    # items sits near 80x in markdown-it alone, whose per-item cost grows a little with the
+    # token count), while a quadratic reading would miss by a factor of hundreds every time.
     tries = []
-    for _ in range(3):
+    for _ in range(5):
         small = per_call(document_of(unit, 1024))
         large = per_call(document_of(unit, 65536), runs=2)
         tries.append((large / small, small, large))
