@@ -8,6 +8,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from bot.core.commands_parser import ANY_QUESTION, normalise_question_id
+from bot.core.dialect import question_key
 from bot.core.reader import HELP_TEXT, is_maintainer_association, read_reply
 from bot.core.reading import Command, CommandName, Reading, Stance
 
@@ -83,7 +84,8 @@ def is_maintainer(author: str, association: str, maintainers: str | None) -> boo
 def _anchored(question: str | None, known: Collection[str]) -> str | None:
     if question is None:
         return None
-    normalised = normalise_question_id(question)
+    # Every spelling the document reader takes, bare item numbers of numbered §14s ("7", "8a") too.
+    normalised = normalise_question_id(question) or normalise_question_id(question_key(question))
     if normalised is None:
         raise ValueError(f"--question {question!r} is not a question id (Q9, Q14.1, Q5a, Q-clienttrust)")
     if normalised not in known:

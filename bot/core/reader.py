@@ -173,7 +173,8 @@ _TENTATIVE = re.compile(
     r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
-    r"|\bno (?:idea|clue)\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
+    r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
+    r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
     r"|\b(?:don't|do not|didn't) know\b"
     r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
     re.IGNORECASE,
@@ -201,7 +202,9 @@ _DOUBLE_NEGATIVE = re.compile(
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
+    r"👎|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
+    r"|\bsave for\b|\b(?:first|second|other) half\b|\bin part\b|^\W*not necessarily\b|\bchanges? (?:this|that)\b"
+    r"|\b(?:correct|true|right|valid|yes) (?:for|until|up to|before|in) v?\d|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
     r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
     r"|\bonly (?:applies|holds|works|matters|happens|true) (?:to|for|on|in|when|if)\b|\b(?:overstated|understated|misleading|overstates)\b"
     r"|\bwas true until\b|\bno longer\b|\bnot any ?more\b|\bused to be\b"
@@ -771,7 +774,7 @@ def _settle(state: _HeuristicState) -> None:
     A confirmation next to a correction, a strike or a doubt on the same question is not a
     confirmation ("Looks good, except that X is not how it works" corrects). A thumbs-down with
     no words is a correction that needs them."""
-    overriding = {Stance.CORRECT, Stance.STRIKE, Stance.UNCLEAR}
+    overriding = {Stance.CORRECT, Stance.STRIKE, Stance.UNCLEAR, Stance.TENTATIVE}  # a hedged yes is no yes
     for question in {answer.question for answer in state.answers}:
         stances = {answer.stance for answer in state.answers if answer.question == question}
         if Stance.CONFIRM in stances and stances & overriding:

@@ -212,7 +212,7 @@ def test_strikes(body: str) -> None:
 def test_yes_for_one_part_no_for_the_other_is_a_correction_not_a_confirmation() -> None:
     reading = read("yes for the first half, no for the second")
     assert reading.stances == (Stance.CORRECT,)  # a half-right claim is not confirmed
-    assert [answer.text for answer in reading.answers] == ["no for the second"]
+    assert len(reading.answers) == 1 and "no for the second" in reading.answers[0].text
     assert reading.confidence <= 0.5  # mixed: a person should look
 
 

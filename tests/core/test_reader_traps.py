@@ -333,3 +333,22 @@ def test_a_thinking_face_in_a_bulk_line_is_unclear_and_binds_nothing() -> None:
 def test_numbered_reply_words_name_their_question() -> None:
     body = "**A4.** The gateway rejects it before auth.\n\n**A5.** Yes, that holds.\n"
     assert pairs(read(body, anchored=None)) == {("Q4", Stance.ANSWER), ("Q5", Stance.CONFIRM)}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Yes, in theory. In practice nobody runs it that way.", {Stance.TENTATIVE}),
+        ("Correct for 4.x; 5.0 changes this.", {Stance.CORRECT}),
+        ("Exactly the opposite: the agent connects to the server.", {Stance.CORRECT}),
+        ("I agree with the first half only.", {Stance.CORRECT}),
+        ("Looks right to me at first glance, will double check tomorrow.", {Stance.TENTATIVE}),
+        ("Agree, modulo the CLI.", {Stance.CORRECT}),
+        ("Not necessarily.", {Stance.CORRECT}),
+        ("Should be fine.", {Stance.TENTATIVE}),
+        ("Would be good to confirm with the storage team.", {Stance.TENTATIVE}),
+        ("I'm not the right person to answer this.", {Stance.TENTATIVE}),
+    ],
+)
+def test_hedged_or_limited_agreement_is_never_a_confirmation(body: str, expected: set[Stance]) -> None:
+    assert set(read(body).stances) == expected
