@@ -41,11 +41,15 @@ def readme_commands() -> list[str]:
     """The `python -m bot` lines of the Commands section's code, continuations joined, comments dropped."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
-    lines, pending = [], ""
+    lines, pending, fenced = [], "", False
     for raw in section.splitlines():
-        if not raw.startswith("    ") and not pending:
+        if raw.startswith("```"):
+            fenced = not fenced
             continue
-        line = raw.strip()
+        # Indented lines are commands; in a fenced example, the `$ ` lines (and their continuations).
+        if not pending and not raw.startswith("    ") and not (fenced and raw.startswith("$ ")):
+            continue
+        line = raw.strip().removeprefix("$ ")
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
@@ -116,7 +120,8 @@ def localised(line: str, world: World) -> str:
         (r"GITHUB_WEBHOOK_SECRET=…", f"GITHUB_WEBHOOK_SECRET={world.secret}"),
         (r"BOT_STATE_DIR=\S+", f"BOT_STATE_DIR={world.folder / 'service-state'}"),
         (rf"--pr {EXAMPLE_PR}\b", f"--pr {world.pr}"),
-        (r"--port \d+", f"--port {free_port()}"),
+        (r"--port (\d+|\$PORT)", f"--port {free_port()}"),
+        (r"GITHUB_PRIVATE_KEY=…", 'GITHUB_PRIVATE_KEY="$(cat app.pem)"'),
         (r"--now ISO\b", f"--now {NOW}"),
         (r"--state-dir DIR\b", f"--state-dir {world.folder / 'service-state'}"),
         (r"--webhook-url https://\S+", f"--webhook-url http://127.0.0.1:{free_port()}/webhook"),
@@ -145,8 +150,11 @@ def test_the_commands_section_shows_every_command() -> None:
 
 
 @pytest.mark.parametrize(("line", "variant"), CASES, ids=[f"{i}: {variant[:70]}" for i, (_, variant) in enumerate(CASES)])
-def test_a_readme_command_runs(world: World, line: str, variant: str) -> None:
+def test_a_readme_command_runs(world: World, line: str, variant: str, request: pytest.FixtureRequest) -> None:
     command = localised(variant, world)
+    if "DATABASE_URL=" in command:  # the PostgreSQL set-up runs on the suite's throwaway server
+        url = request.getfixturevalue("postgres_server").new_database()
+        command = re.sub(r"DATABASE_URL=\S+", lambda _: f"DATABASE_URL={url}", command)
     kind = re.search(r" -m bot (\S+)", command).group(1)
     folder = world.folder / "setup" if kind == "setup" else world.folder  # setup writes its own .env
     folder.mkdir(exist_ok=True)
@@ -208,3 +216,27 @@ def play_the_browser(page_url: str) -> str:
     action = html.unescape(re.search(r'action="([^"]+)"', page).group(1))
     manifest = html.unescape(re.search(r'name="manifest" value="([^"]*)"', page).group(1))
     return requests.post(action, data={"manifest": manifest}, timeout=60).text  # follows GitHub's redirect back
+
+
+def shown_explain_runs() -> list[tuple[str, str]]:
+    """The README's `explain` examples: each fenced `$ ` command with the output printed under it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n### `explain`", 1)[1].split("\n### ", 1)[0]
+    runs = []
+    for block in re.findall(r"```\n(\$ .*?)```", section, flags=re.S):
+        lines = block.rstrip("\n").split("\n")
+        command_lines = [lines[0].removeprefix("$ ")]
+        while command_lines[-1].endswith("\\"):
+            command_lines[-1] = command_lines[-1][:-1]
+            command_lines.append(lines[len(command_lines)])
+        output = "\n".join(lines[len(command_lines):])
+        runs.append((" ".join(part.strip() for part in command_lines), output))
+    return runs
+
+
+@pytest.mark.parametrize(("command", "shown"), shown_explain_runs())
+def test_the_explain_examples_print_what_the_readme_shows(command: str, shown: str) -> None:
+    command = re.sub(r"(^|\s)python -m bot ", rf"\1{shlex.quote(sys.executable)} -m bot ", command)
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip("\n") == shown
