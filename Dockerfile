@@ -17,7 +17,7 @@ RUN pip install . \
  && mkdir -p /var/lib/threat-model-bot \
  && chown bot:bot /var/lib/threat-model-bot
 
-# The journal and the records live here: mount a volume, or they go with the container.
+# The inbox and the records live here (unless DATABASE_URL names a PostgreSQL): mount a volume, or they go with the container.
 ENV BOT_STATE_DIR=/var/lib/threat-model-bot \
     PORT=8080
 VOLUME ["/var/lib/threat-model-bot"]

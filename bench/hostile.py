@@ -1,19 +1,17 @@
 """Benchmark: what hostile content from any GitHub user costs the service, and whether it holds.
 
-    .venv/bin/python bench/hostile.py [--fast] [--only NAME ...] [--no-memory] [--worker-process]
+    .venv/bin/python bench/hostile.py [--fast] [--only NAME ...] [--no-memory]
 
 Each attack runs against the real service and the local GitHub (the sandbox the end-to-end
-tests use: signed webhooks over HTTP, the service's own journal and worker), in a fresh
+tests use: signed webhooks over HTTP, the service's own inbox and worker), in a fresh
 sandbox with a threat-model PR open, and prints one row:
 
     attack | outcome | wall s | CPU s | API calls | peak MB | what was checked
 
-- outcome: `held` (the check passed), `FAILED`, or `needs …` for attacks that another piece of
-  issue #12 makes hold (linear-time reading: wt-reader/wt-doc; intake timeouts and concurrent
-  PR lanes: wt-inbox): their row still runs and shows today's cost;
+- outcome: `held` (the check passed) or `FAILED`;
 - wall s: from the attack's first write to the sandbox settling (every delivery handled);
 - CPU s: this process's CPU over that time (service, worker and local GitHub share it: an
-  upper bound on the service's own; with --worker-process the worker's CPU is not included);
+  upper bound on the service's own);
 - API calls: requests the service made to the local GitHub (token minting excluded);
 - peak MB: the largest Python allocation peak during the attack (tracemalloc; --no-memory
   skips it, which makes the CPU figures a little lower).
@@ -85,7 +83,6 @@ class World:
 class Outcome:
     held: bool
     checked: str
-    needs: str | None = None  # another engineer's part of #12 that makes this row hold
 
 
 @dataclass
@@ -133,22 +130,16 @@ def _size(world: World, full: int) -> int:
 
 
 async def digit_run(world: World) -> Outcome:
-    outcome = await _flood_then_confirm(world, "Q" + "0" * _size(world, 16_000) + "x")
-    outcome.needs = "linear-time reader (wt-reader)"
-    return outcome
+    return await _flood_then_confirm(world, "Q" + "0" * _size(world, 16_000) + "x")
 
 
 async def open_brackets(world: World) -> Outcome:
-    outcome = await _flood_then_confirm(world, "[" * _size(world, 32_768))
-    outcome.needs = "linear-time reader (wt-reader)"
-    return outcome
+    return await _flood_then_confirm(world, "[" * _size(world, 32_768))
 
 
 async def quadratic_mix(world: World) -> Outcome:
     unit = "Q1 [a](b `c` *d* \"e\" /f\\ "
-    outcome = await _flood_then_confirm(world, (unit * (_size(world, 60_000) // len(unit)))[:65_536])
-    outcome.needs = "linear-time reader (wt-reader)"
-    return outcome
+    return await _flood_then_confirm(world, (unit * (_size(world, 60_000) // len(unit)))[:65_536])
 
 
 async def poison_digits(world: World) -> Outcome:
@@ -292,8 +283,7 @@ async def flood_beside_confirm(world: World) -> Outcome:
     waited = await _confirmed_within(world, second, "Q3")
     await world.settle()
     shown = f"{waited:.2f} s" if waited is not None else "never"
-    return Outcome(waited is not None and waited < 2.0, f"/confirm on PR 2 took effect after {shown} (target < 2 s)",
-                   needs="concurrent PR lanes and a time budget per delivery (wt-inbox), linear reader (wt-reader)")
+    return Outcome(waited is not None and waited < 2.0, f"/confirm on PR 2 took effect after {shown} (target < 2 s)")
 
 
 # --------------------------------------------------------------------------- intake attacks
@@ -339,12 +329,11 @@ async def stalled_connections(world: World) -> Outcome:
     for writer in writers:
         writer.close()
     shown = f"{health * 1000:.0f} ms" if health is not None else "no answer"
-    return Outcome(health is not None and health < 1.0, f"/health with {count} stalled bodies: {shown}",
-                   needs="a read timeout on bodies and a connection limit (wt-inbox)")
+    return Outcome(health is not None and health < 1.0, f"/health with {count} stalled bodies: {shown}")
 
 
 async def disconnects(world: World) -> Outcome:
-    """Clients that go away mid-body: the service stays up (a short log line, no traceback, is wt-inbox's)."""
+    """Clients that go away mid-body: the service stays up, with a short log line and no traceback."""
     host, _ = _service_address(world)
     head = f"POST /webhook HTTP/1.1\r\nHost: {host}\r\nContent-Length: 5000\r\n\r\n{{\"a\": ".encode()
     tracebacks = _TracebackCounter()
@@ -357,8 +346,7 @@ async def disconnects(world: World) -> Outcome:
     finally:
         logging.getLogger().removeHandler(tracebacks)
     return Outcome(health is not None and tracebacks.count == 0,
-                   f"/health: {'ok' if health is not None else 'no answer'}; log records with a traceback: {tracebacks.count}",
-                   needs="a short log line per disconnect, no traceback (wt-inbox)")
+                   f"/health: {'ok' if health is not None else 'no answer'}; log records with a traceback: {tracebacks.count}")
 
 
 class _TracebackCounter(logging.Handler):
@@ -401,10 +389,10 @@ def _api_calls(world: World, start: int) -> int:
     return len([r for r in world.hub.requests[start:] if not r.path.startswith("/app/")])
 
 
-async def run_attack(name: str, attack: Attack, *, fast: bool, memory: bool, worker_process: bool) -> Row:
+async def run_attack(name: str, attack: Attack, *, fast: bool, memory: bool) -> Row:
     with tempfile.TemporaryDirectory(prefix="hostile-") as temp:
         state_dir = Path(temp) / "state"
-        async with sandbox(state_dir, maintainers=MAINTAINERS, worker_process=worker_process) as box:
+        async with sandbox(state_dir, maintainers=MAINTAINERS) as box:
             box.hub.add_user(PASSERBY)
             box.hub.push(REPO, "threat-model", {DOC: FIXTURE.read_text(encoding="utf-8")}, user=AUTHOR, message="Add a draft threat model")
             number = box.hub.open_pr(REPO, "threat-model", user=AUTHOR, title="Add a draft threat model")
@@ -424,7 +412,7 @@ async def run_attack(name: str, attack: Attack, *, fast: bool, memory: bool, wor
                 peak = tracemalloc.get_traced_memory()[1] / 1e6
                 tracemalloc.stop()
             calls = _api_calls(world, start_calls)
-    verdict = "held" if outcome.held else (f"needs {outcome.needs}" if outcome.needs else "FAILED")
+    verdict = "held" if outcome.held else "FAILED"
     return Row(name, verdict, wall, cpu, calls, peak, outcome.checked)
 
 
@@ -436,10 +424,10 @@ def print_table(rows: list[Row]) -> None:
         print(f"| {row.attack} | {row.outcome} | {row.wall:.2f} | {row.cpu:.2f} | {row.api_calls} | {peak} | {row.checked} |")
 
 
-async def main_async(names: list[str], *, fast: bool, memory: bool, worker_process: bool) -> list[Row]:
+async def main_async(names: list[str], *, fast: bool, memory: bool) -> list[Row]:
     rows = []
     for name in names:
-        rows.append(await run_attack(name, ATTACKS[name], fast=fast, memory=memory, worker_process=worker_process))
+        rows.append(await run_attack(name, ATTACKS[name], fast=fast, memory=memory))
         print(f"  {name}: {rows[-1].outcome} ({rows[-1].wall:.2f} s)", file=sys.stderr, flush=True)
     return rows
 
@@ -449,12 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="the quick subset at reduced sizes (what the test runs)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="attacks whose name contains any of these words")
     parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc (lower CPU overhead, no peak MB)")
-    parser.add_argument("--worker-process", action="store_true", help="run the work in its own process, as serve does")
     args = parser.parse_args(argv)
     names = FAST if args.fast else list(ATTACKS)
     if args.only:
         names = [name for name in ATTACKS if any(word.lower() in name.lower() for word in args.only)]
-    rows = asyncio.run(main_async(names, fast=args.fast, memory=not args.no_memory, worker_process=args.worker_process))
+    rows = asyncio.run(main_async(names, fast=args.fast, memory=not args.no_memory))
     print_table(rows)
     return 0 if all(row.outcome != "FAILED" for row in rows) else 1
 

@@ -13,7 +13,7 @@ def test_a_second_run_on_the_same_state_dir_starts_afresh_and_passes(tmp_path: P
     state = tmp_path / "demo-state"
     first, second = io.StringIO(), io.StringIO()
     assert run_demo(state_dir=state, quiet=True, out=first) == 0, first.getvalue()
-    assert (state / DEMO_MARK).exists() and (state / "journal.sqlite3").exists()
+    assert (state / DEMO_MARK).exists() and (state / "inbox.sqlite3").exists()
 
     assert run_demo(state_dir=state, quiet=True, out=second) == 0, second.getvalue()
     lines = second.getvalue().splitlines()

@@ -1,4 +1,4 @@
-"""The rule behind /health's "deliveries keep failing", over the journal's running totals as
+"""The rule behind /health's "deliveries keep failing", over the inbox's running totals as
 successive polls see them."""
 from __future__ import annotations
 

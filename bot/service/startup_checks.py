@@ -3,12 +3,12 @@
 - The credentials must be usable: the App id a number, the private key a PEM RSA key. A wrong
   one is refused at start with the variable named, not discovered by the first delivery.
 - GitHub is asked once who the App is (`GET /app`, with the App's JWT). Reachable: the log says
-  which App this is. Unreachable: the service starts anyway (deliveries are journalled and wait),
+  which App this is. Unreachable: the service starts anyway (deliveries wait in the inbox),
   and /health says so. Rejected: it starts too, and /health says `degraded` until GitHub accepts
   the credentials again (rechecked every minute while something is wrong, every 15 minutes
   otherwise).
 - /health is also `degraded` while deliveries keep failing: a delivery failed (after all its
-  attempts) and none has finished well since. Counted from the journal's totals, so it sees
+  attempts) and none has finished well since. Counted from the inbox's totals, so it sees
   failures between two polls of /health only as totals.
 """
 from __future__ import annotations

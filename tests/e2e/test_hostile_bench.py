@@ -20,7 +20,7 @@ def _bench():
 async def test_the_fast_subset_of_hostile_attacks_holds() -> None:
     bench = _bench()
     names = ["YAML bomb in settings", "500 /ask logins", "--> and <img> in a follow-up title", "document: '**/*'"]
-    rows = await bench.main_async(names, fast=True, memory=False, worker_process=False)
+    rows = await bench.main_async(names, fast=True, memory=False)
     assert [row.attack for row in rows] == names
     assert all(row.outcome == "held" for row in rows), [(row.attack, row.outcome, row.checked) for row in rows]
     by_name = {row.attack: row for row in rows}

@@ -91,7 +91,7 @@ async def test_deliveries_that_keep_failing_make_health_degraded_until_one_succe
         hub.install_app(4242, "apache")
         config = ServiceConfig(app_id="4242", private_key=private_key, webhook_secret="s", api_url=hub.url,
                                state_dir=tmp_path / "state", retry_base_seconds=0.02, retry_max_seconds=0.05,
-                               scheduler_enabled=False, worker_process=False)
+                               scheduler_enabled=False)
         app = create_app(config)
         status = await check_github(config, GitHubStatus(config.api_url))
         watch_github(app, config, status)
