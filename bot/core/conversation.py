@@ -6,12 +6,20 @@ would have, whatever order they arrived in.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.answers import accept_proposals, add_followup, forget_github_input, apply_reading, instant, reject_proposals, retract_comment
+from bot.core.answers import (
+    accept_proposals,
+    add_followup,
+    apply_reading,
+    forget_github_input,
+    instant,
+    reject_proposals,
+    retract_comment,
+)
 from bot.core.command_registry import CONTROL, PER_QUESTION
+from bot.core.dialect import ids_in
 from bot.core.reader import read_reply
 from bot.core.reading import Command, CommandName, Reading
 
@@ -69,10 +77,8 @@ def question_for_comment(
 
 
 def _named_questions(body: str) -> list[str]:
-    return [f"Q{match.group(1)}" for match in _QUESTION_MENTION.finditer(body or "")]
-
-
-_QUESTION_MENTION = re.compile(r"\bQ0*(\d+)\b")
+    # The documents' id grammar (linear, bounded digit runs), so every id form maps a comment.
+    return list(ids_in(body or ""))
 
 
 # --------------------------------------------------------------------------- folding

@@ -53,7 +53,7 @@ _TALLY_START = re.compile(
 )
 _LABEL_WORDS = re.compile(r"[Ll]egend|[Cc]onfidence|[Ss]tat(?:s|istics)\b|[Tt]ally|[Ss]ummary")
 _STATED_FIGURE = re.compile(
-    r"(?P<approx>~|≈|about\s+|approx\.?\s+)?(?P<count>\d+)\s*(?:[*_]\(\s*)?(?P<kind>documented|maintainer|inferred)\b",
+    r"(?P<approx>~|≈|about\s+|approx\.?\s+)?(?P<count>(?<!\d)\d++)\s*+(?:[*_]\(\s*)?(?P<kind>documented|maintainer|inferred)\b",
     re.IGNORECASE,
 )
 _KIND_CELL = re.compile(r"^[*_(\s]*(documented|maintainer|inferred)[)*_\s]*$", re.IGNORECASE)
@@ -686,7 +686,7 @@ def _maps_to(flat: str) -> tuple[str, ...]:
 
 
 _LEADING_REFS = re.compile(r"^\s*\((?P<inner>[^()]*)\)\s*[—–-]?\s*")
-_TRAILING_REFS = re.compile(r"\s*\((?P<inner>[^()]*)\)\s*$")
+_TRAILING_REFS = re.compile(r"(?<!\s)\s*\((?P<inner>[^()]*)\)\s*$")
 
 
 def _edge_refs(flat: str) -> tuple[str, tuple[str, ...]]:

@@ -659,7 +659,7 @@ def _lead_length(line: str) -> int:
 
 # A trailing cross-reference on a question: `*(maps to §3 item 5, §7, §9)*`, `*(meta — §11a)*`.
 _TRAILER = re.compile(
-    r"(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
+    r"(?<!\s)(?:\s*(?:[*_]\((?:maps to|meta|backs|lands in)\b[^()]*\)[*_]|\(→[^()]*\)))+\s*$", re.IGNORECASE
 )
 # How a reply line starts before its words (`  - `, `> `): replies themselves are `dialect.ANSWER_LINE`.
 _REPLY_PREFIX = re.compile(r"^[ \t]*(?:[-*+][ \t]+|>[ \t]*)?")
@@ -974,7 +974,7 @@ def _first_paragraph_lines(entry_text: str) -> int:
 
 # What can stop a strike from rendering, once balanced code spans are set aside: a stray
 # backtick, HTML, a tilde in the words, or an escaped tilde at the strike's edge.
-_CODE_SPAN = re.compile(r"(`+)[^`]*?\1(?!`)")
+_CODE_SPAN = re.compile(r"(?<!`)(`++)[^`]*?\1(?!`)")
 _STRIKE_RISKS = re.compile(r"[`<~]")
 
 

@@ -298,7 +298,7 @@ _FOLLOWUP_VEHICLE = re.compile(
     re.IGNORECASE,
 )
 _FOLLOWUP_CLAUSE_BREAK = re.compile(
-    r";\s*|\s+[—–]\s+|,?\s+but\s+|\.\s+|,\s+(?=(?:we|i|you|someone|let's|so|and)\b)", re.IGNORECASE
+    r";\s*|(?<!\s)\s+[—–]\s+|(?:,|(?<!\s))\s+but\s+|\.\s+|,\s+(?=(?:we|i|you|someone|let's|so|and)\b)", re.IGNORECASE
 )
 _ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)\s+)?(?:this|it|that|them)?\W*$", re.IGNORECASE)
 # Words that point at another question without answering it: "as I said on Q4", "see Q7".
@@ -317,7 +317,7 @@ _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+[—–-]\s+|\s+(?=\bbut\b)|\s*\(|\)\s*", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|(?<!\s)\s+[—–-]\s+|(?<!\s)\s+(?=\bbut\b)|(?<!\s)\s*\(|\)\s*", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _CODE_MARK_BASE, _CODE_MARKS = 0xE000, 6400  # the Unicode private-use area
 _CODE_MARK = re.compile("[\ue000-\uf8ff]")

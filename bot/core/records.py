@@ -525,7 +525,7 @@ _MARKUP = re.compile(r"\*\*|__|~~|`")
 _LEAD_INS = re.compile(
     r"^(?:(?:please\s+)?confirm(?:\s+that)?|is it true that|do you agree that|should we)\s+", re.IGNORECASE
 )
-_CLAUSE_END = re.compile(r"\s+[—–]\s+|[?!]|\.(?:\s|$)|:\s|;\s|\s\(")
+_CLAUSE_END = re.compile(r"(?<!\s)\s+[—–]\s+|[?!]|\.(?:\s|$)|:\s|;\s|\s\(")
 
 
 def derive_title(question_text: str) -> str:

@@ -54,8 +54,8 @@ _NOT_NAMES = frozenset(
 _LOGIN = re.compile(r"^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _PERSON = re.compile(r"^[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}$")
 _REFERENCE = re.compile(r"^(?:PR\s*)?#\d+$|^PR\s+\S+$|^" + QUESTION_ID + r"$|^§", re.IGNORECASE)
-_NAME_SEPARATORS = re.compile(r"\s*(?:,|\+|/|&|\band\b)\s*")
-_SEGMENT_SEPARATORS = re.compile(r"\s+[—–]\s+|\s*[—–]\s*|;\s*|:\s+|\s+-\s+")
+_NAME_SEPARATORS = re.compile(r"(?<!\s)\s*(?:,|\+|/|&|\band\b)\s*")
+_SEGMENT_SEPARATORS = re.compile(r"(?<!\s)\s+[—–]\s+|(?<!\s)\s*[—–]\s*|;\s*|:\s+|(?<!\s)\s+-\s+")
 
 _LINE_BREAK = re.compile(r"\n[ \t]*>?[ \t]*")
 _SECTION_14_PREFIX = re.compile(r"^§\s*14\s+")
