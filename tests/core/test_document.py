@@ -1,7 +1,6 @@
 """The document parser on fixture documents written in our own words (counts checked by hand)."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -321,16 +320,12 @@ def test_normalise_question_id(raw, expected):
     assert normalise_question_id(raw) == expected
 
 
-def test_parse_is_fast_on_a_large_document():
+def test_a_large_document_parses_whole():
     # About 1,200 lines, like the largest real document: the fixture repeated with renumbered ids.
+    # How fast is bench/plan.py's to say (ratios in one run), not a timed test's on a shared machine.
     base = (FIXTURES / "cloudstack-shaped.md").read_text(encoding="utf-8")
     body, _, questions = base.partition("## §14 Open questions for the maintainers")
     text = body * 8 + "## §14 Open questions for the maintainers" + questions
-    timings = []
-    for _ in range(3):  # best of three, in CPU time: the machine is shared
-        started = time.process_time()
-        document = parse_document(text)
-        timings.append(time.process_time() - started)
+    document = parse_document(text)
     assert len(text.split("\n")) > 1000
     assert len(document.questions) == 12
-    assert min(timings) < 0.05
