@@ -168,10 +168,16 @@ _QUESTION_BACK = re.compile(
 )
 _TENTATIVE = re.compile(
     r"\b(?:need|needs|have|has|want) to (?:double-?check|verify|check|confirm|look(?: into)?)\b"
-    r"|\blet me (?:double-?check|verify|check|confirm|look|think|dig|get back)\b"
-    r"|\bi'?ll (?:double-?check|verify|check|look|dig|get back)\b"
-    r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
+    r"|\blet me (?:double[- ]?check|verify|check|confirm|look|think|dig|get back|find out)\b"
+    r"|\b(?:i'?ll|i will|will) (?:double[- ]?check|verify|check|look|dig|get back|come back|find out|report back|answer|reply|respond"
+    r"|review|go through|confirm (?:after|once|when|later)|follow up)\b"
+    r"|\bwill (?:take a (?:deeper |closer |proper )?look|double[- ]?check|verify|check)\b|\b(?:come|get|report) back (?:to|on|with|later)\b"
+    r"|\bneed (?:some |more )?time\b|\bon my (?:todo|to-do|to do|list|radar)\b|\bnot (?:yet confirmed|confirmed yet)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
+    r"|\bin principle\b|\bpresumably\b"
+    r"|^\W*(?:probably|likely|maybe|perhaps|possibly)(?:\W+(?:yes|yeah|so|true|correct|right|not))?\W*$"
+    r"|\b(?:probably|likely) (?:yes|so|true|correct|right)\b|\blean(?:ing)? (?:towards?|to)\b"
+    r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
     r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
@@ -191,6 +197,14 @@ _DOUBT = re.compile(
     r"|\bi (?:doubt|have (?:my |some )?doubts)\b|^\W*(?:hmm+|hm+|uh+m*|🤔)\W*$|🤔|\bnot so sure\b|\bunsure\b",
     re.IGNORECASE,
 )
+# Agreeing with someone else's words, or pointing at another answer: what it says is not in
+# this reply, so the bot cannot tell ("+1 to what @x said", "same as Q4").
+_ECHO = re.compile(
+    r"(?:\+1|\bagreed?|\bsame)\s+(?:to|with|as)\s+(?:what\s+)?@[\w-]+|\bwhat @[\w-]+ (?:said|wrote|says|suggested)\b"
+    r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b|\bthe same applies\b"
+    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort|kind) of\b",
+    re.IGNORECASE,
+)
 # Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
 _DOUBLE_NEGATIVE = re.compile(
     r"\b(?:wouldn't|would not|don't|do not|can't|cannot|couldn't|could not) (?:say|call|think|argue)"
@@ -198,6 +212,15 @@ _DOUBLE_NEGATIVE = re.compile(
     r"|\b(?:not|isn't|is not|wasn't) (?:incorrect|wrong|inaccurate|false|untrue)\b|\bnothing (?:wrong|incorrect) (?:with|in|about)\b",
     re.IGNORECASE,
 )
+# An opinion marker before a yes hedges it ("I believe that's correct"); before a correction
+# it is only politeness ("I think it's actually the agent").
+_OPINION = re.compile(r"\bi (?:think|believe|guess|assume|suppose)\b", re.IGNORECASE)
+# A mention for information asks nothing: "cc @x for visibility".
+_FOR_INFORMATION = re.compile(
+    r"\bfor (?:visibility|awareness|(?:your )?info(?:rmation)?|reference|the record|context)\b", re.IGNORECASE
+)
+_CONTRAST_STRENGTH = 0.5  # a correction read only from "but ..." after a yes
+_ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives its own verdict
 # A conditional never confirms: "if that only covers the admin port, then yes".
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
@@ -220,12 +243,15 @@ _CORRECT = re.compile(
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
     r"|\b(?:should|must) be corrected\b|^\W*actually\b|\b(?:is|are|was|were|it's|that's|they're) actually\b"
     r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
+    r"|\b(?:small|minor|one|a|quick|slight) correction\b|^\W*correction\b|\bdiffer(?:s|ent) from (?:what|the)\b"
+    r"|\b(?:phrase|word|put|write|describe) (?:it|this|that) (?:a bit |slightly )?differently\b|^\W*(?:never|mostly|largely)\b"
+    r"|^\W*(?:it |that )?depends\b|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
 )
-_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.IGNORECASE)
+_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in|is|it's|its)\b)", re.IGNORECASE)
 _CONFIRM_STRONG = re.compile(
-    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
+    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm|sgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
     r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
@@ -235,7 +261,8 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
-    r"|\b(?:fine|ok|okay|good) by me\b|\bworks for me\b"
+    r"|\b(?:fine|ok|okay|good) (?:by|with) me\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
+    r"|^\W*accurate\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
     re.IGNORECASE,
 )
@@ -244,13 +271,13 @@ _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\bany
 _REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping\b|\bdefer to\b|\bknows? (?:this )?better\b"
+    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bkindly\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
 # Naming someone as the one who knows, or bringing them in: each makes them awaited.
 _DELEGATION_STATEMENT = re.compile(
-    r"\bcc\b|\bloop(?:ing|ed)? in\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
+    r"\bcc\b|\bloop(?:ing|ed)? in\b|\b(?:better|best) (?:placed|suited|positioned)\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
@@ -305,7 +332,7 @@ _ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)
 _CROSS_REFERENCE = re.compile(
     r"(?:\bas (?:i |we )?(?:said|mentioned|noted|wrote|answered|explained|discussed)(?: (?:above|before|earlier))?"
     r" (?:on|in|for|under|at|with)|\bsee(?: also)?|\bcf\.?|\bsame as|\blike|\bsimilar(?:ly)? to|\bas for|\bas in|\bas with"
-    r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
+    r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?(?: of)?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
     r"\s+(?:§\s?\d+\s+)?$",
     re.IGNORECASE,
 )
@@ -350,6 +377,7 @@ class _HeuristicState:
     unknown: list[str] = field(default_factory=list)
     mixed: set[str | None] = field(default_factory=set)  # questions read both ways in one clause run
     code_spans: list[str] = field(default_factory=list)  # inline code hidden from the cue reader
+    asking: bool = False  # the block being read addresses people and asks them: its other words are the request
     problems: list[str] = field(default_factory=list)
 
 
@@ -369,7 +397,7 @@ def _heuristic_reading(
     question = anchored or _single(_known_mentions(prose, known))
     state = _HeuristicState(author, known, anchored)
     for block in _segments(lines, question, state):
-        _read_addressing(block, state)
+        state.asking = _read_addressing(block, state)
         previous = ""
         for sentence in block.sentences:
             for sentence_question in _sentence_questions(sentence, block.question, state):
@@ -437,6 +465,8 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
             quoted.clear()
         label = _reply_label(line.text)
         if label is not None and (item_number is not None or label[1] is not None):
+            if labelled:
+                flush()  # "A1: yes" then "A2: no": each label closes the answer above
             current.clear()  # the item above restates the question; the answer follows the label
             labelled = True
             current_question = _known_or_none(f"Q{label[1] or item_number}", state) or current_question
@@ -505,19 +535,20 @@ def _sentence_questions(sentence: str, block_question: str | None, state: _Heuri
     return [block_question]
 
 
-def _read_addressing(block: _Block, state: _HeuristicState) -> None:
+def _read_addressing(block: _Block, state: _HeuristicState) -> bool:
     """A paragraph that opens by addressing people ("@x, ...") and asks something awaits them."""
     if not block.sentences:
-        return
+        return False
     opening = _ADDRESSED.match(block.sentences[0])
     if opening is None:
-        return
+        return False
     logins = [login for login in logins_in(opening.group(0)) if login.lower() != state.author.lower()]
     only_mentions = len(block.sentences) == 1 and opening.end() >= len(block.sentences[0].rstrip(" .!"))
     asks = only_mentions or any(sentence.rstrip().endswith("?") or _DELEGATION_REQUEST.search(sentence) for sentence in block.sentences)
     if logins and asks:
         state.awaiting.extend(logins)
         _add(state, block.question, Stance.DELEGATE, block.sentences[0], 0.7)
+    return bool(logins and asks)
 
 
 def _asked(sentence: str, author: str) -> list[str]:
@@ -534,7 +565,7 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
     _read_followup(sentence, question, previous, state)
     others = _asked(sentence, state.author)
     is_question = sentence.rstrip().endswith("?")
-    delegates = bool(others) and bool(
+    delegates = bool(others) and not _FOR_INFORMATION.search(sentence) and bool(
         is_question or _DELEGATION_REQUEST.search(sentence) or _DELEGATION_STATEMENT.search(sentence)
     )
     if not (delegates or is_question):
@@ -557,7 +588,8 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
 def _read_labelled_answer(sentence: str, question: str | None, state: _HeuristicState) -> None:
     """`Answer: ...` under a numbered question: a verdict word reads as usual, facts are an answer."""
     cues = [stance for clause in _clauses(sentence) for stance, _ in _clause_cues(clause)]
-    if cues and cues[0] in (Stance.CONFIRM, Stance.STRIKE) and _first_clause_cued(sentence):
+    verdict_first = bool(cues) and (cues[0] in (Stance.CONFIRM, Stance.STRIKE) or _BARE_NO.match(sentence) is not None)
+    if verdict_first and _first_clause_cued(sentence):
         _read_sentence(sentence, question, "", state)
     else:
         _read_followup(sentence, question, "", state)
@@ -592,7 +624,12 @@ def _read_statement(
     though @x should check"; "@x may know"): its words are about the person, not the answer."""
     found = _cues_in_order(clauses, amend_on_contrast)
     if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
-        found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
+        found = [(sentence, Stance.CORRECT, _CONTRAST_STRENGTH)]  # "Yes. However, the agents run it too."
+    if any(strength != _ECHO_STRENGTH for _, _, strength in found):
+        found = [cue for cue in found if cue[2] != _ECHO_STRENGTH]  # "Same as Q4: yes" says yes itself
+    if any(stance is Stance.TENTATIVE for _, stance, _ in found):
+        # "Likely, yes, though nobody tested it": under a hedge, the "though" qualifies the hedge.
+        found = [cue for cue in found if not (cue[1] is Stance.CORRECT and cue[2] == _CONTRAST_STRENGTH)]
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
         if facts and len(clauses) == len(_clauses(sentence)):
@@ -625,7 +662,7 @@ def _cues_in_order(clauses: list[str], amend_on_contrast: bool = True) -> list[t
     for clause in _merge_lone_contrasts(clauses):
         cues = _clause_cues(clause)
         if amend_on_contrast and not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
-            cues = [(Stance.CORRECT, 0.5)]
+            cues = [(Stance.CORRECT, _CONTRAST_STRENGTH)]
         confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
         found += [(clause, stance, strength) for stance, strength in cues]
     return found
@@ -651,8 +688,11 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
     text, _ = _mask(clause, _NEUTRAL)
     cues: list[tuple[Stance, float]] = []
     text, doubt = _mask(text, _DOUBT)
+    text, echo = _mask(text, _ECHO)
     if doubt:
         cues.append((Stance.UNCLEAR, _UNCLEAR_STRENGTH))
+    elif echo:
+        cues.append((Stance.UNCLEAR, _ECHO_STRENGTH))
     text, agreeing = _mask(text, _DOUBLE_NEGATIVE)
     for pattern, stance, strength in (
         (_QUESTION_BACK, Stance.QUESTION, 0.6),
@@ -670,7 +710,10 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
     text, weak = _mask(text, _CONFIRM_WEAK, skip_requests=True)
     hedged = any(stance in (Stance.TENTATIVE, Stance.UNCLEAR) for stance, _ in cues)  # "need to check it is correct"
     if (strong or weak or agreeing) and not hedged:
-        cues.append((Stance.CONFIRM, 0.8 if strong else 0.6))
+        if _OPINION.search(clause) and not cues:
+            cues.append((Stance.TENTATIVE, 0.6))  # "I believe that's right": a belief, not a confirmation
+        else:
+            cues.append((Stance.CONFIRM, 0.8 if strong else 0.6))
     return cues
 
 
@@ -734,6 +777,8 @@ def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) 
     """Uncued sentences elaborate the nearest answer on the same question, or wait for one."""
     if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or len(_NEUTRAL.sub(" ", sentence).split()) < 4:
         return  # "Thanks, much appreciated!", "No rush": chit-chat says nothing about the question
+    if state.asking:
+        return  # "@x could you answer? You know this code": the words go with the request
     for answer in reversed(state.answers):
         if answer.question == question and answer.stance in (Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE):
             answer.texts.append(sentence)
