@@ -24,6 +24,7 @@ from bot.core.commands_parser import (
     known_set,
     read_verdict,
     logins_in,
+    misspelt_command,
     normalise_question_id,
     parse_explicit,
     question_ids_in,
@@ -340,6 +341,7 @@ _LIST_LEAD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?")
 _REPLY_NUMBER = re.compile(r"\W*A(\d{1,4})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
+_INLINE_ITEM = re.compile(r"(?<=\S)\s++(?=\d{1,3}[.)]\s)")  # possessive: one try per run of spaces
 _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.IGNORECASE)
@@ -396,6 +398,8 @@ def _heuristic_reading(
     prose = _prose_text(lines)
     question = anchored or _single(_known_mentions(prose, known))
     state = _HeuristicState(author, known, anchored)
+    lines = _without_misspelt_commands(lines, question, state)
+    lines = _split_inline_items(lines)
     for block in _segments(lines, question, state):
         state.asking = _read_addressing(block, state)
         previous = ""
@@ -426,6 +430,33 @@ def _heuristic_reading(
         unknown_questions=tuple(state.unknown),
         problems=tuple(state.problems),
     )
+
+
+def _without_misspelt_commands(lines: list[BodyLine], question: str | None, state: _HeuristicState) -> list[BodyLine]:
+    """`/confim` meant a command: the bot cannot act on a guess, so it says so and asks (unclear)."""
+    kept: list[BodyLine] = []
+    for line in lines:
+        slip = misspelt_command(line.text) if line.kind is LineKind.PROSE else None
+        if slip is None:
+            kept.append(line)
+            continue
+        typed, meant = slip
+        _add(state, question, Stance.UNCLEAR, line.text.strip(), _UNCLEAR_STRENGTH)
+        state.problems.append(f"line {line.number}: /{typed} is not a command (did you mean /{meant}?), so nothing was recorded")
+        kept.append(replace(line, text=""))
+    return kept
+
+
+def _split_inline_items(lines: list[BodyLine]) -> list[BodyLine]:
+    """`1) yes 2) no 3) yes` on one line: one item per number, when the numbers run 1, 2, 3."""
+    split: list[BodyLine] = []
+    for line in lines:
+        first = _NUMBERED_ITEM.match(line.text) if line.kind is LineKind.PROSE else None
+        pieces = _INLINE_ITEM.split(line.text) if first is not None else [line.text]
+        numbers = [int(match.group(1)) for piece in pieces if (match := _NUMBERED_ITEM.match(piece))]
+        in_order = len(numbers) == len(pieces) > 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        split += [replace(line, text=piece) for piece in pieces] if in_order else [line]
+    return split
 
 
 def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState) -> list[_Block]:
