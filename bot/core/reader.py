@@ -159,7 +159,9 @@ def _apply_command(command: Command, awaiting: list[str], followups: list[Follow
 _NEUTRAL = re.compile(
     r"correct me if i'?m wrong|if i'?m not (?:mistaken|wrong)|\bin fact\b|\bno (?:rush|worries|problem|pressure)\b"
     r"|\bthanks?(?: you)?\b|\bthank you\b|\bsee (?:my |the |our )?(?:comment|reply|answer|note)s?(?: (?:above|below))?\b"
-    r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b",  # naming the verbs, not using them
+    r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b"  # naming the verbs, not using them
+    r"|^\W*(?:done|fixed|resolved|addressed)\b(?: (?:in|with|by) (?:the |my )?(?:latest|last|new|next) (?:push|commit|revision))?"
+    r"|\bno (?:strong )?(?:opinion|preference)\b",  # about the edit or the asker, not the claim
     re.IGNORECASE,
 )
 _QUESTION_BACK = re.compile(
@@ -178,7 +180,8 @@ _TENTATIVE = re.compile(
     r"|\bin principle\b|\bpresumably\b"
     r"|^\W*(?:probably|likely|maybe|perhaps|possibly)(?:\W+(?:yes|yeah|so|true|correct|right|not))?\W*$"
     r"|\b(?:probably|likely) (?:yes|so|true|correct|right)\b|\blean(?:ing)? (?:towards?|to)\b"
-    r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b"
+    r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b|\bdunno\b|\bhard to (?:say|tell)\b"
+    r"|\bnot (?:know|familiar)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
     r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
@@ -202,8 +205,8 @@ _DOUBT = re.compile(
 # this reply, so the bot cannot tell ("+1 to what @x said", "same as Q4").
 _ECHO = re.compile(
     r"(?:\+1|\bagreed?|\bsame)\s+(?:to|with|as)\s+(?:what\s+)?@[\w-]+|\bwhat @[\w-]+ (?:said|wrote|says|suggested)\b"
-    r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b|\bthe same applies\b"
-    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort|kind) of\b",
+    r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b"
+    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort of|kind of|more or less)\b",
     re.IGNORECASE,
 )
 # Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
@@ -221,6 +224,7 @@ _FOR_INFORMATION = re.compile(
     r"\bfor (?:visibility|awareness|(?:your )?info(?:rmation)?|reference|the record|context)\b", re.IGNORECASE
 )
 _CONTRAST_STRENGTH = 0.5  # a correction read only from "but ..." after a yes
+_INTERJECTION = re.compile(r"^\W*(?:hmm+|hm+|uh+m*|well)\W*$", re.IGNORECASE)
 _ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives its own verdict
 # A conditional never confirms: "if that only covers the admin port, then yes".
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
@@ -246,13 +250,17 @@ _CORRECT = re.compile(
     r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
     r"|\b(?:small|minor|one|a|quick|slight) correction\b|^\W*correction\b|\bdiffer(?:s|ent) from (?:what|the)\b"
     r"|\b(?:phrase|word|put|write|describe) (?:it|this|that) (?:a bit |slightly )?differently\b|^\W*(?:never|mostly|largely)\b"
-    r"|^\W*(?:it |that )?depends\b|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
+    r"|^\W*(?:it |that )?depends\b|\bworth (?:adding|mentioning|noting)\b|^\W*(?:definitely|certainly|absolutely|surely) not\b"
+    r"|^\W*(?:they|it|we|that|this)\s+(?:is|are|was|were|do|does|did|can|has|have|will)(?:\s+not|n't)\W*$"
+    r"|\b(?:wouldn't|would not) say (?:that|so)\W*$|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
 )
-_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in|is|it's|its)\b)", re.IGNORECASE)
+_BARE_NO = re.compile(
+    r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in|is|it's|its|we|they|i|you)\b)", re.IGNORECASE
+)
 _CONFIRM_STRONG = re.compile(
-    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm|sgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
+    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm|sgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|(?:^\W*|\b(?:we|and|so|now) )can confirm\b|\bconfirming\b"
     r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
@@ -278,7 +286,7 @@ _DELEGATION_REQUEST = re.compile(
 )
 # Naming someone as the one who knows, or bringing them in: each makes them awaited.
 _DELEGATION_STATEMENT = re.compile(
-    r"\bcc\b|\bloop(?:ing|ed)? in\b|\b(?:better|best) (?:placed|suited|positioned)\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
+    r"\bcc\b|\bloop(?:ing|ed)? in\b|\blet @[\w-]+\b|\bleave (?:it|this|that) (?:to|for)\b|\b(?:better|best) (?:placed|suited|positioned)\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
@@ -305,7 +313,7 @@ _CHECK_VERB = re.compile(
     r"\b(?:confirm|check|verify|double-?check|answer|weigh in|chime in|take a look|have a look)\b", re.IGNORECASE
 )
 _FOLLOWUP = re.compile(
-    r"\b(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?(?:ticket|issue|jira|bug|proposal|task)s?\b"
+    r"\b(?:open(?:ed)?|filed?|created?|raised?|log(?:ged)?)\s+(?:a |an |some |new |the )?(?:follow-?up )?(?:ticket|issue|jira|bug|proposal|task)s?\b"
     r"|\bmake sure (?:that )?(?:there (?:is|are)|we (?:have|add)) (?:a |an |some )?(?:\w+ )?tests?\b"
     r"|\b(?:add|write) (?:a |an |some )?(?:regression |unit |integration )?tests?\b"
     r"|\bwe (?:probably |really |definitely |also )?(?:should|might want to|need to|ought to|could)"
@@ -321,7 +329,7 @@ _FOLLOWUP_LEAD = re.compile(
     re.IGNORECASE,
 )
 _FOLLOWUP_VEHICLE = re.compile(
-    r"^(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
+    r"^(?:open(?:ed)?|filed?|created?|raised?|log(?:ged)?)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
     r"(?:ticket|issue|jira|bug|task|(?P<proposal>proposal))s?\s*(?:to|for|about|on|so that|that)?\s*",
     re.IGNORECASE,
 )
@@ -656,6 +664,8 @@ def _read_statement(
     found = _cues_in_order(clauses, amend_on_contrast)
     if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
         found = [(sentence, Stance.CORRECT, _CONTRAST_STRENGTH)]  # "Yes. However, the agents run it too."
+    if len(found) > 1:
+        found = [cue for cue in found if not _INTERJECTION.match(cue[0])] or found  # "Hmm, I don't think so"
     if any(strength != _ECHO_STRENGTH for _, _, strength in found):
         found = [cue for cue in found if cue[2] != _ECHO_STRENGTH]  # "Same as Q4: yes" says yes itself
     if any(stance is Stance.TENTATIVE for _, stance, _ in found):
@@ -692,7 +702,8 @@ def _cues_in_order(clauses: list[str], amend_on_contrast: bool = True) -> list[t
     confirmed_before = False
     for clause in _merge_lone_contrasts(clauses):
         cues = _clause_cues(clause)
-        if amend_on_contrast and not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
+        cued = any(strength != _ECHO_STRENGTH for _, strength in cues)
+        if amend_on_contrast and not cued and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
             cues = [(Stance.CORRECT, _CONTRAST_STRENGTH)]
         confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
         found += [(clause, stance, strength) for stance, strength in cues]
