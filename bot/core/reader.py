@@ -251,7 +251,8 @@ _CORRECT = re.compile(
     r"|\b(?:small|minor|one|a|quick|slight) correction\b|^\W*correction\b|\bdiffer(?:s|ent) from (?:what|the)\b"
     r"|\b(?:phrase|word|put|write|describe) (?:it|this|that) (?:a bit |slightly )?differently\b|^\W*(?:never|mostly|largely)\b"
     r"|^\W*(?:it |that )?depends\b|\bworth (?:adding|mentioning|noting)\b|^\W*(?:definitely|certainly|absolutely|surely) not\b"
-    r"|^\W*(?:they|it|we|that|this)\s+(?:is|are|was|were|do|does|did|can|has|have|will)(?:\s+not|n't)\W*$"
+    # elliptic, about the claim ("Q4 is not", "They are not."), not about us ("at this time we do not")
+    r"|(?<!\bwe )(?<!\bi )(?<!\byou )\b(?:is|are|was|were|do|does|did|can|has|have|will)(?:\s+not|n't)\W*$"
     r"|\b(?:wouldn't|would not) say (?:that|so)\W*$|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
@@ -349,6 +350,10 @@ _LIST_LEAD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?")
 _REPLY_NUMBER = re.compile(r"\W*A(\d{1,4})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
+# A clause break right before an id: where one reply moves on to the next question.
+_CLAUSE_BEFORE_ID = re.compile(
+    r"[,;]\s++(?=(?:(?:and|for|as for|on|re)\s+)?(?:" + QUESTION_ID + r"|§\s?14\.\d|[Qq]uestion\s+#?\d))"
+)
 _INLINE_ITEM = re.compile(r"(?<=\S)\s++(?=\d{1,3}[.)]\s)")  # possessive: one try per run of spaces
 _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
@@ -411,13 +416,14 @@ def _heuristic_reading(
     for block in _segments(lines, question, state):
         state.asking = _read_addressing(block, state)
         previous = ""
-        for sentence in block.sentences:
-            for sentence_question in _sentence_questions(sentence, block.question, state):
-                if block.labelled_answer:
-                    _read_labelled_answer(sentence, sentence_question, state)
-                else:
-                    _read_sentence(sentence, sentence_question, previous, state)
-            previous = sentence
+        for whole in block.sentences:
+            for sentence in _per_question_pieces(whole):
+                for sentence_question in _sentence_questions(sentence, block.question, state):
+                    if block.labelled_answer:
+                        _read_labelled_answer(sentence, sentence_question, state)
+                    else:
+                        _read_sentence(sentence, sentence_question, previous, state)
+            previous = whole
     _informational_answers(state)
     _read_suggestions(lines, question, state)
     _settle(state)
@@ -438,6 +444,15 @@ def _heuristic_reading(
         unknown_questions=tuple(state.unknown),
         problems=tuple(state.problems),
     )
+
+
+def _per_question_pieces(sentence: str) -> list[str]:
+    """`§14.2 confirmed, §14.3 strike` -> one piece per question, when each clause names its own
+    one; otherwise the sentence whole ("Q1 and Q2 are both right" answers both alike)."""
+    pieces = _CLAUSE_BEFORE_ID.split(sentence)
+    if len(pieces) < 2 or not all(len(set(question_ids_in(piece))) == 1 for piece in pieces):
+        return [sentence]
+    return pieces
 
 
 def _without_misspelt_commands(lines: list[BodyLine], question: str | None, state: _HeuristicState) -> list[BodyLine]:
