@@ -181,12 +181,12 @@ _TENTATIVE = re.compile(
     r"|^\W*(?:probably|likely|maybe|perhaps|possibly)(?:\W+(?:yes|yeah|so|true|correct|right|not))?\W*$"
     r"|\b(?:probably|likely) (?:yes|so|true|correct|right)\b|\blean(?:ing)? (?:towards?|to)\b"
     r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b|\bdunno\b|\bhard to (?:say|tell)\b"
-    r"|\bnot (?:know|familiar)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
+    r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
     r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
     r"|\b(?:don't|do not|didn't) know\b"
-    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
+    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:a |some )?(?:more |further |broader |wider )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
@@ -206,7 +206,8 @@ _DOUBT = re.compile(
 _ECHO = re.compile(
     r"(?:\+1|\bagreed?|\bsame)\s+(?:to|with|as)\s+(?:what\s+)?@[\w-]+|\bwhat @[\w-]+ (?:said|wrote|says|suggested)\b"
     r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b"
-    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort of|kind of|more or less)\b",
+    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort of|kind of|more or less)\b"
+    r"|@[\w-]+ (?:(?:has |had )?(?:confirmed|agreed|said|told)|(?:is|was) (?:right|correct))\b",  # a verdict told second-hand
     re.IGNORECASE,
 )
 # Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
@@ -250,7 +251,9 @@ _CORRECT = re.compile(
     r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
     r"|\b(?:small|minor|one|a|quick|slight) correction\b|^\W*correction\b|\bdiffer(?:s|ent) from (?:what|the)\b"
     r"|\b(?:phrase|word|put|write|describe) (?:it|this|that) (?:a bit |slightly )?differently\b|^\W*(?:never|mostly|largely)\b"
-    r"|^\W*(?:it |that )?depends\b|\bworth (?:adding|mentioning|noting)\b|^\W*(?:definitely|certainly|absolutely|surely) not\b"
+    r"|^\W*(?:it |that )?depends\b|\bworth (?:adding|mentioning|noting)\b"
+    r"|^\W*(?:minor|nitpick|small (?:thing|nit|note)|one (?:thing|nit))\W*$"
+    r"|^\W*not\s+(?:[\ue000-\uf8ff]|\d[\w.]*)\W*$|^\W*(?:definitely|certainly|absolutely|surely) not\b"
     # elliptic, about the claim ("Q4 is not", "They are not."), not about us ("at this time we do not")
     r"|(?<!\bwe )(?<!\bi )(?<!\byou )\b(?:is|are|was|were|do|does|did|can|has|have|will)(?:\s+not|n't)\W*$"
     r"|\b(?:wouldn't|would not) say (?:that|so)\W*$|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
@@ -271,7 +274,7 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
-    r"|\b(?:fine|ok|okay|good) (?:by|with) me\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
+    r"|\b(?:fine|ok|okay|good) (?:by|with|for) me\b|^\W*approv(?:e|ed|ing)\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
     r"|^\W*accurate\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
     re.IGNORECASE,
@@ -281,7 +284,7 @@ _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\bany
 _REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bkindly\b|\bdefer to\b|\bknows? (?:this )?better\b"
+    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bkindly\b|\bptal\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
@@ -291,7 +294,7 @@ _DELEGATION_STATEMENT = re.compile(
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
-    r"|\b(?:take|have) a look\b|\bask(?:ing)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
+    r"|\b(?:take|have) a look\b|\bask(?:ing|ed)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
     re.IGNORECASE,
 )
 # Mentions that ask nothing: thanks, credit, someone's words.
