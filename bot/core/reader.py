@@ -71,7 +71,7 @@ def read_reply(
     anchored = normalise_question_id(anchored_question) if anchored_question else None
     anchored = anchored or anchored_question
     if explicit.found:
-        return _explicit_reading(explicit, lines, anchored, known_questions, is_maintainer)
+        return _explicit_reading(explicit, lines, anchored, known_questions, is_maintainer, author)
     return _heuristic_reading(lines, author, anchored, known_questions)
 
 
@@ -84,6 +84,7 @@ def _explicit_reading(
     anchored: str | None,
     known: Collection[str],
     is_maintainer: bool,
+    author: str,
 ) -> Reading:
     question = anchored
     if question is None:  # no thread: the reply's one question, if it names exactly one
@@ -109,6 +110,7 @@ def _explicit_reading(
         if answer is not None:
             numbered.append((command.line, answer))
     numbered += [(bulk.line, AnswerReading(bulk.question, bulk.stance, bulk.text)) for bulk in explicit.bulk_answers]
+    numbered += _undecided_lines(explicit, lines, known, author)
     answers = [answer for _, answer in sorted(numbered, key=lambda pair: pair[0])]  # in the order written
     return Reading(
         question=question,
@@ -123,6 +125,23 @@ def _explicit_reading(
         unknown_questions=explicit.unknown_questions,
         problems=tuple(problems),
     )
+
+
+# What a `Qn ...` line without a verdict word may still say next to binding lines: it is not
+# sure yet, or it asks back. Neither decides anything, so neither can bind.
+_UNDECIDED = frozenset({Stance.TENTATIVE, Stance.QUESTION})
+
+
+def _undecided_lines(explicit: ExplicitParse, lines: list[BodyLine], known: Collection[str], author: str) -> list[tuple[int, AnswerReading]]:
+    """`- Q4: I need to check with the RM` among `Q2: yes` lines: Q4 waits, it is not lost."""
+    by_number = {line.number: line for line in lines}
+    found: list[tuple[int, AnswerReading]] = []
+    for number, question_id in explicit.unread_lines:
+        if not is_known(question_id, known) or number not in by_number:
+            continue
+        reading = _heuristic_reading([by_number[number]], author, question_id, known)
+        found += [(number, answer) for answer in reading.answers if answer.stance in _UNDECIDED and answer.question == question_id]
+    return found
 
 
 def _resolve(command: Command, question: str | None, problems: list[str]) -> Command:
@@ -269,7 +288,7 @@ _CONFIRM_STRONG = re.compile(
     re.IGNORECASE,
 )
 _CONFIRM_WEAK = re.compile(
-    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all )?right\b"
+    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all |both )?right\b"
     r"|\b(?:sounds?|looks?|seems?) (?:good|fine|right|reasonable|correct)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"

@@ -114,3 +114,21 @@ def test_agreeing_with_someone_else_is_never_a_confirmation() -> None:
         reading = read(body, anchored="Q7")
         assert reading.stances == (Stance.UNCLEAR,), body
         assert reading.awaiting == (), body
+
+
+def test_a_hedged_line_among_bulk_answers_waits_and_decides_nothing() -> None:
+    reading = read("- Q2: correct\n- Q3: correct\n- Q4: I need to check with the release manager")
+    assert answers(reading) == {("Q2", Stance.CONFIRM), ("Q3", Stance.CONFIRM), ("Q4", Stance.TENTATIVE)}
+    assert any("Q4" in problem for problem in reading.problems)  # still told it was not recorded as a verdict
+
+
+def test_facts_on_a_line_among_bulk_answers_are_never_bound() -> None:
+    reading = read("Q1: yes\nQ2 the cache is shared between tenants")
+    assert answers(reading) == {("Q1", Stance.CONFIRM)}
+
+
+def test_clauses_answering_different_questions_are_read_apart() -> None:
+    reading = read("§14.2 confirmed, §14.3 strike")
+    assert answers(reading) == {("Q2", Stance.CONFIRM), ("Q3", Stance.STRIKE)}
+    reading = read("Q1 and Q2 are both right.")
+    assert answers(reading) == {("Q1", Stance.CONFIRM), ("Q2", Stance.CONFIRM)}
