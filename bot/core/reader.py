@@ -129,7 +129,7 @@ def _explicit_reading(
 
 # What a `Qn ...` line without a verdict word may still say next to binding lines: it is not
 # sure yet, or it asks back. Neither decides anything, so neither can bind.
-_UNDECIDED = frozenset({Stance.TENTATIVE, Stance.QUESTION})
+_UNDECIDED = frozenset({Stance.TENTATIVE, Stance.QUESTION, Stance.UNCLEAR})
 
 
 def _undecided_lines(explicit: ExplicitParse, lines: list[BodyLine], known: Collection[str], author: str) -> list[tuple[int, AnswerReading]]:
@@ -200,6 +200,8 @@ _TENTATIVE = re.compile(
     r"|^\W*(?:probably|likely|maybe|perhaps|possibly)(?:\W+(?:yes|yeah|so|true|correct|right|not))?\W*$"
     r"|\b(?:probably|likely) (?:yes|so|true|correct|right)\b|\blean(?:ing)? (?:towards?|to)\b"
     r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b|\bdunno\b|\bhard to (?:say|tell)\b"
+    r"|\b(?:nobody|no one|never) (?:\w+ )?(?:confirmed|verified|checked|tested)\b|\b(?:can'?t|cannot|couldn't) (?:say|tell|be sure)\b"
+    r"|\b(?:can'?t|don'?t|do not) (?:remember|recall)\b|\bwithout (?:testing|checking|verifying|trying)\b"
     r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
@@ -225,7 +227,8 @@ _DOUBT = re.compile(
 _ECHO = re.compile(
     r"(?:\+1|\bagreed?|\bsame)\s+(?:to|with|as)\s+(?:what\s+)?@[\w-]+|\bwhat @[\w-]+ (?:said|wrote|says|suggested)\b"
     r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b"
-    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:sort of|kind of|more or less)\b"
+    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:see|cf\.?)\s+(?:also\s+)?(?:q\w|§|question|above|below)"
+    r"|^\W*(?:sort of|kind of|more or less)\b"
     r"|@[\w-]+ (?:(?:has |had )?(?:confirmed|agreed|said|told)|(?:is|was) (?:right|correct))\b",  # a verdict told second-hand
     re.IGNORECASE,
 )
@@ -243,14 +246,21 @@ _OPINION = re.compile(r"\bi (?:think|believe|guess|assume|suppose)\b", re.IGNORE
 _FOR_INFORMATION = re.compile(
     r"\bfor (?:visibility|awareness|(?:your )?info(?:rmation)?|reference|the record|context)\b", re.IGNORECASE
 )
+_ABOUT_CI = re.compile(
+    r"\b(?:the )?(?:build|ci|pipeline|checks?|tests?)\s+(?:is\s+|are\s+)?(?:now\s+)?(?:green|red|passing|failing|broken|flaky)\b", re.IGNORECASE
+)
 _CONTRAST_STRENGTH = 0.5  # a correction read only from "but ..." after a yes
 _INTERJECTION = re.compile(r"^\W*(?:hmm+|hm+|uh+m*|well)\W*$", re.IGNORECASE)
+_BARE_NO_STRENGTH = 0.7
+_LONE_NO = re.compile(r"^\W*no\W*$", re.IGNORECASE)
 _ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives its own verdict
 # A conditional never confirms: "if that only covers the admin port, then yes".
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
+    r"👎|❌|\bcaveats?\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
+    r"|^\W*(?:it|that|this|they) (?:was|were)\W*$|\b(?:it'?s|that'?s) a (?:no|hard no)\b"
+    r"|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
     r"|\bsave for\b|\b(?:first|second|other) half\b|\bin part\b|^\W*not necessarily\b|\bchanges? (?:this|that)\b"
     r"|\b(?:correct|true|right|valid|yes) (?:for|until|up to|before|in) v?\d|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
     r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
@@ -284,7 +294,7 @@ _BARE_NO = re.compile(
 )
 _CONFIRM_STRONG = re.compile(
     r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm|sgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|(?:^\W*|\b(?:we|and|so|now) )can confirm\b|\bconfirming\b"
-    r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
+    r"|(?<!\S)\+1\b|👍|👌|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
 _CONFIRM_WEAK = re.compile(
@@ -295,7 +305,7 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
     r"|\b(?:fine|ok|okay|good) (?:by|with|for) me\b|^\W*approv(?:e|ed|ing)\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
     r"|^\W*accurate\b"
-    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
+    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed|totally|definitely|of course)\W*$",
     re.IGNORECASE,
 )
 # "Can you confirm?" asks for a confirmation; it does not give one.
@@ -363,6 +373,7 @@ _ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)
 # Words that point at another question without answering it: "as I said on Q4", "see Q7".
 _CROSS_REFERENCE = re.compile(
     r"(?:\bas (?:i |we )?(?:said|mentioned|noted|wrote|answered|explained|discussed)(?: (?:above|before|earlier))?"
+    r" (?:on|in|for|under|at|with)|\b(?:said|answered|wrote) (?:yes|no|\w+) (?:on|in|for)|\bi (?:said|answered|wrote)"
     r" (?:on|in|for|under|at|with)|\bsee(?: also)?|\bcf\.?|\bsame as|\blike|\bsimilar(?:ly)? to|\bas for|\bas in|\bas with"
     r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?(?: of)?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
     r"\s+(?:§\s?\d+\s+)?$",
@@ -636,8 +647,8 @@ def _asked(sentence: str, author: str) -> list[str]:
 
 
 def _read_sentence(sentence: str, question: str | None, previous: str, state: _HeuristicState) -> None:
-    if not sentence.strip():
-        return
+    if not sentence.strip() or _ABOUT_CI.search(sentence):
+        return  # "yes the build is green now" is about the pull request, not the model
     _read_followup(sentence, question, previous, state)
     others = _asked(sentence, state.author)
     is_question = sentence.rstrip().endswith("?")
@@ -703,6 +714,10 @@ def _read_statement(
         found = [(sentence, Stance.CORRECT, _CONTRAST_STRENGTH)]  # "Yes. However, the agents run it too."
     if len(found) > 1:
         found = [cue for cue in found if not _INTERJECTION.match(cue[0])] or found  # "Hmm, I don't think so"
+    stance_set = {stance for _, stance, _ in found}
+    if Stance.CONFIRM in stance_set and any(cue[2] == _BARE_NO_STRENGTH and _LONE_NO.match(cue[0]) for cue in found):
+        # "No, that's correct": a no to a negative question, or a slip; either way the bot asks
+        found = [(sentence, Stance.UNCLEAR, _UNCLEAR_STRENGTH)]
     if any(strength != _ECHO_STRENGTH for _, _, strength in found):
         found = [cue for cue in found if cue[2] != _ECHO_STRENGTH]  # "Same as Q4: yes" says yes itself
     if any(stance is Stance.TENTATIVE for _, stance, _ in found):
@@ -783,7 +798,7 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
         if matched:
             cues.append((stance, strength))
     if _BARE_NO.match(text):
-        cues.append((Stance.CORRECT, 0.7))
+        cues.append((Stance.CORRECT, _BARE_NO_STRENGTH))
         text = ""
     text, strong = _mask(text, _CONFIRM_STRONG, skip_requests=True)
     text, weak = _mask(text, _CONFIRM_WEAK, skip_requests=True)
