@@ -180,7 +180,7 @@ _NEUTRAL = re.compile(
     r"|\bthanks?(?: you)?\b|\bthank you\b|\bsee (?:my |the |our )?(?:comment|reply|answer|note)s?(?: (?:above|below))?\b"
     r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b"  # naming the verbs, not using them
     r"|^\W*(?:done|fixed|resolved|addressed)\b(?: (?:in|with|by) (?:the |my )?(?:latest|last|new|next) (?:push|commit|revision))?"
-    r"|\bno (?:strong )?(?:opinion|preference)\b",  # about the edit or the asker, not the claim
+    r"|\bno (?:strong )?(?:opinion|preference)\b|\b(?:a few |some |minor )?(?:nits?|comments) (?:inline|below)\b",  # about the edit or the asker, not the claim
     re.IGNORECASE,
 )
 _QUESTION_BACK = re.compile(
@@ -202,6 +202,7 @@ _TENTATIVE = re.compile(
     r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b|\bdunno\b|\bhard to (?:say|tell)\b"
     r"|\b(?:nobody|no one|never) (?:\w+ )?(?:confirmed|verified|checked|tested)\b|\b(?:can'?t|cannot|couldn't) (?:say|tell|be sure)\b"
     r"|\b(?:can'?t|don'?t|do not) (?:remember|recall)\b|\bwithout (?:testing|checking|verifying|trying)\b"
+    r"|\btbd\b|^\W*checking\b|\bchecking (?:with|on|internally)\b|\b(?:i'?ll|i will) do (?:a |the )?(?:\w+ )?review\b"
     r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
@@ -213,7 +214,8 @@ _TENTATIVE = re.compile(
 _STRIKE = re.compile(
     r"\bstrike\b(?!-)(?: (?:this|it|that|the question))?|\b(?:drop|remove|delete) (?:this|it|that|the question|this question|the claim)\b"
     r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b"
-    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b",
+    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b"
+    r"|\bno longer (?:relevant|applicable|needed|exists?)\b",
     re.IGNORECASE,
 )
 # Doubt without a verdict: the bot cannot tell, so it asks ("Hmm, not convinced", a lone 🤔).
@@ -258,7 +260,8 @@ _ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives 
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|❌|\bcaveats?\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
+    r"👎|❌|\bcaveats?\b|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
+    r"|^\W*(?:is|it'?s|it is|that'?s|that is) not so\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
     r"|^\W*(?:it|that|this|they) (?:was|were)\W*$|\b(?:it'?s|that'?s) a (?:no|hard no)\b"
     r"|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
     r"|\bsave for\b|\b(?:first|second|other) half\b|\bin part\b|^\W*not necessarily\b|\bchanges? (?:this|that)\b"
