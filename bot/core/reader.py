@@ -678,7 +678,7 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
 def _read_labelled_answer(sentence: str, question: str | None, state: _HeuristicState) -> None:
     """`Answer: ...` under a numbered question: a verdict word reads as usual, facts are an answer."""
     cues = [stance for clause in _clauses(sentence) for stance, _ in _clause_cues(clause)]
-    verdict_first = bool(cues) and (cues[0] in (Stance.CONFIRM, Stance.STRIKE) or _BARE_NO.match(sentence) is not None)
+    verdict_first = bool(cues) and (cues[0] in (Stance.CONFIRM, Stance.STRIKE) or _BARE_NO.match(_clauses(sentence)[0]) is not None)
     if verdict_first and _first_clause_cued(sentence):
         _read_sentence(sentence, question, "", state)
     else:
