@@ -231,7 +231,8 @@ _ECHO = re.compile(
     r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b"
     r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:see|cf\.?)\s+(?:also\s+)?(?:q\w|§|question|above|below)"
     r"|^\W*(?:sort of|kind of|more or less)\b"
-    r"|@[\w-]+ (?:(?:has |had )?(?:confirmed|agreed|said|told)|(?:is|was) (?:right|correct))\b",  # a verdict told second-hand
+    r"|@[\w-]+ (?:(?:has |had )?(?:confirmed|agreed|said|told)|(?:is|was) (?:right|correct))\b"  # a verdict told second-hand
+    r"|\b(?:the )?(?:pmc|team|community|others|everyone|they) (?:has |have )?(?:agreed|confirmed|decided)\b",
     re.IGNORECASE,
 )
 # Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
@@ -260,7 +261,7 @@ _ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives 
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|❌|\bcaveats?\b|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
+    r"👎|❌|\bcaveats?\b|\bi (?:think|believe|guess) (?:no|not)\b|\banswer is (?:still |simply )?(?:a )?no\b|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
     r"|^\W*(?:is|it'?s|it is|that'?s|that is) not so\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
     r"|^\W*(?:it|that|this|they) (?:was|were)\W*$|\b(?:it'?s|that'?s) a (?:no|hard no)\b"
     r"|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
@@ -316,7 +317,7 @@ _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\bany
 _REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bkindly\b|\bptal\b|\bdefer to\b|\bknows? (?:this )?better\b"
+    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bpag(?:e|ing)\b|\bkindly\b|\bptal\b|\bover to you\b|\byour call\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
