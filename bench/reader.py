@@ -1,9 +1,11 @@
-"""Score the reply reader against hand labels of every reply in the corpus threads.
+"""Score the reply reader against hand labels: the corpus replies and replies of our own.
 
 Run: `python bench/reader.py [--shared PATH]`. Reads ../shared/corpus/threads/*.json (next to
-the repository) and tests/fixtures/reader_labels.yaml, reads each labelled reply the way the
-bot would (the thread's question as anchor, the author's role from the label), and prints
-stance, question, awaited and follow-up accuracy, the dangerous readings, and each miss.
+the repository) with tests/fixtures/reader_labels.yaml, and tests/fixtures/reader_cases_own.yaml
+(replies written in the ways maintainers write, bodies inline), reads each labelled reply the
+way the bot would (the thread's question as anchor, the author's role from the label), and
+prints, for each set, stance, question, awaited and follow-up accuracy, the dangerous
+readings, and each miss.
 
 A dangerous reading is a confirmation where the reply does not confirm, or anything binding
 from free text or from a non-maintainer. The tests hold these numbers to floors.
@@ -26,6 +28,7 @@ from bot.core.reader import read_reply  # noqa: E402
 from bot.core.reading import Reading, Stance  # noqa: E402
 
 LABELS = ROOT / "tests" / "fixtures" / "reader_labels.yaml"
+OWN_CASES = ROOT / "tests" / "fixtures" / "reader_cases_own.yaml"
 DEFAULT_SHARED = ROOT / ".." / "shared"
 
 
@@ -80,6 +83,25 @@ def load_cases(shared: Path, labels_path: Path = LABELS) -> list[Case]:
     return cases
 
 
+def load_own_cases(path: Path = OWN_CASES) -> list[Case]:
+    """Replies of our own words: a list of labelled cases, each with its body."""
+    entries = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return [
+        Case(
+            key=f"own:{entry['id']}",
+            author=entry.get("author", "maint"),
+            body=entry["body"],
+            anchor=entry.get("anchor"),
+            maintainer=entry.get("maintainer", True),
+            stances=frozenset(entry.get("stances") or ()),
+            questions=tuple(sorted(entry.get("questions") or ())),
+            awaiting=frozenset(entry.get("awaiting") or ()),
+            followup=bool(entry.get("followup", False)),
+        )
+        for entry in entries
+    ]
+
+
 def read_case(case: Case) -> Reading:
     return read_reply(
         case.body,
@@ -109,8 +131,18 @@ def dangers(case: Case, reading: Reading) -> list[str]:
 
 
 def evaluate(shared: Path = DEFAULT_SHARED) -> Score:
+    """The corpus replies against reader_labels.yaml."""
+    return score_cases(load_cases(shared))
+
+
+def evaluate_own(path: Path = OWN_CASES) -> Score:
+    """Our own replies against their labels (no corpus needed)."""
+    return score_cases(load_own_cases(path))
+
+
+def score_cases(cases: list[Case]) -> Score:
     score = Score()
-    for case in load_cases(shared):
+    for case in cases:
         reading = read_case(case)
         score.total += 1
         stances = frozenset(stance.value for stance in reading.stances)
@@ -136,18 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.shared / "corpus" / "threads").is_dir():
         print(f"bench/reader.py: no corpus threads under {args.shared}", file=sys.stderr)
         return 2
-    score = evaluate(args.shared)
-    print(f"Labelled replies: {score.total}")
+    _print_score("Corpus replies (reader_labels.yaml)", evaluate(args.shared))
+    _print_score("Replies of our own (reader_cases_own.yaml)", evaluate_own())
+    return 0
+
+
+def _print_score(title: str, score: Score) -> None:
+    print(f"{title}: {score.total}")
     for name in ("stance", "question", "awaited", "followup"):
         hits = getattr(score, name)
         print(f"  {name:<9} {hits:>3}/{score.total}  {score.rate(hits):6.1%}")
-    print(f"Dangerous readings: {len(score.dangerous)}")
+    print(f"  dangerous readings: {len(score.dangerous)}")
     for danger in score.dangerous:
         print(f"  ! {danger}")
-    print(f"Misses: {len(score.misses)}")
+    print(f"  misses: {len(score.misses)}")
     for miss in score.misses:
         print(f"  - {miss}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ and `>` quotes are never commands or answers, because they show text rather than
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from bot.core.command_registry import ANSWER_VERDICTS, BY_WORD
@@ -41,6 +42,14 @@ _BULK = re.compile(
     r"(?:[ \t]*\([^)\n]{0,80}\))?(?P<tail>(?:\W.*)?)$"
 )
 _BULK_SEPARATORS = " \t*_:-–—."
+# Where a second answer starts on one line: "Q3 - yes; Q4 - no, because ..." (an id and a
+# separator after `;`, `,` or `.`; or any id after `;`).
+_NEXT_ANSWER = re.compile(
+    r"(?:[;,.]\s++(?=[*_]{0,2}(?:" + QUESTION_ID + r"|[Qq]uestion\ +#?\d{1,4}+)[*_.]{0,3}[ \t]*[:–—-])"
+    r"|;\s*(?=[*_]{0,2}" + QUESTION_ID + r"))"
+)
+# A typed command close to one of ours ("/confim") is a slip, not another bot's command.
+_MISSPELLING_CUTOFF = 0.75
 _EMOJI_CONFIRM = "👍|" + _TICK
 _EMOJI_CORRECT = "👎|" + _CROSS
 # After a confirming word, text that turns or limits it: "yes, but ...", "ok if ...".
@@ -255,8 +264,39 @@ def parse_explicit(lines: list[BodyLine], known_questions: Collection[str], auth
                 args = (command.group("args") or "").strip()
                 _parse_command(_COMMAND_NAMES[name], args, line.number, _after(lines, index), collector)
             continue  # other bots' commands (/assign, /lgtm ...) are not ours to read
-        _parse_bulk_line(line, _after(lines, index), collector)
+        for piece in answer_pieces(table_row_as_answer(line.text)):
+            _parse_bulk_line(replace(line, text=piece), _after(lines, index), collector)
     return collector.result()
+
+
+def misspelt_command(text: str) -> tuple[str, str] | None:
+    """`/confim` -> ("confim", "confirm"): a command line whose word is a slip for one of ours."""
+    command = _COMMAND.match(text)
+    if command is None or command.group("name").lower() in _COMMAND_NAMES:
+        return None
+    typed = command.group("name").lower()
+    meant = difflib.get_close_matches(typed, list(_COMMAND_NAMES), n=1, cutoff=_MISSPELLING_CUTOFF)
+    return (typed, meant[0]) if meant else None
+
+
+def table_row_as_answer(text: str) -> str:
+    """`| Q2 | no, TLS is optional |` -> `Q2: no, TLS is optional`. Only a two-cell row: with
+    more columns, which cell is the answer is a guess."""
+    stripped = text.strip()
+    if not stripped.startswith("|"):
+        return text
+    cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+    if len(cells) != 2 or normalise_question_id(cells[0].strip("*_ ")) is None:
+        return text
+    return f"{cells[0]}: {cells[1]}"
+
+
+def answer_pieces(text: str) -> list[str]:
+    """One bulk line holding several answers, split at each new id: `Q3 - yes; Q4 - no`."""
+    if _BULK.match(text) is None:
+        return [text]
+    starts = [0] + [match.end() for match in _NEXT_ANSWER.finditer(text)]
+    return [text[start:end].rstrip(" ;,.") for start, end in zip(starts, starts[1:] + [len(text)])]
 
 
 def _after(lines: list[BodyLine], index: int) -> Iterator[BodyLine]:

@@ -24,6 +24,7 @@ from bot.core.commands_parser import (
     known_set,
     read_verdict,
     logins_in,
+    misspelt_command,
     normalise_question_id,
     parse_explicit,
     question_ids_in,
@@ -70,7 +71,7 @@ def read_reply(
     anchored = normalise_question_id(anchored_question) if anchored_question else None
     anchored = anchored or anchored_question
     if explicit.found:
-        return _explicit_reading(explicit, lines, anchored, known_questions, is_maintainer)
+        return _explicit_reading(explicit, lines, anchored, known_questions, is_maintainer, author)
     return _heuristic_reading(lines, author, anchored, known_questions)
 
 
@@ -83,6 +84,7 @@ def _explicit_reading(
     anchored: str | None,
     known: Collection[str],
     is_maintainer: bool,
+    author: str,
 ) -> Reading:
     question = anchored
     if question is None:  # no thread: the reply's one question, if it names exactly one
@@ -108,6 +110,7 @@ def _explicit_reading(
         if answer is not None:
             numbered.append((command.line, answer))
     numbered += [(bulk.line, AnswerReading(bulk.question, bulk.stance, bulk.text)) for bulk in explicit.bulk_answers]
+    numbered += _undecided_lines(explicit, lines, known, author)
     answers = [answer for _, answer in sorted(numbered, key=lambda pair: pair[0])]  # in the order written
     return Reading(
         question=question,
@@ -122,6 +125,23 @@ def _explicit_reading(
         unknown_questions=explicit.unknown_questions,
         problems=tuple(problems),
     )
+
+
+# What a `Qn ...` line without a verdict word may still say next to binding lines: it is not
+# sure yet, or it asks back. Neither decides anything, so neither can bind.
+_UNDECIDED = frozenset({Stance.TENTATIVE, Stance.QUESTION, Stance.UNCLEAR})
+
+
+def _undecided_lines(explicit: ExplicitParse, lines: list[BodyLine], known: Collection[str], author: str) -> list[tuple[int, AnswerReading]]:
+    """`- Q4: I need to check with the RM` among `Q2: yes` lines: Q4 waits, it is not lost."""
+    by_number = {line.number: line for line in lines}
+    found: list[tuple[int, AnswerReading]] = []
+    for number, question_id in explicit.unread_lines:
+        if not is_known(question_id, known) or number not in by_number:
+            continue
+        reading = _heuristic_reading([by_number[number]], author, question_id, known)
+        found += [(number, answer) for answer in reading.answers if answer.stance in _UNDECIDED and answer.question == question_id]
+    return found
 
 
 def _resolve(command: Command, question: str | None, problems: list[str]) -> Command:
@@ -158,7 +178,9 @@ def _apply_command(command: Command, awaiting: list[str], followups: list[Follow
 _NEUTRAL = re.compile(
     r"correct me if i'?m wrong|if i'?m not (?:mistaken|wrong)|\bin fact\b|\bno (?:rush|worries|problem|pressure)\b"
     r"|\bthanks?(?: you)?\b|\bthank you\b|\bsee (?:my |the |our )?(?:comment|reply|answer|note)s?(?: (?:above|below))?\b"
-    r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b",  # naming the verbs, not using them
+    r"|\b(?:confirm|correct|strike)(?:\s*(?:/|,|or)\s*(?:confirm|correct|strike))+\b"  # naming the verbs, not using them
+    r"|^\W*(?:done|fixed|resolved|addressed)\b(?: (?:in|with|by) (?:the |my )?(?:latest|last|new|next) (?:push|commit|revision))?"
+    r"|\bno (?:strong )?(?:opinion|preference)\b|\b(?:a few |some |minor )?(?:nits?|comments) (?:inline|below)\b",  # about the edit or the asker, not the claim
     re.IGNORECASE,
 )
 _QUESTION_BACK = re.compile(
@@ -168,27 +190,49 @@ _QUESTION_BACK = re.compile(
 )
 _TENTATIVE = re.compile(
     r"\b(?:need|needs|have|has|want) to (?:double-?check|verify|check|confirm|look(?: into)?)\b"
-    r"|\blet me (?:double-?check|verify|check|confirm|look|think|dig|get back)\b"
-    r"|\bi'?ll (?:double-?check|verify|check|look|dig|get back)\b"
-    r"|\bwill (?:take a (?:deeper |closer |proper )?look|double-?check|verify|check)\b"
+    r"|\blet me (?:double[- ]?check|verify|check|confirm|look|think|dig|get back|find out)\b"
+    r"|\b(?:i'?ll|i will|will) (?:double[- ]?check|verify|check|look|dig|get back|come back|find out|report back|answer|reply|respond"
+    r"|review|go through|confirm (?:after|once|when|later)|follow up)\b"
+    r"|\bwill (?:take a (?:deeper |closer |proper )?look|double[- ]?check|verify|check)\b|\b(?:come|get|report) back (?:to|on|with|later)\b"
+    r"|\bneed (?:some |more )?time\b|\bon my (?:todo|to-do|to do|list|radar)\b|\bnot (?:yet confirmed|confirmed yet)\b"
     r"|\bdouble-?check\b|\bnot (?:100% |entirely |completely |quite )?sure\b|\biirc\b|\bafaik\b"
+    r"|\bin principle\b|\bpresumably\b"
+    r"|^\W*(?:probably|likely|maybe|perhaps|possibly)(?:\W+(?:yes|yeah|so|true|correct|right|not))?\W*$"
+    r"|\b(?:probably|likely) (?:yes|so|true|correct|right)\b|\blean(?:ing)? (?:towards?|to)\b"
+    r"|\b(?:never|haven't|have not|didn't|did not) (?:looked|checked|tested|verified)\b|\bdunno\b|\bhard to (?:say|tell)\b"
+    r"|\b(?:nobody|no one|never) (?:\w+ )?(?:confirmed|verified|checked|tested)\b|\b(?:can'?t|cannot|couldn't) (?:say|tell|be sure)\b"
+    r"|\b(?:can'?t|don'?t|do not) (?:remember|recall)\b|\bwithout (?:testing|checking|verifying|trying)\b"
+    r"|\btbd\b|^\W*checking\b|\bchecking (?:with|on|internally)\b|\b(?:i'?ll|i will) do (?:a |the )?(?:\w+ )?review\b"
+    r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
     r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
     r"|\b(?:don't|do not|didn't) know\b"
-    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:more |further )?discussion\b",
+    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:a |some )?(?:more |further |broader |wider )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
     r"\bstrike\b(?!-)(?: (?:this|it|that|the question))?|\b(?:drop|remove|delete) (?:this|it|that|the question|this question|the claim)\b"
     r"|\bnot (?:relevant|applicable)\b|\birrelevant\b|\bdoes(?:n't| not) apply\b|\bn/a\b|\bobsolete\b|\bmoot\b"
-    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b",
+    r"|\b(?:this|it|that) can go\b|\bcan be (?:dropped|removed|struck|deleted)\b"
+    r"|\bno longer (?:relevant|applicable|needed|exists?)\b",
     re.IGNORECASE,
 )
 # Doubt without a verdict: the bot cannot tell, so it asks ("Hmm, not convinced", a lone 🤔).
 _DOUBT = re.compile(
     r"\bnot (?:yet |really |fully |entirely )?(?:convinced|persuaded)\b|\b(?:skeptical|sceptical|unconvinced)\b"
     r"|\bi (?:doubt|have (?:my |some )?doubts)\b|^\W*(?:hmm+|hm+|uh+m*|🤔)\W*$|🤔|\bnot so sure\b|\bunsure\b",
+    re.IGNORECASE,
+)
+# Agreeing with someone else's words, or pointing at another answer: what it says is not in
+# this reply, so the bot cannot tell ("+1 to what @x said", "same as Q4").
+_ECHO = re.compile(
+    r"(?:\+1|\bagreed?|\bsame)\s+(?:to|with|as)\s+(?:what\s+)?@[\w-]+|\bwhat @[\w-]+ (?:said|wrote|says|suggested)\b"
+    r"|^\W*(?:the )?same (?:as|here|answer|applies)\b|\bsame (?:answer|reply) as\b"
+    r"|\bsee my (?:answer|reply|comment) (?:on|to|for|in)\b|^\W*(?:see|cf\.?)\s+(?:also\s+)?(?:q\w|§|question|above|below)"
+    r"|^\W*(?:sort of|kind of|more or less)\b"
+    r"|@[\w-]+ (?:(?:has |had )?(?:confirmed|agreed|said|told)|(?:is|was) (?:right|correct))\b"  # a verdict told second-hand
+    r"|\b(?:the )?(?:pmc|team|community|others|everyone|they) (?:has |have )?(?:agreed|confirmed|decided)\b",
     re.IGNORECASE,
 )
 # Two negations that agree: "I wouldn't say that's wrong", "not incorrect", "no objection".
@@ -198,11 +242,29 @@ _DOUBLE_NEGATIVE = re.compile(
     r"|\b(?:not|isn't|is not|wasn't) (?:incorrect|wrong|inaccurate|false|untrue)\b|\bnothing (?:wrong|incorrect) (?:with|in|about)\b",
     re.IGNORECASE,
 )
+# An opinion marker before a yes hedges it ("I believe that's correct"); before a correction
+# it is only politeness ("I think it's actually the agent").
+_OPINION = re.compile(r"\bi (?:think|believe|guess|assume|suppose)\b", re.IGNORECASE)
+# A mention for information asks nothing: "cc @x for visibility".
+_FOR_INFORMATION = re.compile(
+    r"\bfor (?:visibility|awareness|(?:your )?info(?:rmation)?|reference|the record|context)\b", re.IGNORECASE
+)
+_ABOUT_CI = re.compile(
+    r"\b(?:the )?(?:build|ci|pipeline|checks?|tests?)\s+(?:is\s+|are\s+)?(?:now\s+)?(?:green|red|passing|failing|broken|flaky)\b", re.IGNORECASE
+)
+_CONTRAST_STRENGTH = 0.5  # a correction read only from "but ..." after a yes
+_INTERJECTION = re.compile(r"^\W*(?:hmm+|hm+|uh+m*|well)\W*$", re.IGNORECASE)
+_BARE_NO_STRENGTH = 0.7
+_LONE_NO = re.compile(r"^\W*no\W*$", re.IGNORECASE)
+_ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives its own verdict
 # A conditional never confirms: "if that only covers the admin port, then yes".
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
+    r"👎|❌|\bcaveats?\b|\bi (?:think|believe|guess) (?:no|not)\b|\banswer is (?:still |simply )?(?:a )?no\b|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
+    r"|^\W*(?:is|it'?s|it is|that'?s|that is) not so\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
+    r"|^\W*(?:it|that|this|they) (?:was|were)\W*$|\b(?:it'?s|that'?s) a (?:no|hard no)\b"
+    r"|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
     r"|\bsave for\b|\b(?:first|second|other) half\b|\bin part\b|^\W*not necessarily\b|\bchanges? (?:this|that)\b"
     r"|\b(?:correct|true|right|valid|yes) (?:for|until|up to|before|in) v?\d|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
     r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
@@ -220,23 +282,34 @@ _CORRECT = re.compile(
     r"|\b(?:needs?|has|have) to be (?:updated|changed|fixed|corrected|reworded|amended)\b"
     r"|\b(?:should|must) be corrected\b|^\W*actually\b|\b(?:is|are|was|were|it's|that's|they're) actually\b"
     r"|\binstead\b|\bit depends\b|\bexcept\b|\bnope\b|\bi(?:'d| would) (?:rather|prefer)\b"
+    r"|\b(?:small|minor|one|a|quick|slight) correction\b|^\W*correction\b|\bdiffer(?:s|ent) from (?:what|the)\b"
+    r"|\b(?:phrase|word|put|write|describe) (?:it|this|that) (?:a bit |slightly )?differently\b|^\W*(?:never|mostly|largely)\b"
+    r"|^\W*(?:it |that )?depends\b|\bworth (?:adding|mentioning|noting)\b"
+    r"|^\W*(?:minor|nitpick|small (?:thing|nit|note)|one (?:thing|nit))\W*$"
+    r"|^\W*not\s+(?:[\ue000-\uf8ff]|\d[\w.]*)\W*$|^\W*(?:definitely|certainly|absolutely|surely) not\b"
+    # elliptic, about the claim ("Q4 is not", "They are not."), not about us ("at this time we do not")
+    r"|(?<!\bwe )(?<!\bi )(?<!\byou )\b(?:is|are|was|were|do|does|did|can|has|have|will)(?:\s+not|n't)\W*$"
+    r"|\b(?:wouldn't|would not) say (?:that|so)\W*$|\b(?:doesn't|does not|don't|do not) (?:have|need) to\b"
     r"|^\W*(?:please\s+)?(?:remove|add|change|replace|rename|reword|mention|include|update|fix)\b",  # imperative edit
     re.IGNORECASE,
 )
-_BARE_NO = re.compile(r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in)\b)", re.IGNORECASE)
+_BARE_NO = re.compile(
+    r"^\W*no\b(?:\W*$|\s+(?:for|to|on|about|not|that|it|this|because|since|as|in|is|it's|its|we|they|i|you)\b)", re.IGNORECASE
+)
 _CONFIRM_STRONG = re.compile(
-    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|^\W*can confirm\b|\bconfirming\b"
-    r"|(?<!\S)\+1\b|👍|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
+    r"\b(?:yes|yep|yeah|yup|confirmed|agreed|lgtm|sgtm)\b|\bi (?:can |do )?(?:confirm|agree)\b|(?:^\W*|\b(?:we|and|so|now) )can confirm\b|\bconfirming\b"
+    r"|(?<!\S)\+1\b|👍|👌|✅|\bno (?:objections?|concerns?)\b|\bi'?m (?:fine|ok|okay|happy) with\b",
     re.IGNORECASE,
 )
 _CONFIRM_WEAK = re.compile(
-    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all )?right\b"
+    r"\b(?:indeed|exactly|correct)\b|\b(?:that'?s|that is|this is|you'?re|is|are|sounds?|looks?|seems?) (?:exactly |quite |all |both )?right\b"
     r"|\b(?:sounds?|looks?|seems?) (?:good|fine|right|reasonable|correct)\b|\bmakes sense\b|\bas proposed\b|\bfine with\b"
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
-    r"|\b(?:fine|ok|okay|good) by me\b|\bworks for me\b"
-    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed)\W*$",
+    r"|\b(?:fine|ok|okay|good) (?:by|with|for) me\b|^\W*approv(?:e|ed|ing)\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
+    r"|^\W*accurate\b"
+    r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed|totally|definitely|of course)\W*$",
     re.IGNORECASE,
 )
 # "Can you confirm?" asks for a confirmation; it does not give one.
@@ -244,17 +317,17 @@ _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\bany
 _REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping\b|\bdefer to\b|\bknows? (?:this )?better\b"
+    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bpag(?:e|ing)\b|\bkindly\b|\bptal\b|\bover to you\b|\byour call\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
 # Naming someone as the one who knows, or bringing them in: each makes them awaited.
 _DELEGATION_STATEMENT = re.compile(
-    r"\bcc\b|\bloop(?:ing|ed)? in\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
+    r"\bcc\b|\bloop(?:ing|ed)? in\b|\blet @[\w-]+\b|\bleave (?:it|this|that) (?:to|for)\b|\b(?:better|best) (?:placed|suited|positioned)\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
-    r"|\b(?:take|have) a look\b|\bask(?:ing)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
+    r"|\b(?:take|have) a look\b|\bask(?:ing|ed)?\b|\bto (?:double[- ]?check|check|confirm|verify|review|look)\b",
     re.IGNORECASE,
 )
 # Mentions that ask nothing: thanks, credit, someone's words.
@@ -277,7 +350,7 @@ _CHECK_VERB = re.compile(
     r"\b(?:confirm|check|verify|double-?check|answer|weigh in|chime in|take a look|have a look)\b", re.IGNORECASE
 )
 _FOLLOWUP = re.compile(
-    r"\b(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?(?:ticket|issue|jira|bug|proposal|task)s?\b"
+    r"\b(?:open(?:ed)?|filed?|created?|raised?|log(?:ged)?)\s+(?:a |an |some |new |the )?(?:follow-?up )?(?:ticket|issue|jira|bug|proposal|task)s?\b"
     r"|\bmake sure (?:that )?(?:there (?:is|are)|we (?:have|add)) (?:a |an |some )?(?:\w+ )?tests?\b"
     r"|\b(?:add|write) (?:a |an |some )?(?:regression |unit |integration )?tests?\b"
     r"|\bwe (?:probably |really |definitely |also )?(?:should|might want to|need to|ought to|could)"
@@ -293,7 +366,7 @@ _FOLLOWUP_LEAD = re.compile(
     re.IGNORECASE,
 )
 _FOLLOWUP_VEHICLE = re.compile(
-    r"^(?:open|file|create|raise|log)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
+    r"^(?:open(?:ed)?|filed?|created?|raised?|log(?:ged)?)\s+(?:a |an |some |new |the )?(?:follow-?up )?"
     r"(?:ticket|issue|jira|bug|task|(?P<proposal>proposal))s?\s*(?:to|for|about|on|so that|that)?\s*",
     re.IGNORECASE,
 )
@@ -304,8 +377,9 @@ _ANAPHORIC = re.compile(r"^(?:(?:track|fix|address|handle|cover|do|follow up on)
 # Words that point at another question without answering it: "as I said on Q4", "see Q7".
 _CROSS_REFERENCE = re.compile(
     r"(?:\bas (?:i |we )?(?:said|mentioned|noted|wrote|answered|explained|discussed)(?: (?:above|before|earlier))?"
+    r" (?:on|in|for|under|at|with)|\b(?:said|answered|wrote) (?:yes|no|\w+) (?:on|in|for)|\bi (?:said|answered|wrote)"
     r" (?:on|in|for|under|at|with)|\bsee(?: also)?|\bcf\.?|\bsame as|\blike|\bsimilar(?:ly)? to|\bas for|\bas in|\bas with"
-    r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
+    r"|\brelated to|\bper|\bunlike|\bcovered (?:in|by|under)|\bduplicates?(?: of)?|\bdupe of|\bsee my (?:answer|reply|comment) (?:on|to|for))"
     r"\s+(?:§\s?\d+\s+)?$",
     re.IGNORECASE,
 )
@@ -313,6 +387,11 @@ _LIST_LEAD = re.compile(r"^\s{0,3}(?:[-*+]\s+)?")
 _REPLY_NUMBER = re.compile(r"\W*A(\d{1,4})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _NUMBERED_ITEM = re.compile(r"^\s{0,3}(\d{1,3})[.)]\s")
+# A clause break right before an id: where one reply moves on to the next question.
+_CLAUSE_BEFORE_ID = re.compile(
+    r"[,;]\s++(?=(?:(?:and|for|as for|on|re)\s+)?(?:" + QUESTION_ID + r"|§\s?14\.\d|[Qq]uestion\s+#?\d))"
+)
+_INLINE_ITEM = re.compile(r"(?<=\S)\s++(?=\d{1,3}[.)]\s)")  # possessive: one try per run of spaces
 _QUOTE_LEAD = re.compile(r"^\s{0,3}(?:>\s?)+")
 _COURTESY = re.compile(r"^\W*(?:thanks|thank you|cheers|many thanks)\b", re.IGNORECASE)
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|incl|resp)\.", re.IGNORECASE)
@@ -350,6 +429,7 @@ class _HeuristicState:
     unknown: list[str] = field(default_factory=list)
     mixed: set[str | None] = field(default_factory=set)  # questions read both ways in one clause run
     code_spans: list[str] = field(default_factory=list)  # inline code hidden from the cue reader
+    asking: bool = False  # the block being read addresses people and asks them: its other words are the request
     problems: list[str] = field(default_factory=list)
 
 
@@ -368,16 +448,19 @@ def _heuristic_reading(
     prose = _prose_text(lines)
     question = anchored or _single(_known_mentions(prose, known))
     state = _HeuristicState(author, known, anchored)
+    lines = _without_misspelt_commands(lines, question, state)
+    lines = _split_inline_items(lines)
     for block in _segments(lines, question, state):
-        _read_addressing(block, state)
+        state.asking = _read_addressing(block, state)
         previous = ""
-        for sentence in block.sentences:
-            for sentence_question in _sentence_questions(sentence, block.question, state):
-                if block.labelled_answer:
-                    _read_labelled_answer(sentence, sentence_question, state)
-                else:
-                    _read_sentence(sentence, sentence_question, previous, state)
-            previous = sentence
+        for whole in block.sentences:
+            for sentence in _per_question_pieces(whole):
+                for sentence_question in _sentence_questions(sentence, block.question, state):
+                    if block.labelled_answer:
+                        _read_labelled_answer(sentence, sentence_question, state)
+                    else:
+                        _read_sentence(sentence, sentence_question, previous, state)
+            previous = whole
     _informational_answers(state)
     _read_suggestions(lines, question, state)
     _settle(state)
@@ -398,6 +481,42 @@ def _heuristic_reading(
         unknown_questions=tuple(state.unknown),
         problems=tuple(state.problems),
     )
+
+
+def _per_question_pieces(sentence: str) -> list[str]:
+    """`§14.2 confirmed, §14.3 strike` -> one piece per question, when each clause names its own
+    one; otherwise the sentence whole ("Q1 and Q2 are both right" answers both alike)."""
+    pieces = _CLAUSE_BEFORE_ID.split(sentence)
+    if len(pieces) < 2 or not all(len(set(question_ids_in(piece))) == 1 for piece in pieces):
+        return [sentence]
+    return pieces
+
+
+def _without_misspelt_commands(lines: list[BodyLine], question: str | None, state: _HeuristicState) -> list[BodyLine]:
+    """`/confim` meant a command: the bot cannot act on a guess, so it says so and asks (unclear)."""
+    kept: list[BodyLine] = []
+    for line in lines:
+        slip = misspelt_command(line.text) if line.kind is LineKind.PROSE else None
+        if slip is None:
+            kept.append(line)
+            continue
+        typed, meant = slip
+        _add(state, question, Stance.UNCLEAR, line.text.strip(), _UNCLEAR_STRENGTH)
+        state.problems.append(f"line {line.number}: /{typed} is not a command (did you mean /{meant}?), so nothing was recorded")
+        kept.append(replace(line, text=""))
+    return kept
+
+
+def _split_inline_items(lines: list[BodyLine]) -> list[BodyLine]:
+    """`1) yes 2) no 3) yes` on one line: one item per number, when the numbers run 1, 2, 3."""
+    split: list[BodyLine] = []
+    for line in lines:
+        first = _NUMBERED_ITEM.match(line.text) if line.kind is LineKind.PROSE else None
+        pieces = _INLINE_ITEM.split(line.text) if first is not None else [line.text]
+        numbers = [int(match.group(1)) for piece in pieces if (match := _NUMBERED_ITEM.match(piece))]
+        in_order = len(numbers) == len(pieces) > 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+        split += [replace(line, text=piece) for piece in pieces] if in_order else [line]
+    return split
 
 
 def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState) -> list[_Block]:
@@ -437,6 +556,8 @@ def _segments(lines: list[BodyLine], default: str | None, state: _HeuristicState
             quoted.clear()
         label = _reply_label(line.text)
         if label is not None and (item_number is not None or label[1] is not None):
+            if labelled:
+                flush()  # "A1: yes" then "A2: no": each label closes the answer above
             current.clear()  # the item above restates the question; the answer follows the label
             labelled = True
             current_question = _known_or_none(f"Q{label[1] or item_number}", state) or current_question
@@ -505,19 +626,20 @@ def _sentence_questions(sentence: str, block_question: str | None, state: _Heuri
     return [block_question]
 
 
-def _read_addressing(block: _Block, state: _HeuristicState) -> None:
+def _read_addressing(block: _Block, state: _HeuristicState) -> bool:
     """A paragraph that opens by addressing people ("@x, ...") and asks something awaits them."""
     if not block.sentences:
-        return
+        return False
     opening = _ADDRESSED.match(block.sentences[0])
     if opening is None:
-        return
+        return False
     logins = [login for login in logins_in(opening.group(0)) if login.lower() != state.author.lower()]
     only_mentions = len(block.sentences) == 1 and opening.end() >= len(block.sentences[0].rstrip(" .!"))
     asks = only_mentions or any(sentence.rstrip().endswith("?") or _DELEGATION_REQUEST.search(sentence) for sentence in block.sentences)
     if logins and asks:
         state.awaiting.extend(logins)
         _add(state, block.question, Stance.DELEGATE, block.sentences[0], 0.7)
+    return bool(logins and asks)
 
 
 def _asked(sentence: str, author: str) -> list[str]:
@@ -529,12 +651,12 @@ def _asked(sentence: str, author: str) -> list[str]:
 
 
 def _read_sentence(sentence: str, question: str | None, previous: str, state: _HeuristicState) -> None:
-    if not sentence.strip():
-        return
+    if not sentence.strip() or _ABOUT_CI.search(sentence):
+        return  # "yes the build is green now" is about the pull request, not the model
     _read_followup(sentence, question, previous, state)
     others = _asked(sentence, state.author)
     is_question = sentence.rstrip().endswith("?")
-    delegates = bool(others) and bool(
+    delegates = bool(others) and not _FOR_INFORMATION.search(sentence) and bool(
         is_question or _DELEGATION_REQUEST.search(sentence) or _DELEGATION_STATEMENT.search(sentence)
     )
     if not (delegates or is_question):
@@ -557,7 +679,8 @@ def _read_sentence(sentence: str, question: str | None, previous: str, state: _H
 def _read_labelled_answer(sentence: str, question: str | None, state: _HeuristicState) -> None:
     """`Answer: ...` under a numbered question: a verdict word reads as usual, facts are an answer."""
     cues = [stance for clause in _clauses(sentence) for stance, _ in _clause_cues(clause)]
-    if cues and cues[0] in (Stance.CONFIRM, Stance.STRIKE) and _first_clause_cued(sentence):
+    verdict_first = bool(cues) and (cues[0] in (Stance.CONFIRM, Stance.STRIKE) or _BARE_NO.match(_clauses(sentence)[0]) is not None)
+    if verdict_first and _first_clause_cued(sentence):
         _read_sentence(sentence, question, "", state)
     else:
         _read_followup(sentence, question, "", state)
@@ -592,7 +715,18 @@ def _read_statement(
     though @x should check"; "@x may know"): its words are about the person, not the answer."""
     found = _cues_in_order(clauses, amend_on_contrast)
     if not found and _CONTRAST_LEAD.match(sentence) and _confirmed(state, question) and len(sentence.split()) >= 4:
-        found = [(sentence, Stance.CORRECT, 0.5)]  # "Yes. However, the agents run it too."
+        found = [(sentence, Stance.CORRECT, _CONTRAST_STRENGTH)]  # "Yes. However, the agents run it too."
+    if len(found) > 1:
+        found = [cue for cue in found if not _INTERJECTION.match(cue[0])] or found  # "Hmm, I don't think so"
+    stance_set = {stance for _, stance, _ in found}
+    if Stance.CONFIRM in stance_set and any(cue[2] == _BARE_NO_STRENGTH and _LONE_NO.match(cue[0]) for cue in found):
+        # "No, that's correct": a no to a negative question, or a slip; either way the bot asks
+        found = [(sentence, Stance.UNCLEAR, _UNCLEAR_STRENGTH)]
+    if any(strength != _ECHO_STRENGTH for _, _, strength in found):
+        found = [cue for cue in found if cue[2] != _ECHO_STRENGTH]  # "Same as Q4: yes" says yes itself
+    if any(stance is Stance.TENTATIVE for _, stance, _ in found):
+        # "Likely, yes, though nobody tested it": under a hedge, the "though" qualifies the hedge.
+        found = [cue for cue in found if not (cue[1] is Stance.CORRECT and cue[2] == _CONTRAST_STRENGTH)]
     stances = list(dict.fromkeys(stance for _, stance, _ in found))
     if not stances:
         if facts and len(clauses) == len(_clauses(sentence)):
@@ -624,8 +758,9 @@ def _cues_in_order(clauses: list[str], amend_on_contrast: bool = True) -> list[t
     confirmed_before = False
     for clause in _merge_lone_contrasts(clauses):
         cues = _clause_cues(clause)
-        if amend_on_contrast and not cues and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
-            cues = [(Stance.CORRECT, 0.5)]
+        cued = any(strength != _ECHO_STRENGTH for _, strength in cues)
+        if amend_on_contrast and not cued and confirmed_before and _CONTRAST_LEAD.match(clause) and len(clause.split()) >= 4:
+            cues = [(Stance.CORRECT, _CONTRAST_STRENGTH)]
         confirmed_before = confirmed_before or any(stance is Stance.CONFIRM for stance, _ in cues)
         found += [(clause, stance, strength) for stance, strength in cues]
     return found
@@ -651,8 +786,11 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
     text, _ = _mask(clause, _NEUTRAL)
     cues: list[tuple[Stance, float]] = []
     text, doubt = _mask(text, _DOUBT)
+    text, echo = _mask(text, _ECHO)
     if doubt:
         cues.append((Stance.UNCLEAR, _UNCLEAR_STRENGTH))
+    elif echo:
+        cues.append((Stance.UNCLEAR, _ECHO_STRENGTH))
     text, agreeing = _mask(text, _DOUBLE_NEGATIVE)
     for pattern, stance, strength in (
         (_QUESTION_BACK, Stance.QUESTION, 0.6),
@@ -664,13 +802,16 @@ def _clause_cues(clause: str) -> list[tuple[Stance, float]]:
         if matched:
             cues.append((stance, strength))
     if _BARE_NO.match(text):
-        cues.append((Stance.CORRECT, 0.7))
+        cues.append((Stance.CORRECT, _BARE_NO_STRENGTH))
         text = ""
     text, strong = _mask(text, _CONFIRM_STRONG, skip_requests=True)
     text, weak = _mask(text, _CONFIRM_WEAK, skip_requests=True)
     hedged = any(stance in (Stance.TENTATIVE, Stance.UNCLEAR) for stance, _ in cues)  # "need to check it is correct"
     if (strong or weak or agreeing) and not hedged:
-        cues.append((Stance.CONFIRM, 0.8 if strong else 0.6))
+        if _OPINION.search(clause) and not cues:
+            cues.append((Stance.TENTATIVE, 0.6))  # "I believe that's right": a belief, not a confirmation
+        else:
+            cues.append((Stance.CONFIRM, 0.8 if strong else 0.6))
     return cues
 
 
@@ -734,6 +875,8 @@ def _attach_uncued(state: _HeuristicState, question: str | None, sentence: str) 
     """Uncued sentences elaborate the nearest answer on the same question, or wait for one."""
     if (_COURTESY.match(sentence) and len(sentence.split()) <= 8) or len(_NEUTRAL.sub(" ", sentence).split()) < 4:
         return  # "Thanks, much appreciated!", "No rush": chit-chat says nothing about the question
+    if state.asking:
+        return  # "@x could you answer? You know this code": the words go with the request
     for answer in reversed(state.answers):
         if answer.question == question and answer.stance in (Stance.CONFIRM, Stance.CORRECT, Stance.STRIKE):
             answer.texts.append(sentence)

@@ -47,6 +47,13 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "html comments": _repeat("<!--"),
     "bulk lines": lambda size: "\n".join(["Q1: correct - x"] * (size // 16)),
     "question words": _repeat("question 5 and "),
+    "answers on one line": _repeat("Q1 - yes; "),
+    "inline items": _repeat("1) yes "),
+    "spaces after an item": lambda size: "1. " + " " * (size - 4) + "x",
+    "table rows": lambda size: "\n".join(["| Q1 | yes |"] * (size // 13)),
+    "misspelt commands": lambda size: "\n".join(["/confim"] * (size // 8)),
+    "answers in clauses": _repeat("Q1 yes, "),
+    "hedged answer lines": lambda size: "\n".join(["Q1: yes", *["Q2 need to check"] * (size // 17)]),
 }
 
 
