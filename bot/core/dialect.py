@@ -360,9 +360,11 @@ STILL_OPEN = re.compile(
 # An answer after an arrow: `→ **Confirmed.** …`, `**→ PMC: confirmed.**`.
 ARROW_ANSWER = re.compile(r"→[ \t]{0,3}(?:\*\*|__)|(?:\*\*|__)→")
 CHECK_MARKS = ("✅", "✔", "☑")
-# `— answered.` / `(answered, Claudenw)` inside the bold title of an entry.
+# `— answered.` / `(answered, Claudenw)` inside the bold title of an entry, or a capitalised stamp
+# anywhere in it: `**Q9 — Byzantine peers. ANSWERED *(maintainer)*.**` (`NOT ANSWERED` is no stamp).
 TITLE_ANSWERED = re.compile(
-    r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b",
+    r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b"
+    r"|(?-i:(?<!NOT )\b(?P<stamp>ANSWERED|RESOLVED)\b)",
     re.IGNORECASE,
 )
 # A question rewritten in place into its answer: `… verified answer is that …`.
@@ -432,3 +434,24 @@ def rewritten_as_answer(text: str) -> bool:
 def title_answered(text: str) -> re.Match[str] | None:
     lowered = text.lower()
     return TITLE_ANSWERED.search(text) if "answered" in lowered or "resolved" in lowered else None
+
+
+def title_word(match: re.Match[str]) -> str:
+    """"answered" or "resolved": which word a `title_answered` match used."""
+    return (match.group("state") or match.group("bare") or match.group("stamp")).lower()
+
+
+# A status word in emphasis right after an entry's label or bold lead:
+# `1. **Default password:** *resolved* — …`, `**Q4.** _Answered (login)._ …`.
+_STATUS_AFTER_LABEL = re.compile(
+    r"[ \t]{0,3}[:.—–-]?[ \t]{0,3}(?:\*\*|__|[*_])(?P<state>answered|resolved|confirmed)\b[^*_\n]{0,60}(?:\*\*|__|[*_])",
+    re.IGNORECASE,
+)
+
+
+def status_after_label(text: str) -> str | None:
+    """"answered" or "resolved" when the text (what follows a label) opens with an emphasised status."""
+    match = _STATUS_AFTER_LABEL.match(text)
+    if match is None:
+        return None
+    return "resolved" if match.group("state").lower() == "resolved" else "answered"

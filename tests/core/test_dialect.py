@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from bot.core import dialect
 from bot.core.dialect import find_ids, id_list, ids_in, item_number, normalise_id, question_key
 
 
@@ -93,3 +94,19 @@ def per_call(work, text: str) -> float:
             work(text)
         fastest = min(fastest, (time.process_time() - started) / repeat)
     return fastest
+
+
+def test_a_capitalised_stamp_in_a_title_answers_it() -> None:
+    stamp = dialect.title_answered(" — Replica trust. ANSWERED *(maintainer)*.")
+    assert stamp is not None and dialect.title_word(stamp) == "answered"
+    resolved = dialect.title_answered(" — Replica trust. RESOLVED.")
+    assert resolved is not None and dialect.title_word(resolved) == "resolved"
+    assert dialect.title_answered(" — Key hashing. NOT ANSWERED yet.") is None
+    assert dialect.title_answered(" — UNRESOLVED key hashing") is None
+
+
+def test_a_status_in_emphasis_right_after_a_label() -> None:
+    assert dialect.status_after_label(" *resolved* — trusted input.") == "resolved"
+    assert dialect.status_after_label(": _Answered (kim)_ — loopback only.") == "answered"
+    assert dialect.status_after_label(" should metrics need auth? The *resolved* flag is unset.") is None
+    assert dialect.status_after_label(" *(answered — kim)* loopback only.") is None  # the inline shape, read elsewhere

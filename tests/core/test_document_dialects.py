@@ -46,6 +46,8 @@ EXPECTED = {
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
     "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
+    "status-stamps.md": {"Q1": ANSWERED, "Q2": RESOLVED, "Q3": OPEN, "Q4": OPEN},
+    "stamped-items.md": {"1": RESOLVED, "2": ANSWERED, "3": OPEN},
     "headings-and-replies.md": {
         "Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED, "Q7": ANSWERED,
     },
