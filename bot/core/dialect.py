@@ -269,11 +269,12 @@ def _label_after_box(text: str) -> Label | None:
     stripped = inner.lstrip("(")
     first = next(find_ids(stripped), None)
     if first is not None and first.start == 0:
-        title = stripped[first.end :]
+        ids, ids_end = _ids_past_refs(stripped, first)
+        title = stripped[ids_end:]
         if inner != stripped:
             title = title.lstrip(")")
         open_status = bool(status and "OPEN" in status.group("status"))
-        return Label(first.ids, end, title, open_status)
+        return Label(ids, end, title, open_status)
     parenthesised = _PARENTHESISED_END.search(content)
     if parenthesised is not None:
         inner_ids = parenthesised.group("inner").strip()
@@ -281,6 +282,28 @@ def _label_after_box(text: str) -> Label | None:
         if ids:
             return Label(ids, end, content[: parenthesised.start()])
     return None
+
+
+# A section reference between ids of one label: `**Q7 (§3), Q9–Q13, Q17 (§5):**` lists Q7, Q9..Q13, Q17.
+_REF_IN_LIST = re.compile(r"[ \t]{0,3}\(§[^()\n]{0,40}\)")
+
+
+def _ids_past_refs(text: str, first: IdMatch) -> tuple[tuple[str, ...], int]:
+    """The ids of a label and where they end, going on past `(§n)` refs when more ids follow.
+
+    Linear: each step consumes a ref, a list gap and an id list, each bounded.
+    """
+    ids, end = list(first.ids), first.end
+    while True:
+        ref = _REF_IN_LIST.match(text, end)
+        gap = _LIST_GAP.match(text, ref.end()) if ref else None
+        if gap is None:
+            return tuple(dict.fromkeys(ids)), end
+        following = next(find_ids(text[gap.end() : gap.end() + 200]), None)
+        if following is None or following.start != 0:
+            return tuple(dict.fromkeys(ids)), end
+        ids.extend(following.ids)
+        end = gap.end() + following.end
 
 
 def heading_label(text: str) -> Label | None:

@@ -110,3 +110,10 @@ def test_a_status_in_emphasis_right_after_a_label() -> None:
     assert dialect.status_after_label(": _Answered (kim)_ — loopback only.") == "answered"
     assert dialect.status_after_label(" should metrics need auth? The *resolved* flag is unset.") is None
     assert dialect.status_after_label(" *(answered — kim)* loopback only.") is None  # the inline shape, read elsewhere
+
+
+def test_ids_of_a_label_go_on_past_a_section_reference() -> None:
+    label = dialect.question_label("**Q2 (§3), Q6–Q8, Q11 (§5/§7):** Confirm the rest.")
+    assert label is not None and label.ids == ("Q2", "Q6", "Q7", "Q8", "Q11")
+    single = dialect.question_label("**Q3 (§4) Is the upstream hop encrypted?** The draft assumes so.")
+    assert single is not None and single.ids == ("Q3",)

@@ -46,6 +46,9 @@ EXPECTED = {
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
     "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
+    "ids-between-refs.md": {
+        "Q1": OPEN, "Q4": OPEN, "Q5": OPEN, "Q2": OPEN, "Q6": OPEN, "Q7": OPEN, "Q8": OPEN, "Q11": OPEN, "Q3": OPEN,
+    },
     "status-stamps.md": {"Q1": ANSWERED, "Q2": RESOLVED, "Q3": OPEN, "Q4": OPEN},
     "stamped-items.md": {"1": RESOLVED, "2": ANSWERED, "3": OPEN},
     "headings-and-replies.md": {
