@@ -436,6 +436,20 @@ def status_line_state(text: str) -> str | None:
     return "resolved" if word in ("resolved", "closed", "done") else "answered"
 
 
+# A bare reply after the question's own `?`, with no marker saying who gave it or that it is an
+# answer: `**Q9.** Is the runtime embedded? Yes.` It may be a maintainer's answer or the draft's
+# recommendation; the reader keeps the question open and warns (see `unmarked_reply`).
+_UNMARKED_REPLY = re.compile(
+    r"\?[ \t]{1,3}(?:\*\*|__|[*_`])?(?:yes|no|none|confirmed|agreed|correct|preferably)\b[^?\n]{0,200}$",
+    re.IGNORECASE,
+)
+
+
+def unmarked_reply(question: str) -> bool:
+    """True when a question ends in a bare reply after its `?` (`… by default? Yes.`)."""
+    return "?" in question and bool(_UNMARKED_REPLY.search(question))
+
+
 # Cheap word tests before the searches above: most entries carry none of these words, and a
 # substring test costs a fraction of a regex scan (the largest documents parse on every PR).
 _STILL_OPEN_HINTS = ("partial", "partly", "pmc", "pending", "still", "not yet", "discussion")

@@ -567,6 +567,9 @@ class _Reader:
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
                 self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        if state is QuestionState.OPEN and dialect.unmarked_reply(question_flat):
+            # Ambiguous: an answer or the draft's own recommendation. Open is the safe reading.
+            self._issue(entry.start, "question ends in a reply with no answer marker; read as open", question_flat)
         said_status = dialect.status_line_state("\n".join(entry.lines))
         if said_status == "open":
             still_open = True

@@ -49,6 +49,7 @@ EXPECTED = {
     "ids-between-refs.md": {
         "Q1": OPEN, "Q4": OPEN, "Q5": OPEN, "Q2": OPEN, "Q6": OPEN, "Q7": OPEN, "Q8": OPEN, "Q11": OPEN, "Q3": OPEN,
     },
+    "unmarked-replies.md": {"Q1": OPEN, "Q2": OPEN, "Q3": OPEN, "Q4": OPEN, "Q5": ANSWERED},
     "status-stamps.md": {"Q1": ANSWERED, "Q2": RESOLVED, "Q3": OPEN, "Q4": OPEN},
     "stamped-items.md": {"1": RESOLVED, "2": ANSWERED, "3": OPEN},
     "headings-and-replies.md": {
@@ -142,6 +143,12 @@ def test_a_section_without_accepted_ids_says_so() -> None:
     messages = [(issue.line, issue.message) for issue in document.issues]
     assert (5, "looks like a §14 question but has no id it accepts") in messages
     assert any("no question id this reader accepts" in message for _, message in messages)
+
+
+def test_a_bare_reply_after_the_question_mark_stays_open_and_is_reported() -> None:
+    document = read("unmarked-replies.md")
+    flagged = [issue.line for issue in document.issues if "reply with no answer marker" in issue.message]
+    assert flagged == [9, 11]  # `? Yes.` and `? Preferably no.`; a free-text reply is not guessed at
 
 
 def test_prose_that_reads_like_a_named_id_is_no_back_link() -> None:
