@@ -338,7 +338,7 @@ _OPEN_WORDS = re.compile(
 )
 _ANSWERED_WORDS = re.compile(r"\banswered\b|\bresolved\b|✅", re.IGNORECASE)
 # A §14 heading that renames the section after its answers: `Maintainer decisions (resolution of …)`.
-_DECIDED_SECTION = re.compile(r"\bdecisions\b|\bresolution\b", re.IGNORECASE)
+_DECIDED_SECTION = re.compile(r"\bdecisions\b|\bresolution\b|\brulings\b", re.IGNORECASE)
 _RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
 
 
@@ -371,6 +371,30 @@ def section_state(title: str) -> str | None:
     if _OPEN_WORDS.search(title):
         return None
     return group_state(title) or ("answered" if _DECIDED_SECTION.search(title) else None)
+
+
+# An intro that says every question is settled: `**All thirteen questions are answered.**`,
+# `All items below have now been confirmed by …`, `All are settled *(maintainer)*.` It covers
+# entries that carry no answer of their own, unless its sentence names an exception.
+_ALL_SETTLED = re.compile(
+    r"\ball(?:[ \t]+[\w/-]{1,30}){0,4}?[ \t]+(?:are|were|have[ \t]+(?:now[ \t]+)?been|has[ \t]+been)[ \t]+"
+    r"(?:now[ \t]+)?(?P<state>answered|resolved|settled|decided|confirmed)\b",
+    re.IGNORECASE,
+)
+_EXCEPTION_WORDS = re.compile(r"\b(?:except|but|other[ \t]+than|apart[ \t]+from|save[ \t]+for|still|remains?|pending)\b", re.IGNORECASE)
+
+
+def intro_state(intro: str) -> str | None:
+    """"answered" or "resolved" when a §14 intro says all its questions are settled, else None."""
+    plain = intro.replace("*", "").replace("_", "")
+    match = _ALL_SETTLED.search(plain) if "all" in plain.lower() else None
+    if match is None:
+        return None
+    sentence_end = plain.find(".", match.end())
+    sentence = plain[match.start() : sentence_end if sentence_end >= 0 else len(plain)]
+    if _EXCEPTION_WORDS.search(sentence):
+        return None
+    return "resolved" if match.group("state").lower() == "resolved" else "answered"
 
 
 # --- answers written in the document ------------------------------------------------------------

@@ -431,6 +431,8 @@ class _Reader:
             # Entries that carry their own answers say which are answered; the heading does not.
             section_says = None
         resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
+        # `All questions below have been answered …`: the intro settles every entry without its own word.
+        intro_says = dialect.intro_state(" ".join(reading.intro))
         first_entry = reading.entries[0].start if reading.entries else section.span.end_line + 1
         for number, paragraph in reading.orphans:
             if number > first_entry or not reading.entries:  # an intro may ask things of its reader
@@ -444,7 +446,7 @@ class _Reader:
         questions: list[Question] = []
         seen: dict[str, int] = {}
         for entry in reading.entries:
-            for question in self._entry_questions(entry, section_says, resolvers):
+            for question in self._entry_questions(entry, section_says or intro_says, resolvers):
                 if question.id in seen:
                     self._issue(entry.start, f"question {question.id} appears again (first at line {seen[question.id]})")
                     continue

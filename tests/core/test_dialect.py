@@ -117,3 +117,20 @@ def test_ids_of_a_label_go_on_past_a_section_reference() -> None:
     assert label is not None and label.ids == ("Q2", "Q6", "Q7", "Q8", "Q11")
     single = dialect.question_label("**Q3 (§4) Is the upstream hop encrypted?** The draft assumes so.")
     assert single is not None and single.ids == ("Q3",)
+
+
+@pytest.mark.parametrize(
+    ("intro", "expected"),
+    [
+        ("**All thirteen questions are answered.** They stay for reference.", "answered"),
+        ("All items below have now been **confirmed by the PMC** and folded in.", "answered"),
+        ("All are settled model *(maintainer)*.", "answered"),
+        ("All questions were resolved in review.", "resolved"),
+        ("All questions below have been answered except Q3.", None),
+        ("All wave-1 questions are answered; wave 2 is still open.", None),
+        ("Several items are answered and folded above.", None),
+        ("Each question awaits PMC confirmation.", None),
+    ],
+)
+def test_an_intro_that_settles_every_question(intro: str, expected: str | None) -> None:
+    assert dialect.intro_state(intro) == expected

@@ -50,6 +50,8 @@ EXPECTED = {
         "Q1": OPEN, "Q4": OPEN, "Q5": OPEN, "Q2": OPEN, "Q6": OPEN, "Q7": OPEN, "Q8": OPEN, "Q11": OPEN, "Q3": OPEN,
     },
     "unmarked-replies.md": {"Q1": OPEN, "Q2": OPEN, "Q3": OPEN, "Q4": OPEN, "Q5": ANSWERED},
+    "settled-intro.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
+    "settled-intro-except.md": {"Q1": ANSWERED, "Q2": OPEN},
     "status-stamps.md": {"Q1": ANSWERED, "Q2": RESOLVED, "Q3": OPEN, "Q4": OPEN},
     "stamped-items.md": {"1": RESOLVED, "2": ANSWERED, "3": OPEN},
     "headings-and-replies.md": {
