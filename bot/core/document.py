@@ -605,7 +605,11 @@ class _Reader:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
         cleaned_text = _clean(text)
-        if not cleaned_text:
+        if not cleaned_text and answer:
+            # An entry that keeps only its resolution (`- **Q-csi.** *(Answered — …)*`): its words stand in.
+            cleaned_text = answer
+            self._issue(entry.start, "question has an id but no text; its answer stands in for it", block_flat)
+        elif not cleaned_text:
             self._issue(entry.start, "question has an id but no text", block_flat)
         return [
             Question(

@@ -153,6 +153,20 @@ def test_a_bare_reply_after_the_question_mark_stays_open_and_is_reported() -> No
     assert flagged == [9, 11]  # `? Yes.` and `? Preferably no.`; a free-text reply is not guessed at
 
 
+def test_an_entry_that_keeps_only_its_resolution_is_imported_with_it_as_text() -> None:
+    document = parse_document(
+        "# M\n\n## §14 Open questions\n\n- **Q-cli / Q-ui.** *(Answered — wren: both stay out of scope.)*\n"
+        "- **Q-doc.** Where should the model live?\n",
+        "m.md",
+    )
+    by_id = {question.id: question for question in document.questions}
+    assert by_id["Q-cli"].state is ANSWERED and by_id["Q-ui"].state is ANSWERED
+    assert "both stay out of scope" in by_id["Q-cli"].text
+    assert [(issue.line, issue.message) for issue in document.issues] == [
+        (5, "question has an id but no text; its answer stands in for it")
+    ]
+
+
 def test_prose_that_reads_like_a_named_id_is_no_back_link() -> None:
     text = (
         "# M\n\n## §3 Scope\n\nThe set of checks is fixed *(documented — the exact set is Q-confirmed in §14)*.\n\n"
