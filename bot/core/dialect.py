@@ -269,11 +269,12 @@ def _label_after_box(text: str) -> Label | None:
     stripped = inner.lstrip("(")
     first = next(find_ids(stripped), None)
     if first is not None and first.start == 0:
-        title = stripped[first.end :]
+        ids, ids_end = _ids_past_refs(stripped, first)
+        title = stripped[ids_end:]
         if inner != stripped:
             title = title.lstrip(")")
         open_status = bool(status and "OPEN" in status.group("status"))
-        return Label(first.ids, end, title, open_status)
+        return Label(ids, end, title, open_status)
     parenthesised = _PARENTHESISED_END.search(content)
     if parenthesised is not None:
         inner_ids = parenthesised.group("inner").strip()
@@ -281,6 +282,28 @@ def _label_after_box(text: str) -> Label | None:
         if ids:
             return Label(ids, end, content[: parenthesised.start()])
     return None
+
+
+# A section reference between ids of one label: `**Q7 (§3), Q9–Q13, Q17 (§5):**` lists Q7, Q9..Q13, Q17.
+_REF_IN_LIST = re.compile(r"[ \t]{0,3}\(§[^()\n]{0,40}\)")
+
+
+def _ids_past_refs(text: str, first: IdMatch) -> tuple[tuple[str, ...], int]:
+    """The ids of a label and where they end, going on past `(§n)` refs when more ids follow.
+
+    Linear: each step consumes a ref, a list gap and an id list, each bounded.
+    """
+    ids, end = list(first.ids), first.end
+    while True:
+        ref = _REF_IN_LIST.match(text, end)
+        gap = _LIST_GAP.match(text, ref.end()) if ref else None
+        if gap is None:
+            return tuple(dict.fromkeys(ids)), end
+        following = next(find_ids(text[gap.end() : gap.end() + 200]), None)
+        if following is None or following.start != 0:
+            return tuple(dict.fromkeys(ids)), end
+        ids.extend(following.ids)
+        end = gap.end() + following.end
 
 
 def heading_label(text: str) -> Label | None:
@@ -315,7 +338,7 @@ _OPEN_WORDS = re.compile(
 )
 _ANSWERED_WORDS = re.compile(r"\banswered\b|\bresolved\b|✅", re.IGNORECASE)
 # A §14 heading that renames the section after its answers: `Maintainer decisions (resolution of …)`.
-_DECIDED_SECTION = re.compile(r"\bdecisions\b|\bresolution\b", re.IGNORECASE)
+_DECIDED_SECTION = re.compile(r"\bdecisions\b|\bresolution\b|\brulings\b", re.IGNORECASE)
 _RESOLVED_WORD = re.compile(r"\bRESOLVED\b")
 
 
@@ -350,6 +373,30 @@ def section_state(title: str) -> str | None:
     return group_state(title) or ("answered" if _DECIDED_SECTION.search(title) else None)
 
 
+# An intro that says every question is settled: `**All thirteen questions are answered.**`,
+# `All items below have now been confirmed by …`, `All are settled *(maintainer)*.` It covers
+# entries that carry no answer of their own, unless its sentence names an exception.
+_ALL_SETTLED = re.compile(
+    r"\ball(?:[ \t]+[\w/-]{1,30}){0,4}?[ \t]+(?:are|were|have[ \t]+(?:now[ \t]+)?been|has[ \t]+been)[ \t]+"
+    r"(?:now[ \t]+)?(?P<state>answered|resolved|settled|decided|confirmed)\b",
+    re.IGNORECASE,
+)
+_EXCEPTION_WORDS = re.compile(r"\b(?:except|but|other[ \t]+than|apart[ \t]+from|save[ \t]+for|still|remains?|pending)\b", re.IGNORECASE)
+
+
+def intro_state(intro: str) -> str | None:
+    """"answered" or "resolved" when a §14 intro says all its questions are settled, else None."""
+    plain = intro.replace("*", "").replace("_", "")
+    match = _ALL_SETTLED.search(plain) if "all" in plain.lower() else None
+    if match is None:
+        return None
+    sentence_end = plain.find(".", match.end())
+    sentence = plain[match.start() : sentence_end if sentence_end >= 0 else len(plain)]
+    if _EXCEPTION_WORDS.search(sentence):
+        return None
+    return "resolved" if match.group("state").lower() == "resolved" else "answered"
+
+
 # --- answers written in the document ------------------------------------------------------------
 # An entry that says it is not (fully) answered: stays open whatever else it carries.
 STILL_OPEN = re.compile(
@@ -360,9 +407,11 @@ STILL_OPEN = re.compile(
 # An answer after an arrow: `→ **Confirmed.** …`, `**→ PMC: confirmed.**`.
 ARROW_ANSWER = re.compile(r"→[ \t]{0,3}(?:\*\*|__)|(?:\*\*|__)→")
 CHECK_MARKS = ("✅", "✔", "☑")
-# `— answered.` / `(answered, Claudenw)` inside the bold title of an entry.
+# `— answered.` / `(answered, Claudenw)` inside the bold title of an entry, or a capitalised stamp
+# anywhere in it: `**Q9 — Byzantine peers. ANSWERED *(maintainer)*.**` (`NOT ANSWERED` is no stamp).
 TITLE_ANSWERED = re.compile(
-    r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b",
+    r"\((?P<state>answered|resolved)(?:[ \t]*[,—–:-][ \t]*(?P<who>[^)]{0,120}))?\)|[—–-][ \t]{0,3}(?P<bare>answered|resolved)\b"
+    r"|(?-i:(?<!NOT )\b(?P<stamp>ANSWERED|RESOLVED)\b)",
     re.IGNORECASE,
 )
 # A question rewritten in place into its answer: `… verified answer is that …`.
@@ -411,6 +460,20 @@ def status_line_state(text: str) -> str | None:
     return "resolved" if word in ("resolved", "closed", "done") else "answered"
 
 
+# A bare reply after the question's own `?`, with no marker saying who gave it or that it is an
+# answer: `**Q9.** Is the runtime embedded? Yes.` It may be a maintainer's answer or the draft's
+# recommendation; the reader keeps the question open and warns (see `unmarked_reply`).
+_UNMARKED_REPLY = re.compile(
+    r"\?[ \t]{1,3}(?:\*\*|__|[*_`])?(?:yes|no|none|confirmed|agreed|correct|preferably)\b[^?\n]{0,200}$",
+    re.IGNORECASE,
+)
+
+
+def unmarked_reply(question: str) -> bool:
+    """True when a question ends in a bare reply after its `?` (`… by default? Yes.`)."""
+    return "?" in question and bool(_UNMARKED_REPLY.search(question))
+
+
 # Cheap word tests before the searches above: most entries carry none of these words, and a
 # substring test costs a fraction of a regex scan (the largest documents parse on every PR).
 _STILL_OPEN_HINTS = ("partial", "partly", "pmc", "pending", "still", "not yet", "discussion")
@@ -432,3 +495,24 @@ def rewritten_as_answer(text: str) -> bool:
 def title_answered(text: str) -> re.Match[str] | None:
     lowered = text.lower()
     return TITLE_ANSWERED.search(text) if "answered" in lowered or "resolved" in lowered else None
+
+
+def title_word(match: re.Match[str]) -> str:
+    """"answered" or "resolved": which word a `title_answered` match used."""
+    return (match.group("state") or match.group("bare") or match.group("stamp")).lower()
+
+
+# A status word in emphasis right after an entry's label or bold lead:
+# `1. **Default password:** *resolved* — …`, `**Q4.** _Answered (login)._ …`.
+_STATUS_AFTER_LABEL = re.compile(
+    r"[ \t]{0,3}[:.—–-]?[ \t]{0,3}(?:\*\*|__|[*_])(?P<state>answered|resolved|confirmed)\b[^*_\n]{0,60}(?:\*\*|__|[*_])",
+    re.IGNORECASE,
+)
+
+
+def status_after_label(text: str) -> str | None:
+    """"answered" or "resolved" when the text (what follows a label) opens with an emphasised status."""
+    match = _STATUS_AFTER_LABEL.match(text)
+    if match is None:
+        return None
+    return "resolved" if match.group("state").lower() == "resolved" else "answered"

@@ -431,6 +431,8 @@ class _Reader:
             # Entries that carry their own answers say which are answered; the heading does not.
             section_says = None
         resolvers = tuple(dict.fromkeys(match.group("login") for match in _AT_LOGIN.finditer(" ".join(reading.intro))))
+        # `All questions below have been answered …`: the intro settles every entry without its own word.
+        intro_says = dialect.intro_state(" ".join(reading.intro))
         first_entry = reading.entries[0].start if reading.entries else section.span.end_line + 1
         for number, paragraph in reading.orphans:
             if number > first_entry or not reading.entries:  # an intro may ask things of its reader
@@ -444,7 +446,7 @@ class _Reader:
         questions: list[Question] = []
         seen: dict[str, int] = {}
         for entry in reading.entries:
-            for question in self._entry_questions(entry, section_says, resolvers):
+            for question in self._entry_questions(entry, section_says or intro_says, resolvers):
                 if question.id in seen:
                     self._issue(entry.start, f"question {question.id} appears again (first at line {seen[question.id]})")
                     continue
@@ -488,6 +490,9 @@ class _Reader:
         # A numbered item's bold title (`1. **HMAC passphrase — answered.** …`) says it too.
         lead = dialect.bold_prefix(entry.lines[0].lstrip()) if entry.lines and not title else None
         lead_state = dialect.title_answered(lead[0]) if lead else None
+        # `1. **Topic:** *resolved* — …` / `**Q4.** *Answered* — …`: a status stamped after the label.
+        after_label = entry.lines[0].lstrip()[lead[1] :] if lead else (entry.lines[0] if entry.lines and title else "")
+        stamped = dialect.status_after_label(after_label) if after_label else None
         for index, line in enumerate(entry.lines[1:], start=1):
             # An answer starts a paragraph, a sub-item or a quote, never mid-sentence.
             paragraph_start = not entry.lines[index - 1].strip() or _SUB_ITEM.match(line)
@@ -518,7 +523,7 @@ class _Reader:
             text = question_flat[: resolved.start()]
             answer, answered_by = _answer_after_marker(question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)))
         elif title_state:
-            state = QuestionState.RESOLVED if (title_state.group("state") or title_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if dialect.title_word(title_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(title_state.group("who") or "")
             text = (title[: title_state.start()] + title[title_state.end() :]).strip(" .—–-:")
             answer = _clean(block_flat) or None
@@ -543,10 +548,14 @@ class _Reader:
             text = question_flat
             answer, answered_by = _answer_after_marker(answer_flat)
         elif lead_state:
-            state = QuestionState.RESOLVED if (lead_state.group("state") or lead_state.group("bare")).lower() == "resolved" else QuestionState.ANSWERED
+            state = QuestionState.RESOLVED if dialect.title_word(lead_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
             answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
+        elif stamped:
+            state = QuestionState.RESOLVED if stamped == "resolved" else QuestionState.ANSWERED
+            text = question_flat
+            answer = _clean(question_flat) or None
         elif dialect.rewritten_as_answer(question_flat):
             state = QuestionState.ANSWERED
             text = question_flat
@@ -560,6 +569,9 @@ class _Reader:
             if "~~" in question_flat:
                 state = QuestionState.RESOLVED
                 self._issue(entry.start, "question is struck through but carries no RESOLVED note", question_flat)
+        if state is QuestionState.OPEN and dialect.unmarked_reply(question_flat):
+            # Ambiguous: an answer or the draft's own recommendation. Open is the safe reading.
+            self._issue(entry.start, "question ends in a reply with no answer marker; read as open", question_flat)
         said_status = dialect.status_line_state("\n".join(entry.lines))
         if said_status == "open":
             still_open = True
@@ -571,7 +583,7 @@ class _Reader:
         if state is not QuestionState.OPEN and (still_open or entry.group_state == "open") and not settled:
             # "Partially answered", "still open", a group "(still with the PMC)": not answered yet.
             strong = bool(
-                title_state or lead_state or bracket or inline or answer_lines or _check_mark(block_flat)
+                title_state or lead_state or stamped or bracket or inline or answer_lines or _check_mark(block_flat)
                 or said_status or entry.checked
             )
             if still_open or not strong:
@@ -593,7 +605,11 @@ class _Reader:
             text = f"{title.strip(' .—–-:')} {text}".strip()
         proposed = _proposed_answer(text)
         cleaned_text = _clean(text)
-        if not cleaned_text:
+        if not cleaned_text and answer:
+            # An entry that keeps only its resolution (`- **Q-csi.** *(Answered — …)*`): its words stand in.
+            cleaned_text = answer
+            self._issue(entry.start, "question has an id but no text; its answer stands in for it", block_flat)
+        elif not cleaned_text:
             self._issue(entry.start, "question has an id but no text", block_flat)
         return [
             Question(

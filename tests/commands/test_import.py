@@ -115,6 +115,18 @@ def test_import_prints_what_it_could_not_read_and_still_writes(tmp_path: Path, c
     assert f"{document}:7: looks like a §14 question but has no id it accepts" in error
 
 
+def test_import_warns_about_a_reply_it_cannot_tell_from_a_recommendation(tmp_path: Path, capsys) -> None:
+    document = tmp_path / "model.md"
+    document.write_text(
+        "# Model\n\n## §14 Open questions\n\n**Q1.** Is the relay trusted? Yes.\n\n**Q2.** Is the cache shared?\n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(document), "--questions", str(tmp_path / "questions")]) == 0
+    error = capsys.readouterr().err
+    assert f"{document}:5: question ends in a reply with no answer marker; read as open" in error
+    assert FolderStore(tmp_path / "questions").load()  # the questions are still written
+
+
 def test_a_section_with_questions_but_no_ids_says_so(tmp_path: Path, capsys) -> None:
     document = tmp_path / "model.md"
     document.write_text(

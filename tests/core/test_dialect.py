@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from bot.core import dialect
 from bot.core.dialect import find_ids, id_list, ids_in, item_number, normalise_id, question_key
 
 
@@ -93,3 +94,43 @@ def per_call(work, text: str) -> float:
             work(text)
         fastest = min(fastest, (time.process_time() - started) / repeat)
     return fastest
+
+
+def test_a_capitalised_stamp_in_a_title_answers_it() -> None:
+    stamp = dialect.title_answered(" — Replica trust. ANSWERED *(maintainer)*.")
+    assert stamp is not None and dialect.title_word(stamp) == "answered"
+    resolved = dialect.title_answered(" — Replica trust. RESOLVED.")
+    assert resolved is not None and dialect.title_word(resolved) == "resolved"
+    assert dialect.title_answered(" — Key hashing. NOT ANSWERED yet.") is None
+    assert dialect.title_answered(" — UNRESOLVED key hashing") is None
+
+
+def test_a_status_in_emphasis_right_after_a_label() -> None:
+    assert dialect.status_after_label(" *resolved* — trusted input.") == "resolved"
+    assert dialect.status_after_label(": _Answered (kim)_ — loopback only.") == "answered"
+    assert dialect.status_after_label(" should metrics need auth? The *resolved* flag is unset.") is None
+    assert dialect.status_after_label(" *(answered — kim)* loopback only.") is None  # the inline shape, read elsewhere
+
+
+def test_ids_of_a_label_go_on_past_a_section_reference() -> None:
+    label = dialect.question_label("**Q2 (§3), Q6–Q8, Q11 (§5/§7):** Confirm the rest.")
+    assert label is not None and label.ids == ("Q2", "Q6", "Q7", "Q8", "Q11")
+    single = dialect.question_label("**Q3 (§4) Is the upstream hop encrypted?** The draft assumes so.")
+    assert single is not None and single.ids == ("Q3",)
+
+
+@pytest.mark.parametrize(
+    ("intro", "expected"),
+    [
+        ("**All thirteen questions are answered.** They stay for reference.", "answered"),
+        ("All items below have now been **confirmed by the PMC** and folded in.", "answered"),
+        ("All are settled model *(maintainer)*.", "answered"),
+        ("All questions were resolved in review.", "resolved"),
+        ("All questions below have been answered except Q3.", None),
+        ("All wave-1 questions are answered; wave 2 is still open.", None),
+        ("Several items are answered and folded above.", None),
+        ("Each question awaits PMC confirmation.", None),
+    ],
+)
+def test_an_intro_that_settles_every_question(intro: str, expected: str | None) -> None:
+    assert dialect.intro_state(intro) == expected

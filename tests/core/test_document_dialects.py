@@ -46,6 +46,14 @@ EXPECTED = {
     "paragraph-answers.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": ANSWERED},
     "extents.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": OPEN},
     "question-table.md": {"Q1": OPEN, "Q2": ANSWERED, "Q3": ANSWERED, "Q4": OPEN},
+    "ids-between-refs.md": {
+        "Q1": OPEN, "Q4": OPEN, "Q5": OPEN, "Q2": OPEN, "Q6": OPEN, "Q7": OPEN, "Q8": OPEN, "Q11": OPEN, "Q3": OPEN,
+    },
+    "unmarked-replies.md": {"Q1": OPEN, "Q2": OPEN, "Q3": OPEN, "Q4": OPEN, "Q5": ANSWERED},
+    "settled-intro.md": {"Q1": ANSWERED, "Q2": ANSWERED, "Q3": ANSWERED},
+    "settled-intro-except.md": {"Q1": ANSWERED, "Q2": OPEN},
+    "status-stamps.md": {"Q1": ANSWERED, "Q2": RESOLVED, "Q3": OPEN, "Q4": OPEN},
+    "stamped-items.md": {"1": RESOLVED, "2": ANSWERED, "3": OPEN},
     "headings-and-replies.md": {
         "Q1": ANSWERED, "Q2": OPEN, "Q3": ANSWERED, "Q4": ANSWERED, "Q5": OPEN, "Q6": ANSWERED, "Q7": ANSWERED,
     },
@@ -137,6 +145,26 @@ def test_a_section_without_accepted_ids_says_so() -> None:
     messages = [(issue.line, issue.message) for issue in document.issues]
     assert (5, "looks like a §14 question but has no id it accepts") in messages
     assert any("no question id this reader accepts" in message for _, message in messages)
+
+
+def test_a_bare_reply_after_the_question_mark_stays_open_and_is_reported() -> None:
+    document = read("unmarked-replies.md")
+    flagged = [issue.line for issue in document.issues if "reply with no answer marker" in issue.message]
+    assert flagged == [9, 11]  # `? Yes.` and `? Preferably no.`; a free-text reply is not guessed at
+
+
+def test_an_entry_that_keeps_only_its_resolution_is_imported_with_it_as_text() -> None:
+    document = parse_document(
+        "# M\n\n## §14 Open questions\n\n- **Q-cli / Q-ui.** *(Answered — wren: both stay out of scope.)*\n"
+        "- **Q-doc.** Where should the model live?\n",
+        "m.md",
+    )
+    by_id = {question.id: question for question in document.questions}
+    assert by_id["Q-cli"].state is ANSWERED and by_id["Q-ui"].state is ANSWERED
+    assert "both stay out of scope" in by_id["Q-cli"].text
+    assert [(issue.line, issue.message) for issue in document.issues] == [
+        (5, "question has an id but no text; its answer stands in for it")
+    ]
 
 
 def test_prose_that_reads_like_a_named_id_is_no_back_link() -> None:

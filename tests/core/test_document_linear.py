@@ -32,6 +32,11 @@ SHAPES = {
     "entries and look-alikes": "**Q1.** a\n\n**Qx b\n\n",
     "wave lines": "**Wave 1**\n",
     "dot-separated labels": " · **Q1.** a",
+    "bare replies": "**Q1.** a? yes ",
+    "ids between refs": "**Q1 (§1), Q2 (§2), Q3",
+    "all settled": "all of the questions are ",
+    "status stamps": "**Q1 — a ANSWERED ",
+    "status after labels": "1. **a:** *resolved ",
 }
 
 
