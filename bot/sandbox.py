@@ -7,6 +7,7 @@ GraphQL calls answered by the local GitHub.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,7 +24,10 @@ from bot.service.app import INBOX, SCHEDULER, WORKER, create_app
 from bot.service.config import ServiceConfig
 from bot.service.scheduler import Scheduler
 
+log = logging.getLogger(__name__)
+
 APP_ID = 4242
+STOP_BOUND_SECONDS = 30
 INSTALLATION_ID = 77
 ORG = "apache"
 REPO = "apache/cloudstack"
@@ -90,7 +94,8 @@ async def start_service(
         scheduler_enabled=False,  # the demo and tests run `box.scheduler.tick()` when they mean to
     )
     app = create_app(config, clock=clock)
-    runner = web.AppRunner(app)
+    # Requests in flight get 2 s at stop, as `serve` gives them 3: a test never waits a minute.
+    runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -101,7 +106,11 @@ async def start_service(
         yield Sandbox(hub=hub, app=app, config=config, webhook_url=url, private_key=private_key)
     finally:
         hub.set_webhook(None)
-        await runner.cleanup()
+        try:
+            # Bounded, so that a stop that hangs names itself instead of stalling a test run.
+            await asyncio.wait_for(runner.cleanup(), STOP_BOUND_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning("sandbox: the service did not stop within %d s", STOP_BOUND_SECONDS)
 
 
 @asynccontextmanager
