@@ -14,6 +14,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
+from bot.commands.question_folder import CommandFailed
+
 # Each name is a module in bot/commands/ exposing `register(subparsers)`.
 COMMANDS = ("setup", "serve", "demo", "localhub", "import_", "status", "explain", "plan", "digest", "sync")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
         return code
+    except CommandFailed as failure:
+        print(f"{args.command}: {failure}", file=sys.stderr)
+        return failure.code
     except BrokenPipeError:
         # The reader stopped reading (`| head`). Point stdout at /dev/null so the interpreter's
         # final flush does not fail a second time and print a warning.

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.commands.question_folder import read_question_records
 from bot.commands.sync import (
     DEFAULT_QUESTIONS_DIR,
     OpenedPullRequest,
@@ -93,7 +94,9 @@ def _run(args: argparse.Namespace) -> int:
         print("digest: give both --repo and --pr (a PR on GitHub), or neither (the local records)", file=sys.stderr)
         return 2
     if args.family:
-        from bot.commands.family_digest import run_family  # it builds on this module's helpers
+        from bot.commands.family_digest import (
+            run_family,  # it builds on this module's helpers
+        )
 
         return run_family(args, now)
     week = iso_week(now)
@@ -139,9 +142,7 @@ def run_local(args: argparse.Namespace, now: datetime) -> int:
         print("digest: --post, --family and --state-dir need --repo and --pr", file=sys.stderr)
         return 2
     questions = args.questions if args.questions is not None else DEFAULT_QUESTIONS_DIR
-    if not questions.is_dir():
-        print(f"digest: no such folder: {questions}", file=sys.stderr)
-        return 1
+    records = read_question_records(questions, required=True)
     document = None
     if args.document is not None:
         try:
@@ -149,14 +150,6 @@ def run_local(args: argparse.Namespace, now: datetime) -> int:
         except OSError as error:
             print(f"digest: cannot read {args.document}: {error.strerror}", file=sys.stderr)
             return 1
-    try:
-        records = load_records(questions)
-    except RecordError as error:
-        print(f"digest: {error}", file=sys.stderr)
-        return 2
-    if not records:
-        print(f"digest: no question records in {questions}: run `python -m bot import` first", file=sys.stderr)
-        return 1
     digest = render_digest(records, document, None, now, maintainers=maintainer_logins(records, RepoSettings().maintainers))
     sys.stdout.write(digest.markdown)
     return 0

@@ -5,10 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.commands.question_folder import read_question_records
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, plan_promotions
 from bot.core.settings import RETIRE_STYLES
-from bot.core.records import Record, RecordError
-from bot.store.folder import FolderStore  # the store owns YAML; core stays free of it
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,25 +41,13 @@ def _question_ids(value: str) -> frozenset[str]:
     return ids
 
 
-def load_records(directory: Path) -> list[Record]:
-    """Every record in the folder, validated; a malformed one raises RecordError (file:line)."""
-    return FolderStore(directory).records()
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         text = args.document.read_text(encoding="utf-8")
     except OSError as error:
         print(f"plan: cannot read {args.document}: {error.strerror}", file=sys.stderr)
         return 1
-    if not args.questions.is_dir():
-        print(f"plan: no such folder: {args.questions}", file=sys.stderr)
-        return 1
-    try:
-        records = load_records(args.questions)
-    except RecordError as error:
-        print(f"plan: {error}", file=sys.stderr)
-        return 2
+    records = read_question_records(args.questions)
     resolve_style = ResolveStyle(args.retire) if args.retire else None
     plan = plan_promotions(text, records, PlanOptions(only=args.only, path=str(args.document), resolve_style=resolve_style))
     print(render_plan(plan), end="")

@@ -4,13 +4,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bot.commands.question_folder import read_question_records
 from bot.core.answers import instant
-from bot.core.records import UNNAMED_ANSWERER, FollowUpState, Record, RecordError, Status, question_sort_key
-from bot.store.folder import FolderStore
+from bot.core.records import (
+    UNNAMED_ANSWERER,
+    FollowUpState,
+    Record,
+    Status,
+    question_sort_key,
+)
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
 NO_WAVE = "(no wave)"
@@ -41,14 +46,7 @@ def parse_now(text: str) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.questions.is_dir():
-        print(f"status: no such folder: {args.questions}", file=sys.stderr)
-        return 1
-    try:
-        records = FolderStore(args.questions).records()
-    except RecordError as error:
-        print(f"status: {error}", file=sys.stderr)
-        return 2
+    records = read_question_records(args.questions)
     now = args.now or datetime.now(timezone.utc)
     rows = [status_row(record, now) for record in records]
     if args.json:
