@@ -1,7 +1,6 @@
 """The id grammar every reader shares (bot/core/dialect.py)."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -61,39 +60,6 @@ def test_numbered_items_and_keys() -> None:
     assert item_number("12) Twelve") == "12"
     assert item_number("1.5 is a version") is None
     assert question_key("3") == "Q3" == question_key("**Q3.**") == question_key("§14 Q3")
-
-
-@pytest.mark.parametrize("unit", ["Q", "Q1-", "Q1, ", "Q1 ", "9", "Q-a", "Q0"])
-def test_finding_ids_is_linear(unit: str) -> None:
-    assert cost_ratio(lambda text: list(find_ids(text)), unit) < 100
-
-
-def cost_ratio(work, unit: str) -> float:
-    """CPU seconds for 64 KB of `unit` repeated over CPU seconds for 1 KB, each the best of five
-    runs; a run of the 1 KB text repeats it for at least 20 ms so that timer noise does not decide."""
-    # The best of three tries: a busy machine can slow one measurement down, while a quadratic
-    # pattern would miss by a factor of hundreds every time.
-    return min(
-        per_call(work, (unit * 65536)[:65536]) / per_call(work, (unit * 1024)[:1024]) for _ in range(3)
-    )
-
-
-def per_call(work, text: str) -> float:
-    repeat = 1
-    while True:
-        started = time.process_time()
-        for _ in range(repeat):
-            work(text)
-        if time.process_time() - started >= 0.02:
-            break
-        repeat *= 2
-    fastest = float("inf")
-    for _ in range(5):
-        started = time.process_time()
-        for _ in range(repeat):
-            work(text)
-        fastest = min(fastest, (time.process_time() - started) / repeat)
-    return fastest
 
 
 def test_a_capitalised_stamp_in_a_title_answers_it() -> None:

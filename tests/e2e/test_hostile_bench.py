@@ -25,4 +25,3 @@ async def test_the_fast_subset_of_hostile_attacks_holds() -> None:
     assert all(row.outcome == "held" for row in rows), [(row.attack, row.outcome, row.checked) for row in rows]
     by_name = {row.attack: row for row in rows}
     assert by_name["500 /ask logins"].api_calls <= 2 * (3 + 2 * bench.LOGINS_PER_COMMENT) + 3
-    assert by_name["YAML bomb in settings"].wall < 10
