@@ -77,6 +77,8 @@ REPLY_SHAPES: dict[str, Callable[[int], str]] = {
     "answers on one line": _repeat("Q1 - yes; "),
     "inline items": _repeat("1) yes "),
     "spaces after an item": lambda size: "1. " + " " * (size - 4) + "x",
+    "spaces after an id": lambda size: "Q1" + " " * (size - 3) + "x",
+    "spaces after a command": lambda size: "/confirm x" + " " * (size - 11) + "y",
     "table rows": lambda size: "\n".join(["| Q1 | yes |"] * (size // 13)),
     "misspelt commands": lambda size: "\n".join(["/confim"] * (size // 8)),
     "answers in clauses": _repeat("Q1 yes, "),
