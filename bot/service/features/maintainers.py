@@ -10,7 +10,7 @@ import time
 
 from bot.core.settings import MaintainerSettings
 from bot.github import pulls as github
-from bot.service.context import Context
+from bot.service.runtime.handler_context import Context
 
 _PERMISSION_ORDER = ("none", "read", "triage", "write", "maintain", "admin")
 UNKNOWN = ""  # no author_association at hand (reactions, people @-mentioned)
