@@ -13,7 +13,8 @@ from bot.core.limits import document_problem
 from bot.core.markdown import marker_text
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
-from bot.core.settings import AmbiguousDocument, RepoSettings, document_among
+from bot.core.document_matching import AmbiguousDocument, document_among
+from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.features import records_branch
 from bot.service.runtime.handler_context import Context
