@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
-from bot.core.notice import parse_notice_marker
+from bot.core.notice_text import parse_notice_marker
 from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
 from bot.core.limits import LOGINS_PER_COMMENT
-from bot.core.notice import parse_notice_marker
+from bot.core.notice_text import parse_notice_marker
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_review_comment
