@@ -12,9 +12,9 @@ from datetime import datetime
 from bot.core.digest import PostedDigest, digest_for_week, iso_week, posted_digests, previous_digest, render_digest
 from bot.core.document import parse_document
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.replies import known_maintainers, settings_or_report
 from bot.service.features.tracked_pulls import load_pull
+from bot.service.runtime.handler_context import Context
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from bot.core.digest import (
     previous_digest,
     render_family_digest,
 )
-from bot.service.runtime.handler_context import Context
 from bot.service.features.digest_posting import DigestRun, posted, publish
 from bot.service.features.replies import known_maintainers, settings_or_report
 from bot.service.features.tracked_pulls import load_pull
+from bot.service.runtime.handler_context import Context
 from bot.store.family import member_from_state
 from bot.store.pull_state import newest_tracked_pull
 
