@@ -20,7 +20,7 @@ from bot.github.normalise import comment_from_issue_comment, comment_from_review
 from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
-from bot.service.features.replies import known_maintainers, settings_or_report, tracked_pull
+from bot.service.features.replies import known_maintainers, settings_and_pull
 from bot.service.features.thread_notices import thread_notice_body, upsert_thread_notice
 from bot.service.features.tracked_pulls import TrackedPull
 from bot.service.runtime.handler_context import Context
@@ -44,12 +44,10 @@ class Healed:
 
 
 async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
-    settings = await settings_or_report(ctx, number)
-    if settings is None:
+    found = await settings_and_pull(ctx, number)
+    if found is None:
         return None
-    pull = await tracked_pull(ctx, number, settings)
-    if pull is None:
-        return None
+    settings, pull = found
     comments = await _history(ctx, number)
     _remember_notices(pull, comments)
     people = [

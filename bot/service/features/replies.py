@@ -52,6 +52,16 @@ async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Tra
     return await track(ctx, await github.get_pull(ctx.gh, ctx.repo, number), settings)
 
 
+async def settings_and_pull(ctx: Context, number: int) -> tuple[RepoSettings, TrackedPull] | None:
+    """The repository's settings and the tracked PR, or None when either is missing (an invalid
+    configuration is reported on the PR once; an untracked PR is left alone)."""
+    settings = await settings_or_report(ctx, number)
+    if settings is None:
+        return None
+    pull = await tracked_pull(ctx, number, settings)
+    return None if pull is None else (settings, pull)
+
+
 async def handle_reply(ctx: Context, number: int, comment: Comment, *, deleted: bool = False) -> CommentOutcome | None:
     assert ctx.repo is not None
     async with pull_lock(ctx.repo, number):
@@ -65,12 +75,10 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
         if own.tracked and (_forget_own_notice(own, comment) if deleted else _register_own_notice(own, comment)):
             own.save(ctx, [])
         return None
-    settings = await settings_or_report(ctx, number)
-    if settings is None:
+    found = await settings_and_pull(ctx, number)
+    if found is None:
         return None
-    pull = await tracked_pull(ctx, number, settings)
-    if pull is None:
-        return None
+    settings, pull = found
     if deleted:
         await _withdraw(ctx, pull, comment, settings)
         return None
