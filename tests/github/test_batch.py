@@ -25,6 +25,7 @@ from bot.github.batch import (
     credentials_from_environment,
     get_permission,
     get_pull_request,
+    is_org_member,
     list_review_comments,
     minimize_comment,
     read_file_or_none,
@@ -219,6 +220,13 @@ def test_missing_files_read_as_none_and_permissions_by_role(lantern_hub) -> None
     assert get_permission(gh, REPO, MAINTAINER) == "admin"
     with pytest.raises(GithubException):
         get_pull_request(gh, REPO, 999)
+
+
+def test_org_membership_as_the_maintainer_rule_asks_for_it(lantern_hub) -> None:
+    gh = _token_client(lantern_hub)
+    owner = REPO.split("/")[0]
+    assert is_org_member(gh, owner, MEMBER) is True
+    assert is_org_member(gh, owner, "a-passer-by") is False
 
 
 @pytest.mark.parametrize(
