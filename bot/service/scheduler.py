@@ -3,7 +3,7 @@
 Runs inside the service. On start it reconciles every tracked PR once (whatever was missed
 while the service was down); then, every tick, it posts digests that are due and
 reconciles each PR again every `reconcile_every`. A canonical repository with a `family:` gets
-the family digest (service/family.py) instead of its PR's own. Each PR's work is its own: one failure
+the family digest (service/features/family_digest_posting.py) instead of its PR's own. Each PR's work is its own: one failure
 is logged and the others go on.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from bot.core.digest import digest_due
 from bot.service import records_branch
 from bot.service.context import Context
-from bot.service.digests import post_weekly_digest
-from bot.service.family import post_family_digest
+from bot.service.features.digest_posting import post_weekly_digest
+from bot.service.features.family_digest_posting import post_family_digest
 from bot.service.locks import pull_lock, working_with
 from bot.service.reconcile import reconcile_pull
 from bot.service.replies import settings_or_report

@@ -19,7 +19,7 @@ from bot.core.digest import (
     render_family_digest,
 )
 from bot.service.context import Context
-from bot.service.digests import DigestRun, posted, publish
+from bot.service.features.digest_posting import DigestRun, posted, publish
 from bot.service.replies import known_maintainers, settings_or_report
 from bot.service.tracking import load_pull
 from bot.store.family import member_from_state

@@ -1,0 +1,1 @@
+"""What the bot does on a repository: replies, notices, folding, follow-ups, digests, reconcile, the records branch."""
