@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.core.digest import digest_due
+from bot.core.digest_schedule import digest_due
 from bot.service import records_branch
 from bot.service.context import Context
 from bot.service.features.digest_posting import post_weekly_digest

@@ -11,15 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.digest import (
-    FamilyRole,
-    digest_for_week,
-    maintainer_logins,
-    previous_digest,
-    render_family_digest,
-)
+from bot.core.digest_review import maintainer_logins
+from bot.core.family_digest_wording import FamilyRole, render_family_digest
 from bot.service.context import Context
-from bot.service.features.digest_posting import DigestRun, posted, publish
+from bot.service.features.digest_posting import DigestRun, look_at_thread, publish
 from bot.service.replies import known_maintainers, settings_or_report
 from bot.service.tracking import load_pull
 from bot.store.family import member_from_state
@@ -41,9 +36,8 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
         canonical.save(ctx, [])
         return None
     target = settings.family.post_to or number
-    existing = await posted(ctx, target, family=True)
-    if digest_for_week(existing, week) is None:
-        previous = previous_digest(existing, week)
+    look = await look_at_thread(ctx, target, week, family=True)
+    if look.should_post:
         satellites = [
             (satellite.repo, newest_tracked_pull(ctx.state_dir, satellite.repo, satellite.pr))
             for satellite in settings.family.satellites_besides(ctx.repo)
@@ -61,14 +55,14 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
             members,
             now,
             maintainers=maintainers,
-            previous=dict(previous.member_figures or {}) if previous is not None else None,
+            previous=look.previous_member_figures,
             week=week,
         )
         if settings.dry_run:  # logged once a week, like a real post
             ctx.log.info("dry run: would post the %s family digest on #%s:\n%s", week, target, digest.markdown)
             run = DigestRun(week, None, already=False)
         else:
-            run = await publish(ctx, target, digest.markdown, week, family=True, existing=existing)
+            run = await publish(ctx, target, digest.markdown, look)
     else:
         run = DigestRun(week, None, already=True)
     canonical.state.last_digest_week = week  # the family digest stands in for this PR's own
