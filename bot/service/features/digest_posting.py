@@ -5,12 +5,13 @@ look again), as for the batch job; this module reads the thread and carries the 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.digest_publication import DigestLook, look_for_digest, tidy_after_posting
 from bot.core.digest_schedule import iso_week
-from bot.core.digest_wording import render_digest
+from bot.core.digest_wording import Digest, render_digest
 from bot.core.document import parse_document
 from bot.github import pulls as github
 from bot.service.context import Context
@@ -36,28 +37,21 @@ async def post_weekly_digest(ctx: Context, number: int, now: datetime, *, week: 
     if settings is None or not settings.digest.enabled or not pull.tracked:
         return None
     week = week or iso_week(now)
-    look = await look_at_thread(ctx, number, week)
-    if not look.should_post:
-        pull.state.last_digest_week = week  # so the next tick does not list the comments again
-        pull.save(ctx, [])
-        return DigestRun(week, None, already=True)
-    text = pull.document_text(ctx)
-    records = pull.typed_records()
-    digest = render_digest(
-        records,
-        parse_document(text, pull.state.document_path or "") if text is not None else None,
-        look.previous_figures,
-        now,
-        maintainers=known_maintainers(pull, settings),
-        pr_url=pull.state.url,
-        week=week,
-    )
-    if settings.dry_run:  # logged once a week, like a real post
-        ctx.log.info("dry run: would post the %s digest on PR #%s:\n%s", week, number, digest.markdown)
-        run = DigestRun(week, None, already=False)
-    else:
-        run = await publish(ctx, number, digest.markdown, look)
-    pull.state.last_digest_week = week
+
+    def render(look: DigestLook) -> Digest:
+        text = pull.document_text(ctx)
+        return render_digest(
+            pull.typed_records(),
+            parse_document(text, pull.state.document_path or "") if text is not None else None,
+            look.previous_figures,
+            now,
+            maintainers=known_maintainers(pull, settings),
+            pr_url=pull.state.url,
+            week=week,
+        )
+
+    run = await post_once(ctx, number, await look_at_thread(ctx, number, week), render, dry_run=settings.dry_run)
+    pull.state.last_digest_week = week  # also when it was there already: the next tick need not look again
     pull.save(ctx, [])
     return run
 
@@ -67,12 +61,24 @@ async def look_at_thread(ctx: Context, number: int, week: str, *, family: bool =
     return look_for_digest(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"), week, family=family)
 
 
-async def publish(ctx: Context, number: int, markdown: str, look: DigestLook) -> DigestRun:
-    """Carry out the publish decision on issue or PR `number`: post when `look` says so, then
-    delete this week's extra copies and minimize the earlier digests the second look names."""
-    assert ctx.gh is not None and ctx.repo is not None
+async def post_once(
+    ctx: Context, number: int, look: DigestLook, render: Callable[[DigestLook], Digest], *, dry_run: bool
+) -> DigestRun:
+    """Render and post `look.week`'s digest on issue or PR `number` unless the look found it
+    there already; with `dry_run`, log it instead (once a week, like a real post)."""
     if not look.should_post:
         return DigestRun(look.week, None, already=True)
+    digest = render(look)
+    if dry_run:
+        ctx.log.info("dry run: would post the %s %s on #%s:\n%s", look.week, _kind(look), number, digest.markdown)
+        return DigestRun(look.week, None, already=False)
+    return await _publish(ctx, number, digest.markdown, look)
+
+
+async def _publish(ctx: Context, number: int, markdown: str, look: DigestLook) -> DigestRun:
+    """Post, then delete this week's extra copies and minimize the earlier digests that the
+    second look names."""
+    assert ctx.gh is not None and ctx.repo is not None
     created = await github.post_issue_comment(ctx.gh, ctx.repo, number, markdown)
     after = await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment")
     tidy = tidy_after_posting(after, look, int(created["id"]))
@@ -81,7 +87,10 @@ async def publish(ctx: Context, number: int, markdown: str, look: DigestLook) ->
         await github.minimize_comment(ctx.gh, earlier.node_id)
     minimized = [earlier.comment_id for earlier in tidy.minimize]
     kept = tidy.kept.comment_id if tidy.kept is not None else None
-    kind = "family digest" if look.family else "digest"
-    ctx.log.info("%s %s on #%s: comment %s (removed %s, minimized %s)", kind, look.week, number, kept, removed, minimized)
+    ctx.log.info("%s %s on #%s: comment %s (removed %s, minimized %s)", _kind(look), look.week, number, kept, removed, minimized)
     posted = tidy.posted.comment_id if tidy.posted is not None else None
     return DigestRun(look.week, posted, already=False, removed=tuple(removed), minimized=tuple(minimized))
+
+
+def _kind(look: DigestLook) -> str:
+    return "family digest" if look.family else "digest"
