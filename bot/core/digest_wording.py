@@ -5,9 +5,8 @@ Nothing here reads the clock, the network or files: the week and every "days idl
 come from the `now` the caller passes, so the same inputs always give byte-identical text.
 
 The digest carries its own figures in a hidden marker, so next week's digest can compute
-"what changed" from GitHub alone (the poster finds last week's comment, parses its marker
-and passes the figures back as `previous`; see digest_publication). The marker also carries the ISO week, which is
-what keeps two schedulers from posting twice for one week: look for the marker first.
+"what changed" from GitHub alone: the poster finds last week's comment and passes its
+figures back as `previous` (digest_publication decides which comment that is).
 
 Mentions: a digest must not spam. Only maintainers are ever @-mentioned, only where the
 digest asks something of them (the "awaited" lists), and each at most once per comment;

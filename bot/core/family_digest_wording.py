@@ -39,6 +39,8 @@ from bot.core.records import Record
 
 
 class FamilyRole(str, Enum):
+    """The canonical repository comes first in every family digest; satellites follow."""
+
     CANONICAL = "canonical"
     SATELLITE = "satellite"
 
