@@ -46,7 +46,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from bot.core.document import parse_document  # noqa: E402
 from bot.localhub.faults import Fault, Faults  # noqa: E402
 from bot.localhub.server import LocalHub  # noqa: E402
-from bot.service.followups import parse_followup_marker  # noqa: E402
+from bot.service.features.followup_issues import parse_followup_marker  # noqa: E402
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key  # noqa: E402
 from bot.store.folder import FolderStore  # noqa: E402
 from bot.store.pull_state import pull_directory  # noqa: E402

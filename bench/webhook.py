@@ -183,9 +183,9 @@ def _router(*, parse_a_document: bool) -> Any:
     from gidgethub.sansio import Event
 
     from bot.core.document import parse_document
-    from bot.service.context import Context
+    from bot.service.runtime.handler_context import Context
     from bot.service.handlers import ping
-    from bot.service.routing import compose
+    from bot.service.runtime.routing import compose
 
     router = Router()
     document = DOCUMENT.read_text(encoding="utf-8")
@@ -201,8 +201,8 @@ def _router(*, parse_a_document: bool) -> Any:
 
 
 def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
-    from bot.service import app as service_app
-    from bot.service.config import ServiceConfig
+    from bot.service.runtime import app as service_app
+    from bot.service.runtime.service_config import ServiceConfig
 
     # Production logs a line per delivery: keep that cost, but send it to a file.
     handler = logging.FileHandler(Path(options["state_dir"]) / "service.log")

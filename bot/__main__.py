@@ -8,16 +8,16 @@ gets one line (BOT_TRACEBACK=1 shows the traceback, for a bug report).
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
+from bot.commands import demo, digest, explain, import_, localhub, plan, serve, setup, status, sync
 from bot.commands.question_folder import CommandFailed
 
-# Each name is a module in bot/commands/ exposing `register(subparsers)`.
-COMMANDS = ("setup", "serve", "demo", "localhub", "import_", "status", "explain", "plan", "digest", "sync")
+# Each command module exposes `register(subparsers)`; this order is the order of `--help`.
+COMMANDS = (setup, serve, demo, localhub, import_, status, explain, plan, digest, sync)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what `yes | head` reports for the writer
 EXIT_BUG = 70  # EX_SOFTWARE: an error of ours, not of the input
@@ -46,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"threat-model-bot {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"bot.commands.{name}").register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 

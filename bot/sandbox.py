@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.localhub.server import LocalHub
-from bot.service.app import INBOX, SCHEDULER, WORKER, create_app
-from bot.service.config import ServiceConfig
-from bot.service.scheduler import Scheduler
+from bot.service.runtime.app import INBOX, SCHEDULER, WORKER, create_app
+from bot.service.runtime.service_config import ServiceConfig
+from bot.service.runtime.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 successive polls see them."""
 from __future__ import annotations
 
-from bot.service.startup_checks import OK, REJECTED, GitHubStatus
+from bot.service.runtime.startup_checks import OK, REJECTED, GitHubStatus
 
 
 def verdicts(*polls: dict[str, int]) -> list[str]:

@@ -18,7 +18,6 @@ from datetime import datetime
 from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.sync import (
     OpenedPullRequest,
-    find_document,
     history_comments,
     maintainer_check,
     open_pull_request,
@@ -31,9 +30,10 @@ from bot.core.digest_publication import look_for_digest
 from bot.core.digest_review import maintainer_logins
 from bot.core.digest_schedule import iso_week
 from bot.core.digest_wording import Digest
+from bot.core.document_matching import AmbiguousDocument, document_among
 from bot.core.family_digest_wording import FamilyMember, FamilyRole, render_family_digest
 from bot.core.records import Record, RecordError, new_record_mapping, validate_record
-from bot.core.settings import CONFIG_PATH, AmbiguousDocument, RepoSettings, SatelliteRef
+from bot.core.settings import CONFIG_PATH, RepoSettings, SatelliteRef
 from bot.github import batch
 from bot.store.family import member_from_state
 from bot.store.folder import load_records
@@ -146,7 +146,7 @@ def open_satellite(satellite: SatelliteRef) -> OpenedPullRequest | None:
         return open_pull_request(satellite.repo, satellite.pr, environ=os.environ, gh=gh)
     settings = load_repo_settings(batch.read_file_or_none(gh, satellite.repo, CONFIG_PATH, ref=None))
     for number in batch.newest_open_pull_numbers(gh, satellite.repo, CANDIDATE_PRS):
-        path = find_document(batch.list_pull_request_files(gh, satellite.repo, number), settings.document)
+        path = document_among(batch.list_pull_request_files(gh, satellite.repo, number), settings.document)
         if path is not None:
             return open_pull_request(satellite.repo, number, path, environ=os.environ, gh=gh)
     return None

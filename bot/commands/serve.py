@@ -1,6 +1,6 @@
 """`python -m bot serve [--port N]`: run the GitHub App's webhook service.
 
-Configuration comes from the environment (see bot/service/config.py); the command refuses to
+Configuration comes from the environment (see bot/service/runtime/service_config.py); the command refuses to
 start, naming the missing variables, rather than run without a webhook secret.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from bot.service.config import LOG_FORMAT, ConfigError, ServiceConfig
+from bot.service.runtime.service_config import LOG_FORMAT, ConfigError, ServiceConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.envfile import DEFAULT_ENV_FILE, load_env_file
-    from bot.service.startup_checks import CredentialsError, GitHubStatus, check_credentials, check_github, watch_github
+    from bot.service.runtime.startup_checks import CredentialsError, GitHubStatus, check_credentials, check_github, watch_github
 
     if args.env_file is not None and not args.env_file.is_file():
         print(f"serve: no such file: {args.env_file}", file=sys.stderr)
@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     level = (args.log_level or os.environ.get("LOG_LEVEL") or "INFO").upper()
     logging.basicConfig(level=level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO", format=LOG_FORMAT)
     # Imported late so `--help` and config errors stay instant.
-    from bot.service.app import create_app
-    from bot.service.serving import connection_limit, serve
+    from bot.service.runtime.app import create_app
+    from bot.service.runtime.server_loop import connection_limit, serve
 
     github = asyncio.run(check_github(config, GitHubStatus(config.api_url)))
     print(f"serve: {github.describe()}", file=sys.stderr, flush=True)

@@ -15,15 +15,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
+from bot.core.document_matching import document_among
+from bot.core.maintainer_rule import GithubAnswers, Person, Question, decide
 from bot.core.model import Document
 from bot.core.records import RecordError
-from bot.core.settings import CONFIG_PATH, PERMISSIONS, RepoSettings, document_among
+from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.envfile import load_default_env_file
 from bot.github import batch
 from bot.github.normalise import (
@@ -210,23 +212,28 @@ def _plain(mapping: Mapping) -> object:
 
 
 def maintainer_check(opened: OpenedPullRequest) -> Callable[[Comment], bool]:
-    """The repository's rule for who counts as a maintainer (any one criterion is enough):
-    an author association, a listed login, or at least the configured permission (asked of
-    GitHub once per author, only when the settings name a permission)."""
+    """core.maintainer_rule for each comment's author, asking GitHub what it needs at most once
+    per author and question."""
     rule = opened.settings.maintainers
-    associations = {association.upper() for association in rule.associations}
-    logins = {login.lower() for login in rule.logins}
-    permissions: dict[str, str] = {}
+    owner = opened.repository.split("/")[0]
+    asked: dict[tuple[str, Question], bool | str] = {}
+
+    def ask(question: Question, login: str) -> bool | str:
+        if (login, question) not in asked:
+            if question is Question.ORG_MEMBERSHIP:
+                asked[login, question] = batch.is_org_member(opened.gh, owner, login)
+            else:
+                asked[login, question] = batch.get_permission(opened.gh, opened.repository, login)
+        return asked[login, question]
 
     def is_maintainer(comment: Comment) -> bool:
-        if comment.association.upper() in associations or comment.author.lower() in logins:
-            return True
-        if rule.permission is None or comment.author_is_bot:
-            return False
-        if comment.author not in permissions:
-            permissions[comment.author] = batch.get_permission(opened.gh, opened.repository, comment.author)
-        granted = permissions[comment.author]
-        return granted in PERMISSIONS and PERMISSIONS.index(granted) >= PERMISSIONS.index(rule.permission)
+        person = Person(login=comment.author, association=comment.association, is_bot=comment.author_is_bot)
+        answers = GithubAnswers()
+        verdict = decide(rule, person, owner, answers)
+        while isinstance(verdict, Question):
+            answers = answers.with_answer(verdict, ask(verdict, comment.author))
+            verdict = decide(rule, person, owner, answers)
+        return verdict
 
     return is_maintainer
 
@@ -258,7 +265,7 @@ def open_pull_request(
     settings = load_repo_settings(batch.read_file_or_none(gh, repository, CONFIG_PATH, pull.base_ref))
     if document_path is None:
         files = batch.list_pull_request_files(gh, repository, number)
-        document_path = find_document(files, settings.document)
+        document_path = document_among(files, settings.document)
     document_text = (
         batch.read_file_or_none(gh, repository, document_path, pull.head_sha) if document_path else None
     )
@@ -277,11 +284,6 @@ def parse_opened_document(opened: OpenedPullRequest) -> Document | None:
     if opened.document_path is None or opened.document_text is None:
         return None
     return parse_document(opened.document_text, opened.document_path)
-
-
-def find_document(paths: Iterable[str], pattern: str) -> str | None:
-    """The one path matching the configured path or glob (core's rule: several is an error)."""
-    return document_among(paths, pattern)
 
 
 def history_comments(history: batch.PullRequestHistory) -> list[Comment]:

@@ -6,15 +6,16 @@ so a maintainer fixes the file in one go instead of one error per push.
 """
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import (  # stdlib time-zone table; no network, no app state
     ZoneInfo,
     ZoneInfoNotFoundError,
 )
+
+from bot.core.permissions import REQUIRABLE_PERMISSIONS
 
 CONFIG_PATH = ".github/threat-model-bot.yml"
 
@@ -23,7 +24,6 @@ ASSOCIATIONS = (
     "OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR",
     "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE",
 )
-PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
 TAG_STYLES = ("auto", "dated", "undated")  # auto: follow the spelling the document already uses
 # How a folded question leaves §14. strike: `~~Q~~ **RESOLVED**`; mark: the RESOLVED note only;
 # remove: its whole entry is deleted, so §14 lists only what is still open.
@@ -314,7 +314,7 @@ def parse_settings(mapping: Mapping[str, Any] | None) -> RepoSettings:
             for association in read.strings(maintainers_map, "associations", "maintainers.associations",
                                             defaults.maintainers.associations, _check_association)
         ),
-        permission=read.choice(maintainers_map, "permission", "maintainers.permission", PERMISSIONS, None),
+        permission=read.choice(maintainers_map, "permission", "maintainers.permission", REQUIRABLE_PERMISSIONS, None),
         logins=tuple(
             login.lstrip("@") for login in read.strings(maintainers_map, "logins", "maintainers.logins", (), _check_login)
         ),
@@ -354,30 +354,3 @@ def parse_settings(mapping: Mapping[str, Any] | None) -> RepoSettings:
     if read.problems:
         raise SettingsError(read.problems)
     return settings
-
-
-class AmbiguousDocument(ValueError):
-    """The `document` setting matches several files of a PR: the bot never guesses which."""
-
-    def __init__(self, pattern: str, matches: list[str]) -> None:
-        self.pattern = pattern
-        self.matches = matches
-        shown = ", ".join(f"`{path}`" for path in matches[:10]) + (f" and {len(matches) - 10} more" if len(matches) > 10 else "")
-        super().__init__(f"`document: {pattern}` matches {len(matches)} files in this PR ({shown}); name one path or a narrower glob")
-
-
-def matches_document(path: str, pattern: str) -> bool:
-    """Glob match where a leading `**/` also matches files at the repository root (fnmatch's
-    `*` already crosses `/`, so the pattern is also tried without that prefix)."""
-    patterns = [pattern]
-    while patterns[-1].startswith("**/"):
-        patterns.append(patterns[-1][3:])
-    return any(fnmatch.fnmatchcase(path, candidate) for candidate in patterns)
-
-
-def document_among(paths: Iterable[str], pattern: str) -> str | None:
-    """The one file `pattern` names among `paths`; None when none; AmbiguousDocument when several."""
-    found = [path for path in dict.fromkeys(paths) if matches_document(path, pattern)]
-    if len(found) > 1:
-        raise AmbiguousDocument(pattern, found)
-    return found[0] if found else None

@@ -24,6 +24,7 @@ from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
 from bot.core.digest_publication import DigestLook, PostedDigest, tidy_after_posting
+from bot.core.permissions import permission_from_response
 from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -351,8 +352,7 @@ def read_file_or_none(gh: Github, repository: str, path: str, ref: str | None) -
 def get_permission(gh: Github, repository: str, login: str) -> str:
     """`login`'s role on the repository: read, triage, write, maintain, admin, or none.
 
-    `role_name` names the real role (maintain, triage, custom ones); the legacy `permission`
-    field folds maintain into write and triage into read.
+    Read from GitHub's answer by core.permissions.permission_from_response, as the service does.
     """
     try:
         _, data = gh.requester.requestJsonAndCheck("GET", f"/repos/{repository}/collaborators/{login}/permission")
@@ -360,8 +360,16 @@ def get_permission(gh: Github, repository: str, login: str) -> str:
         if error.status == 404:
             return "none"
         raise
-    role = str(data.get("role_name") or "")
-    return role if role in ("read", "triage", "write", "maintain", "admin") else str(data.get("permission") or "none")
+    return permission_from_response(data)
+
+
+def is_org_member(gh: Github, org: str, login: str) -> bool:
+    """Whether `login` belongs to the organization `org`: GitHub answers 204 for a member, 404 for
+    anyone else (and for a user account), 302 when the App may not see private members."""
+    status, _, _ = gh.requester.requestJson("GET", f"/orgs/{org}/members/{login}")
+    if status >= 500 or status in (401, 403, 429):
+        raise GithubException(status, None, None)
+    return status == 204
 
 
 # --- writing comments ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from gidgethub import BadRequest
 
+from bot.core.permissions import permission_from_response
 from bot.github.client import GitHubClient
 
 PER_PAGE = 100
@@ -120,7 +121,7 @@ async def permission_of(gh: GitHubClient, repo: str, login: str) -> str:
         if error.status_code == 404:
             return "none"
         raise
-    return str(answer.get("role_name") or answer.get("permission") or "none")
+    return permission_from_response(answer)
 
 
 async def list_comments(gh: GitHubClient, repo: str, number: int, kind: str) -> list[dict[str, Any]]:

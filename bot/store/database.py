@@ -2,7 +2,7 @@
 
 `open_database` gives the inbox and, with PostgreSQL, the state files' home (`state_files`):
 the local state directory is then only a working copy, pulled and pushed per PR under a lock
-all instances share (bot/service/locks.py). With SQLite the state directory is the state.
+all instances share (bot/service/runtime/pull_locks.py). With SQLite the state directory is the state.
 """
 from __future__ import annotations
 

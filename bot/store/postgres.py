@@ -8,7 +8,7 @@ Two parts, so that a restart on an empty disk loses nothing and several instance
   ids, spans, digest weeks and people; its question records as YAML text exactly as ruamel.yaml
   wrote them; the document copy) as rows of `state_files`. A PR's files are pulled before work
   on that PR and pushed after it, under a session advisory lock for that PR that every instance
-  takes (see bot/service/locks.py), so only one instance works on a PR at a time.
+  takes (see bot/service/runtime/pull_locks.py), so only one instance works on a PR at a time.
 
 Why psycopg and not procrastinate: the inbox needs one table, a head-of-lane claim and a
 heartbeat — a few statements that read the same on SQLite. A task queue would bring its own

@@ -10,24 +10,11 @@ import pytest
 from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 from bot.__main__ import main
-from bot.commands.sync import find_document, history_comments, questions_directory
+from bot.commands.sync import history_comments, questions_directory
 from bot.core.document import parse_document
 from bot.github.batch import PullRequestHistory
 from bot.store.folder import FolderStore
 from bot.store.pull_state import pull_directory
-
-DEFAULT_GLOB = "**/*THREAT*MODEL*.md"
-
-
-def test_find_document_matches_root_and_nested_files() -> None:
-    assert find_document(["README.md", "draft-THREAT-MODEL.md"], DEFAULT_GLOB) == "draft-THREAT-MODEL.md"
-    assert find_document(["src/x.java", "docs/security/THREAT_MODEL.md"], DEFAULT_GLOB) == "docs/security/THREAT_MODEL.md"
-    assert find_document(["README.md", "SECURITY.md"], DEFAULT_GLOB) is None
-
-
-def test_find_document_with_an_exact_configured_path() -> None:
-    files = ["THREAT_MODEL.md", "security/THREAT-MODEL.md"]
-    assert find_document(files, "security/THREAT-MODEL.md") == "security/THREAT-MODEL.md"
 
 
 def _user(login: str) -> dict:

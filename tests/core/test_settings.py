@@ -144,16 +144,3 @@ def test_a_broken_family_is_reported_key_by_key() -> None:
     for family in ({"post_to": 12}, {"satellites": [], "post_to": 12}):
         with pytest.raises(SettingsError, match="at least one satellite"):
             parse_settings({"family": family})
-
-
-def test_a_document_glob_matching_several_files_is_an_error_naming_them() -> None:
-    from bot.core.settings import AmbiguousDocument, document_among
-
-    files = ["README.md", "docs/THREAT-MODEL.md", "src/Main.java"]
-    assert document_among(files, "**/*THREAT*MODEL*.md") == "docs/THREAT-MODEL.md"
-    assert document_among(["THREAT-MODEL.md"], "**/*THREAT*MODEL*.md") == "THREAT-MODEL.md"
-    assert document_among(["README.md"], "**/*THREAT*MODEL*.md") is None
-    with pytest.raises(AmbiguousDocument) as caught:
-        document_among(files, "**/*")
-    assert caught.value.matches == files
-    assert "`README.md`" in str(caught.value) and "`docs/THREAT-MODEL.md`" in str(caught.value)

@@ -24,6 +24,7 @@ from bot.github.batch import (
     create_issue_comment,
     credentials_from_environment,
     get_permission,
+    is_org_member,
     get_pull_request,
     list_review_comments,
     minimize_comment,
@@ -219,6 +220,13 @@ def test_missing_files_read_as_none_and_permissions_by_role(lantern_hub) -> None
     assert get_permission(gh, REPO, MAINTAINER) == "admin"
     with pytest.raises(GithubException):
         get_pull_request(gh, REPO, 999)
+
+
+def test_org_membership_as_the_maintainer_rule_asks_for_it(lantern_hub) -> None:
+    gh = _token_client(lantern_hub)
+    owner = REPO.split("/")[0]
+    assert is_org_member(gh, owner, MEMBER) is True
+    assert is_org_member(gh, owner, "a-passer-by") is False
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.github.auth import AppCredentials
 from bot.github.client import GitHubApp, RetryPolicy
-from bot.service.config import ServiceConfig
-from bot.service.context import Context
+from bot.service.runtime.service_config import ServiceConfig
+from bot.service.runtime.handler_context import Context
 from bot.store.inbox import SqliteInbox
 
 

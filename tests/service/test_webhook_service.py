@@ -24,10 +24,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.service.app import INBOX, WORKER, create_app
-from bot.service.config import ServiceConfig
-from bot.service.context import Context, PermanentFailure
-from bot.service.routing import ComposedRouter, build_router, compose
+from bot.service.runtime.app import INBOX, WORKER, create_app
+from bot.service.runtime.service_config import ServiceConfig
+from bot.service.runtime.handler_context import Context, PermanentFailure
+from bot.service.runtime.routing import ComposedRouter, build_router, compose
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "service"
 SECRET = "It's a Secret to Everybody"
@@ -375,7 +375,7 @@ def test_serve_refuses_to_start_without_a_webhook_secret(tmp_path: Path, private
 
 
 def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_path: Path, private_key_pem: str) -> None:
-    from bot.service.config import ConfigError
+    from bot.service.runtime.service_config import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         ServiceConfig.from_env({})

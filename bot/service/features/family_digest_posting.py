@@ -15,10 +15,10 @@ from bot.core.digest_publication import DigestLook
 from bot.core.digest_review import maintainer_logins
 from bot.core.digest_wording import Digest
 from bot.core.family_digest_wording import FamilyRole, render_family_digest
-from bot.service.context import Context
 from bot.service.features.digest_posting import DigestRun, look_at_thread, post_once
-from bot.service.replies import known_maintainers, settings_or_report
-from bot.service.tracking import load_pull
+from bot.service.features.replies import known_maintainers, settings_or_report
+from bot.service.features.tracked_pulls import load_pull
+from bot.service.runtime.handler_context import Context
 from bot.store.family import member_from_state
 from bot.store.pull_state import newest_tracked_pull
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.service.context import Context
+from bot.service.runtime.handler_context import Context
 
 router = Router()
 

@@ -17,14 +17,14 @@ from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
-from bot.service.context import Context
-from bot.service.folding import fold, resolve_folded_threads
-from bot.service.followups import open_followups
-from bot.service.maintainers import UNKNOWN, is_maintainer
-from bot.service.notices import thread_notice_body, upsert_thread_notice
-from bot.service.replies import known_maintainers, settings_or_report, tracked_pull
-from bot.service.tracking import Pull
-from bot.service.unreadable import known_unreadable, note_unreadable_comment
+from bot.service.runtime.handler_context import Context
+from bot.service.features.folding import fold, resolve_folded_threads
+from bot.service.features.followup_issues import open_followups
+from bot.service.features.maintainers import UNKNOWN, is_maintainer
+from bot.service.features.thread_notices import thread_notice_body, upsert_thread_notice
+from bot.service.features.replies import known_maintainers, settings_or_report, tracked_pull
+from bot.service.features.tracked_pulls import TrackedPull
+from bot.service.runtime.unreadable_comments import known_unreadable, note_unreadable_comment
 
 _NORMALISE = {
     "review_comment": comment_from_review_comment,
@@ -106,7 +106,7 @@ async def _history(ctx: Context, number: int) -> list[Comment]:
     return comments
 
 
-async def _refresh_notices(ctx: Context, pull: Pull, settings: RepoSettings, comments: list[Comment]) -> list[str]:
+async def _refresh_notices(ctx: Context, pull: TrackedPull, settings: RepoSettings, comments: list[Comment]) -> list[str]:
     """Each thread notice whose status or awaited line no longer matches its healed record is
     edited, so a record and its notice always agree. Compared with the notices as just listed:
     no extra reads, and an edit only where they differ."""
@@ -139,13 +139,13 @@ def _gist(body: str) -> list[str]:
     return [line for line in body.splitlines() if "· status:" in line or line.startswith("Still awaited:")]
 
 
-def _remember_notices(pull: Pull, comments: list[Comment]) -> None:
+def _remember_notices(pull: TrackedPull, comments: list[Comment]) -> None:
     for comment in comments:
         if comment.author_is_bot and comment.kind == "review_comment" and comment.in_reply_to_id and parse_notice_marker(comment.body):
             pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
 
 
-async def _accept_by_reaction(ctx: Context, pull: Pull, settings: RepoSettings) -> list[str]:
+async def _accept_by_reaction(ctx: Context, pull: TrackedPull, settings: RepoSettings) -> list[str]:
     """A maintainer's 👍 on a notice with proposals waiting accepts them (no webhook exists for it)."""
     assert ctx.gh is not None and ctx.repo is not None
     accepted: list[str] = []

@@ -7,7 +7,7 @@ PR's state, and skipped until it changes (an edit of the comment, a new head for
 from __future__ import annotations
 
 from bot.core.conversation import Comment
-from bot.service.context import Context
+from bot.service.runtime.handler_context import Context
 from bot.store.pull_state import PullState
 
 

@@ -21,10 +21,10 @@ from aiohttp import ClientPayloadError, web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import Event, validate_event
 
-from bot.service.routing import ComposedRouter
+from bot.service.runtime.routing import ComposedRouter
 from bot.store.inbox import Inbox, NewDelivery
 
-log = logging.getLogger("bot.service.intake")
+log = logging.getLogger("bot.service.runtime.intake")
 
 _PARSE_OFF_LOOP_BYTES = 512 * 1024  # bigger bodies are parsed in a thread so other acks are not delayed
 

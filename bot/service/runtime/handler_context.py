@@ -18,7 +18,7 @@ from typing import Any
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.github.client import GitHubClient
 from bot.github.pulls import read_file
-from bot.service.config import ServiceConfig
+from bot.service.runtime.service_config import ServiceConfig
 from bot.store.inbox import Inbox
 from bot.store.repo_config import load_repo_settings
 

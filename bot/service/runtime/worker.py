@@ -21,13 +21,13 @@ from typing import Any
 
 from gidgethub.sansio import Event
 
-from bot.service.context import Context, PermanentFailure
-from bot.service.locks import working_with
-from bot.service.routing import ComposedRouter
+from bot.service.runtime.handler_context import Context, PermanentFailure
+from bot.service.runtime.pull_locks import working_with
+from bot.service.runtime.routing import ComposedRouter
 from bot.store.database import StateFiles
 from bot.store.inbox import Delivery, Inbox
 
-log = logging.getLogger("bot.service.worker")
+log = logging.getLogger("bot.service.runtime.worker")
 
 ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]

@@ -26,7 +26,7 @@ from gidgethub import BadRequest, GitHubBroken
 from bot.github.auth import AppCredentials
 from bot.github.keys import PrivateKeyError, check_private_key
 from bot.github.client import GitHubClient, RetryPolicy
-from bot.service.config import ServiceConfig
+from bot.service.runtime.service_config import ServiceConfig
 
 log = logging.getLogger(__name__)
 

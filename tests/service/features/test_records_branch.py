@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.service.records_branch import blob_sha, local_changes
+from bot.service.features.records_branch import blob_sha, local_changes
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState
 

@@ -13,17 +13,18 @@ from bot.core.limits import document_problem
 from bot.core.markdown import marker_text
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
-from bot.core.settings import AmbiguousDocument, RepoSettings, document_among
+from bot.core.document_matching import AmbiguousDocument, document_among
+from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service import records_branch
-from bot.service.context import Context
-from bot.service.remarks import post_once
+from bot.service.features import records_branch
+from bot.service.runtime.handler_context import Context
+from bot.service.features.one_off_remarks import post_once
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
 
 
 @dataclass
-class Pull:
+class TrackedPull:
     """One tracked PR as the service holds it during a delivery."""
 
     state: PullState
@@ -61,16 +62,16 @@ class Pull:
         save_pull_state(ctx.state_dir, self.state)
 
 
-def load_pull(ctx: Context, number: int) -> Pull:
+def load_pull(ctx: Context, number: int) -> TrackedPull:
     assert ctx.repo is not None
     return load_pull_from(ctx.state_dir, ctx.repo, number)
 
 
-def load_pull_from(state_dir: Path, repo: str, number: int) -> Pull:
+def load_pull_from(state_dir: Path, repo: str, number: int) -> TrackedPull:
     """Any repository's PR as the state directory holds it (the family digest reads satellites')."""
     state = load_pull_state(state_dir, repo, number)
     store = FolderStore(pull_directory(state_dir, repo, number) / "questions")
-    return Pull(state=state, store=store, records=store.load())
+    return TrackedPull(state=state, store=store, records=store.load())
 
 
 def wants_pull(pr: dict[str, Any], settings: RepoSettings) -> bool:
@@ -83,7 +84,7 @@ def wants_pull(pr: dict[str, Any], settings: RepoSettings) -> bool:
     return True
 
 
-async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pull | None:
+async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> TrackedPull | None:
     """Import the PR's document at its head: records created or refreshed, line spans noted.
 
     Returns None when the PR is not one to follow (rules, or no threat-model document in it).
@@ -138,7 +139,7 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Pul
     return pull
 
 
-async def _over_limit(ctx: Context, pull: Pull, path: str, head_sha: str, problem: str | None) -> bool:
+async def _over_limit(ctx: Context, pull: TrackedPull, path: str, head_sha: str, problem: str | None) -> bool:
     """Over a limit: one short remark on the PR, and no import (a push under the limit re-checks)."""
     if problem is None:
         return False
@@ -149,7 +150,7 @@ async def _over_limit(ctx: Context, pull: Pull, path: str, head_sha: str, proble
     return True
 
 
-def _read_document(ctx: Context, pull: Pull, text: str, path: str, head_sha: str) -> Document | None:
+def _read_document(ctx: Context, pull: TrackedPull, text: str, path: str, head_sha: str) -> Document | None:
     """The parsed document, or None when the parser fails on it: noted once, retried at the next push."""
     try:
         return parse_document(text, path)
@@ -162,13 +163,13 @@ def _read_document(ctx: Context, pull: Pull, text: str, path: str, head_sha: str
         return None
 
 
-def _has_questions(document: Document, pull: Pull) -> bool:
+def _has_questions(document: Document, pull: TrackedPull) -> bool:
     """Questions in §14, or an empty §14 for a PR already holding records: `retire: remove`
     empties it once every question is folded, and the PR stays tracked at its new head."""
     return bool(document.questions) or (document.has_open_questions_section and bool(pull.records))
 
 
-def _not_tracked(ctx: Context, pull: Pull, head_sha: str) -> None:
+def _not_tracked(ctx: Context, pull: TrackedPull, head_sha: str) -> None:
     """Remember it, so comments on this PR cost no API calls until its next push."""
     if not pull.tracked and pull.state.not_tracked_at != head_sha:
         pull.state.not_tracked_at = head_sha

@@ -15,16 +15,16 @@ from bot.core.notice import parse_notice_marker
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_review_comment
-from bot.service.context import Context
-from bot.service.locks import pull_lock
-from bot.service.folding import fold, resolve_folded_threads
-from bot.service.followups import open_followups
-from bot.service.maintainers import UNKNOWN, is_maintainer
-from bot.service.remarks import post_once
-from bot.service.notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
-from bot.service.tracking import Pull, load_pull, track
-from bot.service.unreadable import forget_readable, known_unreadable, note_unreadable_comment
-from bot.service.versions import Version, note_version, version_of
+from bot.service.runtime.handler_context import Context
+from bot.service.runtime.pull_locks import pull_lock
+from bot.service.features.folding import fold, resolve_folded_threads
+from bot.service.features.followup_issues import open_followups
+from bot.service.features.maintainers import UNKNOWN, is_maintainer
+from bot.service.features.one_off_remarks import post_once
+from bot.service.features.thread_notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
+from bot.service.features.tracked_pulls import TrackedPull, load_pull, track
+from bot.service.runtime.unreadable_comments import forget_readable, known_unreadable, note_unreadable_comment
+from bot.service.runtime.comment_versions import Version, note_version, version_of
 from bot.store.repo_config import RepoConfigError
 
 
@@ -41,7 +41,7 @@ async def settings_or_report(ctx: Context, number: int) -> RepoSettings | None:
         return None
 
 
-async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> Pull | None:
+async def tracked_pull(ctx: Context, number: int, settings: RepoSettings) -> TrackedPull | None:
     pull = load_pull(ctx, number)
     if pull.tracked:
         return pull
@@ -101,7 +101,7 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
     return outcome
 
 
-async def _question_of(ctx: Context, pull: Pull, comment: Comment) -> str | None:
+async def _question_of(ctx: Context, pull: TrackedPull, comment: Comment) -> str | None:
     mapped = dict(
         document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records)
     )
@@ -119,7 +119,7 @@ async def _question_of(ctx: Context, pull: Pull, comment: Comment) -> str | None
     return question
 
 
-async def _act(ctx: Context, pull: Pull, comment: Comment, outcome: CommentOutcome, settings: RepoSettings, maintainer: bool) -> None:
+async def _act(ctx: Context, pull: TrackedPull, comment: Comment, outcome: CommentOutcome, settings: RepoSettings, maintainer: bool) -> None:
     """Fold, open follow-ups, then say what happened in the one notice."""
     assert ctx.gh is not None and ctx.repo is not None
     notes = list(outcome.notes)
@@ -160,14 +160,14 @@ async def _act(ctx: Context, pull: Pull, comment: Comment, outcome: CommentOutco
     pull.save(ctx, [])
 
 
-async def _refresh_folded_notices(ctx: Context, pull: Pull, folded: tuple[str, ...], skip_root: int, maintainers: Collection[str]) -> None:
+async def _refresh_folded_notices(ctx: Context, pull: TrackedPull, folded: tuple[str, ...], skip_root: int, maintainers: Collection[str]) -> None:
     for root, question in pull.state.threads.items():
         if question in folded and int(root) != skip_root and root in pull.state.notices:
             body = thread_notice_body(pull, question, notes=(), maintainers=maintainers, document_text=None, dry_run=False)
             await upsert_thread_notice(ctx, pull, int(root), body)
 
 
-async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSettings) -> None:
+async def _withdraw(ctx: Context, pull: TrackedPull, comment: Comment, settings: RepoSettings) -> None:
     if comment.id not in pull.state.deleted_comments:
         pull.state.deleted_comments.append(comment.id)
     changes = retract(pull.records, comment.id, ctx.clock().isoformat())
@@ -183,7 +183,7 @@ async def _withdraw(ctx: Context, pull: Pull, comment: Comment, settings: RepoSe
     pull.save(ctx, touched)  # after the notice, as in handle_reply: a cut delivery redoes it
 
 
-def _forget_own_notice(pull: Pull, comment: Comment) -> bool:
+def _forget_own_notice(pull: TrackedPull, comment: Comment) -> bool:
     """Our notice was deleted (by a person): post a fresh one next time instead of editing it."""
     for root, notice_id in list(pull.state.notices.items()):
         if notice_id == comment.id:
@@ -195,7 +195,7 @@ def _forget_own_notice(pull: Pull, comment: Comment) -> bool:
     return False
 
 
-def _register_own_notice(pull: Pull, comment: Comment) -> bool:
+def _register_own_notice(pull: TrackedPull, comment: Comment) -> bool:
     """Our own notice came back as a webhook: remember it, so we edit it rather than post again.
 
     True when that taught us something (a notice id we had not recorded)."""
@@ -213,7 +213,7 @@ def _register_own_notice(pull: Pull, comment: Comment) -> bool:
     return False
 
 
-async def _awaited_maintainers(ctx: Context, pull: Pull, settings: RepoSettings, touched: Collection[str]) -> set[str]:
+async def _awaited_maintainers(ctx: Context, pull: TrackedPull, settings: RepoSettings, touched: Collection[str]) -> set[str]:
     """Awaited people the bot has not seen answer yet: are they maintainers (may it @-mention them)?
 
     Asked of GitHub once per person and PR; the answer is kept in the PR's state.
@@ -230,7 +230,7 @@ async def _awaited_maintainers(ctx: Context, pull: Pull, settings: RepoSettings,
     return {login for login, maintainer in pull.state.people.items() if maintainer}
 
 
-def known_maintainers(pull: Pull, settings: RepoSettings) -> set[str]:
+def known_maintainers(pull: TrackedPull, settings: RepoSettings) -> set[str]:
     """Logins the bot may @-mention: configured maintainers, people who answered as one, and
     awaited people GitHub said are maintainers."""
     known = {login for login in settings.maintainers.logins}

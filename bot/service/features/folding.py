@@ -17,9 +17,9 @@ from bot.core.limits import DIFF_MAX_CHARS
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, is_ready_to_fold, plan_promotions
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service.context import Context
-from bot.service.remarks import post_once
-from bot.service.tracking import Pull
+from bot.service.runtime.handler_context import Context
+from bot.service.features.one_off_remarks import post_once
+from bot.service.features.tracked_pulls import TrackedPull
 
 MAX_ATTEMPTS = 3
 # settings.retire -> how the plan retires a folded question from §14 (every RETIRE_STYLES value).
@@ -35,13 +35,13 @@ class FoldResult:
     via_pull_request: str | None = None  # URL, when the head branch could not be pushed to
 
 
-def plan_options(settings: RepoSettings, pull: Pull, only: frozenset[str]) -> PlanOptions:
+def plan_options(settings: RepoSettings, pull: TrackedPull, only: frozenset[str]) -> PlanOptions:
     with_date = {"dated": True, "undated": False}.get(settings.tag_style)
     resolve = RETIRE_TO_RESOLVE_STYLE.get(settings.retire)
     return PlanOptions(only=only, with_date=with_date, resolve_style=resolve, path=pull.state.document_path)
 
 
-async def fold(ctx: Context, pull: Pull, pr: dict[str, Any], settings: RepoSettings) -> FoldResult:
+async def fold(ctx: Context, pull: TrackedPull, pr: dict[str, Any], settings: RepoSettings) -> FoldResult:
     assert ctx.gh is not None and ctx.repo is not None
     records = pull.typed_records()
     ready = frozenset(record.id for record in records if is_ready_to_fold(record))
@@ -91,7 +91,7 @@ def commit_message(plan: Plan, number: int) -> str:
     )
 
 
-def _settle(ctx: Context, pull: Pull, plan: Plan, sha: str | None) -> FoldResult:
+def _settle(ctx: Context, pull: TrackedPull, plan: Plan, sha: str | None) -> FoldResult:
     at = ctx.clock().isoformat()
     for question_id in plan.folded:
         mapping = pull.records.get(question_id)
@@ -102,7 +102,7 @@ def _settle(ctx: Context, pull: Pull, plan: Plan, sha: str | None) -> FoldResult
     return FoldResult(sha, tuple(plan.folded), plan)
 
 
-async def _fold_through_pull_request(ctx: Context, pull: Pull, pr: dict[str, Any], plan: Plan, head_sha: str, message: str) -> str:
+async def _fold_through_pull_request(ctx: Context, pull: TrackedPull, pr: dict[str, Any], plan: Plan, head_sha: str, message: str) -> str:
     """The head is a fork we may not push to: commit on a branch here and propose it there.
 
     The fold branch lives in the base repository (forks share its objects). A PR against the
@@ -147,7 +147,7 @@ def plan_digest(plan: Plan) -> str:
     return hashlib.sha256(plan.new_text.encode("utf-8")).hexdigest()[:16]
 
 
-async def resolve_folded_threads(ctx: Context, pull: Pull, folded: tuple[str, ...]) -> int:
+async def resolve_folded_threads(ctx: Context, pull: TrackedPull, folded: tuple[str, ...]) -> int:
     """Resolve the review threads of the folded questions (one GraphQL query, one mutation each)."""
     assert ctx.gh is not None and ctx.repo is not None
     roots = [int(root) for root, question in pull.state.threads.items() if question in folded]

@@ -1,7 +1,7 @@
 """A one-off remark on a PR is said once: by one delivery, and by that delivery run again."""
 from __future__ import annotations
 
-from bot.service.remarks import post_once, remark_marker
+from bot.service.features.one_off_remarks import post_once, remark_marker
 
 # The world tests/conftest.py's `hub` fixture seeds (see tests/service/conftest.py).
 REPO, MAINTAINER = "apache/cloudstack", "maintainer"

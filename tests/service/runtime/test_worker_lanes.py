@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.service.intake import lane_of
+from bot.service.runtime.intake import lane_of
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "service"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "service"
 
 
 def test_a_pr_event_and_a_pr_conversation_comment_share_the_prs_lane() -> None:

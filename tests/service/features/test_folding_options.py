@@ -9,8 +9,8 @@ import pytest
 from bot.core.planner import PlanOptions, ResolveStyle, plan_promotions
 from bot.core.records import Answer, Record, Status
 from bot.core.settings import RETIRE_STYLES, parse_settings
-from bot.service.folding import commit_message, plan_options
-from bot.service.tracking import Pull
+from bot.service.features.folding import commit_message, plan_options
+from bot.service.features.tracked_pulls import TrackedPull
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState
 
@@ -41,7 +41,7 @@ def confirmed(question_id: str) -> Record:
 
 @pytest.mark.parametrize("retire", RETIRE_STYLES)
 def test_every_retire_setting_chooses_its_resolve_style(retire: str, tmp_path: Path) -> None:
-    pull = Pull(PullState("apache/egret", 7, document_path="docs/THREAT-MODEL.md"), FolderStore(tmp_path), {})
+    pull = TrackedPull(PullState("apache/egret", 7, document_path="docs/THREAT-MODEL.md"), FolderStore(tmp_path), {})
     options = plan_options(parse_settings({"retire": retire}), pull, frozenset({"Q1"}))
     assert options.resolve_style is ResolveStyle(retire)
     assert (options.only, options.path) == (frozenset({"Q1"}), "docs/THREAT-MODEL.md")

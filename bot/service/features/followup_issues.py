@@ -19,9 +19,9 @@ from bot.core.limits import followup_title_problem
 from bot.core.markdown import inline_text, marker_text
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service.context import Context
-from bot.service.remarks import post_once
-from bot.service.tracking import Pull
+from bot.service.runtime.handler_context import Context
+from bot.service.features.one_off_remarks import post_once
+from bot.service.features.tracked_pulls import TrackedPull
 
 _MARKER = re.compile(r"<!-- threat-model-bot:followup (?P<repo>[^#\s]+)#(?P<number>\d+) (?P<question>\S+) (?P<title>.*?) -->")
 
@@ -51,7 +51,7 @@ def parse_followup_marker(body: str) -> tuple[str, int, str, str] | None:
     return match["repo"], int(match["number"]), match["question"], match["title"]
 
 
-async def open_followups(ctx: Context, pull: Pull, settings: RepoSettings, wanted: Sequence[tuple[str, str]]) -> list[str]:
+async def open_followups(ctx: Context, pull: TrackedPull, settings: RepoSettings, wanted: Sequence[tuple[str, str]]) -> list[str]:
     """Open an issue for each (question, title) not opened yet; returns the issue URLs opened or found."""
     assert ctx.gh is not None and ctx.repo is not None
     opened: list[str] = []
@@ -92,7 +92,7 @@ async def open_followups(ctx: Context, pull: Pull, settings: RepoSettings, wante
     return opened
 
 
-def update_from_issue(pull: Pull, question_id: str, title_in_marker: str, issue: dict) -> bool:
+def update_from_issue(pull: TrackedPull, question_id: str, title_in_marker: str, issue: dict) -> bool:
     """An issue the bot opened was closed or reopened: the record follows."""
     mapping = pull.records.get(question_id)
     if mapping is None:
@@ -108,7 +108,7 @@ def update_from_issue(pull: Pull, question_id: str, title_in_marker: str, issue:
     return changed
 
 
-async def _say_not_opened(ctx: Context, pull: Pull, question_id: str, title: str, why: str) -> None:
+async def _say_not_opened(ctx: Context, pull: TrackedPull, question_id: str, title: str, why: str) -> None:
     """One short remark on the PR per follow-up that cannot be opened; the reply's other effects stand."""
     assert ctx.repo is not None
     ctx.log.warning("PR #%s: follow-up for %s not opened: %s", pull.state.number, question_id, why)
@@ -120,7 +120,7 @@ async def _say_not_opened(ctx: Context, pull: Pull, question_id: str, title: str
     await post_once(ctx, pull.state.number, f"followup-refused:{ctx.repo}#{pull.state.number}:{digest}", text)
 
 
-def _issue_body(repo: str, pull: Pull, question_id: str, title: str, marker: str) -> str:
+def _issue_body(repo: str, pull: TrackedPull, question_id: str, title: str, marker: str) -> str:
     thread = next((root for root, question in pull.state.threads.items() if question == question_id), None)
     pr_link = pull.state.url or f"#{pull.state.number}"
     thread_link = f"{pr_link}#discussion_r{thread}" if thread else pr_link

@@ -15,12 +15,12 @@ from aiohttp import web
 
 from bot.github.auth import utc_now
 from bot.github.client import GitHubApp
-from bot.service.config import ServiceConfig
-from bot.service.intake import Intake
-from bot.service.routing import ComposedRouter, build_router
-from bot.service.scheduler import Scheduler
-from bot.service.startup_checks import GITHUB_STATUS
-from bot.service.worker import Worker
+from bot.service.runtime.service_config import ServiceConfig
+from bot.service.runtime.intake import Intake
+from bot.service.runtime.routing import ComposedRouter, build_router
+from bot.service.runtime.scheduler import Scheduler
+from bot.service.runtime.startup_checks import GITHUB_STATUS
+from bot.service.runtime.worker import Worker
 from bot.store.database import open_database
 from bot.store.inbox import Inbox
 
@@ -53,7 +53,7 @@ def _lifetime(
     config: ServiceConfig, router: ComposedRouter, github: GitHubApp | None, clock: Callable[[], datetime]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
-        from bot.service.work import build_work_side
+        from bot.service.runtime.work_side import build_work_side
 
         database = await open_database(config.state_dir, config.database_url, takeover_after=config.takeover_after_seconds)
         inbox = database.inbox

@@ -15,13 +15,13 @@ from bot.core.notice import notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.core.document import parse_document
 from bot.github import pulls as github
-from bot.service.context import Context
-from bot.service.tracking import Pull
+from bot.service.runtime.handler_context import Context
+from bot.service.features.tracked_pulls import TrackedPull
 
 SUMMARY_KEY = "pr"
 
 
-async def upsert_thread_notice(ctx: Context, pull: Pull, root_id: int, body: str) -> None:
+async def upsert_thread_notice(ctx: Context, pull: TrackedPull, root_id: int, body: str) -> None:
     """Reply once in the thread, then edit that reply (one API call either way)."""
     assert ctx.gh is not None and ctx.repo is not None
     known = pull.state.notices.get(str(root_id))
@@ -37,7 +37,7 @@ async def upsert_thread_notice(ctx: Context, pull: Pull, root_id: int, body: str
     pull.state.notices[str(root_id)] = int(created["id"])
 
 
-async def upsert_summary_notice(ctx: Context, pull: Pull, body: str) -> None:
+async def upsert_summary_notice(ctx: Context, pull: TrackedPull, body: str) -> None:
     """The PR-level notice for replies outside review threads (bulk answers, /accept)."""
     assert ctx.gh is not None and ctx.repo is not None
     if pull.state.summary_notice is not None:
@@ -53,7 +53,7 @@ async def upsert_summary_notice(ctx: Context, pull: Pull, body: str) -> None:
 
 
 def thread_notice_body(
-    pull: Pull,
+    pull: TrackedPull,
     question_id: str,
     *,
     notes: Sequence[str],
@@ -72,7 +72,7 @@ def thread_notice_body(
     return render_notice(record, promotions=promotions, for_humans=humans, notes=notes, maintainers=maintainers, dry_run=dry_run)
 
 
-def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
+def preview(pull: TrackedPull, question_id: str, document_text: str) -> tuple[Sequence[Promotion], Sequence[HumanItem]]:
     """What folding this question would change, as if its proposals were accepted (nothing, when
     the document cannot be read: the notice still says what the reply did)."""
     records = pull.typed_records()
@@ -84,7 +84,7 @@ def preview(pull: Pull, question_id: str, document_text: str) -> tuple[Sequence[
     return plan.promotions, [item for item in plan.for_humans if item.question == question_id]
 
 
-def summary_body(pull: Pull, touched: Sequence[str], notes: Sequence[str], maintainers: Collection[str], *, wants_help: bool, dry_run: bool) -> str:
+def summary_body(pull: TrackedPull, touched: Sequence[str], notes: Sequence[str], maintainers: Collection[str], *, wants_help: bool, dry_run: bool) -> str:
     if wants_help:
         return render_help(None)
     lines = [notice_marker(SUMMARY_KEY), "**Threat-model review: what the last reply changed**", ""]

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-log = logging.getLogger("bot.service.serving")
+log = logging.getLogger("bot.service.runtime.server_loop")
 
 STOP_BOUND_SECONDS = 8.0  # SIGTERM to exit; platforms send SIGKILL after 10 s or more
 _FD_HEADROOM = 64  # descriptors kept for the inbox, GitHub calls and logs

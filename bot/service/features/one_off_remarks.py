@@ -10,7 +10,7 @@ from bot.core.limits import REMARK_MAX_CHARS
 from bot.core.markdown import bounded, defuse_comments, marker_text
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment
-from bot.service.context import Context
+from bot.service.runtime.handler_context import Context
 
 
 def remark_marker(key: str) -> str:

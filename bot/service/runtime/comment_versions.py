@@ -12,7 +12,7 @@ from enum import Enum
 
 from bot.core.conversation import Comment
 from bot.github import pulls as github
-from bot.service.context import Context
+from bot.service.runtime.handler_context import Context
 from bot.store.pull_state import PullState
 
 

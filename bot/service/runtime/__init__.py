@@ -1,0 +1,1 @@
+"""How deliveries reach the bot and how its work runs: intake, inbox, worker lanes, scheduler, app, config."""
