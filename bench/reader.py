@@ -25,7 +25,7 @@ from ruamel.yaml import YAML  # noqa: E402
 
 from bot.core.commands_parser import ANY_QUESTION  # noqa: E402
 from bot.core.reader import read_reply  # noqa: E402
-from bot.core.reading import Reading, Stance  # noqa: E402
+from bot.core.reader_output import Reading, Stance  # noqa: E402
 
 LABELS = ROOT / "tests" / "fixtures" / "reader_labels.yaml"
 OWN_CASES = ROOT / "tests" / "fixtures" / "reader_cases_own.yaml"

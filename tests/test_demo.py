@@ -10,7 +10,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.core.document import parse_document
-from bot.demo import (
+from bot.demo_review import (
     CONVERSATION,
     DOCUMENT_PATH,
     CloseFollowUp,

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from bot.__main__ import main
-from bot.demo import CONVERSATION, DEMO_MARK, run_demo
+from bot.demo_review import CONVERSATION, DEMO_MARK, run_demo
 
 
 def test_a_second_run_on_the_same_state_dir_starts_afresh_and_passes(tmp_path: Path) -> None:

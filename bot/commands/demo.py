@@ -22,6 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The sandbox (aiohttp, the service) loads only when the demo runs, not for every command.
-    from bot.demo import run_demo
+    from bot.demo_review import run_demo
 
     return run_demo(state_dir=args.state_dir, quiet=args.quiet)

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.core.commands_parser import ANY_QUESTION, normalise_question_id
 from bot.core.dialect import question_key
 from bot.core.reader import HELP_TEXT, is_maintainer_association, read_reply
-from bot.core.reading import Command, CommandName, Reading, Stance
+from bot.core.reader_output import Command, CommandName, Reading, Stance
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.envfile import DEFAULT_ENV_FILE, env_file_values, write_env_file
-from bot.store.manifest import ManifestError, load_manifest
+from bot.store.app_manifest_file import ManifestError, load_manifest
 
 if TYPE_CHECKING:  # aiohttp loads only when the flow runs, so `--help` and argument errors stay instant
     from aiohttp import web

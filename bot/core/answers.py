@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.core.command_registry import DECIDING_COMMANDS
 from bot.core.limits import LOGINS_PER_COMMENT
-from bot.core.reading import CommandName, Reading, Stance
+from bot.core.reader_output import CommandName, Reading, Stance
 from bot.core.records import FollowUpState, ProposalState, Status, canonical_question_id, plain_value
 
 # An `answer` (facts given to an open question) is never binding itself: a maintainer's

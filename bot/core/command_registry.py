@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.core.reading import CommandName, Stance
+from bot.core.reader_output import CommandName, Stance
 
 
 class Scope(str, Enum):

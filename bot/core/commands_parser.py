@@ -14,7 +14,7 @@ from enum import Enum
 
 from bot.core.command_registry import ANSWER_VERDICTS, BY_WORD
 from bot.core.dialect import QUESTION_ID, find_ids, normalise_id
-from bot.core.reading import Command, CommandName, Stance
+from bot.core.reader_output import Command, CommandName, Stance
 
 # The id grammar (`Q9`, `Q14.1`, `Q5a`, `Q-clienttrust`, lists and ranges) is the documents'
 # own, from bot/core/dialect.py; replies add only the word written out: "question 5",

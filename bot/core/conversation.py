@@ -21,7 +21,7 @@ from bot.core.answers import (
 from bot.core.command_registry import CONTROL, PER_QUESTION
 from bot.core.dialect import ids_in
 from bot.core.reader import read_reply
-from bot.core.reading import Command, CommandName, Reading
+from bot.core.reader_output import Command, CommandName, Reading
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from bot.core.commands_parser import (
     parse_explicit,
     question_ids_in,
 )
-from bot.core.reading import (
+from bot.core.reader_output import (
     AnswerReading,
     Command,
     CommandName,

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from bot.core.model import Question, QuestionState
-from bot.core.reading import Stance
+from bot.core.reader_output import Stance
 
 SCHEMA_VERSION = 1
 

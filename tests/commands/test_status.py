@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.__main__ import main
 from bot.core.answers import add_followup, apply_reading
-from bot.core.reading import AnswerReading, Reading, Stance
+from bot.core.reader_output import AnswerReading, Reading, Stance
 from bot.store.folder import FolderStore
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "documents" / "cloudstack-shaped.md"

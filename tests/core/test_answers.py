@@ -18,7 +18,7 @@ from bot.core.answers import (
     set_followup_issue,
 )
 from bot.core.model import Question, QuestionState, Span
-from bot.core.reading import AnswerReading, Command, CommandName, FollowUpCue, Reading, Stance
+from bot.core.reader_output import AnswerReading, Command, CommandName, FollowUpCue, Reading, Stance
 from bot.core.records import Status, new_record_mapping, validate_record
 
 T1, T2, T3 = "2026-06-11T09:00:00Z", "2026-06-11T10:00:00Z", "2026-06-12T08:00:00Z"

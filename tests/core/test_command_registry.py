@@ -4,7 +4,7 @@ from __future__ import annotations
 from bot.core import conversation
 from bot.core.command_registry import BY_WORD, COMMANDS, CONTROL, DECIDING_COMMANDS, PER_QUESTION, Scope, help_text
 from bot.core.commands_parser import ANY_QUESTION, classify_lines, parse_explicit
-from bot.core.reading import CommandName, Stance
+from bot.core.reader_output import CommandName, Stance
 
 
 def test_every_command_name_has_exactly_one_row() -> None:

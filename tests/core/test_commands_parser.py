@@ -16,7 +16,7 @@ from bot.core.commands_parser import (
     question_ids_in,
     read_verdict,
 )
-from bot.core.reading import CommandName, Stance
+from bot.core.reader_output import CommandName, Stance
 
 KNOWN = {"Q8", "Q9", "Q10", "Q12", "Q13", "Q14"}
 

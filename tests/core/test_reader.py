@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bot.core.commands_parser import ANY_QUESTION
 from bot.core.reader import HELP_TEXT, is_maintainer_association, read_reply
-from bot.core.reading import CommandName, Reading, Stance
+from bot.core.reader_output import CommandName, Reading, Stance
 
 KNOWN = frozenset(f"Q{number}" for number in range(1, 40))
 # The shared corpus sits next to the repository; with CI set, a missing corpus fails.

@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from bot.core.reader import read_reply
-from bot.core.reading import Reading, Stance
+from bot.core.reader_output import Reading, Stance
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN = frozenset(f"Q{number}" for number in range(1, 40))

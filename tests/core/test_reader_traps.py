@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.reader import read_reply
-from bot.core.reading import Reading, Stance
+from bot.core.reader_output import Reading, Stance
 
 KNOWN = frozenset({*(f"Q{number}" for number in range(1, 40)), "Q5a", "Q14.1", "Q-clienttrust", "Q-token"})
 

@@ -10,7 +10,7 @@ from bot.core.answers import apply_reading, mark_folded
 from bot.core.document import parse_document
 from bot.core.model import DocumentError
 from bot.core.planner import PlanOptions, ResolveStyle, plan_promotions
-from bot.core.reading import AnswerReading, Reading, Stance
+from bot.core.reader_output import AnswerReading, Reading, Stance
 from bot.core.records import RecordError, Status
 from bot.store.folder import FolderStore, dump_record, load_record_text, load_records
 

@@ -14,9 +14,9 @@ from bot.core.digest_schedule import iso_week
 from bot.core.digest_wording import Digest, render_digest
 from bot.core.document import parse_document
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.replies import known_maintainers, settings_or_report
 from bot.service.features.tracked_pulls import load_pull
+from bot.service.runtime.handler_context import Context
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ PR against its branch instead. Then the folded questions' review threads are res
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from gidgethub import BadRequest
@@ -17,9 +17,9 @@ from bot.core.limits import DIFF_MAX_CHARS
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, is_ready_to_fold, plan_promotions
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.one_off_remarks import post_once
 from bot.service.features.tracked_pulls import TrackedPull
+from bot.service.runtime.handler_context import Context
 
 MAX_ATTEMPTS = 3
 # settings.retire -> how the plan retires a folded question from §14 (every RETIRE_STYLES value).

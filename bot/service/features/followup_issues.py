@@ -8,8 +8,8 @@ blocks the rest of the reply.
 """
 from __future__ import annotations
 
-import re
 import hashlib
+import re
 from collections.abc import Mapping, MutableMapping, Sequence
 
 from gidgethub import BadRequest, GitHubException, RateLimitExceeded
@@ -19,9 +19,9 @@ from bot.core.limits import followup_title_problem
 from bot.core.markdown import inline_text, marker_text
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.one_off_remarks import post_once
 from bot.service.features.tracked_pulls import TrackedPull
+from bot.service.runtime.handler_context import Context
 
 _MARKER = re.compile(r"<!-- threat-model-bot:followup (?P<repo>[^#\s]+)#(?P<number>\d+) (?P<question>\S+) (?P<title>.*?) -->")
 

@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 
 from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
-from bot.core.notice import parse_notice_marker
+from bot.core.notice_text import parse_notice_marker
 from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment
-from bot.service.runtime.handler_context import Context
 from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
-from bot.service.features.thread_notices import thread_notice_body, upsert_thread_notice
 from bot.service.features.replies import known_maintainers, settings_or_report, tracked_pull
+from bot.service.features.thread_notices import thread_notice_body, upsert_thread_notice
 from bot.service.features.tracked_pulls import TrackedPull
+from bot.service.runtime.handler_context import Context
 from bot.service.runtime.unreadable_comments import known_unreadable, note_unreadable_comment
 
 _NORMALISE = {

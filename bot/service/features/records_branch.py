@@ -27,11 +27,11 @@ from bot.core.model import DocumentError
 from bot.core.records import RecordError, record_filename
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.one_off_remarks import post_once
-from bot.store.inbox import Delivery
+from bot.service.runtime.handler_context import Context
 from bot.service.runtime.pull_locks import pull_lock
 from bot.store.folder import FolderStore
+from bot.store.inbox import Delivery
 from bot.store.pull_state import (
     PullState,
     document_copy,

@@ -11,20 +11,20 @@ from collections.abc import Collection
 
 from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
 from bot.core.limits import LOGINS_PER_COMMENT
-from bot.core.notice import parse_notice_marker
+from bot.core.notice_text import parse_notice_marker
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.github.normalise import comment_from_review_comment
-from bot.service.runtime.handler_context import Context
-from bot.service.runtime.pull_locks import pull_lock
 from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
 from bot.service.features.one_off_remarks import post_once
 from bot.service.features.thread_notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
 from bot.service.features.tracked_pulls import TrackedPull, load_pull, track
-from bot.service.runtime.unreadable_comments import forget_readable, known_unreadable, note_unreadable_comment
 from bot.service.runtime.comment_versions import Version, note_version, version_of
+from bot.service.runtime.handler_context import Context
+from bot.service.runtime.pull_locks import pull_lock
+from bot.service.runtime.unreadable_comments import forget_readable, known_unreadable, note_unreadable_comment
 from bot.store.repo_config import RepoConfigError
 
 

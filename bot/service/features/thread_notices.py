@@ -10,13 +10,13 @@ from collections.abc import Collection, Sequence
 
 from gidgethub import BadRequest
 
-from bot.core.markdown import quoted_notes
-from bot.core.notice import notice_marker, render_help, render_notice
-from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.core.document import parse_document
+from bot.core.markdown import quoted_notes
+from bot.core.notice_text import notice_marker, render_help, render_notice
+from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.github import pulls as github
-from bot.service.runtime.handler_context import Context
 from bot.service.features.tracked_pulls import TrackedPull
+from bot.service.runtime.handler_context import Context
 
 SUMMARY_KEY = "pr"
 

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from bot.core.document import parse_document
+from bot.core.document_matching import AmbiguousDocument, document_among
 from bot.core.limits import document_problem
 from bot.core.markdown import marker_text
 from bot.core.model import Document
 from bot.core.records import Record, validate_record
-from bot.core.document_matching import AmbiguousDocument, document_among
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
 from bot.service.features import records_branch
-from bot.service.runtime.handler_context import Context
 from bot.service.features.one_off_remarks import post_once
+from bot.service.runtime.handler_context import Context
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, load_pull_state, pull_directory, save_pull_state
 

@@ -5,8 +5,8 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment, is_pending_review
-from bot.service.runtime.handler_context import Context
 from bot.service.features.replies import handle_reply
+from bot.service.runtime.handler_context import Context
 
 router = Router()
 

@@ -5,10 +5,10 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.service.features import records_branch
-from bot.service.runtime.handler_context import Context
-from bot.service.runtime.pull_locks import pull_lock
 from bot.service.features.followup_issues import parse_followup_marker, update_from_issue
 from bot.service.features.tracked_pulls import load_pull
+from bot.service.runtime.handler_context import Context
+from bot.service.runtime.pull_locks import pull_lock
 
 router = Router()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.service.runtime.handler_context import Context
-from bot.service.runtime.pull_locks import pull_lock
 from bot.service.features.replies import settings_or_report
 from bot.service.features.tracked_pulls import load_pull, track
+from bot.service.runtime.handler_context import Context
+from bot.service.runtime.pull_locks import pull_lock
 
 router = Router()
 

@@ -7,9 +7,9 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.service.features import records_branch
+from bot.service.features.reconcile import reconcile_pull
 from bot.service.runtime.handler_context import Context
 from bot.service.runtime.pull_locks import pull_lock
-from bot.service.features.reconcile import reconcile_pull
 from bot.store.pull_state import load_pull_state
 
 router = Router()

@@ -15,10 +15,10 @@ from aiohttp import web
 
 from bot.github.auth import utc_now
 from bot.github.client import GitHubApp
-from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.intake import Intake
 from bot.service.runtime.routing import ComposedRouter, build_router
 from bot.service.runtime.scheduler import Scheduler
+from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.startup_checks import GITHUB_STATUS
 from bot.service.runtime.worker import Worker
 from bot.store.database import open_database

@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.github.client import GitHubClient
 from bot.github.pulls import read_file

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from bot.core.digest_schedule import digest_due
 from bot.service.features import records_branch
-from bot.service.runtime.handler_context import Context
 from bot.service.features.digest_posting import post_weekly_digest
 from bot.service.features.family_digest_posting import post_family_digest
-from bot.service.runtime.pull_locks import pull_lock, working_with
 from bot.service.features.reconcile import reconcile_pull
 from bot.service.features.replies import settings_or_report
+from bot.service.runtime.handler_context import Context
+from bot.service.runtime.pull_locks import pull_lock, working_with
 from bot.store.database import StateFiles
 from bot.store.pull_state import load_pull_state, tracked_pulls
 

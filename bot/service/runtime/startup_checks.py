@@ -24,8 +24,8 @@ from aiohttp import web
 from gidgethub import BadRequest, GitHubBroken
 
 from bot.github.auth import AppCredentials
-from bot.github.keys import PrivateKeyError, check_private_key
 from bot.github.client import GitHubClient, RetryPolicy
+from bot.github.keys import PrivateKeyError, check_private_key
 from bot.service.runtime.service_config import ServiceConfig
 
 log = logging.getLogger(__name__)

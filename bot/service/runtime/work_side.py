@@ -15,10 +15,10 @@ from typing import Any
 from bot.github.auth import AppCredentials, utc_now
 from bot.github.client import GitHubApp
 from bot.service.features import records_branch
-from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.handler_context import Context
 from bot.service.runtime.routing import ComposedRouter
 from bot.service.runtime.scheduler import Scheduler
+from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.worker import Worker
 from bot.store.database import Database
 from bot.store.inbox import Delivery, Inbox

@@ -1,4 +1,4 @@
-from bot.core.notice import notice_marker, parse_notice_marker, render_help, render_notice
+from bot.core.notice_text import notice_marker, parse_notice_marker, render_help, render_notice
 from bot.core.planner import Promotion
 from bot.core.records import Answer, Proposal, ProposalState, Record, Status
 
