@@ -24,7 +24,7 @@ from typing import ClassVar, TextIO
 
 from bot.commands.digest import thread_url
 from bot.commands.status import render_tables, status_row
-from bot.core.digest import render_digest
+from bot.core.digest_wording import render_digest
 from bot.core.document import parse_document
 from bot.core.records import Record
 from bot.sandbox import BOT_LOGIN, REPO, Sandbox, sandbox

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.commands.digest_output import print_or_publish, wants_posting
+from bot.commands.family_digest import run_family
 from bot.commands.question_folder import read_question_records
 from bot.commands.sync import (
     DEFAULT_QUESTIONS_DIR,
@@ -24,15 +26,11 @@ from bot.commands.sync import (
     parse_opened_document,
     questions_directory,
 )
-from bot.core.digest import (
-    Digest,
-    digest_for_week,
-    iso_week,
-    maintainer_logins,
-    posted_digests,
-    previous_digest,
-    render_digest,
-)
+from bot.core.digest_figures import DigestFigures
+from bot.core.digest_publication import look_for_digest
+from bot.core.digest_review import maintainer_logins
+from bot.core.digest_schedule import iso_week
+from bot.core.digest_wording import Digest, render_digest
 from bot.core.document import parse_document
 from bot.core.records import Record, RecordError
 from bot.core.settings import CONFIG_PATH, RepoSettings
@@ -94,10 +92,6 @@ def _run(args: argparse.Namespace) -> int:
         print("digest: give both --repo and --pr (a PR on GitHub), or neither (the local records)", file=sys.stderr)
         return 2
     if args.family:
-        from bot.commands.family_digest import (
-            run_family,  # it builds on this module's helpers
-        )
-
         return run_family(args, now)
     week = iso_week(now)
     try:
@@ -110,30 +104,19 @@ def _run(args: argparse.Namespace) -> int:
     except (batch.CredentialsError, ValueError) as error:
         print(f"digest: {error}", file=sys.stderr)
         return 2
-    where = f"{opened.repository}#{opened.pull.number}"
-    posting = args.post and not args.dry_run
-    if posting and not opened.settings.digest.enabled:
+    if args.post and not args.dry_run and not opened.settings.digest.enabled:
         print(f"digests are switched off for {opened.repository} (digest.enabled: false in {CONFIG_PATH}); nothing posted")
         return 0
-    if posting and opened.settings.dry_run:
-        print(f"{CONFIG_PATH} sets dry_run: printing instead of posting", file=sys.stderr)
-        posting = False
-    digests = posted_digests(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number))
-    already = digest_for_week(digests, week)
-    if already is not None:
-        note = f"the {week} digest is already posted on {where} (comment {already.comment_id})"
-        if posting:
-            print(f"{note}; nothing to do")
-            return 0
-        print(note, file=sys.stderr)
-    previous = previous_digest(digests, week)
-    digest = build_digest(opened, records, now, previous.figures if previous else None)
-    if not posting:
-        sys.stdout.write(digest.markdown)
-        return 0
-    outcome = batch.publish_digest(opened.gh, opened.repository, opened.pull.number, digest.markdown, week)
-    report_outcome(outcome, week, where)
-    return 0
+    posting = wants_posting(args, opened.settings)
+    look = look_for_digest(batch.list_issue_comments(opened.gh, opened.repository, opened.pull.number), week)
+    return print_or_publish(
+        opened.gh,
+        opened.repository,
+        opened.pull.number,
+        look,
+        lambda look: build_digest(opened, records, now, look.previous_figures),
+        posting=posting,
+    )
 
 
 def run_local(args: argparse.Namespace, now: datetime) -> int:
@@ -159,7 +142,7 @@ def build_digest(
     opened: OpenedPullRequest,
     records: Sequence[Record],
     now: datetime,
-    previous: batch.DigestFigures | None,
+    previous: DigestFigures | None,
 ) -> Digest:
     document = parse_opened_document(opened)
     pr_url = opened.pull.html_url or None
@@ -178,17 +161,6 @@ def thread_url(pr_url: str | None, record: Record) -> str | None:
     if not pr_url or record.thread is None or record.thread.comment_id is None:
         return None
     return f"{pr_url}#discussion_r{record.thread.comment_id}"
-
-
-def report_outcome(outcome: batch.PublishOutcome, week: str, where: str) -> None:
-    if outcome.posted is not None:
-        print(f"posted the {week} digest on {where} (comment {outcome.posted.comment_id})")
-    elif outcome.kept is not None:
-        print(f"another run posted the {week} digest on {where} first (comment {outcome.kept.comment_id}); kept that one")
-    if outcome.removed_duplicates:
-        print("removed duplicate digests: " + ", ".join(str(comment_id) for comment_id in outcome.removed_duplicates))
-    if outcome.minimized:
-        print("minimized earlier digests: " + ", ".join(str(comment_id) for comment_id in outcome.minimized))
 
 
 def _parse_now(text: str) -> datetime:

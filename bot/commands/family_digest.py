@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.commands.digest import report_outcome
+from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.sync import (
     OpenedPullRequest,
     history_comments,
@@ -25,18 +25,13 @@ from bot.commands.sync import (
     questions_directory,
     rebuild_records,
 )
-from bot.core.digest import (
-    Digest,
-    FamilyMember,
-    FamilyRole,
-    digest_for_week,
-    iso_week,
-    maintainer_logins,
-    posted_digests,
-    previous_digest,
-    render_family_digest,
-)
+from bot.core.digest_figures import DigestFigures
+from bot.core.digest_publication import look_for_digest
+from bot.core.digest_review import maintainer_logins
+from bot.core.digest_schedule import iso_week
+from bot.core.digest_wording import Digest
 from bot.core.document_matching import AmbiguousDocument, document_among
+from bot.core.family_digest_wording import FamilyMember, FamilyRole, render_family_digest
 from bot.core.records import Record, RecordError, new_record_mapping, validate_record
 from bot.core.settings import CONFIG_PATH, RepoSettings, SatelliteRef
 from bot.github import batch
@@ -74,27 +69,22 @@ def run_family(args: argparse.Namespace, now: datetime) -> int:
         print(f"digest: {error}", file=sys.stderr)
         return 2
     target = family.post_to or canonical.pull.number
-    where = f"{canonical.repository}#{target}"
-    posting = args.post and not args.dry_run
-    if posting and canonical.settings.dry_run:
-        print(f"{CONFIG_PATH} sets dry_run: printing instead of posting", file=sys.stderr)
-        posting = False
-    digests = posted_digests(batch.list_issue_comments(canonical.gh, canonical.repository, target), family=True)
-    already = digest_for_week(digests, week)
-    if already is not None and posting:
-        print(f"the {week} family digest is already posted on {where} (comment {already.comment_id}); nothing to do")
-        return 0
-    previous = previous_digest(digests, week)
-    digest = render(gathered, canonical.settings, now, dict(previous.member_figures or {}) if previous else None)
-    if not posting:
-        sys.stdout.write(digest.markdown)
-        return 0
-    outcome = batch.publish_digest(canonical.gh, canonical.repository, target, digest.markdown, week, family=True)
-    report_outcome(outcome, f"{week} family", where)
-    return 0
+    posting = wants_posting(args, canonical.settings)
+    look = look_for_digest(batch.list_issue_comments(canonical.gh, canonical.repository, target), week, family=True)
+    return print_or_publish(
+        canonical.gh,
+        canonical.repository,
+        target,
+        look,
+        lambda look: render(gathered, canonical.settings, now, look.previous_member_figures),
+        posting=posting,
+        kind="family digest",
+    )
 
 
-def render(gathered: Members, settings: RepoSettings, now: datetime, previous: dict | None) -> Digest:
+def render(
+    gathered: Members, settings: RepoSettings, now: datetime, previous: dict[str, DigestFigures] | None
+) -> Digest:
     # A PMC's repositories share one set of maintainers: the canonical repository's rule decides.
     return render_family_digest(
         gathered.members, now, maintainers=maintainer_logins(gathered.records, settings.maintainers), previous=previous,

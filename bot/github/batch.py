@@ -23,7 +23,7 @@ from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 
-from bot.core.digest import PostedDigest, digest_for_week, posted_digests
+from bot.core.digest_publication import DigestLook, PostedDigest, tidy_after_posting
 from bot.core.permissions import permission_from_response
 from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
 
@@ -419,34 +419,13 @@ class PublishOutcome:
     minimized: tuple[int, ...]  # earlier digests collapsed by this run
 
 
-def publish_digest(
-    gh: Github, repository: str, number: int, markdown: str, week: str, *, family: bool = False
-) -> PublishOutcome:
-    """Post this week's digest once, then collapse the earlier ones.
-
-    Look first: if this week's marker is already on the PR, post nothing. Two schedulers
-    can still both look, see nothing and both post; so after posting, look again and delete
-    every copy of this week's digest except the oldest. Each scheduler deletes the same
-    ones, so they converge on one comment whatever the interleaving. `family`: the same for
-    family digests, which are told apart from a PR's own digests by their marker.
-    """
-    existing = digest_for_week(posted_digests(list_issue_comments(gh, repository, number), family=family), week)
-    if existing is not None:
-        return PublishOutcome(posted=None, kept=existing, removed_duplicates=(), minimized=())
+def publish_digest(gh: Github, repository: str, number: int, markdown: str, look: DigestLook) -> PublishOutcome:
+    """Carry out the publish decision (`bot.core.digest_publication`) on issue or PR `number`:
+    post when the look says so, then delete and minimize what the second look names."""
+    if not look.should_post:
+        return PublishOutcome(posted=None, kept=look.this_week, removed_duplicates=(), minimized=())
     created = create_issue_comment(gh, repository, number, markdown)
-    digests = posted_digests(list_issue_comments(gh, repository, number), family=family)
-    this_week = [digest for digest in digests if digest.week == week]
-    kept = this_week[0] if this_week else None
-    removed = tuple(
-        digest.comment_id
-        for digest in this_week[1:]
-        if delete_issue_comment(gh, repository, digest.comment_id)
-    )
-    posted = kept if kept is not None and kept.comment_id == int(created["id"]) else None
-    minimized = tuple(
-        digest.comment_id
-        for digest in digests
-        if digest.week < week and digest.minimized is not True and digest.node_id
-        and minimize_comment(gh, digest.node_id)
-    )
-    return PublishOutcome(posted=posted, kept=kept, removed_duplicates=removed, minimized=minimized)
+    tidy = tidy_after_posting(list_issue_comments(gh, repository, number), look, int(created["id"]))
+    removed = tuple(extra.comment_id for extra in tidy.delete if delete_issue_comment(gh, repository, extra.comment_id))
+    minimized = tuple(earlier.comment_id for earlier in tidy.minimize if minimize_comment(gh, earlier.node_id))
+    return PublishOutcome(posted=tidy.posted, kept=tidy.kept, removed_duplicates=removed, minimized=minimized)

@@ -16,7 +16,7 @@ from lantern_world import (
 )
 
 from bot.__main__ import main
-from bot.core.digest import parse_digest_marker
+from bot.core.digest_marker import parse_digest_marker
 from bot.core.document import parse_document
 from bot.store.folder import FolderStore
 

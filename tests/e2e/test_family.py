@@ -10,7 +10,7 @@ from pathlib import Path
 from e2e_world import AUTHOR, DOC, FIXTURE, Review, thread_on
 from test_scheduled import MONDAY_MORNING
 
-from bot.core.digest import parse_digest_marker, parse_family_digest_marker
+from bot.core.digest_marker import parse_digest_marker, parse_family_digest_marker
 from bot.core.settings import CONFIG_PATH
 from bot.sandbox import REPO, start_service
 from bot.store.folder import FolderStore

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from e2e_world import AUTHOR, DOC, FIXTURE, Review, api_calls_since, bot_issues, notice_in, thread_on
 
-from bot.core.digest import parse_digest_marker
+from bot.core.digest_marker import parse_digest_marker
 from bot.core.limits import LOGINS_PER_COMMENT
 from bot.sandbox import REPO
 from bot.store.pull_state import load_pull_state

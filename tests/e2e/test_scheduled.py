@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from e2e_world import DOC, Review, notice_in, thread_on
 
-from bot.core.digest import parse_digest_marker
+from bot.core.digest_marker import parse_digest_marker
 from bot.sandbox import REPO, start_service
 
 ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)

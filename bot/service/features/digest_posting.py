@@ -1,15 +1,17 @@
 """The weekly digest, posted by the service's scheduler on each tracked PR.
 
-Look first, then write, then look again: this week's marker already on the PR means done;
-after posting, every copy of this week's digest but the oldest is deleted, so two schedulers
-(or a restart in between) still leave one. Last week's digest is then minimized as outdated.
+What to post, delete and minimize is decided in `bot.core.digest_publication` (look, post,
+look again), as for the batch job; this module reads the thread and carries the decision out.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.digest import PostedDigest, digest_for_week, iso_week, posted_digests, previous_digest, render_digest
+from bot.core.digest_publication import DigestLook, look_for_digest, tidy_after_posting
+from bot.core.digest_schedule import iso_week
+from bot.core.digest_wording import Digest, render_digest
 from bot.core.document import parse_document
 from bot.github import pulls as github
 from bot.service.features.replies import known_maintainers, settings_or_report
@@ -35,66 +37,60 @@ async def post_weekly_digest(ctx: Context, number: int, now: datetime, *, week: 
     if settings is None or not settings.digest.enabled or not pull.tracked:
         return None
     week = week or iso_week(now)
-    existing = await posted(ctx, number)
-    if digest_for_week(existing, week) is not None:
-        pull.state.last_digest_week = week  # so the next tick does not list the comments again
-        pull.save(ctx, [])
-        return DigestRun(week, None, already=True)
-    previous = previous_digest(existing, week)
-    text = pull.document_text(ctx)
-    records = pull.typed_records()
-    digest = render_digest(
-        records,
-        parse_document(text, pull.state.document_path or "") if text is not None else None,
-        previous.figures if previous else None,
-        now,
-        maintainers=known_maintainers(pull, settings),
-        pr_url=pull.state.url,
-        week=week,
-    )
-    if settings.dry_run:  # logged once a week, like a real post
-        ctx.log.info("dry run: would post the %s digest on PR #%s:\n%s", week, number, digest.markdown)
-        run = DigestRun(week, None, already=False)
-    else:
-        run = await publish(ctx, number, digest.markdown, week, existing=existing)
-    pull.state.last_digest_week = week
+
+    def render(look: DigestLook) -> Digest:
+        text = pull.document_text(ctx)
+        return render_digest(
+            pull.typed_records(),
+            parse_document(text, pull.state.document_path or "") if text is not None else None,
+            look.previous_figures,
+            now,
+            maintainers=known_maintainers(pull, settings),
+            pr_url=pull.state.url,
+            week=week,
+        )
+
+    run = await post_once(ctx, number, await look_at_thread(ctx, number, week), render, dry_run=settings.dry_run)
+    pull.state.last_digest_week = week  # also when it was there already: the next tick need not look again
     pull.save(ctx, [])
     return run
 
 
-async def posted(ctx: Context, number: int, *, family: bool = False) -> list[PostedDigest]:
+async def look_at_thread(ctx: Context, number: int, week: str, *, family: bool = False) -> DigestLook:
     assert ctx.gh is not None and ctx.repo is not None
-    return posted_digests(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"), family=family)
+    return look_for_digest(await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment"), week, family=family)
 
 
-async def publish(
-    ctx: Context, number: int, markdown: str, week: str, *, family: bool = False,
-    existing: list[PostedDigest] | None = None,
+async def post_once(
+    ctx: Context, number: int, look: DigestLook, render: Callable[[DigestLook], Digest], *, dry_run: bool
 ) -> DigestRun:
-    """Post `week`'s digest on issue or PR `number` once, then minimize earlier ones.
+    """Render and post `look.week`'s digest on issue or PR `number` unless the look found it
+    there already; with `dry_run`, log it instead (once a week, like a real post)."""
+    if not look.should_post:
+        return DigestRun(look.week, None, already=True)
+    digest = render(look)
+    if dry_run:
+        ctx.log.info("dry run: would post the %s %s on #%s:\n%s", look.week, _kind(look), number, digest.markdown)
+        return DigestRun(look.week, None, already=False)
+    return await _publish(ctx, number, digest.markdown, look)
 
-    Look, post, look again: every copy of this week's digest but the oldest is deleted, so two
-    schedulers (or a restart in between) converge on one. `family` selects family digests,
-    which are told apart from a PR's own by their marker. `existing`: the caller's fresh look.
-    """
+
+async def _publish(ctx: Context, number: int, markdown: str, look: DigestLook) -> DigestRun:
+    """Post, then delete this week's extra copies and minimize the earlier digests that the
+    second look names."""
     assert ctx.gh is not None and ctx.repo is not None
-    if existing is None:
-        existing = await posted(ctx, number, family=family)
-    if digest_for_week(existing, week) is not None:
-        return DigestRun(week, None, already=True)
     created = await github.post_issue_comment(ctx.gh, ctx.repo, number, markdown)
-    after = await posted(ctx, number, family=family)
-    this_week = [item for item in after if item.week == week]
-    removed = []
-    for extra in this_week[1:]:  # a racing scheduler posted too: keep the oldest, as it will
-        if await github.delete_issue_comment(ctx.gh, ctx.repo, extra.comment_id):
-            removed.append(extra.comment_id)
-    minimized = []
-    for item in after:
-        if item.week < week and item.minimized is not True and item.node_id:
-            await github.minimize_comment(ctx.gh, item.node_id)
-            minimized.append(item.comment_id)
-    kept = this_week[0].comment_id if this_week else None
-    kind = "family digest" if family else "digest"
-    ctx.log.info("%s %s on #%s: comment %s (removed %s, minimized %s)", kind, week, number, kept, removed, minimized)
-    return DigestRun(week, kept if kept == int(created["id"]) else None, already=False, removed=tuple(removed), minimized=tuple(minimized))
+    after = await github.list_comments(ctx.gh, ctx.repo, number, "issue_comment")
+    tidy = tidy_after_posting(after, look, int(created["id"]))
+    removed = [extra.comment_id for extra in tidy.delete if await github.delete_issue_comment(ctx.gh, ctx.repo, extra.comment_id)]
+    for earlier in tidy.minimize:
+        await github.minimize_comment(ctx.gh, earlier.node_id)
+    minimized = [earlier.comment_id for earlier in tidy.minimize]
+    kept = tidy.kept.comment_id if tidy.kept is not None else None
+    ctx.log.info("%s %s on #%s: comment %s (removed %s, minimized %s)", _kind(look), look.week, number, kept, removed, minimized)
+    posted = tidy.posted.comment_id if tidy.posted is not None else None
+    return DigestRun(look.week, posted, already=False, removed=tuple(removed), minimized=tuple(minimized))
+
+
+def _kind(look: DigestLook) -> str:
+    return "family digest" if look.family else "digest"

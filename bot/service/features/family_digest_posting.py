@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.digest import (
-    FamilyRole,
-    digest_for_week,
-    maintainer_logins,
-    previous_digest,
-    render_family_digest,
-)
-from bot.service.features.digest_posting import DigestRun, posted, publish
+from bot.core.digest_publication import DigestLook
+from bot.core.digest_review import maintainer_logins
+from bot.core.digest_wording import Digest
+from bot.core.family_digest_wording import FamilyRole, render_family_digest
+from bot.service.features.digest_posting import DigestRun, look_at_thread, post_once
 from bot.service.features.replies import known_maintainers, settings_or_report
 from bot.service.features.tracked_pulls import load_pull
 from bot.service.runtime.handler_context import Context
@@ -41,9 +38,8 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
         canonical.save(ctx, [])
         return None
     target = settings.family.post_to or number
-    existing = await posted(ctx, target, family=True)
-    if digest_for_week(existing, week) is None:
-        previous = previous_digest(existing, week)
+
+    def render(look: DigestLook) -> Digest:
         satellites = [
             (satellite.repo, newest_tracked_pull(ctx.state_dir, satellite.repo, satellite.pr))
             for satellite in settings.family.satellites_besides(ctx.repo)
@@ -57,20 +53,12 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
         )
         for _, state in satellites:
             maintainers |= {login for login, maintainer in (state.people if state else {}).items() if maintainer}
-        digest = render_family_digest(
-            members,
-            now,
-            maintainers=maintainers,
-            previous=dict(previous.member_figures or {}) if previous is not None else None,
-            week=week,
+        return render_family_digest(
+            members, now, maintainers=maintainers, previous=look.previous_member_figures, week=week
         )
-        if settings.dry_run:  # logged once a week, like a real post
-            ctx.log.info("dry run: would post the %s family digest on #%s:\n%s", week, target, digest.markdown)
-            run = DigestRun(week, None, already=False)
-        else:
-            run = await publish(ctx, target, digest.markdown, week, family=True, existing=existing)
-    else:
-        run = DigestRun(week, None, already=True)
+
+    look = await look_at_thread(ctx, target, week, family=True)
+    run = await post_once(ctx, target, look, render, dry_run=settings.dry_run)
     canonical.state.last_digest_week = week  # the family digest stands in for this PR's own
     canonical.save(ctx, [])
     return run

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.core.digest import digest_due
+from bot.core.digest_schedule import digest_due
 from bot.service.features import records_branch
 from bot.service.features.digest_posting import post_weekly_digest
 from bot.service.features.family_digest_posting import post_family_digest

@@ -1,132 +1,33 @@
-"""The weekly digest renderer: numbers, sections, mention discipline, markers, families."""
+"""The weekly digest of one PR: numbers, sections, mention discipline, determinism."""
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
+from digest_builders import (
+    LOGINS,
+    NOW,
+    PR,
+    WAVE_ONE,
+    WAVE_TWO,
+    ago,
+    answer,
+    document,
+    mention_counts,
+    record,
+    record_sets,
+    section,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.digest import (
-    DigestFigures,
-    FamilyMember,
-    FamilyRole,
-    digest_for_week,
-    digest_marker,
-    family_digest_marker,
-    iso_week,
-    parse_digest_marker,
-    parse_family_digest_marker,
-    posted_digests,
-    previous_digest,
-    progress_bar,
-    render_digest,
-    render_family_digest,
-)
-from bot.core.model import Document, Question, QuestionState, Span, Tally
-from bot.core.records import (
-    Answer,
-    FollowUp,
-    FollowUpState,
-    Proposal,
-    ProposalState,
-    Record,
-    Status,
-    Thread,
-)
-
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # a Thursday in ISO week 48
-PR = "https://github.com/example/widget/pull/77"
-WAVE_ONE = "Wave 1 — what the project promises"
-WAVE_TWO = "Wave 2 — defaults that bite"
-MENTION = re.compile(r"@([A-Za-z0-9][A-Za-z0-9-]*)")
-
-
-def ago(days: int, hours: int = 0) -> str:
-    return (NOW - timedelta(days=days, hours=hours)).isoformat().replace("+00:00", "Z")
-
-
-def record(
-    number: int,
-    status: Status = Status.OPEN,
-    *,
-    wave: str | None = WAVE_ONE,
-    title: str | None = None,
-    awaiting: tuple[str, ...] = (),
-    answers: tuple[Answer, ...] = (),
-    proposals: tuple[Proposal, ...] = (),
-    followups: tuple[FollowUp, ...] = (),
-    updated_at: str | None = None,
-    thread: Thread | None = None,
-) -> Record:
-    return Record(
-        id=f"Q{number}",
-        document="draft-THREAT-MODEL.md",
-        wave=wave,
-        title=title if title is not None else f"Topic number {number}",
-        question=f"Does component {number} trust its caller?",
-        proposed_answer=None,
-        maps_to=("§3",),
-        document_state="open",
-        lines=(100 + number, 104 + number),
-        status=status,
-        awaiting=awaiting,
-        answers=answers,
-        proposals=proposals,
-        followups=followups,
-        thread=thread,
-        updated_at=updated_at if updated_at is not None else ago(1),
-    )
-
-
-def answer(author: str, *, days_ago: int = 2, binding: bool = True, stance: str = "confirm") -> Answer:
-    return Answer(
-        author=author,
-        association="MEMBER",
-        stance=stance,
-        excerpt="that matches how we run it",
-        at=ago(days_ago),
-        binding=binding,
-    )
-
-
-def document(counted: dict[str, int], *, question_ids: tuple[str, ...] = (), disagreements: tuple[str, ...] = ()) -> Document:
-    questions = tuple(
-        Question(
-            id=qid,
-            wave=WAVE_ONE,
-            span=Span(10 + index, 11 + index),
-            text="A question in our own words?",
-            proposed_answer=None,
-            maps_to=(),
-            state=QuestionState.OPEN,
-        )
-        for index, qid in enumerate(question_ids)
-    )
-    return Document(
-        path="draft-THREAT-MODEL.md",
-        title="Widget threat model",
-        sections=(),
-        tags=(),
-        questions=questions,
-        tally=Tally(counted=counted, stated=None, stated_line=None, disagreements=disagreements),
-        has_open_questions_section=True,
-    )
-
-
-def mention_counts(markdown: str) -> Counter[str]:
-    return Counter(login.lower() for login in MENTION.findall(markdown))
-
-
-def section(markdown: str, title: str) -> str:
-    """The body of one `### title` section."""
-    match = re.search(rf"^### {re.escape(title)}\n(.*?)(?=^### |^<sub>)", markdown, re.S | re.M)
-    assert match, f"no section {title!r} in:\n{markdown}"
-    return match.group(1)
-
+from bot.core.digest_figures import DigestFigures
+from bot.core.digest_sections import progress_bar
+from bot.core.digest_wording import render_digest
+from bot.core.model import Document, Question, QuestionState, Span
+from bot.core.records import FollowUp, FollowUpState, Proposal, ProposalState, Record, Status, Thread
 
 # --- headline and progress ------------------------------------------------------------
 
@@ -376,53 +277,6 @@ def test_next_steps_cover_proposals_folding_confirmation_followups_and_the_docum
     ]
 
 
-# --- week ids and the hidden marker ---------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("moment", "week"),
-    [
-        (NOW, "2026-W48"),
-        (datetime(2027, 1, 1, 12, tzinfo=timezone.utc), "2026-W53"),  # ISO year, not calendar year
-        (datetime(2026, 11, 29, 23, 30, tzinfo=timezone(timedelta(hours=-5))), "2026-W49"),  # Monday in UTC
-        (datetime(2026, 11, 29, 23, 30), "2026-W48"),  # naive is taken as UTC
-    ],
-)
-def test_iso_week(moment: datetime, week: str) -> None:
-    assert iso_week(moment) == week
-
-
-def test_marker_round_trips_the_figures() -> None:
-    figures = DigestFigures(
-        week="2026-W48",
-        status_counts={"open": 2, "folded": 3},
-        confirmed=frozenset({"Q8", "Q10"}),
-        folded=frozenset({"Q14.R1", "Q2", "Q3"}),
-        tally={"documented": 7, "inferred": 2, "maintainer": 9},
-    )
-    marker = digest_marker("2026-W48", figures)
-    assert marker.startswith("<!-- threat-model-bot:digest week=2026-W48 figures=")
-    assert marker.count("-->") == 1
-    assert parse_digest_marker(f"intro\n{marker}\nbody") == ("2026-W48", figures)
-    assert DigestFigures.from_json(json.dumps(figures.to_json())) == figures
-
-
-def test_marker_parsing_tolerates_absence_and_damage() -> None:
-    assert parse_digest_marker("just a comment") is None
-    assert parse_digest_marker(digest_marker("2026-W01")) == ("2026-W01", None)
-    assert parse_digest_marker("<!-- threat-model-bot:digest week=2026-W02 figures=bm90IGpzb24 -->") == ("2026-W02", None)
-    with pytest.raises(ValueError):
-        DigestFigures.from_json({"week": "2026-W02", "status": {"open": "two"}})
-
-
-def test_rendered_digest_starts_with_its_marker_and_it_recovers_the_figures() -> None:
-    records = [record(1, Status.CONFIRMED), record(2, awaiting=("ada-l",))]
-    digest = render_digest(records, document({"documented": 4, "inferred": 1, "maintainer": 2}), None, NOW, maintainers=())
-    assert digest.markdown.splitlines()[0] == digest_marker("2026-W48", digest.figures)
-    assert digest.week == "2026-W48"
-    assert parse_digest_marker(digest.markdown) == ("2026-W48", digest.figures)
-
-
 # --- determinism ----------------------------------------------------------------------
 
 
@@ -436,144 +290,7 @@ def test_same_inputs_give_byte_identical_markdown_whatever_the_input_order() -> 
     assert first.figures == second.figures
 
 
-# --- the family digest ----------------------------------------------------------------
-
-
-def family() -> list[FamilyMember]:
-    canonical = FamilyMember(
-        repo="apache/cloudstack",
-        role=FamilyRole.CANONICAL,
-        records=[
-            record(8, Status.CONFIRMED),
-            record(9, awaiting=("DaanHoogland",), thread=Thread(comment_id=909)),
-            record(10, Status.ANSWERED, awaiting=("DaanHoogland", "passer-by"), thread=Thread(comment_id=910)),
-        ],
-        document=document({"documented": 30, "inferred": 4, "maintainer": 10}),
-        pr_url="https://github.com/apache/cloudstack/pull/13293",
-    )
-    go = FamilyMember(
-        repo="apache/cloudstack-go",
-        role=FamilyRole.SATELLITE,
-        records=[record(1, awaiting=("DaanHoogland",), thread=Thread(comment_id=101)), record(2, Status.FOLDED)],
-        document=document({"documented": 5, "inferred": 1, "maintainer": 2}),
-        pr_url="https://github.com/apache/cloudstack-go/pull/149",
-    )
-    monkey = FamilyMember(
-        repo="apache/cloudstack-cloudmonkey",
-        role=FamilyRole.SATELLITE,
-        records=[record(1, Status.CONFIRMED)],
-        document=None,
-    )
-    return [go, monkey, canonical]  # given out of order on purpose
-
-
-def test_family_digest_has_one_row_per_repository_canonical_first() -> None:
-    digest = render_family_digest(family(), NOW, maintainers={"DaanHoogland"}, previous=None)
-    rows = [line for line in digest.markdown.splitlines() if line.startswith("| [`") or line.startswith("| `")]
-    assert [row.split("`")[1] for row in rows] == ["apache/cloudstack", "apache/cloudstack-cloudmonkey", "apache/cloudstack-go"]
-    assert "| canonical | 2 of 3 |" in rows[0]
-    assert "| satellite | 1 of 1 |" in rows[1] and rows[1].endswith("| nothing |")
-    assert "| satellite | 1 of 2 |" in rows[2]
-    assert "**4 of 6 questions answered across 3 repositories**" in digest.markdown
-    assert "(`apache/cloudstack` and 2 satellites)" in digest.markdown
-    for repo in ("apache/cloudstack", "apache/cloudstack-go", "apache/cloudstack-cloudmonkey"):
-        assert re.search(rf"^### {re.escape(repo)} \((canonical|satellite)\)$", digest.markdown, re.M)
-
-
-def test_family_digest_says_what_each_repository_owes_and_mentions_once() -> None:
-    digest = render_family_digest(family(), NOW, maintainers={"DaanHoogland"}, previous=None)
-    rows = {line.split("`")[1]: line for line in digest.markdown.splitlines() if line.startswith("| [`")}
-    canonical_pr = "https://github.com/apache/cloudstack/pull/13293"
-    # The canonical row comes first, so that is where the one mention lands.
-    assert rows["apache/cloudstack"].endswith(
-        f"| @DaanHoogland: [Q9]({canonical_pr}#discussion_r909), [Q10]({canonical_pr}#discussion_r910);"
-        f" `passer-by`: [Q10]({canonical_pr}#discussion_r910) |"
-    )
-    assert rows["apache/cloudstack-go"].endswith(
-        "| `DaanHoogland`: [Q1](https://github.com/apache/cloudstack-go/pull/149#discussion_r101) |"
-    )
-    assert mention_counts(digest.markdown) == Counter({"daanhoogland": 1})
-    assert digest.mentioned == ("DaanHoogland",)
-
-
-def test_family_figures_round_trip_through_the_marker_and_feed_next_week() -> None:
-    members = family()
-    first = render_family_digest(members, NOW, maintainers=(), previous=None)
-    assert set(first.member_figures) == {"apache/cloudstack", "apache/cloudstack-go", "apache/cloudstack-cloudmonkey"}
-    assert first.figures.total == 6 and "apache/cloudstack-go:Q2" in first.figures.folded
-    recovered = parse_family_digest_marker(first.markdown)
-    assert recovered == ("2026-W48", first.member_figures)
-    assert parse_digest_marker(first.markdown) is None  # a family digest is not a single one
-    assert family_digest_marker("2026-W48", first.member_figures) == first.markdown.splitlines()[0]
-
-    canonical = members[2]
-    progressed = FamilyMember(
-        repo=canonical.repo,
-        role=canonical.role,
-        records=[record(8, Status.CONFIRMED), record(9, Status.CONFIRMED), record(10, Status.ANSWERED, awaiting=("passer-by",))],
-        document=canonical.document,
-        pr_url=canonical.pr_url,
-    )
-    later = render_family_digest([members[0], members[1], progressed], NOW + timedelta(days=7), maintainers=(), previous=recovered[1])
-    assert "**Since 2026-W48:** Answered: 2 of 3 → 3 of 3; Newly confirmed: Q9" in later.markdown
-    assert "**Since 2026-W48:** No change since 2026-W48." in later.markdown  # the untouched satellites
-
-
-def test_family_digest_is_deterministic() -> None:
-    members = family()
-    first = render_family_digest(members, NOW, maintainers={"DaanHoogland"}, previous=None)
-    second = render_family_digest(list(reversed(members)), NOW, maintainers=["DaanHoogland"], previous=None)
-    assert first.markdown == second.markdown
-
-
 # --- property: mentions ---------------------------------------------------------------
-
-LOGINS = ["DaanHoogland", "daanhoogland", "vishesh92", "ada-l", "Outsider", "weizhouapache", "x"]
-titles = st.one_of(
-    st.text(max_size=40),
-    st.sampled_from(["cc @ada-l", "@Outsider says no", "mail me at a@b.org", "@@x", "`@vishesh92`"]),
-)
-answers_strategy = st.builds(
-    Answer,
-    author=st.sampled_from(LOGINS),
-    association=st.just("MEMBER"),
-    stance=st.sampled_from(["confirm", "correct", "strike", "question"]),
-    excerpt=st.text(max_size=20),
-    at=st.one_of(st.none(), st.integers(0, 60).map(ago)),
-    binding=st.booleans(),
-)
-followups_strategy = st.builds(
-    FollowUp,
-    title=titles,
-    kind=st.sampled_from(["test", "docs", "issue"]),
-    state=st.sampled_from(list(FollowUpState)),
-    url=st.one_of(st.none(), st.just("https://github.com/example/widget/issues/5")),
-    number=st.one_of(st.none(), st.just(5)),
-)
-
-
-@st.composite
-def record_sets(draw: st.DrawFn) -> list[Record]:
-    numbers = draw(st.lists(st.integers(1, 60), unique=True, max_size=12))
-    return [
-        Record(
-            id=f"Q{number}",
-            document="draft-THREAT-MODEL.md",
-            wave=draw(st.one_of(st.none(), st.sampled_from([WAVE_ONE, WAVE_TWO, "Wave 3 — ask @ada-l"]))),
-            title=draw(titles),
-            question="?",
-            proposed_answer=None,
-            maps_to=(),
-            document_state="open",
-            lines=None,
-            status=draw(st.sampled_from(list(Status))),
-            awaiting=tuple(draw(st.lists(st.sampled_from(LOGINS), max_size=3))),
-            answers=tuple(draw(st.lists(answers_strategy, max_size=3))),
-            followups=tuple(draw(st.lists(followups_strategy, max_size=2))),
-            updated_at=draw(st.one_of(st.none(), st.integers(0, 60).map(ago))),
-        )
-        for number in numbers
-    ]
 
 
 @settings(max_examples=150, deadline=None)
@@ -586,27 +303,6 @@ def test_every_mention_is_a_maintainer_and_appears_at_most_once(records: list[Re
     assert set(counts) <= allowed
     assert all(count == 1 for count in counts.values())
     assert sorted(login.lower() for login in digest.mentioned) == sorted(counts)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    parts=st.lists(record_sets(), min_size=1, max_size=3),
-    maintainers=st.sets(st.sampled_from(LOGINS)),
-)
-def test_family_mentions_obey_the_same_rule(parts: list[list[Record]], maintainers: set[str]) -> None:
-    members = [
-        FamilyMember(
-            repo=f"apache/widget-{index}",
-            role=FamilyRole.CANONICAL if index == 0 else FamilyRole.SATELLITE,
-            records=records,
-            document=None,
-        )
-        for index, records in enumerate(parts)
-    ]
-    digest = render_family_digest(members, NOW, maintainers=maintainers, previous=None)
-    counts = mention_counts(digest.markdown)
-    assert set(counts) <= {login.lower() for login in maintainers}
-    assert all(count == 1 for count in counts.values())
 
 
 # --- over a real document, when the shared corpus is present ---------------------------
@@ -690,58 +386,3 @@ def test_a_wave_whose_questions_were_all_removed_keeps_its_place() -> None:
     progress = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Progress")
     assert re.findall(r"^\| (Wave \d|No wave)", progress, re.MULTILINE) == ["Wave 1", "Wave 2", "Wave 3", "No wave"]
     assert "| Wave 1 — what the project promises | 2 of 2 |" in progress
-
-
-# --- digests already on the PR --------------------------------------------------------------------
-
-
-def _comment(comment_id: int, body: str, **extra) -> dict:
-    return {"id": comment_id, "node_id": f"IC_{comment_id}", "body": body, **extra}
-
-
-def test_posted_digests_are_found_by_marker_and_ordered_by_id() -> None:
-    figures = DigestFigures(week="2026-W47", status_counts={"open": 3})
-    comments = [
-        _comment(30, digest_marker("2026-W48") + "\n## digest"),
-        _comment(10, "a maintainer talking about the digest"),
-        _comment(20, digest_marker("2026-W47", figures) + "\n## digest", minimized={"reason": "outdated"}),
-    ]
-    digests = posted_digests(comments)
-    assert [(digest.comment_id, digest.week) for digest in digests] == [(20, "2026-W47"), (30, "2026-W48")]
-    assert digests[0].figures == figures
-    assert digests[0].minimized is True
-    assert digests[1].minimized is None  # the JSON did not say
-
-
-def test_this_week_is_the_oldest_copy_and_previous_is_the_latest_earlier_week() -> None:
-    comments = [
-        _comment(5, digest_marker("2026-W46")),
-        _comment(9, digest_marker("2026-W47")),
-        _comment(12, digest_marker("2026-W48")),
-        _comment(11, digest_marker("2026-W48")),
-    ]
-    digests = posted_digests(comments)
-    assert digest_for_week(digests, "2026-W48").comment_id == 11
-    assert previous_digest(digests, "2026-W48").comment_id == 9
-    assert previous_digest(digests, "2026-W46") is None
-    assert digest_for_week(digests, "2026-W49") is None
-
-
-def test_previous_digest_crosses_a_year_boundary() -> None:
-    digests = posted_digests([_comment(1, digest_marker("2025-W52")), _comment(2, digest_marker("2026-W01"))])
-    assert previous_digest(digests, "2026-W02").week == "2026-W01"
-    assert previous_digest(digests, "2026-W01").week == "2025-W52"
-
-
-def test_the_digest_is_due_once_its_local_day_and_time_have_passed() -> None:
-    from bot.core.digest import digest_due
-
-    monday_morning = datetime(2026, 11, 23, 8, 59, tzinfo=timezone.utc)
-    assert digest_due("monday", "09:00", "UTC", monday_morning) is None
-    assert digest_due("monday", "09:00", "UTC", monday_morning.replace(minute=0, hour=9)) == "2026-W48"
-    assert digest_due("monday", "09:00", "UTC", datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)) == "2026-W48"
-    # Sunday 23:00 UTC is already Monday 08:00 in Tokyo: that week, but not yet 09:00 there.
-    sunday_late = datetime(2026, 11, 29, 23, 0, tzinfo=timezone.utc)
-    assert digest_due("monday", "09:00", "Asia/Tokyo", sunday_late) is None
-    assert digest_due("monday", "07:30", "Asia/Tokyo", sunday_late) == "2026-W49"
-    assert digest_due("friday", "17:00", "UTC", monday_morning) is None
