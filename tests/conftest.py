@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: the local GitHub (bot.localhub) and an App key pair.
+"""Shared pytest fixtures: the local GitHub (localhub) and an App key pair.
 
 Fixtures
 --------
@@ -51,7 +51,7 @@ from lantern_world import (
     app_id_of,
 )
 
-from bot.localhub.server import LocalHub, ThreadedHub
+from localhub.server import LocalHub, ThreadedHub
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.localhub.faults import Faults
+from localhub.faults import Faults
 
 DELIVERY_TIMEOUT = 10.0  # GitHub closes the connection after ten seconds
 

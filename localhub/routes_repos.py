@@ -6,9 +6,9 @@ import binascii
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, repo_for
-from bot.localhub.errors import GitHubError, not_found
-from bot.localhub.responses import json_response, paginate, read_json, require
+from localhub.access import caller_of, hub_of, repo_for
+from localhub.errors import GitHubError, not_found
+from localhub.responses import json_response, paginate, read_json, require
 
 routes = web.RouteTableDef()
 

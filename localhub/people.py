@@ -11,16 +11,16 @@ import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from bot.localhub.auth import issue_personal_token
-from bot.localhub.git import ObjectStore
-from bot.localhub.payloads import node_id
-from bot.localhub.state import App, Installation, Org, Repo, User
+from localhub.auth import issue_personal_token
+from localhub.git import ObjectStore
+from localhub.payloads import node_id
+from localhub.state import App, Installation, Org, Repo, User
 
 if TYPE_CHECKING:
-    from bot.localhub.actions import Actions
-    from bot.localhub.payloads import Payloads
-    from bot.localhub.state import HubState
-    from bot.localhub.webhooks import WebhookSender
+    from localhub.actions import Actions
+    from localhub.payloads import Payloads
+    from localhub.state import HubState
+    from localhub.webhooks import WebhookSender
 
 _user_ids = itertools.count(5001)
 

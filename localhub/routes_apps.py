@@ -10,10 +10,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.localhub.access import caller_of, hub_of
-from bot.localhub.auth import issue_installation_token
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.responses import json_response, paginate, read_json
+from localhub.access import caller_of, hub_of
+from localhub.auth import issue_installation_token
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.responses import json_response, paginate, read_json
 
 routes = web.RouteTableDef()
 MANIFEST_CODE_LIFETIME = 3600  # GitHub: the whole manifest flow must finish within an hour

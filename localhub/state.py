@@ -1,7 +1,7 @@
 """The local GitHub's world as plain data: users, orgs, repositories, PRs, comments, tokens.
 
 No HTTP here. Routes and the act-as-a-person API read and change this state through
-`bot.localhub.actions`, which also emits the webhooks, so both paths behave the same.
+`localhub.actions`, which also emits the webhooks, so both paths behave the same.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.localhub.git import ObjectStore
+from localhub.git import ObjectStore
 
 PERMISSION_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, may_moderate, repo_for
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.payloads import REACTION_CONTENTS
-from bot.localhub.responses import json_response, paginate, read_json, require
+from localhub.access import caller_of, hub_of, may_moderate, repo_for
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.payloads import REACTION_CONTENTS
+from localhub.responses import json_response, paginate, read_json, require
 
 routes = web.RouteTableDef()
 PULL = "/repos/{owner}/{repo}/pulls/{number:\\d+}"

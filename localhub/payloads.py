@@ -9,7 +9,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from bot.localhub.state import (
+from localhub.state import (
     App,
     HubState,
     Installation,

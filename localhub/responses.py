@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.localhub.errors import GitHubError, validation_failed
+from localhub.errors import GitHubError, validation_failed
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30

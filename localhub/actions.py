@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.git import Commit, FileChange, Signature, anchor_in_patch, compare_trees, merge_base
-from bot.localhub.payloads import REACTION_CONTENTS, Json, Payloads
-from bot.localhub.state import (
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.git import Commit, FileChange, Signature, anchor_in_patch, compare_trees, merge_base
+from localhub.payloads import REACTION_CONTENTS, Json, Payloads
+from localhub.state import (
     HubState,
     Issue,
     IssueComment,
@@ -25,7 +25,7 @@ from bot.localhub.state import (
     Thread,
     now_iso,
 )
-from bot.localhub.webhooks import WebhookSender
+from localhub.webhooks import WebhookSender
 
 REVIEW_EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 

@@ -23,18 +23,18 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos, routes_web
-from bot.localhub.access import CALLER_KEY, HUB_KEY
-from bot.localhub.actions import Actions
-from bot.localhub.auth import Caller, identify
-from bot.localhub.errors import GitHubError
-from bot.localhub.faults import Fault, Faults
-from bot.localhub.limits import RateLimits
-from bot.localhub.payloads import Payloads
-from bot.localhub.people import People
-from bot.localhub.responses import error_response
-from bot.localhub.state import HubState
-from bot.localhub.webhooks import Delivery, WebhookSender
+from localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos, routes_web
+from localhub.access import CALLER_KEY, HUB_KEY
+from localhub.actions import Actions
+from localhub.auth import Caller, identify
+from localhub.errors import GitHubError
+from localhub.faults import Fault, Faults
+from localhub.limits import RateLimits
+from localhub.payloads import Payloads
+from localhub.people import People
+from localhub.responses import error_response
+from localhub.state import HubState
+from localhub.webhooks import Delivery, WebhookSender
 
 T = TypeVar("T")
 JWT_PATHS = re.compile(r"^/app(/|$)|^/repos/[^/]+/[^/]+/installation$")
