@@ -30,6 +30,7 @@ from localhub.auth import Caller, identify
 from localhub.errors import GitHubError
 from localhub.faults import Fault, Faults
 from localhub.limits import RateLimits
+from localhub.observers import OBSERVERS, HttpExchange
 from localhub.payloads import Payloads
 from localhub.people import People
 from localhub.responses import error_response
@@ -131,11 +132,21 @@ class LocalHub(People):
             response = await self._answer(request, handler)
             status = response.status
             caller = request.get(CALLER_KEY)
+            if OBSERVERS.http:
+                await self._show_observers(request, response)
             return response
         finally:
             self.requests.append(RequestRecord(request.method, request.path, request.query_string, status,
                                                started, time.monotonic() - clock,
                                                caller.login if caller else None))
+
+    @staticmethod
+    async def _show_observers(request: web.Request, response: web.StreamResponse) -> None:
+        body = response.body if isinstance(response, web.Response) else None
+        OBSERVERS.saw_http(HttpExchange(
+            request.method, request.path, request.query_string, dict(request.headers),
+            await request.read() if request.can_read_body or request.body_exists else b"",
+            response.status, dict(response.headers), body if isinstance(body, bytes) else None))
 
     async def _answer(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
         if len(request.path) > 1 and request.path.endswith("/"):

@@ -1,0 +1,218 @@
+"""GitHub's own OpenAPI descriptions, loaded once and indexed for the exchange check.
+
+    description = Description.load(REFERENCE)          # ../shared/reference/openapi
+    operation = description.operation("GET", "/repos/apache/cloudstack/pulls/7")
+    operation.template                                   # "/repos/{owner}/{repo}/pulls/{pull_number}"
+    description.response_validator(operation, 200)       # a jsonschema validator, or None
+    description.webhook("pull_request", "opened")        # the webhook's description, or None
+
+The REST description is OpenAPI 3.0 (`nullable`), the webhooks one 3.1: each gets the validator
+class of its own dialect from openapi-schema-validator, and `$ref`s resolve inside their own
+document. Validators are built on first use and kept, because the documents are large and the
+suite asks for the same few dozen schemas thousands of times.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema.protocols import Validator
+from openapi_schema_validator import (
+    OAS30ReadValidator,
+    OAS30WriteValidator,
+    OAS31Validator,
+    oas30_format_checker,
+    oas31_format_checker,
+)
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4, DRAFT202012
+
+REST_FILE = "api.github.com.json.gz"
+WEBHOOKS_FILE = "webhooks.api.github.com.json.gz"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+JSON_TYPES = ("application/json", "application/scim+json")
+# The path parameters GitHub lets hold slashes, when they end the path: a file's path, a ref
+# (`heads/main`), a branch name and a `base...head` range.
+SLASHED = {"path", "ref", "branch", "basehead"}
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One REST operation, its `$ref`s to parameters, bodies and responses already followed."""
+
+    method: str
+    template: str
+    operation_id: str
+    parameters: tuple[Json, ...]
+    request_body: Json | None
+    responses: Mapping[str, Json]
+
+    def response(self, status: int) -> Json | None:
+        """The declared response for `status`: exact, then `4XX`-style, then `default`."""
+        for key in (str(status), f"{status // 100}XX", "default"):
+            if key in self.responses:
+                return self.responses[key]
+        return None
+
+
+@dataclass(frozen=True)
+class _Route:
+    template: str
+    pattern: re.Pattern[str]
+    literal_length: int  # more literal text wins: /pulls/comments before /pulls/{pull_number}
+
+
+def _route(template: str, greedy_tail: bool) -> _Route:
+    """`{name}` matches one path segment; with `greedy_tail` a last one in SLASHED may hold more."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    last_parameter = len(parts) - 2 if len(parts) > 1 and parts[-1] == "" and parts[-2][1:-1] in SLASHED else -1
+    regex = "".join(
+        ("(.+)" if greedy_tail and i == last_parameter else "([^/]+)") if part.startswith("{") else re.escape(part)
+        for i, part in enumerate(parts))
+    literal = sum(len(part) for part in parts if not part.startswith("{"))
+    return _Route(template, re.compile(f"^{regex}$"), literal)
+
+
+REST_URI = "urn:github:rest"
+WEBHOOKS_URI = "urn:github:webhooks"
+
+
+def _registry(uri: str, document: Json, specification: Any) -> Registry:
+    return Registry().with_resource(uri, Resource(contents=document, specification=specification))
+
+
+def _anchored(schema: Any, uri: str) -> Any:
+    """A copy of an inline schema whose local `#/...` refs point into the document at `uri`:
+    a validator takes the schema it is given as its root, which would hide the document."""
+    if isinstance(schema, dict):
+        return {key: (uri + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
+                      else _anchored(value, uri)) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_anchored(item, uri) for item in schema]
+    return schema
+
+
+@dataclass
+class Description:
+    rest: Json
+    webhooks: Json
+    _rest_registry: Registry = field(init=False)
+    _webhook_registry: Registry = field(init=False)
+    _validators: dict[str, Validator] = field(default_factory=dict, init=False)
+    _operations: dict[tuple[str, str], Operation] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._rest_registry = _registry(REST_URI, self.rest, DRAFT4)
+        self._webhook_registry = _registry(WEBHOOKS_URI, self.webhooks, DRAFT202012)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Description":
+        def read(name: str) -> Json:
+            with gzip.open(folder / name, "rt", encoding="utf-8") as handle:
+                return dict(json.load(handle))
+        return cls(read(REST_FILE), read(WEBHOOKS_FILE))
+
+    # -- REST ---------------------------------------------------------------------------------
+
+    @cached_property
+    def _routes(self) -> dict[str, tuple[list[_Route], list[_Route]]]:
+        """Per method: the strict routes, then the same routes with a greedy last parameter."""
+        by_method: dict[str, tuple[list[_Route], list[_Route]]] = {}
+        for template, item in self.rest["paths"].items():
+            for method in METHODS:
+                if method in item:
+                    strict, greedy = by_method.setdefault(method.upper(), ([], []))
+                    strict.append(_route(template, greedy_tail=False))
+                    greedy.append(_route(template, greedy_tail=True))
+        for strict, greedy in by_method.values():
+            strict.sort(key=lambda route: -route.literal_length)
+            greedy.sort(key=lambda route: -route.literal_length)
+        return by_method
+
+    def template_of(self, method: str, path: str) -> str | None:
+        """The path template of the operation `method path` stands for, or None."""
+        for routes in self._routes.get(method.upper(), ((), ())):
+            for route in routes:
+                if route.pattern.match(path):
+                    return route.template
+        return None
+
+    def operation(self, method: str, path: str) -> Operation | None:
+        template = self.template_of(method, path)
+        if template is None:
+            return None
+        key = (method.upper(), template)
+        if key not in self._operations:
+            self._operations[key] = self._build_operation(method.upper(), template)
+        return self._operations[key]
+
+    def _build_operation(self, method: str, template: str) -> Operation:
+        item = self.rest["paths"][template]
+        raw = item[method.lower()]
+        parameters = tuple(self.resolve(p) for p in [*item.get("parameters", []), *raw.get("parameters", [])])
+        body = self.resolve(raw["requestBody"]) if "requestBody" in raw else None
+        responses = {status: self.resolve(response) for status, response in raw.get("responses", {}).items()}
+        return Operation(method, template, raw.get("operationId", f"{method} {template}"), parameters, body, responses)
+
+    def resolve(self, node: Json) -> Json:
+        """Follow a `$ref` to a parameter, body or response object (not into schemas)."""
+        resolver = self._rest_registry.resolver(REST_URI)
+        while isinstance(node, dict) and "$ref" in node:
+            node = resolver.lookup(node["$ref"]).contents
+        return node
+
+    def request_validator(self, operation: Operation) -> Validator | None:
+        schema = _json_schema(operation.request_body)
+        return None if schema is None else self._rest_validator(schema, OAS30WriteValidator)
+
+    def response_validator(self, operation: Operation, status: int) -> Validator | None:
+        schema = _json_schema(operation.response(status))
+        return None if schema is None else self._rest_validator(schema, OAS30ReadValidator)
+
+    def parameter_validator(self, schema: Json) -> Validator:
+        return self._rest_validator(schema, OAS30WriteValidator)
+
+    def _rest_validator(self, schema: Json, kind: Any) -> Validator:
+        key = kind.__name__ + json.dumps(schema, sort_keys=True)
+        if key not in self._validators:
+            self._validators[key] = kind(_anchored(schema, REST_URI), registry=self._rest_registry,
+                                         format_checker=oas30_format_checker)
+        return self._validators[key]
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def webhook(self, event: str, action: str | None) -> Json | None:
+        """The `post` of the webhook for `event` (and `action`): `pull-request-review-opened`..."""
+        hooks = self.webhooks["webhooks"]
+        name = event.replace("_", "-")
+        item = hooks.get(f"{name}-{action.replace('_', '-')}") if action else None
+        item = item or hooks.get(name)
+        return None if item is None else dict(item["post"])
+
+    def webhook_validator(self, event: str, action: str | None) -> Validator | None:
+        hook = self.webhook(event, action)
+        schema = _json_schema(hook.get("requestBody")) if hook else None
+        if schema is None:
+            return None
+        key = "webhook " + json.dumps(schema, sort_keys=True)
+        if key not in self._validators:
+            self._validators[key] = OAS31Validator(_anchored(schema, WEBHOOKS_URI), registry=self._webhook_registry,
+                                                   format_checker=oas31_format_checker)
+        return self._validators[key]
+
+
+def _json_schema(body_or_response: Json | None) -> Json | None:
+    """The JSON schema of a request body or response object, when it declares one."""
+    content = (body_or_response or {}).get("content") or {}
+    for media_type in JSON_TYPES:
+        if media_type in content and "schema" in content[media_type]:
+            return dict(content[media_type]["schema"])
+    return None
