@@ -132,6 +132,11 @@ class People:
             repo.refs[f"heads/{branch}"] = repo.refs[f"heads/{from_branch or repo.default_branch}"]
         return self.actions.commit_files(repo, branch, files, message, user).sha
 
+    def delete_branch(self, full_name: str, branch: str, *, user: str) -> None:
+        """Delete `branch`; sends `push` (with `deleted: true`) and `delete`."""
+        self.add_user(user)
+        self.actions.delete_ref(self.state.repo_named(full_name), f"heads/{branch}", user)
+
     def open_pr(self, full_name: str, head: str, *, user: str, base: str | None = None, title: str = "Update",
                 body: str | None = None, maintainer_can_modify: bool = True, draft: bool = False) -> int:
         """Open a PR into `full_name`; `head` is "branch" or "forkowner:branch". Returns its number."""

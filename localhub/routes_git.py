@@ -68,8 +68,7 @@ async def update_ref(request: web.Request) -> web.Response:
 async def delete_ref(request: web.Request) -> web.Response:
     name = _ref_name(request)
     repo = repo_for(request, "push", _branch_of(name))
-    if repo.refs.pop(name, None) is None:
-        raise GitHubError(422, "Reference does not exist")
+    hub_of(request).actions.delete_ref(repo, name, caller_of(request).login)
     return web.Response(status=204)
 
 

@@ -149,22 +149,19 @@ class LocalHub(People):
             response.status, dict(response.headers), body if isinstance(body, bytes) else None))
 
     async def _answer(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        resource = "graphql" if request.path == "/graphql" else "core"
         if len(request.path) > 1 and request.path.endswith("/"):
-            return error_response(GitHubError(404, "Not Found"))
+            return self._early(request, resource, error_response(GitHubError(404, "Not Found")))
         fault = self.faults.match_http(request.method, request.path)
         if fault is not None:
             faulted = await self._apply_fault(fault)
             if faulted is not None:
-                return faulted
+                return self._early(request, resource, faulted)
         try:
-            if ANONYMOUS_PATHS.match(request.path) and not request.headers.get("Authorization"):
-                caller = Caller("anonymous", "")
-            else:
-                caller = identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
+            caller = self._caller(request)
         except GitHubError as error:
-            return error_response(error)
+            return self._early(request, resource, error_response(error))
         request[CALLER_KEY] = caller
-        resource = "graphql" if request.path == "/graphql" else "core"
         bucket = self.limits.bucket(caller.bucket, resource)
         if bucket.remaining == 0 and request.path not in UNCOUNTED:
             response = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
@@ -180,6 +177,21 @@ class LocalHub(People):
         if response.status != 304 and request.path not in UNCOUNTED:
             bucket.used += 1  # a 304 is free, as on GitHub
         response.headers.update(self.limits.headers(caller.bucket, resource))
+        return response
+
+    def _caller(self, request: web.Request) -> Caller:
+        if ANONYMOUS_PATHS.match(request.path) and not request.headers.get("Authorization"):
+            return Caller("anonymous", "")
+        return identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
+
+    def _early(self, request: web.Request, resource: str, response: web.StreamResponse) -> web.StreamResponse:
+        """An answer given before the request was let through (a fault, bad credentials) carries
+        the rate-limit headers too, as every GitHub answer does: the caller's, if known."""
+        try:
+            bucket = self._caller(request).bucket
+        except GitHubError:
+            bucket = "anonymous:"
+        response.headers.update(self.limits.headers(bucket, resource))
         return response
 
     async def _apply_fault(self, fault: Fault) -> web.StreamResponse | None:

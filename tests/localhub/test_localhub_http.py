@@ -74,6 +74,7 @@ async def test_rate_limit_counts_down_and_runs_out(hub, token, session):
         assert int(response.headers["X-RateLimit-Reset"]) > time.time()
 
 
+@pytest.mark.openapi_bad_requests  # a trailing slash and a body without a title
 async def test_error_bodies_are_shaped_like_githubs(hub, token, session):
     headers = {"Authorization": f"token {token}"}
     async with session.get(f"{hub.url}/repos/{REPO}/pulls/99", headers=headers) as response:

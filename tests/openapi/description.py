@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema.protocols import Validator
+from jsonschema.validators import extend
 from openapi_schema_validator import (
     OAS30ReadValidator,
     OAS30WriteValidator,
@@ -81,6 +82,30 @@ def _route(template: str, greedy_tail: bool) -> _Route:
     return _Route(template, re.compile(f"^{regex}$"), literal)
 
 
+def _as_github_means_it(validator_class: Any) -> Any:
+    """`validator_class` read the way GitHub writes its description: a `nullable` property with
+    an `enum` takes null (GitHub sends `state_reason: null`); a `oneOf` whose alternatives
+    overlap needs one to fit; and a discriminator, which can only read an object, leaves a
+    list to the alternatives (a folder's contents are a list, a file's an object)."""
+    enum, any_of = validator_class.VALIDATORS["enum"], validator_class.VALIDATORS["anyOf"]
+
+    def nullable_enum(validator: Any, enums: Any, instance: Any, schema: Json) -> Any:
+        if instance is None and schema.get("nullable"):
+            return iter(())
+        return enum(validator, enums, instance, schema)
+
+    def one_or_more_of(validator: Any, alternatives: Any, instance: Any, schema: Json) -> Any:
+        if "discriminator" in schema and not validator.is_type(instance, "object"):
+            schema = {key: value for key, value in schema.items() if key != "discriminator"}
+        return any_of(validator, alternatives, instance, schema)
+
+    return extend(validator_class, {"enum": nullable_enum, "oneOf": one_or_more_of, "anyOf": one_or_more_of})
+
+
+RestReadValidator = _as_github_means_it(OAS30ReadValidator)
+RestWriteValidator = _as_github_means_it(OAS30WriteValidator)
+WebhookValidator = _as_github_means_it(OAS31Validator)
+
 REST_URI = "urn:github:rest"
 WEBHOOKS_URI = "urn:github:webhooks"
 
@@ -90,13 +115,15 @@ def _registry(uri: str, document: Json, specification: Any) -> Registry:
 
 
 def _anchored(schema: Any, uri: str) -> Any:
-    """A copy of an inline schema whose local `#/...` refs point into the document at `uri`:
-    a validator takes the schema it is given as its root, which would hide the document."""
+    """A copy of an inline schema whose local `#/components/...` references (`$ref`s and
+    discriminator mappings) point into the document at `uri`: a validator takes the schema it
+    is given as its root, which would hide the document."""
     if isinstance(schema, dict):
-        return {key: (uri + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
-                      else _anchored(value, uri)) for key, value in schema.items()}
+        return {key: _anchored(value, uri) for key, value in schema.items()}
     if isinstance(schema, list):
         return [_anchored(item, uri) for item in schema]
+    if isinstance(schema, str) and schema.startswith("#/components/"):
+        return uri + schema
     return schema
 
 
@@ -171,17 +198,17 @@ class Description:
 
     def request_validator(self, operation: Operation) -> Validator | None:
         schema = _json_schema(operation.request_body)
-        return None if schema is None else self._rest_validator(schema, OAS30WriteValidator)
+        return None if schema is None else self._rest_validator(schema, RestWriteValidator)
 
     def response_validator(self, operation: Operation, status: int) -> Validator | None:
         schema = _json_schema(operation.response(status))
-        return None if schema is None else self._rest_validator(schema, OAS30ReadValidator)
+        return None if schema is None else self._rest_validator(schema, RestReadValidator)
 
     def parameter_validator(self, schema: Json) -> Validator:
-        return self._rest_validator(schema, OAS30WriteValidator)
+        return self._rest_validator(schema, RestWriteValidator)
 
     def _rest_validator(self, schema: Json, kind: Any) -> Validator:
-        key = kind.__name__ + json.dumps(schema, sort_keys=True)
+        key = f"{id(kind)} {json.dumps(schema, sort_keys=True)}"
         if key not in self._validators:
             self._validators[key] = kind(_anchored(schema, REST_URI), registry=self._rest_registry,
                                          format_checker=oas30_format_checker)
@@ -204,7 +231,7 @@ class Description:
             return None
         key = "webhook " + json.dumps(schema, sort_keys=True)
         if key not in self._validators:
-            self._validators[key] = OAS31Validator(_anchored(schema, WEBHOOKS_URI), registry=self._webhook_registry,
+            self._validators[key] = WebhookValidator(_anchored(schema, WEBHOOKS_URI), registry=self._webhook_registry,
                                                    format_checker=oas31_format_checker)
         return self._validators[key]
 
