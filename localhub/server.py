@@ -33,7 +33,7 @@ from localhub.limits import RateLimits
 from localhub.observers import OBSERVERS, HttpExchange
 from localhub.payloads import Payloads
 from localhub.people import People
-from localhub.responses import error_response
+from localhub.responses import MAX_PER_PAGE, error_response
 from localhub.state import HubState
 from localhub.webhooks import Delivery, WebhookSender
 
@@ -81,6 +81,8 @@ class LocalHub(People):
         self.actions = Actions(self.state, self.payloads, self.webhooks)
         self.requests: list[RequestRecord] = []
         self.token_ttl = token_ttl
+        # GitHub's largest page; a test lowers it so that a few items take several pages
+        self.max_per_page = MAX_PER_PAGE
         self.url = ""
         self._runner: web.AppRunner | None = None
 
