@@ -454,6 +454,15 @@ class Payloads:
             body["in_reply_to_id"] = comment.in_reply_to_id
         return body
 
+    def rest_review_comment(self, comment: ReviewComment) -> Json:
+        """A review comment as REST shows it: an outdated comment has no `line` or `position`
+        (REST describes them as integers only; webhooks send null)."""
+        body = self.review_comment(comment)
+        for key in ("line", "position", "original_line", "original_position"):
+            if body[key] is None:
+                del body[key]
+        return body
+
     def issue_comment(self, comment: IssueComment) -> Json:
         repo = self.state.repo_named(comment.repo)
         issue = self.state.issues[(comment.repo, comment.issue_number)]

@@ -27,8 +27,9 @@ from localhub.observers import HttpExchange, WebhookEmitted
 # What the local GitHub serves that is not the REST API: GraphQL, and the github.com pages a
 # person's browser sees while registering and installing an App.
 NOT_REST = re.compile(r"^/graphql$|^(/organizations/[^/]+)?/settings/apps/new$|^/apps/[^/]+/installations/new$")
-# GitHub may answer any request so, whatever the operation lists (github-api.md §1.5, §1.6).
-ANY_OPERATION = {401, 403, 429, 500, 502, 503, 504}
+# GitHub may answer any request so, whatever the operation lists: bad credentials, rate limits,
+# a resource that is not there or not visible, trouble on its side (github-api.md §1.1, §1.5).
+ANY_OPERATION = {401, 403, 404, 429, 500, 502, 503, 504}
 # ... and any request with a body so, when the body does not parse or does not validate.
 ANY_BODY = {400, 422}
 RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
@@ -179,6 +180,10 @@ def check_response(description: Description, operation: Operation, exchange: Htt
             yield Disagreement(subject, status, "response $", "an error answer without GitHub's `message`")
         return
     validator = description.response_validator(operation, status)
+    if validator is None and status >= 400:  # described without a body, but GitHub's errors have one
+        if body is not None and not (isinstance(body, dict) and isinstance(body.get("message"), str)):
+            yield Disagreement(subject, status, "response $", "an error answer without GitHub's `message`")
+        return
     if validator is None:
         if body not in (None, ""):
             yield Disagreement(subject, status, "response $", "a body where the operation declares none")

@@ -1,6 +1,6 @@
 """GitHub's own OpenAPI descriptions, loaded once and indexed for the exchange check.
 
-    description = Description.load(REFERENCE)          # ../shared/reference/openapi
+    description = Description.load(rest_file, webhooks_file)   # gzipped JSON
     operation = description.operation("GET", "/repos/apache/cloudstack/pulls/7")
     operation.template                                   # "/repos/{owner}/{repo}/pulls/{pull_number}"
     description.response_validator(operation, 200)       # a jsonschema validator, or None
@@ -13,9 +13,9 @@ suite asks for the same few dozen schemas thousands of times.
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,8 +34,6 @@ from openapi_schema_validator import (
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-REST_FILE = "api.github.com.json.gz"
-WEBHOOKS_FILE = "webhooks.api.github.com.json.gz"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 JSON_TYPES = ("application/json", "application/scim+json")
 # The path parameters GitHub lets hold slashes, when they end the path: a file's path, a ref
@@ -67,19 +65,24 @@ class Operation:
 @dataclass(frozen=True)
 class _Route:
     template: str
-    pattern: re.Pattern[str]
-    literal_length: int  # more literal text wins: /pulls/comments before /pulls/{pull_number}
+    segments: tuple[str | None, ...]  # a literal segment, or None for a `{parameter}`
+    greedy: bool  # the last parameter may hold slashes (SLASHED)
+
+    @property
+    def literal_length(self) -> int:
+        """More literal text wins: /pulls/comments before /pulls/{pull_number}."""
+        return sum(len(segment) for segment in self.segments if segment is not None)
+
+    def matches(self, parts: list[str]) -> bool:
+        if len(parts) != len(self.segments) and not (self.greedy and len(parts) > len(self.segments)):
+            return False
+        return all(part != "" if segment is None else segment == part for segment, part in zip(self.segments, parts))
 
 
-def _route(template: str, greedy_tail: bool) -> _Route:
-    """`{name}` matches one path segment; with `greedy_tail` a last one in SLASHED may hold more."""
-    parts = re.split(r"(\{[^}]+\})", template)
-    last_parameter = len(parts) - 2 if len(parts) > 1 and parts[-1] == "" and parts[-2][1:-1] in SLASHED else -1
-    regex = "".join(
-        ("(.+)" if greedy_tail and i == last_parameter else "([^/]+)") if part.startswith("{") else re.escape(part)
-        for i, part in enumerate(parts))
-    literal = sum(len(part) for part in parts if not part.startswith("{"))
-    return _Route(template, re.compile(f"^{regex}$"), literal)
+def _route(template: str) -> _Route:
+    segments = tuple(None if part.startswith("{") else part for part in template.split("/"))
+    last = template.rsplit("/", 1)[-1]
+    return _Route(template, segments, last.startswith("{") and last[1:-1] in SLASHED)
 
 
 def _as_github_means_it(validator_class: Any) -> Any:
@@ -127,7 +130,7 @@ def _anchored(schema: Any, uri: str) -> Any:
     return schema
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity, for the cache of `template_of`
 class Description:
     rest: Json
     webhooks: Json
@@ -141,36 +144,36 @@ class Description:
         self._webhook_registry = _registry(WEBHOOKS_URI, self.webhooks, DRAFT202012)
 
     @classmethod
-    def load(cls, folder: Path) -> "Description":
-        def read(name: str) -> Json:
-            with gzip.open(folder / name, "rt", encoding="utf-8") as handle:
+    def load(cls, rest: Path, webhooks: Path) -> "Description":
+        """From the gzipped JSON files of the REST and the webhooks descriptions."""
+        def read(path: Path) -> Json:
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
                 return dict(json.load(handle))
-        return cls(read(REST_FILE), read(WEBHOOKS_FILE))
+        return cls(read(rest), read(webhooks))
 
     # -- REST ---------------------------------------------------------------------------------
 
     @cached_property
-    def _routes(self) -> dict[str, tuple[list[_Route], list[_Route]]]:
-        """Per method: the strict routes, then the same routes with a greedy last parameter."""
-        by_method: dict[str, tuple[list[_Route], list[_Route]]] = {}
+    def _routes(self) -> dict[str, list[_Route]]:
+        """Per method, the routes, most literal first."""
+        by_method: dict[str, list[_Route]] = {}
         for template, item in self.rest["paths"].items():
             for method in METHODS:
                 if method in item:
-                    strict, greedy = by_method.setdefault(method.upper(), ([], []))
-                    strict.append(_route(template, greedy_tail=False))
-                    greedy.append(_route(template, greedy_tail=True))
-        for strict, greedy in by_method.values():
-            strict.sort(key=lambda route: -route.literal_length)
-            greedy.sort(key=lambda route: -route.literal_length)
+                    by_method.setdefault(method.upper(), []).append(_route(template))
+        for routes in by_method.values():
+            routes.sort(key=lambda route: -route.literal_length)
         return by_method
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one description a session, kept for it anyway
     def template_of(self, method: str, path: str) -> str | None:
-        """The path template of the operation `method path` stands for, or None."""
-        for routes in self._routes.get(method.upper(), ((), ())):
-            for route in routes:
-                if route.pattern.match(path):
-                    return route.template
-        return None
+        """The path template of the operation `method path` stands for, or None. A match with
+        every segment in place wins over one where the last parameter takes the rest."""
+        parts = path.split("/")
+        routes = self._routes.get(method.upper(), [])
+        exact = next((r for r in routes if len(r.segments) == len(parts) and r.matches(parts)), None)
+        found = exact or next((r for r in routes if r.greedy and r.matches(parts)), None)
+        return found.template if found else None
 
     def operation(self, method: str, path: str) -> Operation | None:
         template = self.template_of(method, path)

@@ -14,7 +14,7 @@ from localhub.observers import HttpExchange, WebhookEmitted
 from localhub.server import LocalHub
 from openapi.checks import check_http, check_webhook
 from openapi.description import Description
-from openapi.plugin import REFERENCE, Recorder, reference_present
+from openapi.plugin import REFERENCE, Recorder, load_description, reference_present
 
 RATE_LIMIT = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4999", "X-RateLimit-Used": "1",
               "X-RateLimit-Reset": "1790000000", "X-RateLimit-Resource": "core"}
@@ -33,7 +33,7 @@ def test_the_description_is_beside_the_repository() -> None:
 def description() -> Description:
     if not reference_present():
         pytest.skip(f"GitHub's OpenAPI descriptions are not at {REFERENCE}")
-    return Description.load(REFERENCE)
+    return load_description()
 
 
 def exchange(method: str, path: str, status: int, body: Any, *, query: str = "", sent: Any = None,
