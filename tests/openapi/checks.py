@@ -52,8 +52,10 @@ class Disagreement:
         return f"{self.subject}{status}: {self.where}: {self.message}"
 
 
-# A word that may be an enum value (`open`, `COLLABORATOR`, `created`): kept in a shape as it is.
-WORD = re.compile(r"^[A-Za-z_+-]{1,40}$")
+# A word that may be an enum value (`created`, `COLLABORATOR`, `Bot`), kept in a shape as it is;
+# mixed case (a node id) and digits are not enum values. A login is a word but never an enum.
+WORD = re.compile(r"^(?:[a-z+][a-z_+-]{0,39}|[A-Z][A-Z_]{0,39}|[A-Z][a-z]{1,39})$")
+NOT_ENUMS = {"login"}
 STRING_KINDS = ((re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"), "<date-time>"),
                 (re.compile(r"^[a-z]+://"), "<url>"),
                 (re.compile(r"^[0-9a-f]{40}$"), "<sha>"))
@@ -62,11 +64,12 @@ _checked: dict[tuple[int, str], list[tuple[str, str]]] = {}
 
 def shape(value: Any) -> str:
     """What a schema can tell apart in `value`: keys, types, booleans, enum-like words and the
-    kind of other strings, but not ids, logins with digits or free text. The local GitHub
-    builds its answers from a few templates, so most answers share a shape with an earlier one."""
+    kind of other strings, but not ids, logins or free text. The local GitHub builds its
+    answers from a few templates, so most answers share a shape with an earlier one."""
     kind = type(value)
     if kind is dict:
-        return "{" + ",".join(f"{key}:{shape(item)}" for key, item in sorted(value.items())) + "}"
+        return "{" + ",".join(f"{key}:{'<login>' if key in NOT_ENUMS else shape(item)}"
+                              for key, item in value.items()) + "}"
     if kind is str:
         return _string_kind(value)
     if kind is list:
@@ -81,6 +84,10 @@ def _string_kind(text: str) -> str:
     if WORD.match(text):
         return repr(text)
     return next((kind for pattern, kind in STRING_KINDS if pattern.match(text)), "<text>")
+
+
+def validated_shapes() -> int:
+    return len(_checked)
 
 
 def schema_errors(validator: Any, instance: Any) -> list[tuple[str, str]]:

@@ -130,9 +130,15 @@ def openapi_exchanges(request: pytest.FixtureRequest) -> Iterator[Recorder | Non
                     pytrace=False)
 
 
+def shapes_validated() -> int:
+    from openapi.checks import validated_shapes
+    return validated_shapes()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TALLY.requests or TALLY.webhooks:
         terminalreporter.write_line(
             f"OpenAPI check: {TALLY.requests} requests over {len(TALLY.operations)} operations and "
-            f"{TALLY.webhooks} webhooks over {len(TALLY.events)} events, in {TALLY.seconds:.1f} s; "
+            f"{TALLY.webhooks} webhooks over {len(TALLY.events)} events ({shapes_validated()} shapes validated), "
+            f"in {TALLY.seconds:.1f} s; "
             f"{TALLY.disagreements} disagreements")
