@@ -53,6 +53,8 @@ from lantern_world import (
 
 from localhub.server import LocalHub, ThreadedHub
 
+pytest_plugins = ["openapi.plugin"]  # every exchange with the local GitHub held to GitHub's description
+
 
 @pytest.fixture(scope="session")
 def rsa_key_pair() -> KeyPair:
