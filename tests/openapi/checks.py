@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from openapi.description import Description, Operation
-from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
 from localhub.observers import HttpExchange, WebhookEmitted
+from openapi.description import Description, Operation
 
 # What the local GitHub serves that is not the REST API: GraphQL, and the github.com pages a
 # person's browser sees while registering and installing an App.

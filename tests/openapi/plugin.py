@@ -8,8 +8,8 @@ GitHub's description, and a disagreement fails the test at teardown, one line ea
 
 The description is loaded once per session, on the first test that recorded anything.
 A test that sends the local GitHub what GitHub itself would refuse, on purpose, is marked
-`openapi_bad_requests`: its requests are not held, the answers still are. Without `../shared` the check is off, except with `CI` set, where
-tests/openapi/test_openapi_check.py fails.
+`openapi_bad_requests`: its requests are not held, the answers still are. Without `../shared`
+the check is off, except with `CI` set, where tests/openapi/test_openapi_check.py fails.
 """
 from __future__ import annotations
 
