@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -136,7 +136,7 @@ class Description:
     webhooks: Json
     _rest_registry: Registry = field(init=False)
     _webhook_registry: Registry = field(init=False)
-    _validators: dict[str, Validator] = field(default_factory=dict, init=False)
+    _validators: dict[str, tuple[Json, Validator]] = field(default_factory=dict, init=False)
     _operations: dict[tuple[str, str], Operation] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -211,11 +211,16 @@ class Description:
         return self._rest_validator(schema, RestWriteValidator)
 
     def _rest_validator(self, schema: Json, kind: Any) -> Validator:
-        key = f"{id(kind)} {json.dumps(schema, sort_keys=True)}"
+        return self._kept(f"{id(kind)}", schema, lambda: kind(_anchored(schema, REST_URI), registry=self._rest_registry,
+                                                              format_checker=oas30_format_checker))
+
+    def _kept(self, kind: str, schema: Json, build: Callable[[], Validator]) -> Validator:
+        """The validator of `schema`, built once. Keyed by the schema's identity (the document's
+        own dicts, so no hashing of large schemas); kept beside it, so that identity holds."""
+        key = f"{kind} {id(schema)}"
         if key not in self._validators:
-            self._validators[key] = kind(_anchored(schema, REST_URI), registry=self._rest_registry,
-                                         format_checker=oas30_format_checker)
-        return self._validators[key]
+            self._validators[key] = (schema, build())
+        return self._validators[key][1]
 
     # -- webhooks -----------------------------------------------------------------------------
 
@@ -232,11 +237,8 @@ class Description:
         schema = _json_schema(hook.get("requestBody")) if hook else None
         if schema is None:
             return None
-        key = "webhook " + json.dumps(schema, sort_keys=True)
-        if key not in self._validators:
-            self._validators[key] = WebhookValidator(_anchored(schema, WEBHOOKS_URI), registry=self._webhook_registry,
-                                                   format_checker=oas31_format_checker)
-        return self._validators[key]
+        return self._kept("webhook", schema, lambda: WebhookValidator(
+            _anchored(schema, WEBHOOKS_URI), registry=self._webhook_registry, format_checker=oas31_format_checker))
 
 
 def _json_schema(body_or_response: Json | None) -> Json | None:
@@ -244,5 +246,5 @@ def _json_schema(body_or_response: Json | None) -> Json | None:
     content = (body_or_response or {}).get("content") or {}
     for media_type in JSON_TYPES:
         if media_type in content and "schema" in content[media_type]:
-            return dict(content[media_type]["schema"])
+            return content[media_type]["schema"]  # the document's own dict: its id keys the cache
     return None
