@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
 
 from bot.core.document import parse_document  # noqa: E402
-from bot.localhub.faults import Fault, Faults  # noqa: E402
-from bot.localhub.server import LocalHub  # noqa: E402
+from localhub.faults import Fault, Faults  # noqa: E402
+from localhub.server import LocalHub  # noqa: E402
 from bot.service.features.followup_issues import parse_followup_marker  # noqa: E402
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key  # noqa: E402
 from bot.store.folder import FolderStore  # noqa: E402
@@ -203,7 +203,7 @@ async def run(args: argparse.Namespace) -> int:
     postgres = None
     database_url = None
     if args.database == "postgres":
-        from bot.store.pgserver import ThrowawayPostgres
+        from localhub.pgserver import ThrowawayPostgres
 
         postgres = ThrowawayPostgres.start()
         database_url = postgres.new_database()

@@ -235,7 +235,7 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
 
 async def _serve_localhub(conn: Connection, options: dict[str, Any]) -> None:
     """The local GitHub with the App installed on one repository; every call `latency` s late."""
-    from bot.localhub.server import LocalHub
+    from localhub.server import LocalHub
 
     owner = options["repo"].split("/")[0]
     async with LocalHub.start() as hub:

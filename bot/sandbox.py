@@ -19,7 +19,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 from bot.service.runtime.app import INBOX, SCHEDULER, WORKER, create_app
 from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.scheduler import Scheduler

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: the local GitHub (bot.localhub) and an App key pair.
+"""Shared pytest fixtures: the local GitHub (localhub) and an App key pair.
 
 Fixtures
 --------
@@ -51,7 +51,9 @@ from lantern_world import (
     app_id_of,
 )
 
-from bot.localhub.server import LocalHub, ThreadedHub
+from localhub.server import LocalHub, ThreadedHub
+
+pytest_plugins = ["openapi.plugin"]  # every exchange with the local GitHub held to GitHub's description
 
 
 @pytest.fixture(scope="session")

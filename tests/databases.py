@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.store.pgserver import NoPostgres, ThrowawayPostgres
+from localhub.pgserver import NoPostgres, ThrowawayPostgres
 
 BOTH = ["sqlite", "postgres"]
 

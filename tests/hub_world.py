@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 
 APP_ID = 4242
 INSTALLATION_ID = 77

@@ -28,7 +28,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.localhub.server import ThreadedHub
+from localhub.server import ThreadedHub
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = "draft-THREAT-MODEL.md"

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from bot.localhub import LocalHub
+    from localhub import LocalHub
 
     async with LocalHub.start(args.host, args.port) as hub:
         if args.app_id and args.app_public_key:

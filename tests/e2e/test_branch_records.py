@@ -269,11 +269,10 @@ async def push_record(review: Review, name: str, text: str | None, message: str 
 
 
 def delete_records_branch(review: Review, *, announce: bool) -> None:
-    repo = review.hub.state.repo_named(REPO)
-    before = repo.refs.pop(f"heads/{RECORDS}")
-    if announce:  # GitHub's push event for a deleted branch
-        review.hub.actions.emit("push", repo, "vish", {"ref": f"refs/heads/{RECORDS}", "before": before, "after": "0" * 40,
-                                                       "created": False, "deleted": True, "forced": False, "commits": []})
+    if announce:  # as GitHub does: a push with `deleted: true`, and a delete event
+        review.hub.delete_branch(REPO, RECORDS, user="vish")
+    else:  # gone, and no webhook heard of it
+        del review.hub.state.repo_named(REPO).refs[f"heads/{RECORDS}"]
 
 
 @pytest.mark.parametrize("undo", ["revert", "delete"])
@@ -327,8 +326,7 @@ async def test_a_late_deleted_event_after_the_rebuild_costs_no_takeover(review: 
     repo = review.hub.state.repo_named(REPO)
     before = repo.refs.pop(f"heads/{RECORDS}")
     await confirm(review, "Q3")  # rebuilds the branch
-    review.hub.actions.emit("push", repo, "vish", {"ref": f"refs/heads/{RECORDS}", "before": before, "after": "0" * 40,
-                                                   "created": False, "deleted": True, "forced": False, "commits": []})
+    review.hub.actions.announce_deleted(repo, f"heads/{RECORDS}", before, "vish")  # the deletion's events, late
     await review.box.settle()
 
     await confirm(review, "Q5")  # its write finds every other file already there, byte for byte

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from databases import BOTH
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, answers_by, notice_in, thread_on
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key, start_service
 
 

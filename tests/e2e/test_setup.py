@@ -15,7 +15,7 @@ from aiohttp import ClientSession
 from dotenv import dotenv_values
 from serve_process import clean_environment, free_port, health, serving
 
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = (ROOT / "bot" / "demo_data" / "draft-THREAT-MODEL.md").read_text(encoding="utf-8")

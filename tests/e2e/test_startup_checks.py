@@ -11,7 +11,7 @@ from aiohttp import ClientSession, web
 from serve_process import clean_environment, free_port, health, serving
 
 from bot.envfile import write_env_file
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 from bot.sandbox import new_app_key
 from bot.service.runtime.app import create_app
 from bot.service.runtime.service_config import ServiceConfig

@@ -1,4 +1,4 @@
-"""The service's GitHub client and token cache, against the local GitHub (bot.localhub).
+"""The service's GitHub client and token cache, against the local GitHub (localhub).
 
 Token caching and renewal, the per-installation ETag cache, retries on 5xx and timeouts,
 secondary-rate-limit waits, and graphql's explicit endpoint — all observed in the hub's request log.
@@ -17,7 +17,7 @@ from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 
 from bot.github.auth import AppCredentials, InstallationTokens
 from bot.github.client import GitHubApp, LruCache, RetryPolicy
-from bot.localhub.server import LocalHub
+from localhub.server import LocalHub
 
 # The world the shared `hub` fixture (tests/conftest.py) seeds, read from the hub itself rather
 # than imported: another directory's conftest.py may shadow the module name `conftest`.

@@ -11,7 +11,7 @@ from hub_world import APP_ID, INSTALLATION_ID, REPO, app_jwt
 from gidgethub import BadRequest, apps
 from gidgethub.aiohttp import GitHubAPI
 
-from bot.localhub import LocalHub
+from localhub import LocalHub
 
 
 async def test_gidgethub_app_flow_gets_a_token_that_reads_the_repo(hub, rsa_key_pair):

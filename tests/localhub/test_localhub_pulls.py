@@ -7,7 +7,7 @@ from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 from gidgethub import BadRequest
 from gidgethub.aiohttp import GitHubAPI
 
-from bot.localhub.errors import GitHubError
+from localhub.errors import GitHubError
 
 MODEL = "security/threat-model.md"
 

@@ -131,3 +131,24 @@ async def test_no_webhooks_for_repositories_the_app_is_not_installed_on(hub, web
     hub.create_repo("someone/elsewhere")
     hub.open_issue("someone/elsewhere", "not ours", user="someone")
     assert await hub.deliveries_settled() == []
+
+
+async def test_deleting_a_branch_sends_a_deleted_push_and_a_delete(hub, webhook_inbox, installation_token):
+    hub.push(REPO, "records", {"questions/Q1.yaml": "id: Q1\n"}, user=MEMBER)
+    before = hub.head_sha(REPO, "records")
+    hub.delete_branch(REPO, "records", user=MEMBER)
+    hub.push(REPO, "other", {"x.md": "x\n"}, user=MEMBER)
+    token = await installation_token(hub)
+    async with aiohttp.ClientSession() as session:
+        async with session.delete(f"{hub.url}/repos/{REPO}/git/refs/heads/other",
+                                  headers={"Authorization": f"token {token}"}) as response:
+            assert response.status == 204
+    await hub.deliveries_settled()
+
+    events = [(event, payload) for event, _, payload in webhook_inbox.events]
+    deleted = [payload for event, payload in events if event == "push" and payload["deleted"]]
+    assert [(p["ref"], p["before"], p["after"], p["head_commit"], p["commits"]) for p in deleted][0] == (
+        "refs/heads/records", before, "0" * 40, None, [])
+    assert [(p["ref"], p["ref_type"], p["pusher_type"]) for event, p in events if event == "delete"] == [
+        ("records", "branch", "user"), ("other", "branch", "user")]
+    assert [p["sender"]["login"] for event, p in events if event == "delete"] == [MEMBER, "threat-model-bot[bot]"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.git import Commit, FileChange, Signature, anchor_in_patch, compare_trees, merge_base
-from bot.localhub.payloads import REACTION_CONTENTS, Json, Payloads
-from bot.localhub.state import (
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.git import Commit, FileChange, Signature, anchor_in_patch, compare_trees, merge_base
+from localhub.payloads import REACTION_CONTENTS, Json, Payloads
+from localhub.state import (
     HubState,
     Issue,
     IssueComment,
@@ -25,7 +25,7 @@ from bot.localhub.state import (
     Thread,
     now_iso,
 )
-from bot.localhub.webhooks import WebhookSender
+from localhub.webhooks import WebhookSender
 
 REVIEW_EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 
@@ -45,6 +45,8 @@ class Actions:
             return None
         payload = dict(body)
         payload["repository"] = self.payloads.repository(repo)
+        if event == "push" and repo.owner in self.state.orgs:
+            payload["repository"]["organization"] = repo.owner  # only a push names it, by login
         payload["sender"] = self.payloads.user(sender)
         payload["installation"] = self.payloads.installation_lite(installation)
         if repo.owner in self.state.orgs:
@@ -86,6 +88,29 @@ class Actions:
         if author:
             repo.contributors.add(author)
         self._after_push(repo, ref, before, sha, user)
+
+    def delete_ref(self, repo: Repo, ref: str, user: str) -> None:
+        """Remove `ref` ("heads/x" or "tags/x"), then send what GitHub sends: a `push` with
+        `deleted: true`, and a `delete`."""
+        before = repo.refs.pop(ref, None)
+        if before is None:
+            raise GitHubError(422, "Reference does not exist")
+        repo.pushed_at = repo.updated_at = now_iso()
+        self.announce_deleted(repo, ref, before, user)
+
+    def announce_deleted(self, repo: Repo, ref: str, before: str, user: str) -> None:
+        """The events of a deleted `ref` that pointed at `before` (tests send them late too)."""
+        pusher = self.state.user(user)
+        self.emit("push", repo, user, {
+            "ref": f"refs/{ref}", "before": before, "after": "0" * 40,
+            "created": False, "deleted": True, "forced": False, "base_ref": None,
+            "compare": f"{self.payloads.web}/{repo.full_name}/compare/{before[:12]}...000000000000",
+            "commits": [], "head_commit": None,
+            "pusher": {"name": pusher.login, "email": pusher.email},
+        })
+        kind, _, name = ref.partition("/")
+        self.emit("delete", repo, user, {"ref": name, "ref_type": "tag" if kind == "tags" else "branch",
+                                         "pusher_type": "user"})
 
     def _after_push(self, repo: Repo, ref: str, before: str | None, after: str, user: str) -> None:
         commit = repo.store.commits[after]

@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.localhub.errors import GitHubError, validation_failed
+from localhub.access import HUB_KEY
+from localhub.errors import GitHubError, validation_failed
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
@@ -48,8 +49,10 @@ def int_param(request: web.Request, name: str, default: int) -> int:
 
 
 def paginate(request: web.Request, items: list[Any]) -> web.Response:
-    """One page of `items` with a GitHub `Link` header (next/last, prev/first when useful)."""
-    per_page = max(1, min(MAX_PER_PAGE, int_param(request, "per_page", DEFAULT_PER_PAGE)))
+    """One page of `items` with a GitHub `Link` header (next/last, prev/first when useful);
+    no page is longer than the hub's `max_per_page`."""
+    largest = request.app[HUB_KEY].max_per_page
+    per_page = max(1, min(largest, int_param(request, "per_page", min(largest, DEFAULT_PER_PAGE))))
     page = max(1, int_param(request, "page", 1))
     last = max(1, -(-len(items) // per_page))
     chunk = items[(page - 1) * per_page : page * per_page]

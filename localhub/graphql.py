@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of
-from bot.localhub.auth import Caller
-from bot.localhub.graphql_lang import GraphQLFieldError, Resolved, execute
-from bot.localhub.payloads import node_id, parse_node_id
-from bot.localhub.responses import json_response, read_json
-from bot.localhub.state import IssueComment, PullRequest, Repo, ReviewComment, Thread
+from localhub.access import caller_of, hub_of
+from localhub.auth import Caller
+from localhub.graphql_lang import GraphQLFieldError, Resolved, execute
+from localhub.payloads import node_id, parse_node_id
+from localhub.responses import json_response, read_json
+from localhub.state import IssueComment, PullRequest, Repo, ReviewComment, Thread
 
 if TYPE_CHECKING:
-    from bot.localhub.server import LocalHub
+    from localhub.server import LocalHub
 
 routes = web.RouteTableDef()
 CLASSIFIERS = ("ABUSE", "DUPLICATE", "OFF_TOPIC", "OUTDATED", "RESOLVED", "SPAM")

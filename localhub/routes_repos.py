@@ -6,9 +6,9 @@ import binascii
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, repo_for
-from bot.localhub.errors import GitHubError, not_found
-from bot.localhub.responses import json_response, paginate, read_json, require
+from localhub.access import caller_of, hub_of, repo_for
+from localhub.errors import GitHubError, not_found
+from localhub.responses import json_response, paginate, read_json, require
 
 routes = web.RouteTableDef()
 
@@ -41,11 +41,9 @@ async def collaborator_permission(request: web.Request) -> web.Response:
     login = request.match_info["username"]
     if login not in hub.state.users:
         raise not_found()
-    level = hub.state.permission(repo, login)
-    role = {"admin": "admin", "write": "write", "read": "read"}.get(level, "none")
-    if login in repo.collaborators:
-        role = repo.collaborators[login]
-    return json_response({"permission": level, "role_name": role, "user": hub.payloads.user(login)})
+    role = hub.state.role(repo, login)
+    user = {**hub.payloads.user(login), "permissions": hub.payloads.permissions(role), "role_name": role}
+    return json_response({"permission": hub.state.permission(repo, login), "role_name": role, "user": user})
 
 
 def _resolve_ref(request: web.Request, ref: str | None) -> tuple[str, str]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, may_moderate, repo_for
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.payloads import REACTION_CONTENTS
-from bot.localhub.responses import json_response, paginate, read_json, require
+from localhub.access import caller_of, hub_of, may_moderate, repo_for
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.payloads import REACTION_CONTENTS
+from localhub.responses import json_response, paginate, read_json, require
 
 routes = web.RouteTableDef()
 PULL = "/repos/{owner}/{repo}/pulls/{number:\\d+}"
@@ -102,7 +102,7 @@ async def list_review_comments(request: web.Request) -> web.Response:
         comments = [c for c in comments if c.updated_at >= since]
     if request.query.get("sort") and request.query.get("direction") == "desc":
         comments.reverse()
-    return paginate(request, [hub.payloads.review_comment(c) for c in comments])
+    return paginate(request, [hub.payloads.rest_review_comment(c) for c in comments])
 
 
 @routes.post(PULL + "/comments")
@@ -123,7 +123,7 @@ async def create_review_comment(request: web.Request) -> web.Response:
         comment = hub.actions.add_review_comment(
             pr, login, str(body["body"]), str(body["path"]), body.get("line"), body.get("side", "RIGHT"),
             body.get("start_line"), body.get("start_side"), str(body["commit_id"]), body.get("subject_type", "line"))
-    payload = hub.payloads.review_comment(comment)
+    payload = hub.payloads.rest_review_comment(comment)
     return json_response(payload, status=201, headers={"Location": payload["url"]})
 
 
@@ -136,7 +136,7 @@ async def create_reply(request: web.Request) -> web.Response:
     pr = hub.actions.pull(repo, _number(request))
     comment = hub.actions.reply(pr, int(request.match_info["comment_id"]), str(body["body"]),
                                 caller_of(request).login)
-    payload = hub.payloads.review_comment(comment)
+    payload = hub.payloads.rest_review_comment(comment)
     return json_response(payload, status=201, headers={"Location": payload["url"]})
 
 
@@ -144,7 +144,7 @@ async def create_reply(request: web.Request) -> web.Response:
 async def get_review_comment(request: web.Request) -> web.Response:
     hub = hub_of(request)
     comment = hub.actions.review_comment(repo_for(request), int(request.match_info["comment_id"]))
-    return json_response(hub.payloads.review_comment(comment))
+    return json_response(hub.payloads.rest_review_comment(comment))
 
 
 @routes.patch(COMMENT)
@@ -157,7 +157,7 @@ async def edit_review_comment(request: web.Request) -> web.Response:
     if not may_moderate(request, repo, comment.user):
         raise GitHubError(403, "Resource not accessible by integration")
     hub.actions.edit_review_comment(repo, comment, str(body["body"]), caller_of(request).login)
-    return json_response(hub.payloads.review_comment(comment))
+    return json_response(hub.payloads.rest_review_comment(comment))
 
 
 @routes.delete(COMMENT)

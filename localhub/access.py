@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.localhub.auth import Caller
-from bot.localhub.errors import GitHubError, not_found
-from bot.localhub.state import Repo
+from localhub.auth import Caller
+from localhub.errors import GitHubError, not_found
+from localhub.state import Repo
 
 if TYPE_CHECKING:
-    from bot.localhub.server import LocalHub
+    from localhub.server import LocalHub
 
 HUB_KEY: web.AppKey["LocalHub"] = web.AppKey("localhub", object)  # type: ignore[arg-type]
 CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("caller", Caller)

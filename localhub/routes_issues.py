@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, may_moderate, repo_for
-from bot.localhub.errors import GitHubError
-from bot.localhub.responses import json_response, paginate, read_json, require
-from bot.localhub.routes_pulls import create_reaction, list_reactions
+from localhub.access import caller_of, hub_of, may_moderate, repo_for
+from localhub.errors import GitHubError
+from localhub.responses import json_response, paginate, read_json, require
+from localhub.routes_pulls import create_reaction, list_reactions
 
 routes = web.RouteTableDef()
 ISSUE = "/repos/{owner}/{repo}/issues/{number:\\d+}"

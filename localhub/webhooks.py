@@ -17,7 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.localhub.faults import Faults
+from localhub.faults import Faults
+from localhub.observers import OBSERVERS, WebhookEmitted
 
 DELIVERY_TIMEOUT = 10.0  # GitHub closes the connection after ten seconds
 
@@ -83,9 +84,11 @@ class WebhookSender:
 
     def enqueue(self, event: str, payload: dict[str, Any]) -> str | None:
         """Queue an event for delivery; returns its GUID (None when no webhook URL is set)."""
+        guid = str(uuid.uuid4())
+        if OBSERVERS.webhooks:
+            OBSERVERS.saw_webhook(WebhookEmitted(event, self.headers(event, guid), payload))
         if not self.url:
             return None
-        guid = str(uuid.uuid4())
         self._pending += 1
         self._idle.clear()
         self._queue.put_nowait(_Queued(guid, event, payload))
@@ -148,19 +151,23 @@ class WebhookSender:
         self.deliveries.append(delivery)
         return delivery
 
-    async def _post(self, item: _Queued, redelivery: bool = False) -> None:
-        delivery = self._record(item, redelivery=redelivery)
-        assert self._session is not None and self.url is not None
-        body = json.dumps(item.payload).encode()
-        headers = {
+    def headers(self, event: str, guid: str) -> dict[str, str]:
+        """What a delivery carries besides its signatures."""
+        return {
             "Content-Type": "application/json",
             "User-Agent": "GitHub-Hookshot/localhub",
-            "X-GitHub-Event": item.event,
-            "X-GitHub-Delivery": item.guid,
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": guid,
             "X-GitHub-Hook-ID": "1",
             "X-GitHub-Hook-Installation-Target-Type": "integration",
             "X-GitHub-Hook-Installation-Target-ID": str(self.app_id or 0),
         }
+
+    async def _post(self, item: _Queued, redelivery: bool = False) -> None:
+        delivery = self._record(item, redelivery=redelivery)
+        assert self._session is not None and self.url is not None
+        body = json.dumps(item.payload).encode()
+        headers = self.headers(item.event, item.guid)
         if self.secret:
             headers["X-Hub-Signature-256"] = signature(self.secret, body)
             headers["X-Hub-Signature"] = "sha1=" + hmac.new(self.secret.encode(), body, hashlib.sha1).hexdigest()

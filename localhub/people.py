@@ -11,16 +11,16 @@ import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from bot.localhub.auth import issue_personal_token
-from bot.localhub.git import ObjectStore
-from bot.localhub.payloads import node_id
-from bot.localhub.state import App, Installation, Org, Repo, User
+from localhub.auth import issue_personal_token
+from localhub.git import ObjectStore
+from localhub.payloads import node_id
+from localhub.state import App, Installation, Org, Repo, User
 
 if TYPE_CHECKING:
-    from bot.localhub.actions import Actions
-    from bot.localhub.payloads import Payloads
-    from bot.localhub.state import HubState
-    from bot.localhub.webhooks import WebhookSender
+    from localhub.actions import Actions
+    from localhub.payloads import Payloads
+    from localhub.state import HubState
+    from localhub.webhooks import WebhookSender
 
 _user_ids = itertools.count(5001)
 
@@ -131,6 +131,11 @@ class People:
         if f"heads/{branch}" not in repo.refs:
             repo.refs[f"heads/{branch}"] = repo.refs[f"heads/{from_branch or repo.default_branch}"]
         return self.actions.commit_files(repo, branch, files, message, user).sha
+
+    def delete_branch(self, full_name: str, branch: str, *, user: str) -> None:
+        """Delete `branch`; sends `push` (with `deleted: true`) and `delete`."""
+        self.add_user(user)
+        self.actions.delete_ref(self.state.repo_named(full_name), f"heads/{branch}", user)
 
     def open_pr(self, full_name: str, head: str, *, user: str, base: str | None = None, title: str = "Update",
                 body: str | None = None, maintainer_can_modify: bool = True, draft: bool = False) -> int:

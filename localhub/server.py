@@ -23,18 +23,19 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos, routes_web
-from bot.localhub.access import CALLER_KEY, HUB_KEY
-from bot.localhub.actions import Actions
-from bot.localhub.auth import Caller, identify
-from bot.localhub.errors import GitHubError
-from bot.localhub.faults import Fault, Faults
-from bot.localhub.limits import RateLimits
-from bot.localhub.payloads import Payloads
-from bot.localhub.people import People
-from bot.localhub.responses import error_response
-from bot.localhub.state import HubState
-from bot.localhub.webhooks import Delivery, WebhookSender
+from localhub import graphql, routes_apps, routes_git, routes_issues, routes_pulls, routes_repos, routes_web
+from localhub.access import CALLER_KEY, HUB_KEY
+from localhub.actions import Actions
+from localhub.auth import Caller, identify
+from localhub.errors import GitHubError
+from localhub.faults import Fault, Faults
+from localhub.limits import RateLimits
+from localhub.observers import OBSERVERS, HttpExchange
+from localhub.payloads import Payloads
+from localhub.people import People
+from localhub.responses import MAX_PER_PAGE, error_response
+from localhub.state import HubState
+from localhub.webhooks import Delivery, WebhookSender
 
 T = TypeVar("T")
 JWT_PATHS = re.compile(r"^/app(/|$)|^/repos/[^/]+/[^/]+/installation$")
@@ -80,6 +81,8 @@ class LocalHub(People):
         self.actions = Actions(self.state, self.payloads, self.webhooks)
         self.requests: list[RequestRecord] = []
         self.token_ttl = token_ttl
+        # GitHub's largest page; a test lowers it so that a few items take several pages
+        self.max_per_page = MAX_PER_PAGE
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -131,29 +134,36 @@ class LocalHub(People):
             response = await self._answer(request, handler)
             status = response.status
             caller = request.get(CALLER_KEY)
+            if OBSERVERS.http:
+                await self._show_observers(request, response)
             return response
         finally:
             self.requests.append(RequestRecord(request.method, request.path, request.query_string, status,
                                                started, time.monotonic() - clock,
                                                caller.login if caller else None))
 
+    @staticmethod
+    async def _show_observers(request: web.Request, response: web.StreamResponse) -> None:
+        body = response.body if isinstance(response, web.Response) else None
+        OBSERVERS.saw_http(HttpExchange(
+            request.method, request.path, request.query_string, dict(request.headers),
+            await request.read() if request.can_read_body or request.body_exists else b"",
+            response.status, dict(response.headers), body if isinstance(body, bytes) else None))
+
     async def _answer(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        resource = "graphql" if request.path == "/graphql" else "core"
         if len(request.path) > 1 and request.path.endswith("/"):
-            return error_response(GitHubError(404, "Not Found"))
+            return self._early(request, resource, error_response(GitHubError(404, "Not Found")))
         fault = self.faults.match_http(request.method, request.path)
         if fault is not None:
             faulted = await self._apply_fault(fault)
             if faulted is not None:
-                return faulted
+                return self._early(request, resource, faulted)
         try:
-            if ANONYMOUS_PATHS.match(request.path) and not request.headers.get("Authorization"):
-                caller = Caller("anonymous", "")
-            else:
-                caller = identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
+            caller = self._caller(request)
         except GitHubError as error:
-            return error_response(error)
+            return self._early(request, resource, error_response(error))
         request[CALLER_KEY] = caller
-        resource = "graphql" if request.path == "/graphql" else "core"
         bucket = self.limits.bucket(caller.bucket, resource)
         if bucket.remaining == 0 and request.path not in UNCOUNTED:
             response = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
@@ -169,6 +179,21 @@ class LocalHub(People):
         if response.status != 304 and request.path not in UNCOUNTED:
             bucket.used += 1  # a 304 is free, as on GitHub
         response.headers.update(self.limits.headers(caller.bucket, resource))
+        return response
+
+    def _caller(self, request: web.Request) -> Caller:
+        if ANONYMOUS_PATHS.match(request.path) and not request.headers.get("Authorization"):
+            return Caller("anonymous", "")
+        return identify(self.state, request.headers.get("Authorization"), bool(JWT_PATHS.match(request.path)))
+
+    def _early(self, request: web.Request, resource: str, response: web.StreamResponse) -> web.StreamResponse:
+        """An answer given before the request was let through (a fault, bad credentials) carries
+        the rate-limit headers too, as every GitHub answer does: the caller's, if known."""
+        try:
+            bucket = self._caller(request).bucket
+        except GitHubError:
+            bucket = "anonymous:"
+        response.headers.update(self.limits.headers(bucket, resource))
         return response
 
     async def _apply_fault(self, fault: Fault) -> web.StreamResponse | None:

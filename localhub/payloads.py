@@ -9,7 +9,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from bot.localhub.state import (
+from localhub.state import (
+    PERMISSION_RANK,
     App,
     HubState,
     Installation,
@@ -204,21 +205,24 @@ class Payloads:
             "default_branch": repo.default_branch,
             "custom_properties": {},
         }
-        if repo.owner in self.state.orgs:
-            body["organization"] = repo.owner
         if level is not None:  # the caller's own access, on REST responses only
-            body["permissions"] = {
-                "admin": level == "admin",
-                "maintain": level == "admin",
-                "push": level in ("write", "admin"),
-                "triage": level in ("write", "admin"),
-                "pull": level != "none",
-            }
+            body["permissions"] = self.permissions(level)
         return body
 
+    @staticmethod
+    def permissions(role: str) -> Json:
+        """What a role may do, as the `permissions` object of a repository or a collaborator."""
+        rank = PERMISSION_RANK[role]
+        return {"admin": rank >= 5, "maintain": rank >= 4, "push": rank >= 3, "triage": rank >= 2, "pull": rank >= 1}
+
     def full_repository(self, repo: Repo, level: str | None) -> Json:
-        """GET /repos/{o}/{r}: adds `parent`/`source` for forks (REST only, not in webhooks)."""
+        """GET /repos/{o}/{r}: adds the counts, the owning organization (as an account, where a
+        push webhook names it by login) and `parent`/`source` for forks; REST only."""
         body = self.repository(repo, level)
+        body["network_count"] = body["forks_count"]
+        body["subscribers_count"] = 0
+        if repo.owner in self.state.orgs:
+            body["organization"] = self.user(repo.owner)
         if repo.fork_of:
             parent = self.state.repo_named(repo.fork_of)
             body["parent"] = body["source"] = self.repository(parent)
@@ -448,6 +452,15 @@ class Payloads:
         }
         if comment.in_reply_to_id is not None:
             body["in_reply_to_id"] = comment.in_reply_to_id
+        return body
+
+    def rest_review_comment(self, comment: ReviewComment) -> Json:
+        """A review comment as REST shows it: an outdated comment has no `line` or `position`
+        (REST describes them as integers only; webhooks send null)."""
+        body = self.review_comment(comment)
+        for key in ("line", "position", "original_line", "original_position"):
+            if body[key] is None:
+                del body[key]
         return body
 
     def issue_comment(self, comment: IssueComment) -> Json:

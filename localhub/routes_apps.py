@@ -10,10 +10,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.localhub.access import caller_of, hub_of
-from bot.localhub.auth import issue_installation_token
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.responses import json_response, paginate, read_json
+from localhub.access import caller_of, hub_of
+from localhub.auth import issue_installation_token
+from localhub.errors import GitHubError, not_found
+from localhub.responses import json_response, paginate, read_json
 
 routes = web.RouteTableDef()
 MANIFEST_CODE_LIFETIME = 3600  # GitHub: the whole manifest flow must finish within an hour
@@ -129,7 +129,8 @@ async def convert_manifest(request: web.Request) -> web.Response:
     manifest = pending.manifest
     slug = re.sub(r"[^a-z0-9]+", "-", str(manifest["name"]).lower()).strip("-") or "app"
     if any(app.slug == slug for app in hub.state.apps.values()):
-        raise validation_failed("Integration", "name", "already_exists", "Name is already in use")
+        # this operation's 422 lists its errors as plain strings (validation-error-simple)
+        raise GitHubError(422, "Validation Failed", ["Name is already in use"])
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                             serialization.NoEncryption()).decode()

@@ -1,7 +1,7 @@
 """The local GitHub's world as plain data: users, orgs, repositories, PRs, comments, tokens.
 
 No HTTP here. Routes and the act-as-a-person API read and change this state through
-`bot.localhub.actions`, which also emits the webhooks, so both paths behave the same.
+`localhub.actions`, which also emits the webhooks, so both paths behave the same.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.localhub.git import ObjectStore
+from localhub.git import ObjectStore
 
 PERMISSION_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 
@@ -261,8 +261,9 @@ class HubState:
 
     # -- who may do what --------------------------------------------------------------------
 
-    def permission(self, repo: Repo, login: str) -> str:
-        """The legacy base role, as GET .../collaborators/{u}/permission reports it."""
+    def role(self, repo: Repo, login: str) -> str:
+        """The highest role `login` holds on `repo` from any grant (repository, organization,
+        installation, public read): admin, maintain, write, triage, read or none."""
         if login.lower() == repo.owner.lower():
             return "admin"
         installation = self.installation_for(repo)
@@ -274,8 +275,12 @@ class HubState:
             granted.append("admin" if org.members[login] == "admin" else "read")
         if not repo.private:
             granted.append("read")
-        best = max(granted, key=PERMISSION_RANK.__getitem__)
-        return {"maintain": "write", "triage": "read"}.get(best, best)
+        return max(granted, key=PERMISSION_RANK.__getitem__)
+
+    def permission(self, repo: Repo, login: str) -> str:
+        """The legacy base role, as GET .../collaborators/{u}/permission reports it."""
+        role = self.role(repo, login)
+        return {"maintain": "write", "triage": "read"}.get(role, role)
 
     def author_association(self, repo: Repo, login: str) -> str:
         """OWNER / MEMBER / COLLABORATOR / CONTRIBUTOR / NONE, in GitHub's order of precedence."""

@@ -6,11 +6,11 @@ import binascii
 
 from aiohttp import web
 
-from bot.localhub.access import caller_of, hub_of, repo_for
-from bot.localhub.errors import GitHubError, not_found, validation_failed
-from bot.localhub.git import Signature
-from bot.localhub.responses import json_response, read_json, require
-from bot.localhub.state import now_iso
+from localhub.access import caller_of, hub_of, repo_for
+from localhub.errors import GitHubError, not_found, validation_failed
+from localhub.git import Signature
+from localhub.responses import json_response, read_json, require
+from localhub.state import now_iso
 
 routes = web.RouteTableDef()
 
@@ -68,8 +68,7 @@ async def update_ref(request: web.Request) -> web.Response:
 async def delete_ref(request: web.Request) -> web.Response:
     name = _ref_name(request)
     repo = repo_for(request, "push", _branch_of(name))
-    if repo.refs.pop(name, None) is None:
-        raise GitHubError(422, "Reference does not exist")
+    hub_of(request).actions.delete_ref(repo, name, caller_of(request).login)
     return web.Response(status=204)
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import jwt
 
-from bot.localhub.errors import GitHubError
-from bot.localhub.state import App, HubState, Token
+from localhub.errors import GitHubError
+from localhub.state import App, HubState, Token
 
 JWT_MAX_LIFETIME = 600  # GitHub refuses an `exp` more than ten minutes ahead
 CLOCK_DRIFT = 60

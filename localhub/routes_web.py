@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.localhub.access import hub_of
-from bot.localhub.state import App, ManifestCode
+from localhub.access import hub_of
+from localhub.state import App, ManifestCode
 
 routes = web.RouteTableDef()
 
