@@ -45,7 +45,7 @@ async def test_reordered_deliveries_give_the_newest_version_of_an_edited_reply(r
     root = await thread_on(review, "Q12")
     hub.faults.reorder_webhooks(count=2, event="pull_request_review_comment")
     reply = hub.reply(REPO, review.number, root, "/confirm", user="daan")
-    await asyncio.sleep(1.05)  # GitHub's timestamps have one-second precision: make the edit visibly newer
+    hub.clock.advance(1)  # GitHub's timestamps have one-second precision: make the edit visibly newer
     hub.edit_comment(REPO, reply, "/strike", user="daan")
     await review.box.settle()
     order = [d.payload["action"] for d in hub.deliveries if d.event == "pull_request_review_comment" and d.payload["comment"]["id"] == reply]
