@@ -3,6 +3,7 @@
 A stateful GitHub (REST, GraphQL, App auth, webhooks) and, in `localhub.pgserver`, a throwaway
 PostgreSQL server.
 """
+from localhub.clock import Clock, FixedClock, RealClock
 from localhub.server import LocalHub, RequestRecord, ThreadedHub
 
-__all__ = ["LocalHub", "RequestRecord", "ThreadedHub"]
+__all__ = ["Clock", "FixedClock", "LocalHub", "RealClock", "RequestRecord", "ThreadedHub"]

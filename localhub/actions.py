@@ -23,7 +23,6 @@ from localhub.state import (
     Review,
     ReviewComment,
     Thread,
-    now_iso,
 )
 from localhub.webhooks import WebhookSender
 
@@ -57,7 +56,7 @@ class Actions:
 
     def signature_of(self, login: str) -> Signature:
         user = self.state.user(login)
-        return Signature(user.name or user.login, user.email or f"{user.id}+{user.login}@users.noreply.localhub", now_iso())
+        return Signature(user.name or user.login, user.email or f"{user.id}+{user.login}@users.noreply.localhub", self.state.now_iso())
 
     def commit_files(self, repo: Repo, branch: str, files: dict[str, str | None], message: str,
                      user: str, expected_parent: str | None = None) -> Commit:
@@ -83,7 +82,7 @@ class Actions:
         if before is not None and not force and not repo.store.is_ancestor(before, sha):
             raise GitHubError(422, "Update is not a fast forward")
         repo.refs[ref] = sha
-        repo.pushed_at = repo.updated_at = now_iso()
+        repo.pushed_at = repo.updated_at = self.state.now_iso()
         author = repo.store.commits[sha].author_login
         if author:
             repo.contributors.add(author)
@@ -147,7 +146,7 @@ class Actions:
             if pr.head_repo == repo.full_name and pr.head_ref == branch and issue.state == "open":
                 self._carry_comments_forward(pr, after)
                 base = self.state.repo_named(pr.repo)
-                issue.updated_at = now_iso()
+                issue.updated_at = self.state.now_iso()
                 self.emit("pull_request", base, user, {
                     "action": "synchronize", "number": pr.number,
                     "before": before or "0" * 40, "after": after,
@@ -184,7 +183,8 @@ class Actions:
                 raise GitHubError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom",
                     "message": f"A pull request already exists for {head_repo.owner}:{head_ref}."}])
         number = self.state.next_number(repo)
-        issue = Issue(self.state.next_id(), repo.full_name, number, title, body, user, is_pull=True)
+        issue = Issue(self.state.next_id(), repo.full_name, number, title, body, user, is_pull=True,
+                      created_at=self.state.now_iso())
         pr = PullRequest(self.state.next_id(), repo.full_name, number, head_repo.full_name, head_ref,
                          base_ref, maintainer_can_modify=maintainer_can_modify and head_repo is not repo, draft=draft)
         self.state.issues[(repo.full_name, number)] = issue
@@ -212,7 +212,8 @@ class Actions:
         if not title:
             raise validation_failed("Issue", "title", "missing_field")
         number = self.state.next_number(repo)
-        issue = Issue(self.state.next_id(), repo.full_name, number, str(title), body, user)
+        issue = Issue(self.state.next_id(), repo.full_name, number, str(title), body, user,
+                      created_at=self.state.now_iso())
         self.state.issues[(repo.full_name, number)] = issue
         if labels and self.state.permission(repo, user) in ("write", "admin"):
             issue.labels = [Label(self.state.next_id(), name) for name in labels]
@@ -223,7 +224,7 @@ class Actions:
         if issue.state == state:
             return
         issue.state = state
-        issue.updated_at = now_iso()
+        issue.updated_at = self.state.now_iso()
         issue.closed_at = issue.updated_at if state == "closed" else None
         issue.state_reason = (reason or "completed") if state == "closed" else "reopened"
         action = "closed" if state == "closed" else "reopened"
@@ -240,7 +241,7 @@ class Actions:
                 continue
             label = Label(self.state.next_id(), name)
             issue.labels.append(label)
-            issue.updated_at = now_iso()
+            issue.updated_at = self.state.now_iso()
             self.emit("issues", repo, user, {"action": "labeled", "issue": self.payloads.issue(issue),
                                              "label": self.payloads.label(repo, label)})
 
@@ -249,9 +250,10 @@ class Actions:
         issue = self.issue(repo, number)
         if not body:
             raise validation_failed("IssueComment", "body", "missing_field")
-        comment = IssueComment(self.state.next_id(), repo.full_name, number, user, body, via_app=via_app)
+        comment = IssueComment(self.state.next_id(), repo.full_name, number, user, body, via_app=via_app,
+                               created_at=self.state.now_iso())
         self.state.issue_comments[comment.id] = comment
-        issue.updated_at = now_iso()
+        issue.updated_at = self.state.now_iso()
         self._issue_comment_event("created", repo, comment, user)
         return comment
 
@@ -264,7 +266,7 @@ class Actions:
     def edit_issue_comment(self, repo: Repo, comment: IssueComment, body: str, user: str) -> None:
         if not body:
             raise validation_failed("IssueComment", "body", "missing_field")
-        previous, comment.body, comment.updated_at = comment.body, body, now_iso()
+        previous, comment.body, comment.updated_at = comment.body, body, self.state.now_iso()
         self._issue_comment_event("edited", repo, comment, user, {"changes": {"body": {"from": previous}}})
 
     def delete_issue_comment(self, repo: Repo, comment: IssueComment, user: str) -> None:
@@ -318,7 +320,8 @@ class Actions:
         comment = ReviewComment(
             self.state.next_id(), pr.repo, pr.number, review.id, user, body, path, commit, commit, hunk,
             line, line, position, position, side, start_line, start_line,
-            (start_side or side) if start_line is not None else None, subject_type=subject_type)
+            (start_side or side) if start_line is not None else None, subject_type=subject_type,
+            created_at=self.state.now_iso())
         self.state.review_comments[comment.id] = comment
         thread = Thread(self.state.next_id(), pr.repo, pr.number, comment.id)
         self.state.threads[thread.id] = thread
@@ -343,7 +346,8 @@ class Actions:
             self.state.next_id(), pr.repo, pr.number, review.id, user, body, target.path, target.commit_id,
             target.original_commit_id, target.diff_hunk, target.line, target.original_line, target.position,
             target.original_position, target.side, target.start_line, target.original_start_line,
-            target.start_side, in_reply_to_id=target.id, subject_type=target.subject_type)
+            target.start_side, in_reply_to_id=target.id, subject_type=target.subject_type,
+            created_at=self.state.now_iso())
         self.state.review_comments[comment.id] = comment
         self._review_comment_event("created", repo, pr, comment, user)
         self._review_event("submitted", repo, pr, review, user)
@@ -358,7 +362,7 @@ class Actions:
     def edit_review_comment(self, repo: Repo, comment: ReviewComment, body: str, user: str) -> None:
         if not body:
             raise validation_failed("PullRequestReviewComment", "body", "missing_field")
-        previous, comment.body, comment.updated_at = comment.body, body, now_iso()
+        previous, comment.body, comment.updated_at = comment.body, body, self.state.now_iso()
         pr = self.state.pulls[(comment.repo, comment.pr_number)]
         self._review_comment_event("edited", repo, pr, comment, user, {"changes": {"body": {"from": previous}}})
 
@@ -380,7 +384,8 @@ class Actions:
             "pull_request": self.payloads.simple_pull_request(pr)})
 
     def _new_review(self, pr: PullRequest, user: str, body: str, state: str, commit: str) -> Review:
-        review = Review(self.state.next_id(), pr.repo, pr.number, user, body, state, commit)
+        review = Review(self.state.next_id(), pr.repo, pr.number, user, body, state, commit,
+                        submitted_at=self.state.now_iso())
         self.state.reviews[review.id] = review
         return review
 
@@ -451,7 +456,7 @@ class Actions:
         for reaction in self.state.reactions.values():
             if reaction.subject == subject and reaction.user == user and reaction.content == content:
                 return reaction, False
-        reaction = Reaction(self.state.next_id(), user, content, subject)
+        reaction = Reaction(self.state.next_id(), user, content, subject, created_at=self.state.now_iso())
         self.state.reactions[reaction.id] = reaction
         return reaction, True
 

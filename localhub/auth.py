@@ -3,7 +3,6 @@ personal tokens for test users (PyGithub token auth in batch jobs)."""
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 import jwt
@@ -13,6 +12,7 @@ from localhub.state import App, HubState, Token
 
 JWT_MAX_LIFETIME = 600  # GitHub refuses an `exp` more than ten minutes ahead
 CLOCK_DRIFT = 60
+JWT_LEEWAY = 5  # seconds either side, for clocks a little apart
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,24 @@ def verify_app_jwt(state: HubState, token: str) -> App:
     if app is None:
         raise GitHubError(401, "Integration not found")
     try:
+        # Times are judged below by the hub's clock, not PyJWT's (the wall clock).
         claims = jwt.decode(token, app.public_key_pem, algorithms=["RS256"],
-                            options={"require": ["exp", "iat", "iss"]}, leeway=5)
-    except jwt.ExpiredSignatureError:
-        raise GitHubError(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires") from None
-    except jwt.PyJWTError:
+                            options={"require": ["exp", "iat", "iss"], "verify_exp": False, "verify_iat": False})
+        expires, issued = int(claims["exp"]), int(claims["iat"])
+    except (jwt.PyJWTError, ValueError, TypeError):
         raise GitHubError(401, "A JSON web token could not be decoded") from None
-    if int(claims["exp"]) - int(time.time()) > JWT_MAX_LIFETIME + CLOCK_DRIFT:
+    now = int(state.now_epoch())
+    if expires < now - JWT_LEEWAY:
+        raise GitHubError(401, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+    if issued > now + JWT_LEEWAY:
+        raise GitHubError(401, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+    if expires - now > JWT_MAX_LIFETIME + CLOCK_DRIFT:
         raise GitHubError(401, "'Expiration time' claim ('exp') is too far in the future")
     return app
 
 
 def issue_installation_token(state: HubState, installation_id: int, ttl: float) -> Token:
-    token = Token("ghs_" + secrets.token_hex(18), "installation", time.time() + ttl, installation_id=installation_id)
+    token = Token("ghs_" + secrets.token_hex(18), "installation", state.now_epoch() + ttl, installation_id=installation_id)
     state.tokens[token.value] = token
     return token
 
@@ -81,7 +86,7 @@ def identify(state: HubState, header: str | None, wants_jwt: bool) -> Caller:
         app = verify_app_jwt(state, value)
         return Caller("app", app.bot_login, app_id=app.id)
     token = state.tokens.get(value)
-    if token is None or (token.expires_at is not None and token.expires_at < time.time()):
+    if token is None or (token.expires_at is not None and token.expires_at < state.now_epoch()):
         raise GitHubError(401, "Bad credentials")
     if token.kind == "personal":
         assert token.login is not None

@@ -1,8 +1,9 @@
 """Primary rate limits: one hourly bucket per caller and resource, counted down per request."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
+
+from localhub.clock import Clock, RealClock
 
 WINDOW = 3600
 
@@ -10,12 +11,12 @@ WINDOW = 3600
 @dataclass
 class Bucket:
     limit: int
+    reset: int  # epoch seconds, by the hub's clock
     used: int = 0
-    reset: int = field(default_factory=lambda: int(time.time()) + WINDOW)
 
-    def roll(self) -> None:
-        if time.time() >= self.reset:
-            self.used, self.reset = 0, int(time.time()) + WINDOW
+    def roll(self, now: float) -> None:
+        if now >= self.reset:
+            self.used, self.reset = 0, int(now) + WINDOW
 
     @property
     def remaining(self) -> int:
@@ -26,10 +27,12 @@ class Bucket:
 class RateLimits:
     limit: int = 5000  # GitHub's floor for an installation
     buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+    clock: Clock = field(default_factory=RealClock)
 
     def bucket(self, who: str, resource: str) -> Bucket:
-        bucket = self.buckets.setdefault((who, resource), Bucket(self.limit))
-        bucket.roll()
+        now = self.clock.now().timestamp()
+        bucket = self.buckets.setdefault((who, resource), Bucket(self.limit, int(now) + WINDOW))
+        bucket.roll(now)
         return bucket
 
     def headers(self, who: str, resource: str) -> dict[str, str]:

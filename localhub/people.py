@@ -60,7 +60,8 @@ class People:
         owner, name = full_name.split("/")
         if owner not in self.state.users:
             self.add_user(owner)
-        repo = Repo(self.state.next_id(), owner, name, ObjectStore(), default_branch, private, description)
+        repo = Repo(self.state.next_id(), owner, name, ObjectStore(), default_branch, private, description,
+                    created_at=self.state.now_iso())
         self.state.repos[full_name.lower()] = repo
         author = owner if self.state.user(owner).type == "User" else next(iter(self.state.orgs[owner].members), owner)
         sig = self.actions.signature_of(author)
@@ -74,7 +75,8 @@ class People:
         parent = self.state.repo_named(full_name)
         self.add_user(owner)
         repo = Repo(self.state.next_id(), owner, parent.name, parent.store, parent.default_branch,
-                    parent.private, parent.description, refs=dict(parent.refs), fork_of=parent.full_name)
+                    parent.private, parent.description, refs=dict(parent.refs), fork_of=parent.full_name,
+                    created_at=self.state.now_iso())
         self.state.repos[repo.full_name.lower()] = repo
         return repo
 
@@ -91,7 +93,7 @@ class People:
         self.state.users[bot_login] = User(bot_login, next(_user_ids), "Bot")
         app_owner = owner or "localhub"
         self.add_user(app_owner)
-        app = App(app_id, slug, name or slug, app_owner, pem, bot_login)
+        app = App(app_id, slug, name or slug, app_owner, pem, bot_login, created_at=self.state.now_iso())
         self.state.apps[app_id] = app
         self.webhooks.app_id = app_id
         return app
@@ -100,7 +102,8 @@ class People:
                     installation_id: int | None = None) -> Installation:
         """Install the App on a user/org account: all its repos, or only the `repositories` named."""
         installation = Installation(installation_id or self.state.next_id(), app_id, account,
-                                    set(repositories) if repositories is not None else None)
+                                    set(repositories) if repositories is not None else None,
+                                    created_at=self.state.now_iso())
         self.state.installations[installation.id] = installation
         return installation
 

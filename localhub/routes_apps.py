@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localhub.access import caller_of, hub_of
 from localhub.auth import issue_installation_token
+from localhub.clock import github_time
 from localhub.errors import GitHubError, not_found
 from localhub.responses import json_response, paginate, read_json
 
@@ -52,7 +52,7 @@ async def create_access_token(request: web.Request) -> web.Response:
         raise not_found()
     token = issue_installation_token(hub.state, installation.id, hub.token_ttl)
     assert token.expires_at is not None
-    expires = datetime.fromtimestamp(token.expires_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = github_time(datetime.fromtimestamp(token.expires_at, timezone.utc))
     body = hub.payloads.installation(installation)
     repositories = [hub.payloads.repository(r) for r in hub.state.repos.values()
                     if hub.state.installation_for(r) is installation]
@@ -71,14 +71,14 @@ async def get_repo_installation(request: web.Request) -> web.Response:
     return json_response(hub.payloads.installation(installation))
 
 
-def _delivery_json(delivery: object) -> dict[str, object]:
+def _delivery_json(delivery: object, now: float) -> dict[str, object]:
     d = delivery  # a webhooks.Delivery
     status_code = getattr(d, "status_code", None) or 0
-    delivered = getattr(d, "delivered_at", None) or time.time()
+    delivered = getattr(d, "delivered_at", None) or now
     payload = getattr(d, "payload")
     return {
         "id": getattr(d, "id"), "guid": getattr(d, "guid"),
-        "delivered_at": datetime.fromtimestamp(delivered, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "delivered_at": github_time(datetime.fromtimestamp(delivered, timezone.utc)),
         "redelivery": getattr(d, "redelivery"), "duration": getattr(d, "duration") or 0.0,
         "status": "OK" if 200 <= status_code < 300 else ("Dropped" if getattr(d, "dropped") else "Invalid HTTP Response"),
         "status_code": status_code, "event": getattr(d, "event"), "action": getattr(d, "action"),
@@ -91,7 +91,8 @@ def _delivery_json(delivery: object) -> dict[str, object]:
 async def list_deliveries(request: web.Request) -> web.Response:
     """Newest first, like GitHub; `status=failure` keeps the ones the receiver did not take."""
     hub = hub_of(request)
-    items = [_delivery_json(d) for d in reversed(hub.webhooks.deliveries)]
+    now = hub.state.now_epoch()
+    items = [_delivery_json(d, now) for d in reversed(hub.webhooks.deliveries)]
     wanted = request.query.get("status")
     if wanted == "success":
         items = [i for i in items if i["status"] == "OK"]
@@ -124,7 +125,7 @@ async def convert_manifest(request: web.Request) -> web.Response:
     secret, shaped as GitHub's `apps/create-from-manifest`. No authentication, as on GitHub."""
     hub = hub_of(request)
     pending = hub.state.manifest_codes.pop(request.match_info["code"], None)
-    if pending is None or time.time() - pending.created_at > MANIFEST_CODE_LIFETIME:
+    if pending is None or hub.state.now_epoch() - pending.created_at > MANIFEST_CODE_LIFETIME:
         raise not_found()
     manifest = pending.manifest
     slug = re.sub(r"[^a-z0-9]+", "-", str(manifest["name"]).lower()).strip("-") or "app"

@@ -10,7 +10,6 @@ from localhub.access import caller_of, hub_of, repo_for
 from localhub.errors import GitHubError, not_found, validation_failed
 from localhub.git import Signature
 from localhub.responses import json_response, read_json, require
-from localhub.state import now_iso
 
 routes = web.RouteTableDef()
 
@@ -149,7 +148,7 @@ def _signature(value: object, fallback: Signature) -> Signature:
     if not isinstance(value, dict):
         return fallback
     return Signature(str(value.get("name", fallback.name)), str(value.get("email", fallback.email)),
-                     str(value.get("date") or now_iso()))
+                     str(value.get("date") or fallback.date))
 
 
 @routes.post("/repos/{owner}/{repo}/git/commits")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import time
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -49,7 +48,7 @@ async def _take_manifest(request: web.Request, owner: str) -> web.Response:
     if problem:
         return _page(422, "Invalid manifest", problem)
     code = secrets.token_hex(10)
-    hub_of(request).state.manifest_codes[code] = ManifestCode(manifest, owner, time.time())
+    hub_of(request).state.manifest_codes[code] = ManifestCode(manifest, owner, hub_of(request).state.now_epoch())
     query = {"code": code}
     if "state" in request.query:
         query["state"] = request.query["state"]

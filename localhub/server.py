@@ -3,6 +3,10 @@
     async with LocalHub.start() as hub:        # port 0 = any free port
         hub.register_app(app_id, public_pem)
         ...                                    # hub.url is the API base URL
+        hub.clock.advance(1)                   # what follows is stamped a second later
+
+Every time the hub stamps or judges (created_at, token expiry, JWTs, rate-limit windows) comes
+from `hub.clock`: real time by default, or the `Clock` its creator passes.
 
 Every request passes one middleware: fault injection, authentication, the primary rate
 limit, ETag/304, GitHub-shaped errors, and the request log.
@@ -27,6 +31,7 @@ from localhub import graphql, routes_apps, routes_git, routes_issues, routes_pul
 from localhub.access import CALLER_KEY, HUB_KEY
 from localhub.actions import Actions
 from localhub.auth import Caller, identify
+from localhub.clock import Clock, RealClock
 from localhub.errors import GitHubError
 from localhub.faults import Fault, Faults
 from localhub.limits import RateLimits
@@ -72,11 +77,12 @@ def refuse_public_host(host: str) -> None:
 class LocalHub(People):
     """A running local GitHub: state, the person API (see `People`), faults, logs."""
 
-    def __init__(self, token_ttl: float = 3600.0) -> None:
-        self.state = HubState()
+    def __init__(self, token_ttl: float = 3600.0, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or RealClock()
+        self.state = HubState(clock=self.clock)
         self.faults = Faults()
-        self.limits = RateLimits()
-        self.webhooks = WebhookSender(self.faults)
+        self.limits = RateLimits(clock=self.clock)
+        self.webhooks = WebhookSender(self.faults, clock=self.clock)
         self.payloads = Payloads(self.state, "http://127.0.0.1")
         self.actions = Actions(self.state, self.payloads, self.webhooks)
         self.requests: list[RequestRecord] = []
@@ -90,9 +96,10 @@ class LocalHub(People):
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls, host: str = "127.0.0.1", port: int = 0, token_ttl: float = 3600.0) -> AsyncIterator["LocalHub"]:
+    async def start(cls, host: str = "127.0.0.1", port: int = 0, token_ttl: float = 3600.0,
+                    clock: Clock | None = None) -> AsyncIterator["LocalHub"]:
         """Serve on `host:port` (loopback only) for the duration of the `async with`."""
-        hub = cls(token_ttl)
+        hub = cls(token_ttl, clock)
         await hub.serve(host, port)
         try:
             yield hub
@@ -128,7 +135,7 @@ class LocalHub(People):
 
     @web.middleware
     async def _pipeline(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        started, clock = time.time(), time.monotonic()
+        started, began = time.time(), time.monotonic()  # the request log keeps wall time
         status, caller = 500, None
         try:
             response = await self._answer(request, handler)
@@ -139,7 +146,7 @@ class LocalHub(People):
             return response
         finally:
             self.requests.append(RequestRecord(request.method, request.path, request.query_string, status,
-                                               started, time.monotonic() - clock,
+                                               started, time.monotonic() - began,
                                                caller.login if caller else None))
 
     @staticmethod
@@ -248,15 +255,15 @@ class ThreadedHub:
     """A LocalHub running on its own event loop in a background thread, for sync clients
     (PyGithub batch jobs). Use `call(fn, *args)` to run person-API methods on the hub's loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.loop = asyncio.new_event_loop()
-        self.hub = LocalHub()
+        self.hub = LocalHub(clock=clock)
         self._thread = threading.Thread(target=self.loop.run_forever, name="localhub", daemon=True)
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, host: str = "127.0.0.1", port: int = 0) -> Iterator["ThreadedHub"]:
-        runner = cls()
+    def start(cls, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> Iterator["ThreadedHub"]:
+        runner = cls(clock)
         runner._thread.start()
         runner.run(runner.hub.serve(host, port))
         try:

@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
+from localhub.clock import Clock, RealClock, github_time
 from localhub.git import ObjectStore
 
 PERMISSION_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -47,9 +43,13 @@ class Repo:
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> permission
     contributors: set[str] = field(default_factory=set)  # logins with a commit here
     fork_of: str | None = None  # full name of the parent
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
-    pushed_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
+    updated_at: str = field(default="", kw_only=True)
+    pushed_at: str = field(default="", kw_only=True)
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at
+        self.pushed_at = self.pushed_at or self.created_at
 
     @property
     def full_name(self) -> str:
@@ -78,9 +78,12 @@ class Issue:
     state: str = "open"
     state_reason: str | None = None
     labels: list[Label] = field(default_factory=list)
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
+    updated_at: str = field(default="", kw_only=True)
     closed_at: str | None = None
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at  # unchanged since it was made
 
 
 @dataclass
@@ -104,10 +107,13 @@ class IssueComment:
     issue_number: int
     user: str
     body: str
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
+    updated_at: str = field(default="", kw_only=True)
     minimized_reason: str | None = None
     via_app: int | None = None  # app id when posted with an installation token
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at  # unchanged since it was made
 
 
 @dataclass
@@ -132,9 +138,12 @@ class ReviewComment:
     start_side: str | None = None
     in_reply_to_id: int | None = None
     subject_type: str = "line"
-    created_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
+    updated_at: str = field(default="", kw_only=True)
     minimized_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at  # unchanged since it was made
 
 
 @dataclass
@@ -146,7 +155,7 @@ class Review:
     body: str
     state: str  # REST spelling: COMMENTED | APPROVED | CHANGES_REQUESTED | DISMISSED
     commit_id: str
-    submitted_at: str = field(default_factory=now_iso)
+    submitted_at: str = field(kw_only=True)
 
 
 @dataclass
@@ -167,7 +176,7 @@ class Reaction:
     user: str
     content: str
     subject: tuple[str, int]  # ("review_comment" | "issue_comment", comment id)
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
 
 
 @dataclass
@@ -178,7 +187,7 @@ class App:
     owner: str
     public_key_pem: bytes
     bot_login: str  # "<slug>[bot]"
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
 
 
 @dataclass
@@ -187,7 +196,7 @@ class Installation:
     app_id: int
     account: str  # user or org login
     repositories: set[str] | None = None  # None = all repositories of the account
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = field(kw_only=True)
 
 
 @dataclass
@@ -227,10 +236,19 @@ class HubState:
     installations: dict[int, Installation] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     manifest_codes: dict[str, ManifestCode] = field(default_factory=dict)
+    clock: Clock = field(default_factory=RealClock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1001))
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def now_iso(self) -> str:
+        """Now, as GitHub stamps a thing it makes or changes."""
+        return github_time(self.clock.now())
+
+    def now_epoch(self) -> float:
+        """Now, in epoch seconds: for expiry and rate-limit windows."""
+        return self.clock.now().timestamp()
 
     # -- lookups ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from localhub.clock import Clock, RealClock
 from localhub.faults import Faults
 from localhub.observers import OBSERVERS, WebhookEmitted
 
@@ -56,6 +57,7 @@ class _Queued:
 @dataclass
 class WebhookSender:
     faults: Faults
+    clock: Clock = field(default_factory=RealClock)  # stamps delivered_at, as the hub's own clock
     app_id: int | None = None
     url: str | None = None
     secret: str | None = None
@@ -178,5 +180,5 @@ class WebhookSender:
                 delivery.status_code = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             delivery.error = repr(error)
-        delivery.delivered_at = time.time()
+        delivery.delivered_at = self.clock.now().timestamp()
         delivery.duration = time.monotonic() - started

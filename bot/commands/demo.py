@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.commands.localhub import localhub_missing
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -21,7 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The sandbox (aiohttp, the service) loads only when the demo runs, not for every command.
-    from bot.demo_review import run_demo
+    # The sandbox (aiohttp, the service, the local GitHub) loads only when the demo runs.
+    try:
+        from bot.demo_review import run_demo
+    except ModuleNotFoundError as error:
+        raise localhub_missing(error) from None
 
     return run_demo(state_dir=args.state_dir, quiet=args.quiet)

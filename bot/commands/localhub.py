@@ -7,6 +7,19 @@ import errno
 import sys
 from pathlib import Path
 
+from bot.commands.question_folder import CommandFailed
+
+# The product can be installed without the local GitHub (the container image copies only `bot`).
+LOCALHUB_MISSING = ("needs the local GitHub (the `localhub` package), which this installation lacks; "
+                    "install the project from its source tree (pip install .)")
+
+
+def localhub_missing(error: ModuleNotFoundError) -> CommandFailed:
+    """The one-line failure for a command that needs `localhub`; re-raises any other missing module."""
+    if (error.name or "").partition(".")[0] != "localhub":
+        raise error
+    return CommandFailed(2, LOCALHUB_MISSING)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("localhub", help="run the local GitHub (loopback only) for tests and demos")
@@ -26,6 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        import localhub  # noqa: F401  (loaded here, only when this command runs)
+    except ModuleNotFoundError as error:
+        raise localhub_missing(error) from None
     try:
         asyncio.run(_serve(args))
     except KeyboardInterrupt:

@@ -45,7 +45,7 @@ async def test_reordered_deliveries_give_the_newest_version_of_an_edited_reply(r
     root = await thread_on(review, "Q12")
     hub.faults.reorder_webhooks(count=2, event="pull_request_review_comment")
     reply = hub.reply(REPO, review.number, root, "/confirm", user="daan")
-    await asyncio.sleep(1.05)  # GitHub's timestamps have one-second precision: make the edit visibly newer
+    hub.clock.advance(1)  # GitHub's timestamps have one-second precision: make the edit visibly newer
     hub.edit_comment(REPO, reply, "/strike", user="daan")
     await review.box.settle()
     order = [d.payload["action"] for d in hub.deliveries if d.event == "pull_request_review_comment" and d.payload["comment"]["id"] == reply]
@@ -107,6 +107,7 @@ async def _stop_mid_delivery_then_resume(
             await box.settle()
             review = Review(box, number, state)
             root = await thread_on(review, "Q3") if thread_first else None
+            answered = hub.count_requests(method, path_glob)
             fault = hub.faults.latency(path_glob, 0.6, method=method, times=1)
             if root is None:
                 # A maintainer's review comment on Q3: the handler reads the settings, records, then posts the notice.
@@ -119,8 +120,13 @@ async def _stop_mid_delivery_then_resume(
                 await asyncio.sleep(0.01)
             assert fault.hits == 1, "the handler reached the slowed call"
         # The service is gone mid-delivery. Whatever the slowed call did, a new one resumes the work;
-        # with PostgreSQL, on an empty disk (a platform's restart).
-        await asyncio.sleep(0.8)
+        # with PostgreSQL, on an empty disk (a platform's restart). The hub logs a request once it has
+        # answered it, so wait for that rather than for a guess at its latency.
+        for _ in range(500):
+            if hub.count_requests(method, path_glob) > answered:
+                break
+            await asyncio.sleep(0.01)
+        assert hub.count_requests(method, path_glob) == answered + 1, "the hub finished the slowed call"
         if database is not None:
             state = tmp_path / "empty-disk"
         async with start_service(hub, state, key, database_url=database) as box:

@@ -1,7 +1,6 @@
 """What people (or stale state) must not be able to make the bot do."""
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from e2e_world import AUTHOR, DOC, FIXTURE, Review, api_calls_since, bot_issues, notice_in, thread_on
@@ -18,9 +17,9 @@ async def test_an_old_thumbs_up_does_not_accept_a_proposal_made_after_it(review:
     hub.reply(REPO, review.number, root, "Yes, that is how we run it.", user="daan")
     await review.box.settle()
     notice = notice_in(review, root)
-    await asyncio.sleep(1.1)  # GitHub's times are whole seconds: keep the three moments apart
+    hub.clock.advance(1)  # GitHub's times are whole seconds: keep the three moments apart
     hub.react(REPO, notice.id, "+1", user="vish")
-    await asyncio.sleep(1.1)
+    hub.clock.advance(1)
     hub.reply(REPO, review.number, root, "Hmm, actually that sounds right to me too.", user="daan")
     await review.box.settle()
     proposals = review.records()["Q3"]["proposals"]
@@ -95,7 +94,7 @@ async def test_a_comment_the_reader_cannot_read_never_blocks_the_pr(review: Revi
     hub.reply(REPO, review.number, root, POISON, user="passerby")
     hub.reply(REPO, review.number, root, "Yes, that is how we run it.", user="daan")
     await review.box.settle()
-    await asyncio.sleep(1.1)  # GitHub's times are whole seconds: the 👍 must come after the proposal
+    hub.clock.advance(1)  # GitHub's times are whole seconds: the 👍 must come after the proposal
     hub.react(REPO, notice_in(review, root).id, "+1", user="vish")  # no webhook: only reconcile sees it
     other = await thread_on(review, "Q5")
     hub.reply(REPO, review.number, other, "/confirm", user="vish")

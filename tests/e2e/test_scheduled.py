@@ -57,7 +57,7 @@ async def test_a_maintainers_thumbs_up_on_the_notice_accepts_its_proposal_and_fo
     await review.box.scheduler.tick(reconcile_all=True)
     assert review.records()["Q3"]["proposals"][0]["state"] == "proposed"
 
-    await asyncio.sleep(1.1)  # a 👍 counts for proposals made strictly before it (whole-second times)
+    hub.clock.advance(1)  # a 👍 counts for proposals made strictly before it (whole-second times)
     hub.react(REPO, notice.id, "+1", user="vish")
     await review.box.scheduler.tick(reconcile_all=True)
     await review.box.settle()

@@ -1,7 +1,6 @@
 """App authentication over real HTTP: JWT → installation token → repository calls."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import aiohttp
@@ -68,19 +67,6 @@ async def test_app_endpoints_refuse_an_installation_token(hub, installation_toke
         with pytest.raises(BadRequest) as refused:
             await gh.getitem(f"/repos/{REPO}/installation")
         assert refused.value.status_code == 401
-
-
-async def test_short_token_lifetime_expires(rsa_key_pair):
-    async with LocalHub.start(token_ttl=0.2) as hub:
-        from hub_world import seed_world
-        seed_world(hub, rsa_key_pair)
-        async with aiohttp.ClientSession() as session:
-            headers = {"Authorization": f"Bearer {app_jwt(rsa_key_pair)}"}
-            async with session.post(f"{hub.url}/app/installations/{INSTALLATION_ID}/access_tokens", headers=headers) as r:
-                token = (await r.json())["token"]
-            await asyncio.sleep(0.3)
-            async with session.get(f"{hub.url}/repos/{REPO}", headers={"Authorization": f"token {token}"}) as r:
-                assert r.status == 401
 
 
 async def test_personal_tokens_act_as_their_user(hub):

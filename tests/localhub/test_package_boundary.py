@@ -7,7 +7,11 @@ in, and the `localhub` command that serves the fake alone) is the one sanctioned
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_ENTRY = {"bot/demo_review.py", "bot/sandbox.py", "bot/commands/localhub.py"}
@@ -51,3 +55,32 @@ def test_localhub_stands_alone() -> None:
         if any(name == "bot" or name.startswith("bot.") for name in imported_modules(path))
     )
     assert offenders == []
+
+
+# Run with `localhub` made unimportable, as in the container image, which copies only `bot`.
+WITHOUT_LOCALHUB = "import sys; sys.modules['localhub'] = None; "
+
+
+def run_without_localhub(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", WITHOUT_LOCALHUB + code], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_every_product_module_imports_without_localhub() -> None:
+    walk = ("import importlib, pkgutil, bot; "
+            "names = [m.name for m in pkgutil.walk_packages(bot.__path__, 'bot.') "
+            "if m.name not in ('bot.demo', 'bot.sandbox') and m.name != 'bot.__main__']; "
+            "[importlib.import_module(n) for n in names]; print(len(names))")
+    result = run_without_localhub(walk)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 20, "the walk found the product's modules"
+
+
+@pytest.mark.parametrize("command", ["demo", "localhub"])
+def test_the_commands_that_need_localhub_say_so_in_one_line_when_it_is_missing(command: str) -> None:
+    result = run_without_localhub(f"from bot.__main__ import main; sys.exit(main([{command!r}]))")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"{command}: needs the local GitHub (the `localhub` package), which this installation lacks; "
+        "install the project from its source tree (pip install .)"]
