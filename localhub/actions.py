@@ -94,7 +94,7 @@ class Actions:
         before = repo.refs.pop(ref, None)
         if before is None:
             raise GitHubError(422, "Reference does not exist")
-        repo.pushed_at = repo.updated_at = now_iso()
+        repo.pushed_at = repo.updated_at = self.state.now_iso()
         self.announce_deleted(repo, ref, before, user)
 
     def announce_deleted(self, repo: Repo, ref: str, before: str, user: str) -> None:
