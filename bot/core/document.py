@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from bot.core import dialect
@@ -36,7 +37,7 @@ from bot.core.tags import (
     question_key,
 )
 
-__all__ = ["parse_document", "normalise_question_id", "parse_tag_text", "question_key"]
+__all__ = ["parse_document", "parse_questions", "normalise_question_id", "parse_tag_text", "question_key"]
 
 # --- line shapes -------------------------------------------------------------------------------
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
@@ -52,6 +53,7 @@ _TALLY_START = re.compile(
     re.IGNORECASE,
 )
 _LABEL_WORDS = re.compile(r"[Ll]egend|[Cc]onfidence|[Ss]tat(?:s|istics)\b|[Tt]ally|[Ss]ummary")
+_LABEL_HINTS = ("egend", "onfidence", "tat", "ally", "ummary")  # each _LABEL_WORDS match holds one
 _STATED_FIGURE = re.compile(
     r"(?P<approx>~|≈|about\s+|approx\.?\s+)?(?P<count>(?<!\d)\d++)\s*+(?:[*_]\(\s*)?(?P<kind>documented|maintainer|inferred)\b",
     re.IGNORECASE,
@@ -114,6 +116,16 @@ def parse_document(text: str, path: str = "") -> Document:
     return reader.read()
 
 
+def parse_questions(text: str) -> tuple[Question, ...]:
+    """The §14 questions of a text, exactly as `parse_document` reads them, and nothing else.
+
+    Questions depend only on the lines, fences and headings, never on tags, the legend or the
+    tally, so a caller that needs only the questions (the planner's read-back) skips those.
+    """
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    return _Reader(text, lines, "").read_questions()
+
+
 class _Reader:
     def __init__(self, text: str, lines: list[str], path: str) -> None:
         self.text = text
@@ -125,6 +137,12 @@ class _Reader:
             self.line_starts.append(self.line_starts[-1] + len(line) + 1)
 
     # --- driver ---
+    def read_questions(self) -> tuple[Question, ...]:
+        skipped = self._skipped_lines()
+        headings, _ = self._headings(skipped)
+        open_section = self._open_questions_section(self._sections(headings))
+        return self._questions(open_section, skipped) if open_section is not None else ()
+
     def read(self) -> Document:
         skipped = self._skipped_lines()
         headings, title = self._headings(skipped)
@@ -250,12 +268,15 @@ class _Reader:
         return end
 
     def _candidate_lines(self, skipped: list[bool]) -> list[int]:
-        """Lines that may hold a legend or tally label: a cheap word test before the regexes."""
+        """Lines that may hold a legend or tally label: a cheap word test before the regexes.
+
+        `_LABEL_WORDS` on every line costs more than the rest of the line pass; a substring
+        search over the whole text finds the few lines holding a fragment of a label word.
+        """
         if not hasattr(self, "_candidates"):
+            hinted = {self._position(offset)[0] for hint in _LABEL_HINTS for offset in _occurrences(self.text, hint)}
             self._candidates = [
-                number
-                for number, line in enumerate(self.lines, start=1)
-                if not skipped[number] and _LABEL_WORDS.search(line)
+                number for number in sorted(hinted) if not skipped[number] and _LABEL_WORDS.search(self.lines[number - 1])
             ]
         return self._candidates
 
@@ -628,6 +649,14 @@ class _Reader:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+def _occurrences(text: str, fragment: str) -> Iterator[int]:
+    """Every offset where `fragment` starts in `text` (str.find: no regex scan)."""
+    offset = text.find(fragment)
+    while offset >= 0:
+        yield offset
+        offset = text.find(fragment, offset + 1)
+
+
 _NESTING = re.compile(r"[*_]\(|\)[*_]|\n[ \t>]*\n")
 
 

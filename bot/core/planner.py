@@ -27,7 +27,7 @@ from enum import Enum
 from markdown_it import MarkdownIt
 
 from bot.core import dialect
-from bot.core.document import parse_document
+from bot.core.document import parse_document, parse_questions
 from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import parse_tag_text
@@ -787,12 +787,12 @@ def _states_after(document: Document, text: str, new_text: str) -> dict[str, Que
     """
     section = _questions_section(document)
     if section is None:
-        return {question_key(question.id): question.state for question in parse_document(new_text).questions}
+        return {question_key(question.id): question.state for question in parse_questions(new_text)}
     lines = new_text.split("\n")
     grown = len(lines) - text.count("\n") - 1
     # A title line first, so a §14 written as a level-1 heading is still read as a section.
     snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
-    return {question_key(question.id): question.state for question in parse_document(snippet).questions}
+    return {question_key(question.id): question.state for question in parse_questions(snippet)}
 
 
 def _questions_section(document: Document) -> Section | None:
