@@ -28,6 +28,7 @@ from markdown_it import MarkdownIt
 
 from bot.core import dialect
 from bot.core.document import parse_document, parse_questions
+from bot.core.entries import block_parser
 from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import parse_tag_text
@@ -947,8 +948,8 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     )
 
 
-# Block structure only, for where an entry's first paragraph ends.
-_BLOCKS = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
+# Block structure only, for where an entry's first paragraph ends: the §14 reader's parser.
+_BLOCKS = block_parser()
 # Inline too, with strike-through as GitHub renders it, to check that a strike takes.
 _INLINE = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["strikethrough"])
 
