@@ -41,7 +41,9 @@ _NAMED_BODY = r"-[A-Za-z][A-Za-z0-9]{0,39}(?:-[A-Za-z0-9]{1,20}){0,3}"
 # One id, not glued to a word before or after it (`FAQ1`, `Q1x`); `Q6-Q13` is a range, so a
 # numeric id may be followed by a hyphen.
 QUESTION_ID = rf"(?<!\w)[Qq](?:{_NUMERIC_BODY}(?!\w|\.\w)|{_NAMED_BODY}(?![\w-]))"
-_ID = re.compile(QUESTION_ID)
+# The same pattern with the lookbehind moved after the `Q`: opening with a character class lets
+# the regex engine skip from one `Q` to the next instead of trying every position (3x faster).
+_ID = re.compile(rf"[Qq](?<!\w[Qq])(?:{_NUMERIC_BODY}(?!\w|\.\w)|{_NAMED_BODY}(?![\w-]))")
 _ID_FULL = re.compile(rf"[Qq](?:(?P<numeric>{_NUMERIC_BODY})|(?P<named>{_NAMED_BODY}))")
 _NUMERIC_PARTS = re.compile(r"0{0,3}(?P<number>[1-9]\d{0,3})(?P<rest>.*)")
 
