@@ -351,6 +351,7 @@ class _Reader:
         tags: list[Tag] = []
         mentions = 0
         covered: list[tuple[int, int]] = []
+        readings: dict[str, tuple[TagKind, dict] | None] = {}
         for found in find_tag_like(self.text):
             line, col_start = self._position(found.start)
             end_line, col_end = self._position(found.end)
@@ -358,7 +359,9 @@ class _Reader:
                 continue
             covered.append((found.start, found.end))
             raw = self.text[found.start : found.end]
-            parsed = parse_tag_text(raw)
+            if raw not in readings:  # a document repeats its tags (`*(maintainer: login)*` dozens of times)
+                readings[raw] = parse_tag_text(raw)
+            parsed = readings[raw]
             if parsed is None:
                 if looks_like_provenance(found.body):
                     self._issue(line, "tag-like note reads like provenance but names no known kind", flatten(raw))
