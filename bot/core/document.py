@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from dataclasses import dataclass, replace
 
 from bot.core import dialect
@@ -135,9 +136,7 @@ class _Reader:
         self.lines = lines
         self.path = path
         self.issues: list[ParseIssue] = []
-        self.line_starts = [0]
-        for line in text.split("\n")[:-1]:
-            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
+        self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
 
     # --- driver ---
     def read_questions(self) -> tuple[Question, ...]:
@@ -526,8 +525,8 @@ class _Reader:
             if dialect.QUOTE_LINE.match(line) or (dialect.ANSWER_LINE.match(line) and paragraph_start):
                 question_lines, answer_lines = entry.lines[:index], entry.lines[index:]
                 break
-        question_flat = flatten("\n".join(question_lines))
         block_flat = flatten("\n".join(entry.lines))
+        question_flat = block_flat if question_lines is entry.lines else flatten("\n".join(question_lines))
         arrow = dialect.arrow_answer(question_flat)
         if arrow is not None and not answer_lines:
             # `… ? → **Confirmed.** …`: the question is what comes before the arrow.

@@ -88,7 +88,7 @@ def find_tag_like(text: str) -> Iterator[TagMatch]:
 
 def flatten(text: str) -> str:
     """Collapse a wrapped fragment to one line: drop quote markers at line starts, single spaces."""
-    return " ".join(_LINE_BREAK.sub(" ", text).split())
+    return " ".join((_LINE_BREAK.sub(" ", text) if "\n" in text else text).split())
 
 
 def normalise_question_id(raw: str) -> str:
