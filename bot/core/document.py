@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator
-from itertools import accumulate
 from dataclasses import dataclass, replace
+from itertools import accumulate
 
 from bot.core import dialect
 from bot.core.entries import Entry, read_section
