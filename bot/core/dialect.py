@@ -325,6 +325,8 @@ _DOT_LABEL = re.compile(r"[ \t]·[ \t\n]{1,6}\*\*")
 def further_labels(text: str) -> list[tuple[Label, int]]:
     """Labels after ` · ` in one entry (`**Q6.** net/ip · **Q7.** net/oic`): (label, where it starts)."""
     found: list[tuple[Label, int]] = []
+    if "·" not in text:
+        return found  # no separator: skip a scan that stops at every space
     for separator in _DOT_LABEL.finditer(text):
         start = separator.end() - 2
         label = question_label(text[start : start + BOLD_LIMIT + 8])  # a label is short: a window, not the rest

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
@@ -137,6 +137,9 @@ class _Reader:
         self.path = path
         self.issues: list[ParseIssue] = []
         self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        # Each distinct tag text read once: a document repeats its tags (`*(maintainer: login)*`
+        # dozens of times) and §14 replies repeat them again. Kept for this one reading only.
+        self._tag_readings: dict[str, tuple[TagKind, dict] | None] = {}
 
     # --- driver ---
     def read_questions(self) -> tuple[Question, ...]:
@@ -350,7 +353,6 @@ class _Reader:
         tags: list[Tag] = []
         mentions = 0
         covered: list[tuple[int, int]] = []
-        readings: dict[str, tuple[TagKind, dict] | None] = {}
         for found in find_tag_like(self.text):
             line, col_start = self._position(found.start)
             end_line, col_end = self._position(found.end)
@@ -358,9 +360,7 @@ class _Reader:
                 continue
             covered.append((found.start, found.end))
             raw = self.text[found.start : found.end]
-            if raw not in readings:  # a document repeats its tags (`*(maintainer: login)*` dozens of times)
-                readings[raw] = parse_tag_text(raw)
-            parsed = readings[raw]
+            parsed = self._read_tag(raw)
             if parsed is None:
                 if looks_like_provenance(found.body):
                     self._issue(line, "tag-like note reads like provenance but names no known kind", flatten(raw))
@@ -391,6 +391,12 @@ class _Reader:
         tags.extend(self._check_unclosed(skipped, covered, section_of_line))
         tags.sort(key=lambda tag: (tag.line, tag.col_start))
         return tuple(tags), mentions
+
+    def _read_tag(self, raw: str) -> tuple[TagKind, dict] | None:
+        """`parse_tag_text`, once per distinct text in this document."""
+        if raw not in self._tag_readings:
+            self._tag_readings[raw] = parse_tag_text(raw)
+        return self._tag_readings[raw]
 
     def _is_mention(self, start: int, end: int) -> bool:
         before = self.text[max(0, start - 30) : start]
@@ -547,7 +553,9 @@ class _Reader:
         if resolved:
             state = QuestionState.RESOLVED
             text = question_flat[: resolved.start()]
-            answer, answered_by = _answer_after_marker(question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)))
+            answer, answered_by = _answer_after_marker(
+                question_flat[resolved.end() :] + " " + flatten("\n".join(answer_lines)), self._read_tag
+            )
         elif title_state:
             state = QuestionState.RESOLVED if dialect.title_word(title_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(title_state.group("who") or "")
@@ -572,7 +580,7 @@ class _Reader:
             # A RESOLVED note after the answer (what a fold appends) settles it.
             state = QuestionState.RESOLVED if dialect.RESOLVED_MARK.search(answer_flat) else QuestionState.ANSWERED
             text = question_flat
-            answer, answered_by = _answer_after_marker(answer_flat)
+            answer, answered_by = _answer_after_marker(answer_flat, self._read_tag)
         elif lead_state:
             state = QuestionState.RESOLVED if dialect.title_word(lead_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(lead_state.group("who") or "")
@@ -804,7 +812,9 @@ def _heading_names(heading: str | None) -> tuple[str, ...]:
     return ()
 
 
-def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
+def _answer_after_marker(
+    flat: str, read_tag: Callable[[str], tuple[TagKind, dict] | None] = parse_tag_text
+) -> tuple[str | None, tuple[str, ...]]:
     """The answer after `**RESOLVED**` / `*(maintainer: x)*` / `(**maintainer**)` / `>`: text and names."""
     rest = flat.strip()
     rest = _ANSWER_LEAD.sub("", rest)
@@ -812,7 +822,7 @@ def _answer_after_marker(flat: str) -> tuple[str | None, tuple[str, ...]]:
     note = ""
     tag = TAG_PATTERN.match(rest)
     if tag:
-        parsed = parse_tag_text(tag.group(0))
+        parsed = read_tag(tag.group(0))
         if parsed is not None:
             names = parsed[1]["maintainers"]
             rest = rest[tag.end() :]
