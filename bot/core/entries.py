@@ -20,12 +20,43 @@ import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock, lheading
 
 from bot.core import dialect
 
-# Block rules only: inline parsing is not needed for structure and is the costly part.
-_PARSER = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"])
-_PARSER.disable(["inline", "text_join"])
+
+# A line opening with one of these may underline a heading (`-`, `=`) or end a paragraph (a
+# list, quote, fence, rule, HTML, heading or table may start there).
+_MAY_END_PARAGRAPH = frozenset("-=+*_`~>#<|:0123456789")
+
+
+def _setext_heading(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """markdown-it's setext-heading rule, tried only where an underline (`===`, `---`) may follow.
+
+    The rule walks every line of a paragraph, running each block rule on it, before the
+    paragraph rule walks them all again: a third of the block parse. Where the lines up to the
+    next blank one all open with plain text, it cannot find a heading, so it is skipped, leaving
+    the parser state as the rule itself leaves it then. A line that may underline or end the
+    paragraph hands over to the rule, which stops there as before (so a long list stays linear).
+    """
+    line = start_line + 1
+    while line < end_line and not state.isEmpty(line):
+        if state.src[state.bMarks[line] + state.tShift[line]] in _MAY_END_PARAGRAPH:
+            return lheading(state, start_line, end_line, silent)
+        line += 1
+    if not state.is_code_block(start_line):
+        state.parentType = "paragraph"  # what the rule leaves behind when it finds no underline
+    return False
+
+
+def block_parser() -> MarkdownIt:
+    """Block rules only: inline parsing is not needed for structure and is the costly part."""
+    parser = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
+    parser.block.ruler.at("lheading", _setext_heading)
+    return parser
+
+
+_PARSER = block_parser()
 
 _LIST_MARKER = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]{1,4}|$)")
 _NUMBERED_LINE = re.compile(rf"^[ \t]{{0,3}}{dialect.ITEM_NUMBER}[ \t]")

@@ -27,7 +27,8 @@ from enum import Enum
 from markdown_it import MarkdownIt
 
 from bot.core import dialect
-from bot.core.document import parse_document
+from bot.core.document import parse_document, parse_questions
+from bot.core.entries import block_parser
 from bot.core.model import Document, Question, QuestionState, Section, Span, Tag, TagKind
 from bot.core.records import Answer, ProposalState, Record, Status, canonical_question_id
 from bot.core.tags import parse_tag_text
@@ -455,11 +456,13 @@ def _flip(
     date = dates[-1] if dates else None
     # The document's own spelling first; if the tag reader could not read that back with the
     # logins and back-links, the plain `*(maintainer: login — detail)*` spelling every reader knows.
-    for candidate in (
-        render_maintainer_tag(parts, style, logins, date),
-        render_maintainer_tag(_plain_parts(parts), _plain_style(style), logins, date),
-        render_maintainer_tag(_plain_parts(parts), replace(_plain_style(style), kind_word="maintainer"), logins, date),
-    ):
+    spellings = (
+        lambda: render_maintainer_tag(parts, style, logins, date),
+        lambda: render_maintainer_tag(_plain_parts(parts), _plain_style(style), logins, date),
+        lambda: render_maintainer_tag(_plain_parts(parts), replace(_plain_style(style), kind_word="maintainer"), logins, date),
+    )
+    for spelling in spellings:  # built one at a time: the first almost always reads back
+        candidate = spelling()
         if _reads_back(candidate, tag, logins):
             return _Edit(start, start + len(tag.raw), candidate)
     humans.append(
@@ -787,12 +790,12 @@ def _states_after(document: Document, text: str, new_text: str) -> dict[str, Que
     """
     section = _questions_section(document)
     if section is None:
-        return {question_key(question.id): question.state for question in parse_document(new_text).questions}
+        return {question_key(question.id): question.state for question in parse_questions(new_text)}
     lines = new_text.split("\n")
     grown = len(lines) - text.count("\n") - 1
     # A title line first, so a §14 written as a level-1 heading is still read as a section.
     snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
-    return {question_key(question.id): question.state for question in parse_document(snippet).questions}
+    return {question_key(question.id): question.state for question in parse_questions(snippet)}
 
 
 def _questions_section(document: Document) -> Section | None:
@@ -870,8 +873,11 @@ def _entries(
     for confirmation in confirmations.values():
         if confirmation.in_section:
             by_span.setdefault(confirmation.question.span, []).append(confirmation)
+    sharing: dict[Span, list[Question]] = {}  # one pass, not one per entry (a span compare each)
+    for question in document.questions:
+        sharing.setdefault(question.span, []).append(question)
     return [
-        ([question for question in document.questions if question.span == span] or [group[0].question], group)
+        (sharing.get(span) or [group[0].question], group)
         for span, group in sorted(by_span.items(), key=lambda item: item[0].start_line)
     ]
 
@@ -947,8 +953,8 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
     )
 
 
-# Block structure only, for where an entry's first paragraph ends.
-_BLOCKS = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
+# Block structure only, for where an entry's first paragraph ends: the §14 reader's parser.
+_BLOCKS = block_parser()
 # Inline too, with strike-through as GitHub renders it, to check that a strike takes.
 _INLINE = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["strikethrough"])
 
@@ -1260,7 +1266,7 @@ def _diff_from_edits(old: str, new: str, stages: Sequence[tuple[str, Sequence[_E
     old_lines, new_lines = _split_lines(old), _split_lines(new)
     touched: list[tuple[int, int, int]] = []  # (first, last, lines added), 0-based old lines
     for text, edits in stages:
-        starts = _line_starts(_split_lines(text)) or [0]
+        starts = _line_starts(old_lines if text is old else _split_lines(text)) or [0]
         for edit in edits:
             first = bisect_right(starts, edit.start) - 1
             last = bisect_right(starts, max(edit.start, edit.end - 1)) - 1

@@ -56,12 +56,17 @@ _PERSON = re.compile(r"^[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,2}$")
 _REFERENCE = re.compile(r"^(?:PR\s*)?#\d+$|^PR\s+\S+$|^" + QUESTION_ID + r"$|^§", re.IGNORECASE)
 _NAME_SEPARATORS = re.compile(r"(?<!\s)\s*(?:,|\+|/|&|\band\b)\s*")
 _SEGMENT_SEPARATORS = re.compile(r"(?<!\s)\s+[—–]\s+|(?<!\s)\s*[—–]\s*|;\s*|:\s+|(?<!\s)\s+-\s+")
+# What every separator above holds: a text holding none is one piece, and the split is skipped
+# (its lookbehinds cost microseconds a position, even on a single login; tags are read by the hundred).
+_NAME_SEPARATOR_MARKS = (",", "+", "/", "&", "and")
+_SEGMENT_SEPARATOR_MARKS = ("—", "–", ";", ":", "-")
 
 _LINE_BREAK = re.compile(r"\n[ \t]*>?[ \t]*")
 _SECTION_14_PREFIX = re.compile(r"^§\s*14\s+")
 _LOWER_Q = re.compile(r"q\d+(?:\.[A-Za-z]?\d+)*")
 _IN_PART = re.compile(r"^in part\b")
 _SOURCE_END = re.compile(r";\s|\s[—–]\s|:\s")
+_SOURCE_END_MARKS = (";", ":", "—", "–")
 _BACKLINK_ONLY = re.compile(rf"^(?:see\s+)?(?:§14\b|{QUESTION_ID}\b)", re.IGNORECASE)
 _WRAPPED = re.compile(r"([*_])\((.*)\)[.:;,]?\1", re.DOTALL)
 _BARE = re.compile(rf"\s*(?:{_KINDS})\s*\.?\s*", re.IGNORECASE)
@@ -83,7 +88,7 @@ def find_tag_like(text: str) -> Iterator[TagMatch]:
 
 def flatten(text: str) -> str:
     """Collapse a wrapped fragment to one line: drop quote markers at line starts, single spaces."""
-    return " ".join(_LINE_BREAK.sub(" ", text).split())
+    return " ".join((_LINE_BREAK.sub(" ", text) if "\n" in text else text).split())
 
 
 def normalise_question_id(raw: str) -> str:
@@ -123,10 +128,16 @@ def _strip_code(text: str) -> str:
     return stripped
 
 
-def _name_items(segment: str) -> tuple[str, ...] | None:
-    """The names in a segment like `vishesh92, DaanHoogland` or `Claudenw, PR #677`; None if it is prose."""
+def _split(pattern: re.Pattern[str], marks: tuple[str, ...], text: str) -> list[str]:
+    """`pattern.split(text)`, without the regex scan when the text holds none of its separators' marks."""
+    return pattern.split(text) if any(mark in text for mark in marks) else [text]
+
+
+def _name_items(parts: list[str]) -> tuple[str, ...] | None:
+    """The names in a segment (split at its name separators) like `vishesh92, DaanHoogland` or
+    `Claudenw, PR #677`; None if it is prose."""
     names: list[str] = []
-    for item in _NAME_SEPARATORS.split(segment.strip().rstrip(".")):
+    for item in parts:
         item = item.strip().strip("`*").strip()
         if not item or _DATE.fullmatch(item) or _REFERENCE.match(item):
             continue
@@ -146,13 +157,14 @@ def maintainer_names(detail: str) -> tuple[str, ...]:
     (`vishesh92, DaanHoogland`, `Claudenw + ottlinger`, `Tilmann Zäschke`); prose
     (`confirmed by the Creadur PMC ...`, `yes`) names nobody.
     """
-    for segment in _SEGMENT_SEPARATORS.split(detail.strip(" ,.:;—–-")):
-        items = [item for item in _NAME_SEPARATORS.split(segment.strip().rstrip(".")) if item.strip()]
+    for segment in _split(_SEGMENT_SEPARATORS, _SEGMENT_SEPARATOR_MARKS, detail.strip(" ,.:;—–-")):
+        parts = _split(_NAME_SEPARATORS, _NAME_SEPARATOR_MARKS, segment.strip().rstrip("."))
+        items = [item for item in parts if item.strip()]
         if not items:
             continue
         if all(_DATE.fullmatch(item.strip()) or _REFERENCE.match(item.strip()) for item in items):
             continue
-        names = _name_items(segment)
+        names = _name_items(parts)
         return names or ()
     return ()
 
@@ -167,7 +179,7 @@ def _documented_source(rest: str) -> str | None:
         rest = rest.lstrip(",:;—–- ")
     else:
         return None  # `documented since 2.2.3`, `documented for reload; ...`: no citation
-    source = _SOURCE_END.split(rest, maxsplit=1)[0].strip().rstrip(".").strip()
+    source = _split(_SOURCE_END, _SOURCE_END_MARKS, rest)[0].strip().rstrip(".").strip()
     if not source or _BACKLINK_ONLY.match(source):
         return None
     return _strip_code(source)
