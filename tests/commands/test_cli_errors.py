@@ -3,6 +3,7 @@ and the exit code the README lists. The CLI runs as a subprocess, as a person ru
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -69,8 +70,9 @@ def test_the_batch_jobs_take_the_app_credentials_from_env(tmp_path: Path) -> Non
     result = bot("digest", "--repo", "apache/cloudstack", "--pr", "7", cwd=tmp_path, BOT_BATCH_RETRIES="0")
     assert result.returncode == 1
     # As the App: the first call finds the installation with the App's JWT, at the address .env gives.
-    assert result.stderr.strip() == (f"digest: could not reach GitHub at {api}: Connection refused (tried once over 0s); "
-                                     "check the network, or GITHUB_API_URL")
+    # How long the refusal took depends on the machine, so only its shape is checked.
+    assert re.fullmatch(rf"digest: could not reach GitHub at {re.escape(api)}: Connection refused \(tried once over \d+s\); "
+                        r"check the network, or GITHUB_API_URL", result.stderr.strip()), result.stderr
 
 
 def test_a_batch_job_with_a_key_that_is_not_a_key_names_the_variable(tmp_path: Path) -> None:
