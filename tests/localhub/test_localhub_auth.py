@@ -80,11 +80,9 @@ async def test_personal_tokens_act_as_their_user(hub):
         assert refused.value.status_code == 403
 
 
-async def test_starts_fast_and_only_on_loopback():
-    started = time.monotonic()
+async def test_starts_only_on_loopback():
     async with LocalHub.start() as hub:
         assert hub.url.startswith("http://127.0.0.1:")
-    assert time.monotonic() - started < 0.5
     for host in ("0.0.0.0", "192.168.1.10", "example.org", "::"):
         with pytest.raises(ValueError, match="loopback"):
             async with LocalHub.start(host=host):
