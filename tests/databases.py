@@ -3,8 +3,10 @@
 `database` is None for SQLite or a PostgreSQL URL (a fresh database per test). A module that
 sets `ON_BOTH_DATABASES = True` runs each test whose fixtures reach `database` on both (see
 `parametrize_databases`, called by the conftest.py files); a single test can ask with
-`@pytest.mark.parametrize("database", BOTH, indirect=True)`. Otherwise: SQLite. The PostgreSQL server is started once per session (initdb and
-pg_ctl as the `postgres` user when run as root). Missing binaries skip the PostgreSQL cases,
+`@pytest.mark.parametrize("database", BOTH, indirect=True)`. Otherwise: SQLite. The PostgreSQL
+server is started once per session, and so once per pytest-xdist worker (initdb and pg_ctl as the
+`postgres` user when run as root), only when a test asks for it; each server has its own data
+directory and unix socket, so workers share nothing. Missing binaries skip the PostgreSQL cases,
 except with `CI` set, where they fail.
 """
 from __future__ import annotations
