@@ -132,7 +132,9 @@ class Worker:
             due = await self._inbox.next_due()
         except Exception:  # noqa: BLE001 - logged by the next claim, if it persists
             return self._poll
-        if due is None and not self._running:
+        # A wake since this look began (a delivery recorded, a join) may mean the inbox answer
+        # above is stale: look again instead of declaring the worker idle.
+        if due is None and not self._running and not self._wake.is_set():
             self._idle.set()
         if due is None or due <= time.time():
             return self._poll
