@@ -231,6 +231,10 @@ def changes_title(review: DigestReview) -> str:
     return f"Since {review.previous.week}" if review.previous is not None else "Since last week"
 
 
+def stale_title(review: DigestReview) -> str:
+    return f"No activity for {review.stale_days}+ days"
+
+
 def stale_lines(review: DigestReview, names: Mentions) -> list[str]:
     lines = []
     for record, idle in stale_questions(review):

@@ -38,6 +38,7 @@ from bot.core.digest_sections import (
     record_title,
     section,
     stale_lines,
+    stale_title,
     status_line,
     tally_pie,
 )
@@ -89,7 +90,7 @@ def render_digest(
         *section("Provenance tally", _tally_section(review)),
         *section(changes_title(review), bullets(change_lines(review, mentions))),
         *section("Awaiting answers", awaited),
-        *section(f"No activity for {review.stale_days}+ days", bullets(stale_lines(review, mentions)) or ["Nothing stale."]),
+        *section(stale_title(review), bullets(stale_lines(review, mentions)) or ["Nothing stale."]),
         *section("Follow-up issues", bullets(followup_lines(review)) or ["None recorded."]),
         *section("Proposed next steps", bullets(next_step_lines(review)) or ["Nothing to propose this week."]),
         footer(review),

@@ -28,6 +28,7 @@ from bot.core.digest_sections import (
     question_link,
     section,
     stale_lines,
+    stale_title,
     status_line,
     tally_pie,
     tally_text,
@@ -159,7 +160,7 @@ def _member_section(member: FamilyMember, review: DigestReview, mentions: Mentio
         f"**{changes_title(review)}:** " + "; ".join(change_lines(review, mentions)),
     ]
     for label, entries in (
-        (f"No activity for {review.stale_days}+ days", stale_lines(review, mentions)),
+        (stale_title(review), stale_lines(review, mentions)),
         ("Follow-ups", followup_lines(review)),
         ("Next", next_step_lines(review)),
     ):

@@ -6,6 +6,8 @@ RecordError with the file and the 1-based line.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import textwrap
 from collections.abc import Mapping
@@ -94,10 +96,20 @@ def dump_record(mapping: Mapping) -> str:
     return stream.getvalue()
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    return make_yaml().load(text)
+
+
 def parse_yaml(text: str, path: str) -> Any:
-    """Parse without validating; a syntax error becomes RecordError at ruamel's line."""
+    """Parse without validating; a syntax error becomes RecordError at ruamel's line.
+
+    Each delivery reads every record of its PR, and most are unchanged since the last read: a
+    round-trip parse costs about 7 ms a record, a copy of a parsed one a tenth of that. The
+    copy (comments and line marks included) keeps callers from sharing one mutable object.
+    """
     try:
-        return make_yaml().load(text)
+        return copy.deepcopy(_parsed(text))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
