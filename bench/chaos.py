@@ -224,7 +224,8 @@ async def run(args: argparse.Namespace) -> int:
 
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GITHUB_APP_ID": str(APP_ID),
                    "GITHUB_PRIVATE_KEY": private_key, "GITHUB_WEBHOOK_SECRET": SECRET, "GITHUB_API_URL": hub.url,
-                   "LOG_LEVEL": "WARNING", "BOT_MAX_CONNECTIONS": "256"}
+                   "LOG_LEVEL": "WARNING", "BOT_MAX_CONNECTIONS": "256",
+                   "BOT_TAKEOVER_SECONDS": str(args.takeover_seconds)}
             if database_url:
                 env["DATABASE_URL"] = database_url
             for index in range(args.instances):
@@ -410,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit-seconds", type=float, default=60.0)
     parser.add_argument("--pace", type=float, default=0.05, help="seconds between a person's actions")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--takeover-seconds", type=float, default=30.0,
+                        help="BOT_TAKEOVER_SECONDS: how long a killed instance's claims wait (the service's default)")
     parser.add_argument("--keep", action="store_true", help="keep the instances' logs and state")
     args = parser.parse_args(argv)
     if not 1 <= args.instances <= 4 or not 10 <= args.deliveries <= 20_000:

@@ -388,6 +388,10 @@ def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_p
     })
     assert (config.app_id, config.private_key, config.api_url) == ("7", private_key_pem, "http://127.0.0.1:8000")
     assert (config.state_dir, config.database_url) == (tmp_path / "st", None)
+    assert config.takeover_after_seconds == 30.0
+    faster = ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
+                                     "GITHUB_PRIVATE_KEY": private_key_pem, "BOT_TAKEOVER_SECONDS": "3"})
+    assert faster.takeover_after_seconds == 3.0
     one_line = private_key_pem.replace("\n", "\\n")
     assert ServiceConfig.from_env({"GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_ID": "7",
                                    "GITHUB_PRIVATE_KEY": one_line}).private_key == private_key_pem

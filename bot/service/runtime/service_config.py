@@ -68,6 +68,7 @@ class ServiceConfig:
             delivery_budget_seconds=_positive_seconds(env, "BOT_DELIVERY_BUDGET_SECONDS", 120.0),
             body_timeout_seconds=_positive_seconds(env, "BOT_BODY_TIMEOUT_SECONDS", 10.0),
             max_connections=int(_positive_seconds(env, "BOT_MAX_CONNECTIONS", 512)),
+            takeover_after_seconds=_positive_seconds(env, "BOT_TAKEOVER_SECONDS", 30.0),
         )
 
 
