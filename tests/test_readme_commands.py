@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localhub.server import ThreadedHub
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = "draft-THREAT-MODEL.md"
@@ -66,12 +66,6 @@ def variants(line: str) -> list[str]:
     full = re.sub(r"\[([^\]]*)\]", lambda m: m.group(1), line)
     full = re.sub(r"(\S+)\|\S+", lambda m: m.group(1).split("|")[0], full)
     return [bare] if bare == full else [bare, full]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import new_app_key
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,12 +30,6 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_version() -> None:
@@ -64,7 +59,7 @@ def test_a_missing_env_file_named_on_the_command_line_exits_1(tmp_path: Path) ->
 
 def test_the_batch_jobs_take_the_app_credentials_from_env(tmp_path: Path) -> None:
     private_key, _ = new_app_key()
-    api = f"http://127.0.0.1:{closed_port()}"
+    api = f"http://127.0.0.1:{free_port()}"
     (tmp_path / ".env").write_text(f"GITHUB_APP_ID=4242\nGITHUB_API_URL={api}\nGITHUB_PRIVATE_KEY=" +
                                    private_key.strip().replace("\n", "\\n") + "\n")
     result = bot("digest", "--repo", "apache/cloudstack", "--pr", "7", cwd=tmp_path, BOT_BATCH_RETRIES="0")
@@ -79,7 +74,7 @@ def test_a_batch_job_with_a_key_that_is_not_a_key_names_the_variable(tmp_path: P
     (tmp_path / "app.pem").write_text("not a key\n")
     result = bot("sync", "--repo", "apache/cloudstack", "--pr", "7", "--questions", str(ROOT / "questions"),
                  cwd=tmp_path, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY_PATH="app.pem",
-                 GITHUB_API_URL=f"http://127.0.0.1:{closed_port()}")
+                 GITHUB_API_URL=f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 2
     assert one_line(result).startswith("sync: GITHUB_PRIVATE_KEY_PATH (app.pem) is not a PEM private key")
 
@@ -96,7 +91,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_the_network_failing_shows_each_retry_then_one_line_with_what_was_tried(tmp_path: Path) -> None:
-    api = f"http://127.0.0.1:{closed_port()}"
+    api = f"http://127.0.0.1:{free_port()}"
     for command in ("sync", "digest"):
         result = bot(command, "--repo", "apache/cloudstack", "--pr", "7", "--questions", str(ROOT / "questions"),
                      cwd=tmp_path, GITHUB_TOKEN="t", GITHUB_API_URL=api, BOT_BATCH_RETRIES="2")
@@ -117,7 +112,7 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         port = holder.getsockname()[1]
         result = bot("serve", "--host", "127.0.0.1", "--port", str(port), cwd=tmp_path, GITHUB_APP_ID="1",
                      GITHUB_PRIVATE_KEY=private_key, GITHUB_WEBHOOK_SECRET="s",
-                     GITHUB_API_URL=f"http://127.0.0.1:{closed_port()}", BOT_STATE_DIR=str(tmp_path / "state"))
+                     GITHUB_API_URL=f"http://127.0.0.1:{free_port()}", BOT_STATE_DIR=str(tmp_path / "state"))
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last == (f"serve: port {port} is already in use on 127.0.0.1; stop what holds it or choose another with "

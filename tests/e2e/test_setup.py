@@ -13,7 +13,8 @@ from pathlib import Path
 
 from aiohttp import ClientSession
 from dotenv import dotenv_values
-from serve_process import clean_environment, free_port, health, serving
+from ports import free_port
+from serve_process import clean_environment, health, serving
 
 from localhub.server import LocalHub
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from aiohttp import ClientSession, web
-from serve_process import clean_environment, free_port, health, serving
+from ports import free_port
+from serve_process import clean_environment, health, serving
 
 from bot.envfile import write_env_file
 from localhub.server import LocalHub

@@ -23,18 +23,13 @@ from pathlib import Path
 import pytest
 
 from bot.store.inbox import SqliteInbox
+from ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "service"
 SECRET = "serve-process-secret"
 STOP_WITHIN_SECONDS = 10.0
 GITHUB_DELIVERY_TIMEOUT_SECONDS = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class BlackHole:
