@@ -305,7 +305,7 @@ async def _health_seconds(world: World) -> float | None:
         status = await asyncio.wait_for(reader.readline(), 5)
         writer.close()
         return time.perf_counter() - started if b" 200 " in status else None
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return None
 
 

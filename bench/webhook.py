@@ -183,8 +183,8 @@ def _router(*, parse_a_document: bool) -> Any:
     from gidgethub.sansio import Event
 
     from bot.core.document import parse_document
-    from bot.service.runtime.handler_context import Context
     from bot.service.handlers import ping
+    from bot.service.runtime.handler_context import Context
     from bot.service.runtime.routing import compose
 
     router = Router()
@@ -223,7 +223,7 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
         started = time.perf_counter()
         try:  # with a slow GitHub the backlog can outlast the bound: report what is left
             await asyncio.wait_for(worker.join(), timeout=options["drain_timeout"])
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return {
             "drain_seconds": time.perf_counter() - started,

@@ -47,7 +47,7 @@ def _connection(items: list[Resolved], first: int | None = None, after: str | No
 class Resolvers:
     """Builds the resolvable objects for one request."""
 
-    def __init__(self, hub: "LocalHub", caller: Caller) -> None:
+    def __init__(self, hub: LocalHub, caller: Caller) -> None:
         self.hub, self.caller, self.state = hub, caller, hub.state
 
     def actor(self, login: str | None) -> Resolved | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TOKEN = re.compile(
     r'(?P<skip>[\s,]+|#[^\n]*)|(?P<spread>\.\.\.)|(?P<punct>[{}()\[\]:$!=@])'
@@ -35,13 +36,13 @@ class Field:
     name: str
     alias: str
     arguments: dict[str, Any]
-    selections: list["Field | Fragment"] | None
+    selections: list[Field | Fragment] | None
 
 
 @dataclass
 class Fragment:
     type_condition: str | None
-    selections: list["Field | Fragment"] = field(default_factory=list)
+    selections: list[Field | Fragment] = field(default_factory=list)
     name: str | None = None  # a named spread, resolved at execution
 
 

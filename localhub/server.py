@@ -97,7 +97,7 @@ class LocalHub(People):
     @classmethod
     @contextlib.asynccontextmanager
     async def start(cls, host: str = "127.0.0.1", port: int = 0, token_ttl: float = 3600.0,
-                    clock: Clock | None = None) -> AsyncIterator["LocalHub"]:
+                    clock: Clock | None = None) -> AsyncIterator[LocalHub]:
         """Serve on `host:port` (loopback only) for the duration of the `async with`."""
         hub = cls(token_ttl, clock)
         await hub.serve(host, port)
@@ -262,7 +262,7 @@ class ThreadedHub:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> Iterator["ThreadedHub"]:
+    def start(cls, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> Iterator[ThreadedHub]:
         runner = cls(clock)
         runner._thread.start()
         runner.run(runner.hub.serve(host, port))

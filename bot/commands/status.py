@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.commands.question_folder import read_question_records
@@ -47,7 +47,7 @@ def parse_now(text: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     records = read_question_records(args.questions)
-    now = args.now or datetime.now(timezone.utc)
+    now = args.now or datetime.now(UTC)
     rows = [status_row(record, now) for record in records]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))

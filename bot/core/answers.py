@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.command_registry import DECIDING_COMMANDS
@@ -42,7 +42,7 @@ PROPOSAL_KIND = {Stance.CONFIRM: "promote", Stance.CORRECT: "correct", Stance.ST
 _SEVERITY = {Stance.CONFIRM: 0, Stance.ANSWER: 1, Stance.CORRECT: 1, Stance.STRIKE: 2}
 _ANSWER_COMMANDS = DECIDING_COMMANDS
 EXCERPT_LIMIT = 400
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------
@@ -512,14 +512,14 @@ def _about(question: str | None, question_id: str) -> bool:
 def instant(value: Any) -> datetime | None:
     """An ISO 8601 time (or date) as an aware datetime; None when missing or unreadable."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _moment(value: Any) -> datetime:

@@ -38,7 +38,7 @@ from bot.core.tags import (
     question_key,
 )
 
-__all__ = ["parse_document", "parse_questions", "normalise_question_id", "parse_tag_text", "question_key"]
+__all__ = ["normalise_question_id", "parse_document", "parse_questions", "parse_tag_text", "question_key"]
 
 # --- line shapes -------------------------------------------------------------------------------
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")

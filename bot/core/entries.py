@@ -24,7 +24,6 @@ from markdown_it.rules_block import StateBlock, lheading
 
 from bot.core import dialect
 
-
 # A line opening with one of these may underline a heading (`-`, `=`) or end a paragraph (a
 # list, quote, fence, rule, HTML, heading or table may start there).
 _MAY_END_PARAGRAPH = frozenset("-=+*_`~>#<|:0123456789")

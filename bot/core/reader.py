@@ -13,7 +13,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
-from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.commands_parser import (
     QUESTION_ID,
     BodyLine,
@@ -22,13 +21,14 @@ from bot.core.commands_parser import (
     classify_lines,
     is_known,
     known_set,
-    read_verdict,
     logins_in,
     misspelt_command,
     normalise_question_id,
     parse_explicit,
     question_ids_in,
+    read_verdict,
 )
+from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.reader_output import (
     AnswerReading,
     Command,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gidgethub.abc import GitHubAPI
 from gidgethub.apps import get_installation_access_token
@@ -18,7 +18,7 @@ RENEW_BEFORE = timedelta(minutes=5)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -87,5 +87,5 @@ class InstallationTokens:
         self.fetches += 1
         expires_at = datetime.fromisoformat(response["expires_at"].replace("Z", "+00:00"))
         if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=timezone.utc)
+            expires_at = expires_at.replace(tzinfo=UTC)
         return InstallationToken(token=response["token"], expires_at=expires_at)

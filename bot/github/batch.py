@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
@@ -26,6 +25,7 @@ from github.PaginatedList import PaginatedList
 from bot.core.digest_publication import DigestLook, PostedDigest, tidy_after_posting
 from bot.core.permissions import permission_from_response
 from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)

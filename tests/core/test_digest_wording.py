@@ -308,9 +308,8 @@ def test_every_mention_is_a_maintainer_and_appears_at_most_once(records: list[Re
 # --- over a real document, when the shared corpus is present ---------------------------
 
 def test_digest_over_the_real_cloudstack_document() -> None:
-    from corpus import CLOUDSTACK_DOCUMENT, corpus_file
-
     from bot.core.document import parse_document
+    from corpus import CLOUDSTACK_DOCUMENT, corpus_file
 
     with open(corpus_file(CLOUDSTACK_DOCUMENT), encoding="utf-8") as handle:
         doc = parse_document(handle.read(), "draft-THREAT-MODEL.md")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from e2e_world import DOC, Review, notice_in, thread_on
 
@@ -11,7 +11,7 @@ from bot.sandbox import REPO, start_service
 
 ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)
 
-MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # after the default Monday 09:00
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # after the default Monday 09:00
 
 
 def digests_on(review: Review) -> list:

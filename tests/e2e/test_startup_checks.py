@@ -11,11 +11,11 @@ from aiohttp import ClientSession, web
 from serve_process import clean_environment, free_port, health, serving
 
 from bot.envfile import write_env_file
-from localhub.server import LocalHub
 from bot.sandbox import new_app_key
 from bot.service.runtime.app import create_app
 from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.startup_checks import GitHubStatus, check_github, watch_github
+from localhub.server import LocalHub
 
 
 async def run_serve(folder: Path, **env: str) -> tuple[int, str]:

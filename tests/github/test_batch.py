@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from github import GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
-from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 from bot.github.batch import (
     DEFAULT_API_URL,
@@ -32,6 +30,8 @@ from bot.github.batch import (
     read_history,
     split_repository,
 )
+from github import GithubException, GithubRetry
+from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 # --- credentials ---------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import aiohttp
-from hub_world import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
 from gidgethub.aiohttp import GitHubAPI
+
+from hub_world import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"
 
@@ -139,10 +140,9 @@ async def test_deleting_a_branch_sends_a_deleted_push_and_a_delete(hub, webhook_
     hub.delete_branch(REPO, "records", user=MEMBER)
     hub.push(REPO, "other", {"x.md": "x\n"}, user=MEMBER)
     token = await installation_token(hub)
-    async with aiohttp.ClientSession() as session:
-        async with session.delete(f"{hub.url}/repos/{REPO}/git/refs/heads/other",
-                                  headers={"Authorization": f"token {token}"}) as response:
-            assert response.status == 204
+    async with aiohttp.ClientSession() as session, session.delete(f"{hub.url}/repos/{REPO}/git/refs/heads/other",
+                              headers={"Authorization": f"token {token}"}) as response:
+        assert response.status == 204
     await hub.deliveries_settled()
 
     events = [(event, payload) for event, _, payload in webhook_inbox.events]

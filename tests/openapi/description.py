@@ -144,7 +144,7 @@ class Description:
         self._webhook_registry = _registry(WEBHOOKS_URI, self.webhooks, DRAFT202012)
 
     @classmethod
-    def load(cls, rest: Path, webhooks: Path) -> "Description":
+    def load(cls, rest: Path, webhooks: Path) -> Description:
         """From the gzipped JSON files of the REST and the webhooks descriptions."""
         def read(path: Path) -> Json:
             with gzip.open(path, "rt", encoding="utf-8") as handle:

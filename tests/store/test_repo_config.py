@@ -1,7 +1,6 @@
 """load_repo_settings: YAML text to RepoSettings; YAML errors carry a line, shape errors a key path."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.core.settings import RepoSettings

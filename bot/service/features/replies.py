@@ -19,7 +19,13 @@ from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
 from bot.service.features.one_off_remarks import post_once
-from bot.service.features.thread_notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
+from bot.service.features.thread_notices import (
+    SUMMARY_KEY,
+    summary_body,
+    thread_notice_body,
+    upsert_summary_notice,
+    upsert_thread_notice,
+)
 from bot.service.features.tracked_pulls import TrackedPull, load_pull, track
 from bot.service.runtime.comment_versions import Version, note_version, version_of
 from bot.service.runtime.handler_context import Context

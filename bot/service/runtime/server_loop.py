@@ -154,7 +154,7 @@ async def serve(
             server.close()  # no new connections
         try:
             await asyncio.wait_for(runner.cleanup(), STOP_BOUND_SECONDS - 1.0)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping regardless; the inbox keeps the work
+        except (TimeoutError, Exception):  # noqa: BLE001 - stopping regardless; the inbox keeps the work
             log.warning("the service did not stop cleanly in time; pending deliveries resume at the next start", exc_info=False)
         if sweeper is not None:
             sweeper.cancel()
