@@ -108,7 +108,7 @@ def record_offline_answer(
 
     It has no comment id, so no deletion can retract it; repeating it changes nothing.
     """
-    entry = {
+    entry: dict[str, Any] = {
         "author": author,
         "association": association,
         "stance": Stance(stance).value,
@@ -389,8 +389,7 @@ def _sync_proposal(mapping: MutableMapping, question_id: str, entry: Mapping, *,
     if index is not None and proposals[index].get("state") != ProposalState.PROPOSED.value:
         return  # already decided by a maintainer: an edit of the reply does not reopen it
     stance = _stance(entry["stance"])
-    wanted = heuristic and is_maintainer and stance in DECIDING
-    if not wanted:
+    if not (heuristic and is_maintainer and stance is not None and stance in DECIDING):
         if index is not None:
             del proposals[index]
             changes.append(f"{question_id}: proposal from comment {comment_id} withdrawn (reply edited)")
@@ -543,9 +542,10 @@ def _list(mapping: MutableMapping, key: str) -> list:
     return value
 
 
-def _items(mapping: Mapping, key: str) -> list[Mapping]:
+def _items(mapping: Mapping, key: str) -> list[MutableMapping]:
+    """The entries at `key` that are mappings, editable in place (YAML and dict entries both are)."""
     value = mapping.get(key)
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+    return [item for item in value if isinstance(item, MutableMapping)] if isinstance(value, list) else []
 
 
 def _find(items: Sequence, key: str, value: Any) -> int | None:

@@ -409,7 +409,8 @@ def _parse_command(
         _parse_help(args, number, where, collector)
     elif name in (CommandName.CONFIRM, CommandName.STRIKE):
         ids, note = _leading_ids(args)
-        for question_id in ids or [None]:
+        targets: list[str | None] = list(ids) if ids else [None]  # no id: the thread's own question
+        for question_id in targets:
             if collector.check(question_id, where):
                 collector.commands.append(Command(name, question_id, note, line=number))
     elif name is CommandName.CORRECT:

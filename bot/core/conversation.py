@@ -244,7 +244,7 @@ def _questions_touched(reading: Reading, records: Mapping[str, object]) -> list[
     wanted += [cue.question or reading.question for cue in reading.followups]
     if reading.awaiting:
         wanted.append(reading.question)
-    return [question_id for question_id in dict.fromkeys(wanted) if question_id in records]
+    return [question_id for question_id in dict.fromkeys(wanted) if question_id is not None and question_id in records]
 
 
 def _apply_commands(

@@ -280,9 +280,9 @@ def _label_after_box(text: str) -> Label | None:
     parenthesised = _PARENTHESISED_END.search(content)
     if parenthesised is not None:
         inner_ids = parenthesised.group("inner").strip()
-        ids = id_list(inner_ids) or ((inner_ids.lower(),) if inner_ids.lower() in META_IDS else None)
-        if ids:
-            return Label(ids, end, content[: parenthesised.start()])
+        inner_label_ids = id_list(inner_ids) or ((inner_ids.lower(),) if inner_ids.lower() in META_IDS else None)
+        if inner_label_ids:
+            return Label(inner_label_ids, end, content[: parenthesised.start()])
     return None
 
 

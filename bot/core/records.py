@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, overload
 
 from bot.core.model import Question, QuestionState
 from bot.core.reader_output import Stance
@@ -197,6 +197,10 @@ class _Checker:
             raise self.fail(key_path, f"expected a mapping, found {_kind(value)}")
         return value
 
+    @overload
+    def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: Literal[True], empty_ok: bool = False) -> str: ...
+    @overload
+    def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: bool, empty_ok: bool = False) -> str | None: ...
     def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: bool, empty_ok: bool = False) -> str | None:
         if key not in container or container[key] is None:
             if required:
@@ -239,6 +243,13 @@ class _Checker:
             raise self.fail(key_path + (key,), f"expected true or false, found {_kind(value)}")
         return value
 
+    # A required choice, or one with a default, always yields a value; only an optional one without a default may not.
+    @overload
+    def choice(self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: Literal[True] = True, default: str | None = None) -> str: ...
+    @overload
+    def choice(self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: str) -> str: ...
+    @overload
+    def choice(self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: None = None) -> str | None: ...
     def choice(self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: str | None = None) -> str | None:
         if key not in container or container[key] is None:
             if required and default is None:
@@ -549,7 +560,3 @@ def derive_title(question_text: str) -> str:
         clause = f"{(kept or clause[: TITLE_LIMIT - 1]).rstrip(' ,.;:—–-')}…"
     return clause[:1].upper() + clause[1:] if clause else "Untitled question"
 
-
-def record_from_mapping(mapping: Mapping, path: str = "<record>") -> Record:
-    """The typed snapshot of an in-memory mapping (no line information)."""
-    return validate_record(mapping, path)
