@@ -14,6 +14,7 @@ from localhub.auth import issue_installation_token
 from localhub.clock import github_time
 from localhub.errors import GitHubError, not_found
 from localhub.responses import json_response, paginate, read_json
+from localhub.webhooks import Delivery
 
 routes = web.RouteTableDef()
 MANIFEST_CODE_LIFETIME = 3600  # GitHub: the whole manifest flow must finish within an hour
@@ -71,8 +72,8 @@ async def get_repo_installation(request: web.Request) -> web.Response:
     return json_response(hub.payloads.installation(installation))
 
 
-def _delivery_json(delivery: object, now: float) -> dict[str, object]:
-    d = delivery  # a webhooks.Delivery
+def _delivery_json(delivery: Delivery, now: float) -> dict[str, object]:
+    d = delivery
     status_code = getattr(d, "status_code", None) or 0
     delivered = getattr(d, "delivered_at", None) or now
     payload = d.payload

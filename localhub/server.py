@@ -173,7 +173,7 @@ class LocalHub(People):
         request[CALLER_KEY] = caller
         bucket = self.limits.bucket(caller.bucket, resource)
         if bucket.remaining == 0 and request.path not in UNCOUNTED:
-            response = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
+            response: web.StreamResponse = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
             response.headers.update(self.limits.headers(caller.bucket, resource))
             return response
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,9 +124,9 @@ def render_tables(rows: list[dict]) -> str:
     return "\n\n".join(blocks)
 
 
-def _table(cells: list[tuple[str, ...]]) -> str:
+def _table(cells: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(str(row[column])) for row in [COLUMNS, *cells]) for column in range(len(COLUMNS))]
-    lines = ["  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip() for row in [COLUMNS, *cells]]
+    lines = ["  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in [COLUMNS, *cells]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from functools import partial
 
 from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
 from bot.core.limits import LOGINS_PER_COMMENT
@@ -116,10 +117,11 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
 
 
 async def _question_of(ctx: Context, pull: TrackedPull, comment: Comment) -> str | None:
-    mapped = dict(
-        document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records)
+    question_of = partial(
+        question_for_comment,
+        document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records),
     )
-    question = question_for_comment(comment, **mapped)
+    question = question_of(comment)
     if comment.kind != "review_comment":
         return question
     root = comment.in_reply_to_id or comment.id
@@ -127,7 +129,7 @@ async def _question_of(ctx: Context, pull: TrackedPull, comment: Comment) -> str
         assert ctx.gh is not None and ctx.repo is not None
         first = await github.get_review_comment(ctx.gh, ctx.repo, comment.in_reply_to_id)
         if first is not None:
-            question = question_for_comment(comment_from_review_comment(first), **mapped)
+            question = question_of(comment_from_review_comment(first))
     if question is not None:
         pull.state.threads.setdefault(str(root), question)
     return question

@@ -33,7 +33,7 @@ ContextFactory = Callable[[Delivery, logging.LoggerAdapter[Any]], Context]
 AfterDispatch = Callable[[Delivery, Context], Awaitable[None]]
 
 
-class DeliveryLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+class DeliveryLog(logging.LoggerAdapter[logging.Logger]):
     """`ctx.log`: every line a handler logs names its delivery."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
