@@ -237,7 +237,7 @@ class Execution:
     def select(self, source: Resolved, selections: list[Field | Fragment], path: list[Any]) -> dict[str, Any] | None:
         result: dict[str, Any] = {}
         for item in self._flatten(selections, source.get("__typename")):
-            here = path + [item.alias]
+            here = [*path, item.alias]
             if item.name not in source:
                 self.errors.append({"path": here, "extensions": {"code": "undefinedField"},
                                     "message": f"Field '{item.name}' doesn't exist on type '{source.get('__typename')}'"})
@@ -257,7 +257,7 @@ class Execution:
         if value is None or selections is None:
             return value
         if isinstance(value, list):
-            return [self.complete(v, selections, path + [i]) for i, v in enumerate(value)]
+            return [self.complete(v, selections, [*path, i]) for i, v in enumerate(value)]
         return self.select(value, selections, path)
 
 

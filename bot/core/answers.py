@@ -73,9 +73,8 @@ def apply_reading(
         return []
     answers = _list(mapping, "answers")
     index = _find(answers, "comment_id", comment_id)
-    if index is not None:
-        if not _supersedes(entry, answers[index], newest=newest):
-            return []  # an older version of the comment, or the same one again
+    if index is not None and not _supersedes(entry, answers[index], newest=newest):
+        return []  # an older version of the comment, or the same one again
     manual = _manual_awaiting(mapping)
     changes = [_describe_answer(question_id, entry, replaced=index is not None)]
     if index is None:
@@ -218,9 +217,9 @@ def _settled_after(mapping: Mapping, asked_at: datetime, asked_in: object) -> bo
             if moment > asked_at or (moment == asked_at and isinstance(decided_in, int) and isinstance(asked_in, int) and decided_in > asked_in):
                 return True
     for proposal in _items(mapping, "proposals"):
-        if proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value) and _stance(proposal.get("stance")) in DECIDING:
-            if _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
-                return True
+        decided = proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value)
+        if decided and _stance(proposal.get("stance")) in DECIDING and _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
+            return True
     return False
 
 

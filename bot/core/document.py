@@ -154,7 +154,7 @@ class _Reader:
         sections = self._sections(headings)
         section_of_line = self._innermost_numbered(sections)
         quiet = self._legend_and_tally_lines(skipped, headings)
-        tags, mentions = self._tags(skipped, section_of_line, quiet)
+        tags, _mentions = self._tags(skipped, section_of_line, quiet)
         open_section = self._open_questions_section(sections)
         questions: tuple[Question, ...] = ()
         if open_section is not None:

@@ -339,7 +339,7 @@ def _entry(
         if further:
             bounds = [(label, label.end)] + [(found, start + found.end) for found, start in further]
             starts = [start for _, start in further] + [len(paragraph)]
-            for (owner, text_start), text_end in zip(bounds, starts):
+            for (owner, text_start), text_end in zip(bounds, starts, strict=True):
                 words = paragraph[text_start:text_end].strip().rstrip("·").strip()
                 for question_id in owner.ids:
                     segments.setdefault(question_id, words)

@@ -384,7 +384,7 @@ def _linked_owners(
     owners = [confirmations[key] for key in dict.fromkeys(keys) if key in confirmations]
     if not owners:
         return []
-    unsettled = [question_id for question_id, key in zip(tag.questions, keys) if key not in settled]
+    unsettled = [question_id for question_id, key in zip(tag.questions, keys, strict=True) if key not in settled]
     if unsettled:
         humans.append(
             HumanItem(
@@ -776,7 +776,12 @@ def _resolve_checked(
         question = confirmations[key].question if key in confirmations else None
         if question is not None and before.get(key) is QuestionState.OPEN:
             attempt.append(
-                HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand", question.id)
+                HumanItem(
+                    HumanKind.UNPARSED,
+                    question.span.start_line,
+                    f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand",
+                    question.id,
+                )
             )
     humans.extend(attempt)
     return new_text, resolved, folded, applied
@@ -1104,9 +1109,8 @@ def _emptied_group_labels(document: Document, lines: Sequence[str], removed: set
     for wave, members in groups.items():
         first = min(question.span.start_line for question in members)
         label = _label_above(lines, first, wave)
-        if label is not None:
-            if all(question.span in removed for question in members):
-                found.append((label, max(question.span.end_line for question in members)))
+        if label is not None and all(question.span in removed for question in members):
+            found.append((label, max(question.span.end_line for question in members)))
     kept: list[tuple[int, int]] = []
     for label, last in found:
         following = _next_text_line(lines, last)

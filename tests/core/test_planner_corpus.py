@@ -119,7 +119,11 @@ def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> 
             numbers = {i1, i1 + 1}  # the lines either side of the insertion point
             if numbers & near:
                 continue
-        elif (numbers <= near and numbers & editable) or (op == "delete" and _same_as_an_editable_run(old_lines, i1, i2, near)) or (op == "replace" and j2 - j1 > i2 - i1 and _insertion_beside_a_tag_flip(old_lines[i1:i2], new_lines[j1:j2], i1, i2, near)):
+        elif (
+            (numbers <= near and numbers & editable)
+            or (op == "delete" and _same_as_an_editable_run(old_lines, i1, i2, near))
+            or (op == "replace" and j2 - j1 > i2 - i1 and _insertion_beside_a_tag_flip(old_lines[i1:i2], new_lines[j1:j2], i1, i2, near))
+        ):
             continue
         old_block, new_block = "\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])
         old_block, new_block = _without_tags(old_block), _without_tags(new_block)

@@ -135,7 +135,7 @@ async def test_a_yaml_bomb_in_the_settings_gets_one_short_comment_and_costs_noth
     hub = review.hub
     bomb = "".join(
         f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['lol'] * 9)}]\n"
-        for previous, name in zip(["", "a", "b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f", "g", "h"])
+        for previous, name in zip(["", "a", "b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f", "g", "h"], strict=True)
     )
     hub.push(REPO, "main", {".github/threat-model-bot.yml": bomb}, user="daan", message="Configure")
     await review.box.settle()

@@ -68,7 +68,7 @@ async def test_github_unreachable_it_starts_and_health_says_so(tmp_path: Path) -
 
 
 async def test_github_rejecting_the_app_makes_health_degraded(tmp_path: Path) -> None:
-    private_key, public_key = new_app_key()
+    _, public_key = new_app_key()
     other_key, _ = new_app_key()  # not the key GitHub knows for this App
     port = free_port()
     async with LocalHub.start() as hub:

@@ -76,7 +76,8 @@ class _Route:
     def matches(self, parts: list[str]) -> bool:
         if len(parts) != len(self.segments) and not (self.greedy and len(parts) > len(self.segments)):
             return False
-        return all(part != "" if segment is None else segment == part for segment, part in zip(self.segments, parts))
+        # A greedy route may have more parts than segments: the extra ones are its tail.
+        return all(part != "" if segment is None else segment == part for segment, part in zip(self.segments, parts, strict=False))
 
 
 def _route(template: str) -> _Route:
