@@ -12,7 +12,7 @@ from localhub.state import Repo
 if TYPE_CHECKING:
     from localhub.server import LocalHub
 
-HUB_KEY: web.AppKey[LocalHub] = web.AppKey("localhub", object)  # type: ignore[arg-type]
+HUB_KEY: web.AppKey[LocalHub] = web.AppKey("localhub", object)  # type: ignore[arg-type]  # `object`: importing LocalHub here would be circular
 CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("caller", Caller)
 
 

@@ -198,7 +198,7 @@ class Resolvers:
             self.state.issue_comments[parsed[1]] if parsed[0] == "IC" else self.state.review_comments[parsed[1]])
         self._check_write(self.state.repo_named(comment.repo))
         comment.minimized_reason = classifier
-        node = self.issue_comment(comment) if parsed[0] == "IC" else self.review_comment(comment)  # type: ignore[arg-type]
+        node = self.issue_comment(comment) if parsed[0] == "IC" else self.review_comment(comment)  # type: ignore[arg-type]  # the "IC" prefix says which kind it is
         key = "minimizedComment" if classifier is not None else "unminimizedComment"
         return {"clientMutationId": input.get("clientMutationId"), key: node}
 

@@ -112,7 +112,7 @@ class LocalHub(People):
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
+        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]  # a started TCPSite has a listening server
         display_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self.url = f"http://{display_host}:{bound[1]}"
         self.payloads.api = self.url
@@ -224,7 +224,7 @@ class LocalHub(People):
         """ETag on successful GETs; If-None-Match with the same tag gets an empty 304."""
         if request.method != "GET" or response.status != 200 or not isinstance(response, web.Response):
             return response
-        etag = '"' + hashlib.sha256(response.body or b"").hexdigest() + '"'  # type: ignore[arg-type]
+        etag = '"' + hashlib.sha256(response.body or b"").hexdigest() + '"'  # type: ignore[arg-type]  # a json Response's body is bytes
         wanted = request.headers.get("If-None-Match", "")
         if etag in [tag.strip().removeprefix("W/") for tag in wanted.split(",")]:
             return web.Response(status=304, headers={"ETag": etag})
@@ -280,7 +280,7 @@ class ThreadedHub:
 
     def run(self, coroutine: Awaitable[T], timeout: float = 30.0) -> T:
         """Run a coroutine on the hub's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]  # callers pass coroutines
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a (sync) hub method on the hub's loop thread and return its result."""

@@ -149,7 +149,7 @@ def find_ids(text: str) -> Iterator[IdMatch]:
                 expanded = _expand(ids[-1], last) if last is not None else None
                 if expanded is not None:
                     ids.extend(expanded[1:])
-                    end = (upper or bare).end()  # type: ignore[union-attr]
+                    end = (upper or bare).end()  # type: ignore[union-attr]  # `expanded` implies one of them matched
                     continue
             gap = _LIST_GAP.match(text, end)
             following = _ID.match(text, gap.end()) if gap else None

@@ -585,7 +585,7 @@ class _Reader:
             state = QuestionState.RESOLVED if dialect.title_word(lead_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
-            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
+            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]  # lead_state implies the lead was found
         elif stamped:
             state = QuestionState.RESOLVED if stamped == "resolved" else QuestionState.ANSWERED
             text = question_flat

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
@@ -26,7 +27,6 @@ from urllib3.util.retry import Retry
 from bot.core.digest_publication import DigestLook, PostedDigest, tidy_after_posting
 from bot.core.permissions import permission_from_response
 from bot.github.keys import PrivateKeyError, check_private_key, pem_from_setting
-from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum: ceil(n/100) list calls per kind instead of ceil(n/30)
@@ -103,7 +103,7 @@ class BoundedGithubRetry(GithubRetry):
             )
         return seconds
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]  # urllib3 says Self, PyGithub Retry
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
         """Say each retry as it happens, so a job waiting on GitHub is seen to wait."""
         retry = super().increment(method, url, response, error, _pool, _stacktrace)  # raises once the tries are spent

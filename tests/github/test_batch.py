@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from github import GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 
 from bot.github.batch import (
@@ -31,7 +32,6 @@ from bot.github.batch import (
     read_history,
     split_repository,
 )
-from github import GithubException, GithubRetry
 from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 # --- credentials ---------------------------------------------------------------------------

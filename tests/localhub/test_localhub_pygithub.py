@@ -4,8 +4,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from github import Auth, Github, GithubException, GithubIntegration
+
 from hub_world import APP_ID, INSTALLATION_ID, MAINTAINER, MEMBER, REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"

@@ -37,7 +37,7 @@ class DeliveryLog(logging.LoggerAdapter[logging.Logger]):
     """`ctx.log`: every line a handler logs names its delivery."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
-        return f"[{self.extra['delivery_id']}] {msg}", kwargs  # type: ignore[index]
+        return f"[{self.extra['delivery_id']}] {msg}", kwargs  # type: ignore[index]  # always built with extra={"delivery_id": ...}
 
 
 class Worker:
