@@ -44,12 +44,12 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
 
 from bot.core.document import parse_document  # noqa: E402
-from localhub.faults import Fault, Faults  # noqa: E402
-from localhub.server import LocalHub  # noqa: E402
-from bot.service.features.followup_issues import parse_followup_marker  # noqa: E402
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key  # noqa: E402
+from bot.service.features.followup_issues import parse_followup_marker  # noqa: E402
 from bot.store.folder import FolderStore  # noqa: E402
 from bot.store.pull_state import pull_directory  # noqa: E402
+from localhub.faults import Fault, Faults  # noqa: E402
+from localhub.server import LocalHub  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "documents" / "cloudstack-shaped.md"
 DOC = "draft-THREAT-MODEL.md"
@@ -143,7 +143,7 @@ async def wait_until_ready(session: ClientSession, instance: Instance, timeout: 
             async with session.get(instance.url + "/health") as response:
                 if response.status == 200:
                     return
-        except (ClientError, asyncio.TimeoutError):
+        except (TimeoutError, ClientError):
             pass
         await asyncio.sleep(0.1)
     raise RuntimeError(f"{instance.name} did not start; see {instance.log_path}")
@@ -166,7 +166,7 @@ def front(instances: list[Instance], session: ClientSession) -> web.Application:
                 try:
                     async with session.post(instance.url + "/webhook", data=body, headers=headers) as response:
                         return web.Response(status=response.status, text=await response.text())
-                except (ClientError, asyncio.TimeoutError):
+                except (TimeoutError, ClientError):
                     continue
             await asyncio.sleep(0.2)  # no instance listens: a router holds the request a while
         return web.Response(status=502, text="no instance")
@@ -183,7 +183,7 @@ async def settle(hub: LocalHub, session: ClientSession, instances: list[Instance
     while time.monotonic() < deadline:
         try:
             await hub.deliveries_settled(timeout=30.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue  # GitHub still has webhooks to send (the service's own writes make more)
         busy = False
         for instance in instances:
@@ -319,7 +319,7 @@ async def keep_pace(session: ClientSession, instances: list[Instance], backlog: 
             try:
                 async with session.get(instance.url + "/health") as response:
                     pending += (await response.json())["deliveries"].get("pending", 0)
-            except (ClientError, asyncio.TimeoutError):
+            except (TimeoutError, ClientError):
                 pass
         if pending <= backlog:
             return

@@ -30,6 +30,7 @@ import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +160,7 @@ async def poison_digits(world: World) -> Outcome:
 def yaml_bomb(levels: int) -> str:
     names = [chr(ord("a") + n) for n in range(levels)]
     lines = [f"a: &a [{', '.join(['lol'] * 9)}]"]
-    lines += [f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]" for previous, name in zip(names, names[1:])]
+    lines += [f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]" for previous, name in pairwise(names)]
     return "\n".join(lines) + "\n"
 
 
@@ -305,7 +306,7 @@ async def _health_seconds(world: World) -> float | None:
         status = await asyncio.wait_for(reader.readline(), 5)
         writer.close()
         return time.perf_counter() - started if b" 200 " in status else None
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return None
 
 

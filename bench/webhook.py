@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -183,8 +184,8 @@ def _router(*, parse_a_document: bool) -> Any:
     from gidgethub.sansio import Event
 
     from bot.core.document import parse_document
-    from bot.service.runtime.handler_context import Context
     from bot.service.handlers import ping
+    from bot.service.runtime.handler_context import Context
     from bot.service.runtime.routing import compose
 
     router = Router()
@@ -221,10 +222,8 @@ def _service_app(options: dict[str, Any]) -> tuple[Any, Any]:
     async def report(app: Any) -> dict[str, Any]:
         worker = app[service_app.WORKER]
         started = time.perf_counter()
-        try:  # with a slow GitHub the backlog can outlast the bound: report what is left
+        with contextlib.suppress(TimeoutError):  # with a slow GitHub the backlog can outlast the bound: report what is left
             await asyncio.wait_for(worker.join(), timeout=options["drain_timeout"])
-        except asyncio.TimeoutError:
-            pass
         return {
             "drain_seconds": time.perf_counter() - started,
             "inbox": await app[service_app.INBOX].counts(),
@@ -325,7 +324,7 @@ class Result:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def make_bodies(count: int, installation_id: int, repo: str) -> list[tuple[bytes, dict[str, str]]]:

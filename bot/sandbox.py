@@ -12,17 +12,17 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localhub.server import LocalHub
 from bot.service.runtime.app import INBOX, SCHEDULER, WORKER, create_app
-from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.scheduler import Scheduler
+from bot.service.runtime.service_config import ServiceConfig
+from localhub.server import LocalHub
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ BOT_LOGIN = "threat-model-bot[bot]"
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -109,7 +109,7 @@ async def start_service(
         try:
             # Bounded, so that a stop that hangs names itself instead of stalling a test run.
             await asyncio.wait_for(runner.cleanup(), STOP_BOUND_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("sandbox: the service did not stop within %d s", STOP_BOUND_SECONDS)
 
 

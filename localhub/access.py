@@ -12,11 +12,11 @@ from localhub.state import Repo
 if TYPE_CHECKING:
     from localhub.server import LocalHub
 
-HUB_KEY: web.AppKey["LocalHub"] = web.AppKey("localhub", object)  # type: ignore[arg-type]
+HUB_KEY: web.AppKey[LocalHub] = web.AppKey("localhub", object)  # type: ignore[arg-type]  # `object`: importing LocalHub here would be circular
 CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("caller", Caller)
 
 
-def hub_of(request: web.Request) -> "LocalHub":
+def hub_of(request: web.Request) -> LocalHub:
     return request.app[HUB_KEY]
 
 
@@ -24,12 +24,12 @@ def caller_of(request: web.Request) -> Caller:
     return request[CALLER_KEY]
 
 
-def _in_installation(hub: "LocalHub", caller: Caller, repo: Repo) -> bool:
+def _in_installation(hub: LocalHub, caller: Caller, repo: Repo) -> bool:
     installation = hub.state.installations.get(caller.installation_id or 0)
     return installation is not None and hub.state.installation_for(repo) is installation
 
 
-def _maintainer_may_push(hub: "LocalHub", caller: Caller, repo: Repo, branch: str | None) -> bool:
+def _maintainer_may_push(hub: LocalHub, caller: Caller, repo: Repo, branch: str | None) -> bool:
     """A fork's PR head branch is writable by the base repo's App when maintainers may modify."""
     for pr in hub.state.pulls.values():
         base = hub.state.repo_named(pr.repo)

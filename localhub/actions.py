@@ -462,4 +462,4 @@ class Actions:
 
     def minimize(self, kind: str, comment_id: int, reason: str | None) -> None:
         table = self.state.issue_comments if kind == "IC" else self.state.review_comments
-        table[comment_id].minimized_reason = reason  # type: ignore[attr-defined]
+        table[comment_id].minimized_reason = reason

@@ -7,7 +7,7 @@ such as a `FixedClock` that stands still until it is told to move.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -34,7 +34,7 @@ class RealClock:
         self._ahead = timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._ahead
+        return datetime.now(UTC) + self._ahead
 
     def advance(self, seconds: float = 1.0) -> None:
         self._ahead += _forward(seconds)
@@ -46,7 +46,7 @@ class FixedClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("a FixedClock needs a timezone-aware start")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
@@ -57,4 +57,4 @@ class FixedClock:
 
 def github_time(moment: datetime) -> str:
     """A moment as GitHub's REST API writes it: UTC, whole seconds, `Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

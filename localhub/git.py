@@ -201,8 +201,8 @@ def compare_trees(store: ObjectStore, base_tree: str, head_tree: str) -> list[Fi
             continue
         patch = file_patch(store.text(base.get(path)), store.text(head.get(path)))
         body = patch.splitlines()
-        additions = sum(1 for l in body if l.startswith("+"))
-        deletions = sum(1 for l in body if l.startswith("-"))
+        additions = sum(1 for line in body if line.startswith("+"))
+        deletions = sum(1 for line in body if line.startswith("-"))
         status = "added" if path not in base else "removed" if path not in head else "modified"
         changes.append(FileChange(path, status, head.get(path), additions, deletions, patch))
     return changes

@@ -47,7 +47,7 @@ def _connection(items: list[Resolved], first: int | None = None, after: str | No
 class Resolvers:
     """Builds the resolvable objects for one request."""
 
-    def __init__(self, hub: "LocalHub", caller: Caller) -> None:
+    def __init__(self, hub: LocalHub, caller: Caller) -> None:
         self.hub, self.caller, self.state = hub, caller, hub.state
 
     def actor(self, login: str | None) -> Resolved | None:
@@ -198,7 +198,7 @@ class Resolvers:
             self.state.issue_comments[parsed[1]] if parsed[0] == "IC" else self.state.review_comments[parsed[1]])
         self._check_write(self.state.repo_named(comment.repo))
         comment.minimized_reason = classifier
-        node = self.issue_comment(comment) if parsed[0] == "IC" else self.review_comment(comment)  # type: ignore[arg-type]
+        node = self.issue_comment(comment) if parsed[0] == "IC" else self.review_comment(comment)  # type: ignore[arg-type]  # the "IC" prefix says which kind it is
         key = "minimizedComment" if classifier is not None else "unminimizedComment"
         return {"clientMutationId": input.get("clientMutationId"), key: node}
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TOKEN = re.compile(
     r'(?P<skip>[\s,]+|#[^\n]*)|(?P<spread>\.\.\.)|(?P<punct>[{}()\[\]:$!=@])'
@@ -35,13 +36,13 @@ class Field:
     name: str
     alias: str
     arguments: dict[str, Any]
-    selections: list["Field | Fragment"] | None
+    selections: list[Field | Fragment] | None
 
 
 @dataclass
 class Fragment:
     type_condition: str | None
-    selections: list["Field | Fragment"] = field(default_factory=list)
+    selections: list[Field | Fragment] = field(default_factory=list)
     name: str | None = None  # a named spread, resolved at execution
 
 
@@ -236,7 +237,7 @@ class Execution:
     def select(self, source: Resolved, selections: list[Field | Fragment], path: list[Any]) -> dict[str, Any] | None:
         result: dict[str, Any] = {}
         for item in self._flatten(selections, source.get("__typename")):
-            here = path + [item.alias]
+            here = [*path, item.alias]
             if item.name not in source:
                 self.errors.append({"path": here, "extensions": {"code": "undefinedField"},
                                     "message": f"Field '{item.name}' doesn't exist on type '{source.get('__typename')}'"})
@@ -256,7 +257,7 @@ class Execution:
         if value is None or selections is None:
             return value
         if isinstance(value, list):
-            return [self.complete(v, selections, path + [i]) for i, v in enumerate(value)]
+            return [self.complete(v, selections, [*path, i]) for i, v in enumerate(value)]
         return self.select(value, selections, path)
 
 

@@ -26,10 +26,10 @@ _user_ids = itertools.count(5001)
 
 
 class People:
-    state: "HubState"
-    actions: "Actions"
-    payloads: "Payloads"
-    webhooks: "WebhookSender"
+    state: HubState
+    actions: Actions
+    payloads: Payloads
+    webhooks: WebhookSender
 
     # -- setting up the world ---------------------------------------------------------------
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
@@ -14,6 +14,7 @@ from localhub.auth import issue_installation_token
 from localhub.clock import github_time
 from localhub.errors import GitHubError, not_found
 from localhub.responses import json_response, paginate, read_json
+from localhub.webhooks import Delivery
 
 routes = web.RouteTableDef()
 MANIFEST_CODE_LIFETIME = 3600  # GitHub: the whole manifest flow must finish within an hour
@@ -52,7 +53,7 @@ async def create_access_token(request: web.Request) -> web.Response:
         raise not_found()
     token = issue_installation_token(hub.state, installation.id, hub.token_ttl)
     assert token.expires_at is not None
-    expires = github_time(datetime.fromtimestamp(token.expires_at, timezone.utc))
+    expires = github_time(datetime.fromtimestamp(token.expires_at, UTC))
     body = hub.payloads.installation(installation)
     repositories = [hub.payloads.repository(r) for r in hub.state.repos.values()
                     if hub.state.installation_for(r) is installation]
@@ -71,17 +72,17 @@ async def get_repo_installation(request: web.Request) -> web.Response:
     return json_response(hub.payloads.installation(installation))
 
 
-def _delivery_json(delivery: object, now: float) -> dict[str, object]:
-    d = delivery  # a webhooks.Delivery
+def _delivery_json(delivery: Delivery, now: float) -> dict[str, object]:
+    d = delivery
     status_code = getattr(d, "status_code", None) or 0
     delivered = getattr(d, "delivered_at", None) or now
-    payload = getattr(d, "payload")
+    payload = d.payload
     return {
-        "id": getattr(d, "id"), "guid": getattr(d, "guid"),
-        "delivered_at": github_time(datetime.fromtimestamp(delivered, timezone.utc)),
-        "redelivery": getattr(d, "redelivery"), "duration": getattr(d, "duration") or 0.0,
-        "status": "OK" if 200 <= status_code < 300 else ("Dropped" if getattr(d, "dropped") else "Invalid HTTP Response"),
-        "status_code": status_code, "event": getattr(d, "event"), "action": getattr(d, "action"),
+        "id": d.id, "guid": d.guid,
+        "delivered_at": github_time(datetime.fromtimestamp(delivered, UTC)),
+        "redelivery": d.redelivery, "duration": d.duration or 0.0,
+        "status": "OK" if 200 <= status_code < 300 else ("Dropped" if d.dropped else "Invalid HTTP Response"),
+        "status_code": status_code, "event": d.event, "action": d.action,
         "installation_id": (payload.get("installation") or {}).get("id"),
         "repository_id": (payload.get("repository") or {}).get("id"), "throttled_at": None,
     }

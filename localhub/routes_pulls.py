@@ -39,10 +39,11 @@ async def create_pull(request: web.Request) -> web.Response:
     head_owner, _, head_ref = str(body["head"]).rpartition(":")
     head_repo = repo
     if head_owner and head_owner.lower() != repo.owner.lower():
-        head_repo = next((r for r in hub.state.repos.values()
-                          if r.owner.lower() == head_owner.lower() and r.fork_of == repo.full_name), None)
-        if head_repo is None:
+        fork = next((r for r in hub.state.repos.values()
+                     if r.owner.lower() == head_owner.lower() and r.fork_of == repo.full_name), None)
+        if fork is None:
             raise validation_failed("PullRequest", "head", "invalid")
+        head_repo = fork
     if not body.get("title") and "issue" not in body:
         raise validation_failed("PullRequest", "title", "missing_field")
     pr = hub.actions.open_pr(repo, head_repo, head_ref, str(body["base"]), str(body.get("title", "")),

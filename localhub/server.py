@@ -97,7 +97,7 @@ class LocalHub(People):
     @classmethod
     @contextlib.asynccontextmanager
     async def start(cls, host: str = "127.0.0.1", port: int = 0, token_ttl: float = 3600.0,
-                    clock: Clock | None = None) -> AsyncIterator["LocalHub"]:
+                    clock: Clock | None = None) -> AsyncIterator[LocalHub]:
         """Serve on `host:port` (loopback only) for the duration of the `async with`."""
         hub = cls(token_ttl, clock)
         await hub.serve(host, port)
@@ -112,7 +112,7 @@ class LocalHub(People):
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
+        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]  # a started TCPSite has a listening server
         display_host = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self.url = f"http://{display_host}:{bound[1]}"
         self.payloads.api = self.url
@@ -173,7 +173,7 @@ class LocalHub(People):
         request[CALLER_KEY] = caller
         bucket = self.limits.bucket(caller.bucket, resource)
         if bucket.remaining == 0 and request.path not in UNCOUNTED:
-            response = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
+            response: web.StreamResponse = error_response(GitHubError(403, f"API rate limit exceeded for {caller.login}."))
             response.headers.update(self.limits.headers(caller.bucket, resource))
             return response
         try:
@@ -224,7 +224,7 @@ class LocalHub(People):
         """ETag on successful GETs; If-None-Match with the same tag gets an empty 304."""
         if request.method != "GET" or response.status != 200 or not isinstance(response, web.Response):
             return response
-        etag = '"' + hashlib.sha256(response.body or b"").hexdigest() + '"'  # type: ignore[arg-type]
+        etag = '"' + hashlib.sha256(response.body or b"").hexdigest() + '"'  # type: ignore[arg-type]  # a json Response's body is bytes
         wanted = request.headers.get("If-None-Match", "")
         if etag in [tag.strip().removeprefix("W/") for tag in wanted.split(",")]:
             return web.Response(status=304, headers={"ETag": etag})
@@ -262,7 +262,7 @@ class ThreadedHub:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> Iterator["ThreadedHub"]:
+    def start(cls, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None) -> Iterator[ThreadedHub]:
         runner = cls(clock)
         runner._thread.start()
         runner.run(runner.hub.serve(host, port))
@@ -280,7 +280,7 @@ class ThreadedHub:
 
     def run(self, coroutine: Awaitable[T], timeout: float = 30.0) -> T:
         """Run a coroutine on the hub's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]  # callers pass coroutines
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a (sync) hub method on the hub's loop thread and return its result."""

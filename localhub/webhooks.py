@@ -178,7 +178,7 @@ class WebhookSender:
             async with self._session.post(self.url, data=body, headers=headers) as response:
                 await response.read()
                 delivery.status_code = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             delivery.error = repr(error)
         delivery.delivered_at = self.clock.now().timestamp()
         delivery.duration = time.monotonic() - started

@@ -34,6 +34,7 @@ import pytest
 from aiohttp import ClientSession, web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from databases import database, postgres_server  # noqa: F401 - fixtures for every test directory
 from hub_world import (
     INSTALLATION_ID,
@@ -50,7 +51,6 @@ from lantern_world import (
     LANTERN_REPO,
     app_id_of,
 )
-
 from localhub.server import LocalHub, ThreadedHub
 
 pytest_plugins = ["openapi.plugin"]  # every exchange with the local GitHub held to GitHub's description

@@ -199,10 +199,7 @@ def wait_for_health(port: int, process: subprocess.Popen[str], timeout: float = 
 
 
 def wait_for_line(process: subprocess.Popen[str], start: str) -> bool:
-    for line in process.stdout:
-        if line.startswith(start):
-            return True
-    return False
+    return any(line.startswith(start) for line in process.stdout)
 
 
 def play_the_browser(page_url: str) -> str:

@@ -21,7 +21,7 @@ def localhub_missing(error: ModuleNotFoundError) -> CommandFailed:
     return CommandFailed(2, LOCALHUB_MISSING)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("localhub", help="run the local GitHub (loopback only) for tests and demos")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8001, help="port (0 = any free port; default 8001)")

@@ -37,7 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.envfile import DEFAULT_ENV_FILE, load_env_file
-    from bot.service.runtime.startup_checks import CredentialsError, GitHubStatus, check_credentials, check_github, watch_github
+    from bot.service.runtime.startup_checks import (
+        CredentialsError,
+        GitHubStatus,
+        check_credentials,
+        check_github,
+        watch_github,
+    )
 
     if args.env_file is not None and not args.env_file.is_file():
         print(f"serve: no such file: {args.env_file}", file=sys.stderr)

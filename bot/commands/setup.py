@@ -169,7 +169,7 @@ async def register_app(plan: SetupPlan) -> NewApp:
         if error.errno == errno.EADDRINUSE:
             raise SetupFailed(f"port {plan.port} is already in use on {plan.host}; choose another with --port", 2) from None
         raise SetupFailed(f"cannot listen on {plan.host}:{plan.port}: {error.strerror}", 2) from None
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # a started TCPSite has a listening server
     page_url = f"http://{plan.host}:{port}"
     manifest.update(plan.manifest, redirect_url=f"{page_url}/callback")
     owner = f"the organization {plan.org}" if plan.org else "your account"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.commands.question_folder import read_question_records
@@ -47,7 +48,7 @@ def parse_now(text: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     records = read_question_records(args.questions)
-    now = args.now or datetime.now(timezone.utc)
+    now = args.now or datetime.now(UTC)
     rows = [status_row(record, now) for record in records]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -123,9 +124,9 @@ def render_tables(rows: list[dict]) -> str:
     return "\n\n".join(blocks)
 
 
-def _table(cells: list[tuple[str, ...]]) -> str:
+def _table(cells: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(str(row[column])) for row in [COLUMNS, *cells]) for column in range(len(COLUMNS))]
-    lines = ["  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip() for row in [COLUMNS, *cells]]
+    lines = ["  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip() for row in [COLUMNS, *cells]]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 

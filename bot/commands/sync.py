@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
 from bot.core.document_matching import document_among
 from bot.core.maintainer_rule import GithubAnswers, Person, Question, decide
 from bot.core.model import Document
-from bot.core.records import RecordError
+from bot.core.records import RecordError, RecordsById
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.envfile import load_default_env_file
 from bot.github import batch
@@ -156,7 +157,7 @@ class SyncResult:
 
 
 def rebuild_records(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     comments: Sequence[Comment],
     *,
     opened: OpenedPullRequest,
@@ -206,7 +207,7 @@ def question_spans(document: Document | None) -> dict[str, tuple[int, int]]:
     return {question.id: (question.span.start_line, question.span.end_line) for question in document.questions}
 
 
-def _plain(mapping: Mapping) -> object:
+def _plain(mapping: Mapping) -> dict[str, Any]:
     # Round-trip YAML containers are dict/list subclasses: JSON gives a comparable copy.
     return json.loads(json.dumps(mapping, default=str))
 

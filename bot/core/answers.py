@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, MutableMapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.command_registry import DECIDING_COMMANDS
@@ -42,7 +42,7 @@ PROPOSAL_KIND = {Stance.CONFIRM: "promote", Stance.CORRECT: "correct", Stance.ST
 _SEVERITY = {Stance.CONFIRM: 0, Stance.ANSWER: 1, Stance.CORRECT: 1, Stance.STRIKE: 2}
 _ANSWER_COMMANDS = DECIDING_COMMANDS
 EXCERPT_LIMIT = 400
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------
@@ -73,9 +73,8 @@ def apply_reading(
         return []
     answers = _list(mapping, "answers")
     index = _find(answers, "comment_id", comment_id)
-    if index is not None:
-        if not _supersedes(entry, answers[index], newest=newest):
-            return []  # an older version of the comment, or the same one again
+    if index is not None and not _supersedes(entry, answers[index], newest=newest):
+        return []  # an older version of the comment, or the same one again
     manual = _manual_awaiting(mapping)
     changes = [_describe_answer(question_id, entry, replaced=index is not None)]
     if index is None:
@@ -108,7 +107,7 @@ def record_offline_answer(
 
     It has no comment id, so no deletion can retract it; repeating it changes nothing.
     """
-    entry = {
+    entry: dict[str, Any] = {
         "author": author,
         "association": association,
         "stance": Stance(stance).value,
@@ -218,9 +217,9 @@ def _settled_after(mapping: Mapping, asked_at: datetime, asked_in: object) -> bo
             if moment > asked_at or (moment == asked_at and isinstance(decided_in, int) and isinstance(asked_in, int) and decided_in > asked_in):
                 return True
     for proposal in _items(mapping, "proposals"):
-        if proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value) and _stance(proposal.get("stance")) in DECIDING:
-            if _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
-                return True
+        decided = proposal.get("state") in (ProposalState.ACCEPTED.value, ProposalState.APPLIED.value)
+        if decided and _stance(proposal.get("stance")) in DECIDING and _moment(proposal.get("decided_at") or proposal.get("at")) > asked_at:
+            return True
     return False
 
 
@@ -389,8 +388,7 @@ def _sync_proposal(mapping: MutableMapping, question_id: str, entry: Mapping, *,
     if index is not None and proposals[index].get("state") != ProposalState.PROPOSED.value:
         return  # already decided by a maintainer: an edit of the reply does not reopen it
     stance = _stance(entry["stance"])
-    wanted = heuristic and is_maintainer and stance in DECIDING
-    if not wanted:
+    if not (heuristic and is_maintainer and stance is not None and stance in DECIDING):
         if index is not None:
             del proposals[index]
             changes.append(f"{question_id}: proposal from comment {comment_id} withdrawn (reply edited)")
@@ -512,14 +510,14 @@ def _about(question: str | None, question_id: str) -> bool:
 def instant(value: Any) -> datetime | None:
     """An ISO 8601 time (or date) as an aware datetime; None when missing or unreadable."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _moment(value: Any) -> datetime:
@@ -543,9 +541,10 @@ def _list(mapping: MutableMapping, key: str) -> list:
     return value
 
 
-def _items(mapping: Mapping, key: str) -> list[Mapping]:
+def _items(mapping: Mapping, key: str) -> list[MutableMapping]:
+    """The entries at `key` that are mappings, editable in place (YAML and dict entries both are)."""
     value = mapping.get(key)
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+    return [item for item in value if isinstance(item, MutableMapping)] if isinstance(value, list) else []
 
 
 def _find(items: Sequence, key: str, value: Any) -> int | None:

@@ -137,7 +137,7 @@ def question_ids_in(text: str) -> list[str]:
         found += [(item.start(), question_id) for item in _SECTION_ITEM.finditer(text) if (question_id := _numbered(item.group(1)))]
     if "uestion" in text:
         for word in _QUESTION_WORD.finditer(text):
-            numbers = [word.group(1)] + re.findall(r"\d++", word.group(2) or "")
+            numbers = [word.group(1), *re.findall(r"\d++", word.group(2) or "")]
             found += [(word.start(), question_id) for number in numbers if (question_id := _numbered(number))]
     return [question_id for _, question_id in sorted(found, key=lambda pair: pair[0])]
 
@@ -185,7 +185,12 @@ def classify_lines(body: str) -> list[BodyLine]:
     for number, text in enumerate(body.splitlines(), start=1):
         fence = _FENCE.match(text)
         if open_fence is not None:
-            closes = fence is not None and fence.group(1)[0] == open_fence[0] and len(fence.group(1)) >= len(open_fence) and not text.strip().strip(fence.group(1)[0])
+            closes = (
+                fence is not None
+                and fence.group(1)[0] == open_fence[0]
+                and len(fence.group(1)) >= len(open_fence)
+                and not text.strip().strip(fence.group(1)[0])
+            )
             lines.append(BodyLine(number, text, LineKind.CODE, fence_info))
             if closes:
                 open_fence, fence_info = None, ""
@@ -296,7 +301,7 @@ def answer_pieces(text: str) -> list[str]:
     if _BULK.match(text) is None:
         return [text]
     starts = [0] + [match.end() for match in _NEXT_ANSWER.finditer(text)]
-    return [text[start:end].rstrip(" ;,.") for start, end in zip(starts, starts[1:] + [len(text)])]
+    return [text[start:end].rstrip(" ;,.") for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 def _after(lines: list[BodyLine], index: int) -> Iterator[BodyLine]:
@@ -409,7 +414,8 @@ def _parse_command(
         _parse_help(args, number, where, collector)
     elif name in (CommandName.CONFIRM, CommandName.STRIKE):
         ids, note = _leading_ids(args)
-        for question_id in ids or [None]:
+        targets: list[str | None] = list(ids) if ids else [None]  # no id: the thread's own question
+        for question_id in targets:
             if collector.check(question_id, where):
                 collector.commands.append(Command(name, question_id, note, line=number))
     elif name is CommandName.CORRECT:

@@ -22,6 +22,7 @@ from bot.core.command_registry import CONTROL, PER_QUESTION
 from bot.core.dialect import ids_in
 from bot.core.reader import read_reply
 from bot.core.reader_output import Command, CommandName, Reading
+from bot.core.records import RecordsById
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class CommentOutcome:
 
 
 def apply_comment(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     comment: Comment,
     *,
     is_maintainer: bool,
@@ -150,7 +151,7 @@ def apply_comment(
 
 
 def apply_comment_safely(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     comment: Comment,
     *,
     is_maintainer: bool,
@@ -170,7 +171,7 @@ def apply_comment_safely(
         return CommentOutcome(comment_id=comment.id, question=question, ignored="unreadable", unreadable=reason[:200])
 
 
-def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: Comment, still_said: Sequence[str]) -> dict[str, list[str]]:
+def _withdraw_superseded(records: RecordsById, comment: Comment, still_said: Sequence[str]) -> dict[str, list[str]]:
     """An edit replaces the whole comment: what an older version said about a question the
     new text no longer answers is withdrawn (a stale, older version arriving late is not)."""
     withdrawn: dict[str, list[str]] = {}
@@ -195,7 +196,7 @@ def _withdraw_superseded(records: MutableMapping[str, MutableMapping], comment: 
     return withdrawn
 
 
-def retract(records: MutableMapping[str, MutableMapping], comment_id: int, at: str | None) -> list[str]:
+def retract(records: RecordsById, comment_id: int, at: str | None) -> list[str]:
     """A deleted comment withdraws whatever it said, on every question."""
     changes: list[str] = []
     for mapping in records.values():
@@ -204,7 +205,7 @@ def retract(records: MutableMapping[str, MutableMapping], comment_id: int, at: s
 
 
 def replay(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     comments: Sequence[Comment],
     *,
     is_maintainer: Callable[[Comment], bool],
@@ -224,7 +225,7 @@ def replay(
 
 
 def rebuild(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     comments: Sequence[Comment],
     *,
     is_maintainer: Callable[[Comment], bool],
@@ -244,11 +245,11 @@ def _questions_touched(reading: Reading, records: Mapping[str, object]) -> list[
     wanted += [cue.question or reading.question for cue in reading.followups]
     if reading.awaiting:
         wanted.append(reading.question)
-    return [question_id for question_id in dict.fromkeys(wanted) if question_id in records]
+    return [question_id for question_id in dict.fromkeys(wanted) if question_id is not None and question_id in records]
 
 
 def _apply_commands(
-    records: MutableMapping[str, MutableMapping],
+    records: RecordsById,
     reading: Reading,
     comment: Comment,
     is_maintainer: bool,

@@ -149,7 +149,7 @@ def find_ids(text: str) -> Iterator[IdMatch]:
                 expanded = _expand(ids[-1], last) if last is not None else None
                 if expanded is not None:
                     ids.extend(expanded[1:])
-                    end = (upper or bare).end()  # type: ignore[union-attr]
+                    end = (upper or bare).end()  # type: ignore[union-attr]  # `expanded` implies one of them matched
                     continue
             gap = _LIST_GAP.match(text, end)
             following = _ID.match(text, gap.end()) if gap else None
@@ -280,9 +280,9 @@ def _label_after_box(text: str) -> Label | None:
     parenthesised = _PARENTHESISED_END.search(content)
     if parenthesised is not None:
         inner_ids = parenthesised.group("inner").strip()
-        ids = id_list(inner_ids) or ((inner_ids.lower(),) if inner_ids.lower() in META_IDS else None)
-        if ids:
-            return Label(ids, end, content[: parenthesised.start()])
+        inner_label_ids = id_list(inner_ids) or ((inner_ids.lower(),) if inner_ids.lower() in META_IDS else None)
+        if inner_label_ids:
+            return Label(inner_label_ids, end, content[: parenthesised.start()])
     return None
 
 

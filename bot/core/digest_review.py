@@ -111,7 +111,7 @@ def awaited_people(review: DigestReview) -> list[tuple[str, list[Record]]]:
         if record.status not in UNSETTLED:
             continue
         for login in dict.fromkeys(clean_login(login) for login in record.awaiting if login.strip("@ ")):
-            spelling, questions = owed.setdefault(login.lower(), (login, []))
+            _spelling, questions = owed.setdefault(login.lower(), (login, []))
             if record not in questions:
                 questions.append(record)
     return sorted(owed.values(), key=lambda item: (-len(item[1]), item[0].lower()))

@@ -4,7 +4,7 @@ Pure: the moment always comes from the caller.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.settings import WEEKDAYS
@@ -18,8 +18,8 @@ def iso_week(now: datetime) -> str:
 
 def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)  # naive times are taken as UTC
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)  # naive times are taken as UTC
+    return moment.astimezone(UTC)
 
 
 def digest_due(day: str, at: str, timezone_name: str, now: datetime) -> str | None:

@@ -38,7 +38,7 @@ from bot.core.tags import (
     question_key,
 )
 
-__all__ = ["parse_document", "parse_questions", "normalise_question_id", "parse_tag_text", "question_key"]
+__all__ = ["normalise_question_id", "parse_document", "parse_questions", "parse_tag_text", "question_key"]
 
 # --- line shapes -------------------------------------------------------------------------------
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t#]*$")
@@ -154,7 +154,7 @@ class _Reader:
         sections = self._sections(headings)
         section_of_line = self._innermost_numbered(sections)
         quiet = self._legend_and_tally_lines(skipped, headings)
-        tags, mentions = self._tags(skipped, section_of_line, quiet)
+        tags, _mentions = self._tags(skipped, section_of_line, quiet)
         open_section = self._open_questions_section(sections)
         questions: tuple[Question, ...] = ()
         if open_section is not None:
@@ -585,7 +585,7 @@ class _Reader:
             state = QuestionState.RESOLVED if dialect.title_word(lead_state) == "resolved" else QuestionState.ANSWERED
             answered_by = maintainer_names(lead_state.group("who") or "")
             text = question_flat
-            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]
+            answer = _clean(question_flat[lead[1] :]) or None  # type: ignore[index]  # lead_state implies the lead was found
         elif stamped:
             state = QuestionState.RESOLVED if stamped == "resolved" else QuestionState.ANSWERED
             text = question_flat

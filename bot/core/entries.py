@@ -24,7 +24,6 @@ from markdown_it.rules_block import StateBlock, lheading
 
 from bot.core import dialect
 
-
 # A line opening with one of these may underline a heading (`-`, `=`) or end a paragraph (a
 # list, quote, fence, rule, HTML, heading or table may start there).
 _MAY_END_PARAGRAPH = frozenset("-=+*_`~>#<|:0123456789")
@@ -340,7 +339,7 @@ def _entry(
         if further:
             bounds = [(label, label.end)] + [(found, start + found.end) for found, start in further]
             starts = [start for _, start in further] + [len(paragraph)]
-            for (owner, text_start), text_end in zip(bounds, starts):
+            for (owner, text_start), text_end in zip(bounds, starts, strict=True):
                 words = paragraph[text_start:text_end].strip().rstrip("·").strip()
                 for question_id in owner.ids:
                     segments.setdefault(question_id, words)

@@ -384,7 +384,7 @@ def _linked_owners(
     owners = [confirmations[key] for key in dict.fromkeys(keys) if key in confirmations]
     if not owners:
         return []
-    unsettled = [question_id for question_id, key in zip(tag.questions, keys) if key not in settled]
+    unsettled = [question_id for question_id, key in zip(tag.questions, keys, strict=True) if key not in settled]
     if unsettled:
         humans.append(
             HumanItem(
@@ -776,7 +776,12 @@ def _resolve_checked(
         question = confirmations[key].question if key in confirmations else None
         if question is not None and before.get(key) is QuestionState.OPEN:
             attempt.append(
-                HumanItem(HumanKind.UNPARSED, question.span.start_line, f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand", question.id)
+                HumanItem(
+                    HumanKind.UNPARSED,
+                    question.span.start_line,
+                    f"{question.id} is confirmed but not marked resolved: {why}; mark it by hand",
+                    question.id,
+                )
             )
     humans.extend(attempt)
     return new_text, resolved, folded, applied
@@ -938,7 +943,8 @@ def _entry(question: Question, lines: Sequence[str], line_starts: Sequence[int])
         return None
     list_lead = re.match(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", lines[first - 1])
     # A reply under a list entry sits at the entry's content column, or it would end the item.
-    indent = " " * len(list_lead.group(0)) if list_lead else re.match(r"^[ \t]*", lines[first - 1]).group(0)
+    line = lines[first - 1]
+    indent = " " * len(list_lead.group(0)) if list_lead else line[: len(line) - len(line.lstrip(" \t"))]
     return _Entry(
         content_start=content_start,
         lead=lines[first - 1][: content_start - line_starts[first - 1]],
@@ -1038,7 +1044,8 @@ def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
         for index in range(question.span.start_line, min(question.span.end_line, len(lines))):
             if dialect.ANSWER_LINE.match(lines[index]) and index > question.span.start_line - 1:
                 previous_blank = not lines[index - 1].strip()
-                return None if previous_blank else _REPLY_PREFIX.match(lines[index]).group(0)
+                reply_prefix = _REPLY_PREFIX.match(lines[index])  # always matches: every part is optional
+                return None if previous_blank or reply_prefix is None else reply_prefix.group(0)
     return None
 
 
@@ -1098,13 +1105,12 @@ def _emptied_group_labels(document: Document, lines: Sequence[str], removed: set
     section = _questions_section(document)
     section_end = section.span.end_line if section else len(lines)
     starts = {question.span.start_line for question in document.questions}
-    found: list[tuple[int, int]] = []
+    found: list[tuple[tuple[int, int], int]] = []  # (the label's lines, the group's last line)
     for wave, members in groups.items():
         first = min(question.span.start_line for question in members)
         label = _label_above(lines, first, wave)
-        if label is not None:
-            if all(question.span in removed for question in members):
-                found.append((label, max(question.span.end_line for question in members)))
+        if label is not None and all(question.span in removed for question in members):
+            found.append((label, max(question.span.end_line for question in members)))
     kept: list[tuple[int, int]] = []
     for label, last in found:
         following = _next_text_line(lines, last)

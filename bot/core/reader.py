@@ -13,7 +13,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from bot.core.command_registry import DECIDING_COMMANDS, PER_QUESTION, help_text
-from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.commands_parser import (
     QUESTION_ID,
     BodyLine,
@@ -22,13 +21,14 @@ from bot.core.commands_parser import (
     classify_lines,
     is_known,
     known_set,
-    read_verdict,
     logins_in,
     misspelt_command,
     normalise_question_id,
     parse_explicit,
     question_ids_in,
+    read_verdict,
 )
+from bot.core.dialect import REPLY_LEAD, find_ids
 from bot.core.reader_output import (
     AnswerReading,
     Command,
@@ -203,12 +203,15 @@ _TENTATIVE = re.compile(
     r"|\b(?:nobody|no one|never) (?:\w+ )?(?:confirmed|verified|checked|tested)\b|\b(?:can'?t|cannot|couldn't) (?:say|tell|be sure)\b"
     r"|\b(?:can'?t|don'?t|do not) (?:remember|recall)\b|\bwithout (?:testing|checking|verifying|trying)\b"
     r"|\btbd\b|^\W*checking\b|\bchecking (?:with|on|internally)\b|\b(?:i'?ll|i will) do (?:a |the )?(?:\w+ )?review\b"
-    r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
+    r"|\bnot (?:know|familiar)\b|🤷|\blooking into\b|\bwaiting (?:for|on)\b"
+    r"|\b(?:i'?ll|i will|will|let me) ask\b|\bno decision (?:yet|so far)\b|\bnot (?:yet )?decided\b"
     r"|\bi (?:think|believe|guess) so\b|\bto be confirmed\b|\btbc\b|\bcan(?:no|')t confirm\b|\bnot certain\b|\bi'?m tempted\b"
     r"|\bno (?:idea|clue)\b|\bin theory\b|\bat first glance\b|\bshould be (?:fine|ok|okay|correct|right)\b"
-    r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
+    r"|\b(?:confirm|check|verify) (?:this |it )?with\b|\bnot the right person\b"
+    r"|\bdiscuss(?:ed)? (?:this |it )?(?:on|in) (?:the )?(?:dev@|dev list|mailing list|list)"
     r"|\b(?:don't|do not|didn't) know\b"
-    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b|\bneeds? (?:a |some )?(?:more |further |broader |wider )?discussion\b",
+    r"|\b(?:elevated|raised|taken|moved) to (?:a |the )?(?:dev(?:-| )?list|mailing list|list)\b"
+    r"|\bneeds? (?:a |some )?(?:more |further |broader |wider )?discussion\b",
     re.IGNORECASE,
 )
 _STRIKE = re.compile(
@@ -261,13 +264,17 @@ _ECHO_STRENGTH = 0.39  # "same as Q4" alone: unclear, unless the sentence gives 
 _CONDITIONAL = re.compile(r"\b(?:if|unless|provided that|as long as|assuming|only when|depending on)\b", re.IGNORECASE)
 _THUMBS_DOWN = "👎"
 _CORRECT = re.compile(
-    r"👎|❌|\bcaveats?\b|\bi (?:think|believe|guess) (?:no|not)\b|\banswer is (?:still |simply )?(?:a )?no\b|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
-    r"|^\W*(?:is|it'?s|it is|that'?s|that is) not so\b|\bin (?:most|many|some) cases\b|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
+    r"👎|❌|\bcaveats?\b|\bi (?:think|believe|guess) (?:no|not)\b|\banswer is (?:still |simply )?(?:a )?no\b"
+    r"|^\W*(?:close|almost|nearly)\W*$|\bi(?:'d| would) (?:also )?(?:add|mention|note|include)\b"
+    r"|^\W*(?:is|it'?s|it is|that'?s|that is) not so\b|\bin (?:most|many|some) cases\b"
+    r"|^\W*(?:usually|generally|typically|normally)\b|^\W*i wish\b|\bwould be nice if\b"
     r"|^\W*(?:it|that|this|they) (?:was|were)\W*$|\b(?:it'?s|that'?s) a (?:no|hard no)\b"
     r"|\b(?:the )?opposite\b|\bthe other way (?:round|around)\b|\bmodulo\b|\bwith the exception of\b|\bapart from\b"
     r"|\bsave for\b|\b(?:first|second|other) half\b|\bin part\b|^\W*not necessarily\b|\bchanges? (?:this|that)\b"
-    r"|\b(?:correct|true|right|valid|yes) (?:for|until|up to|before|in) v?\d|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
-    r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
+    r"|\b(?:correct|true|right|valid|yes) (?:for|until|up to|before|in) v?\d"
+    r"|\b(?:don't|do not|doesn't|does not|didn't) (?:think|believe) (?:so|that'?s|that is|this is|it'?s|it is|this|that|it)\b"
+    r"|\bnits?\b|\bmore nuanced\b|\bnot (?:that|so) simple\b|(?:n't|\bnot) \w+ any ?more\b"
+    r"|^\W*not (?:really|quite|exactly)\b|^\W*(?:partially|partly)\b|\byes and no\b|\bnot for (?:the )?\w+"
     r"|\bonly (?:applies|holds|works|matters|happens|true) (?:to|for|on|in|when|if)\b|\b(?:overstated|understated|misleading|overstates)\b"
     r"|\bwas true until\b|\bno longer\b|\bnot any ?more\b|\bused to be\b"
     r"|\bincomplete\b|\bnot (?:complete|the whole (?:story|picture))\b|\bnot only\b|\bmissing\b|\bnot how it works\b"
@@ -307,7 +314,8 @@ _CONFIRM_WEAK = re.compile(
     r"|\b(?:both|all|still|claim|that|this|it|which|statement|they) (?:hold|holds|stand|stands)\b|\bholds? (?:true|up)\b"
     r"|\b(?:is|are|looks?|sounds?) accurate\b"
     r"|\b(?:is|are|looks?|sounds?|seems?) (?:fine|ok|okay|good)\b|^\W*agree\b|\bagree with\b"
-    r"|\b(?:fine|ok|okay|good) (?:by|with|for) me\b|^\W*approv(?:e|ed|ing)\b|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
+    r"|\b(?:fine|ok|okay|good) (?:by|with|for) me\b|^\W*approv(?:e|ed|ing)\b"
+    r"|\bworks for me\b|\bworks as (?:described|written|stated)\b|\bspot on\b|\bfair enough\b"
     r"|^\W*accurate\b"
     r"|\b(?:that'?s|that is|it'?s) true\b|^\W*(?:ok|okay|ack|right|true|confirm|sure|absolutely|certainly|exactly|yes indeed|totally|definitely|of course)\W*$",
     re.IGNORECASE,
@@ -317,13 +325,15 @@ _REQUEST_BEFORE = re.compile(r"(?:\byou|\bplease|\bto|\bsomeone|\bsomebody|\bany
 _REQUEST_WINDOW = 24  # characters before a cue that can hold "can you" / "please": a bounded look-back
 # Asking a mentioned person to answer: a direct request, or a question about checking.
 _DELEGATION_REQUEST = re.compile(
-    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bpag(?:e|ing)\b|\bkindly\b|\bptal\b|\bover to you\b|\byour call\b|\bdefer to\b|\bknows? (?:this )?better\b"
+    r"\b(?:can|could|would|will) (?:you|u)\b|\bplease\b|\bping(?:ing|ed)?\b|\bpag(?:e|ing)\b"
+    r"|\bkindly\b|\bptal\b|\bover to you\b|\byour call\b|\bdefer to\b|\bknows? (?:this )?better\b"
     r"|\bwould know\b|\bwdyt\b",
     re.IGNORECASE,
 )
 # Naming someone as the one who knows, or bringing them in: each makes them awaited.
 _DELEGATION_STATEMENT = re.compile(
-    r"\bcc\b|\bloop(?:ing|ed)? in\b|\blet @[\w-]+\b|\bleave (?:it|this|that) (?:to|for)\b|\b(?:better|best) (?:placed|suited|positioned)\b|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
+    r"\bcc\b|\bloop(?:ing|ed)? in\b|\blet @[\w-]+\b|\bleave (?:it|this|that) (?:to|for)\b|\b(?:better|best) (?:placed|suited|positioned)\b"
+    r"|\bassign(?:ing|ed)?\b|\b(?:is|are) (?:the |our )?(?:experts?|owners?|best person)\b"
     r"|\b(?:did|wrote|owns?|built|implemented|maintains?|designed) (?:that|this|it|the)\b|\bknows?\b|\bexpert\b"
     r"|\b(?:can|could|may|might|should|would|will) (?:confirm|check|verify|answer|help|say|comment|chime|weigh|tell)\b"
     r"|\bthoughts\b|\bwhat do you think\b|\bdo you (?:think|agree)\b|\bopinion\b|\bfyi\b|\bfamiliar with\b"
@@ -1014,7 +1024,7 @@ def _hide_code_spans(text: str, hide: Callable[[re.Match[str]], str]) -> str:
             index += 1
             continue  # no closing run of this length: the backticks are literal
         closing = candidates[pointer]
-        close_start, close_end = runs[closing]
+        _close_start, close_end = runs[closing]
         match = _CODE_SPAN_AT.match(text, start, close_end)
         pieces.append(text[position:start])
         pieces.append(hide(match) if match is not None else text[start:close_end])

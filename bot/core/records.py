@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, overload
 
 from bot.core.model import Question, QuestionState
 from bot.core.reader_output import Stance
@@ -148,6 +148,11 @@ TITLE_LIMIT = 60
 
 # A key path into a record, e.g. ("answers", 0, "stance"); the store maps it to a line.
 KeyPath = tuple[str | int, ...]
+# A record as stored: its editable mapping (ruamel's CommentedMap read from YAML, a dict when new).
+RecordMapping = MutableMapping[str, Any]
+# The records of one PR by question id. The rules edit each record in place, never the collection,
+# so it is read-only here and a dict of CommentedMaps or of dicts both fit.
+RecordsById = Mapping[str, RecordMapping]
 LineOf = Callable[[KeyPath], "int | None"]
 
 _QUESTION_NUMBER = re.compile(r"^[Qq]0*(\d+)((?:\.[Rr]\d+)?)$")
@@ -197,19 +202,23 @@ class _Checker:
             raise self.fail(key_path, f"expected a mapping, found {_kind(value)}")
         return value
 
+    @overload
+    def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: Literal[True], empty_ok: bool = False) -> str: ...
+    @overload
+    def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: bool, empty_ok: bool = False) -> str | None: ...
     def string(self, container: Mapping, key: str, key_path: KeyPath, *, required: bool, empty_ok: bool = False) -> str | None:
         if key not in container or container[key] is None:
             if required:
                 raise self.fail(key_path, f"missing required key `{key}`") if key not in container else self.fail(
-                    key_path + (key,), "must not be null"
+                    (*key_path, key), "must not be null"
                 )
             return None
         value = container[key]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(key_path + (key,), f"expected text, found {_kind(value)}")
+            raise self.fail((*key_path, key), f"expected text, found {_kind(value)}")
         text = str(value)
         if not empty_ok and not text.strip():
-            raise self.fail(key_path + (key,), "must not be empty")
+            raise self.fail((*key_path, key), "must not be empty")
         return text
 
     def timestamp(self, container: Mapping, key: str, key_path: KeyPath) -> str | None:
@@ -222,7 +231,7 @@ class _Checker:
         if isinstance(value, date):
             return value.isoformat()
         if not isinstance(value, str):
-            raise self.fail(key_path + (key,), f"expected an ISO 8601 timestamp, found {_kind(value)}")
+            raise self.fail((*key_path, key), f"expected an ISO 8601 timestamp, found {_kind(value)}")
         return value
 
     def integer(self, container: Mapping, key: str, key_path: KeyPath) -> int | None:
@@ -230,23 +239,39 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key_path + (key,), f"expected a whole number, found {_kind(value)}")
+            raise self.fail((*key_path, key), f"expected a whole number, found {_kind(value)}")
         return value
 
     def boolean(self, container: Mapping, key: str, key_path: KeyPath, default: bool) -> bool:
         value = container.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(key_path + (key,), f"expected true or false, found {_kind(value)}")
+            raise self.fail((*key_path, key), f"expected true or false, found {_kind(value)}")
         return value
 
-    def choice(self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: str | None = None) -> str | None:
+    # A required choice, or one with a default, always yields a value; only an optional one without a default may not.
+    @overload
+    def choice(
+        self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *,
+        required: Literal[True] = True, default: str | None = None,
+    ) -> str: ...
+    @overload
+    def choice(
+        self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: str
+    ) -> str: ...
+    @overload
+    def choice(
+        self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: None = None
+    ) -> str | None: ...
+    def choice(
+        self, container: Mapping, key: str, key_path: KeyPath, allowed: Sequence[str], *, required: bool = True, default: str | None = None
+    ) -> str | None:
         if key not in container or container[key] is None:
             if required and default is None:
                 raise self.fail(key_path, f"missing required key `{key}`")
             return default
         value = container[key]
         if not isinstance(value, str) or value not in allowed:
-            raise self.fail(key_path + (key,), f"unknown value {value!r}; expected one of: {', '.join(allowed)}")
+            raise self.fail((*key_path, key), f"unknown value {value!r}; expected one of: {', '.join(allowed)}")
         return value
 
     def sequence(self, container: Mapping, key: str, key_path: KeyPath) -> list:
@@ -254,14 +279,14 @@ class _Checker:
         if value is None:
             return []
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise self.fail(key_path + (key,), f"expected a list, found {_kind(value)}")
+            raise self.fail((*key_path, key), f"expected a list, found {_kind(value)}")
         return list(value)
 
     def strings(self, container: Mapping, key: str, key_path: KeyPath) -> tuple[str, ...]:
         items = self.sequence(container, key, key_path)
         for index, item in enumerate(items):
             if not isinstance(item, str) or not item.strip():
-                raise self.fail(key_path + (key, index), f"expected non-empty text, found {_kind(item)}")
+                raise self.fail((*key_path, key, index), f"expected non-empty text, found {_kind(item)}")
         return tuple(items)
 
 
@@ -549,7 +574,3 @@ def derive_title(question_text: str) -> str:
         clause = f"{(kept or clause[: TITLE_LIMIT - 1]).rstrip(' ,.;:—–-')}…"
     return clause[:1].upper() + clause[1:] if clause else "Untitled question"
 
-
-def record_from_mapping(mapping: Mapping, path: str = "<record>") -> Record:
-    """The typed snapshot of an in-memory mapping (no line information)."""
-    return validate_record(mapping, path)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 from gidgethub.abc import GitHubAPI
 from gidgethub.apps import get_installation_access_token
@@ -18,7 +19,7 @@ RENEW_BEFORE = timedelta(minutes=5)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,18 @@ class InstallationTokens:
     def cached(self, installation_id: int) -> InstallationToken | None:
         return self._tokens.get(installation_id)
 
-    def _fresh(self, token: InstallationToken | None) -> bool:
+    def _fresh(self, token: InstallationToken | None) -> TypeGuard[InstallationToken]:
         return token is not None and token.expires_at - self._clock() > self._renew_before
 
     async def token(self, installation_id: int) -> str:
         current = self._tokens.get(installation_id)
         if self._fresh(current):
-            return current.token  # type: ignore[union-attr]
+            return current.token
         lock = self._locks.setdefault(installation_id, asyncio.Lock())
         async with lock:
             current = self._tokens.get(installation_id)  # someone may have renewed it while we waited
             if self._fresh(current):
-                return current.token  # type: ignore[union-attr]
+                return current.token
             minted = await self._mint(installation_id)
             self._tokens[installation_id] = minted
             return minted.token
@@ -87,5 +88,5 @@ class InstallationTokens:
         self.fetches += 1
         expires_at = datetime.fromisoformat(response["expires_at"].replace("Z", "+00:00"))
         if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=timezone.utc)
+            expires_at = expires_at.replace(tzinfo=UTC)
         return InstallationToken(token=response["token"], expires_at=expires_at)

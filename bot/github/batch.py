@@ -22,6 +22,7 @@ from github import Auth, Github, GithubException, GithubIntegration, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
+from urllib3.util.retry import Retry
 
 from bot.core.digest_publication import DigestLook, PostedDigest, tidy_after_posting
 from bot.core.permissions import permission_from_response
@@ -102,8 +103,8 @@ class BoundedGithubRetry(GithubRetry):
             )
         return seconds
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> GithubRetry:
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]  # urllib3 says Self, PyGithub Retry
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
         """Say each retry as it happens, so a job waiting on GitHub is seen to wait."""
         retry = super().increment(method, url, response, error, _pool, _stacktrace)  # raises once the tries are spent
         why = f"HTTP {response.status}" if response is not None and error is None else short_reason(error)

@@ -147,7 +147,7 @@ class GitHubClient(GitHubAPI):
                 continue
             self._note_rate_limit(response_headers)
             if status == 401 and token is not None and not reauthenticated and self._tokens is not None:
-                self._tokens.invalidate(self.installation_id, token)  # type: ignore[arg-type]
+                self._tokens.invalidate(self.installation_id, token)  # type: ignore[arg-type]  # a token implies an installation id
                 reauthenticated = True
                 attempt -= 1  # a stale token is not a failure of GitHub's
                 continue

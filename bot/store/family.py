@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.family_digest_wording import FamilyMember, FamilyRole
 from bot.core.document import parse_document
+from bot.core.family_digest_wording import FamilyMember, FamilyRole
 from bot.store.folder import FolderStore
 from bot.store.pull_state import PullState, document_copy, pull_directory
 

@@ -102,9 +102,6 @@ class FolderStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(self._named(name), text)
 
-    def remove_file(self, name: str) -> None:
-        self._named(name).unlink(missing_ok=True)
-
     def _named(self, name: str) -> Path:
         if "/" in name or "\\" in name or not name.endswith(".yaml") or name.startswith("."):
             raise ValueError(f"not a record file name: {name!r}")
@@ -140,10 +137,10 @@ class FolderStore:
                 updated.append(question.id)
             else:
                 unchanged.append(question.id)
-        for mapping in pending:
-            validate_record(mapping, str(self.path_for(str(mapping["id"]))))  # all good before any write
-        for mapping in pending:
-            self.save(mapping)
+        for record in pending:
+            validate_record(record, str(self.path_for(str(record["id"]))))  # all good before any write
+        for record in pending:
+            self.save(record)
         in_document = {canonical_question_id(question.id) for question in document.questions}
         absent = tuple(question_id for question_id in existing if canonical_question_id(question_id) not in in_document)
         return ImportResult(tuple(created), tuple(updated), tuple(unchanged), absent)

@@ -202,7 +202,7 @@ class PostgresStateFiles:
         """Make the local files under `prefix` what the database holds. Returns files written."""
         async with self._pool.connection() as connection:
             cursor = await connection.execute("SELECT path, sha FROM state_files WHERE path LIKE %s", (_like(prefix),))
-            remote = dict(await cursor.fetchall())
+            remote: dict[str, str] = dict(await cursor.fetchall())
             stale = [path for path, sha in remote.items() if _sha_of(self._state_dir / path) != sha]
             if stale:
                 cursor = await connection.execute("SELECT path, content, sha FROM state_files WHERE path = ANY(%s)", (stale,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lantern_world import CREDENTIAL_VARIABLES, app_id_of
 
 

@@ -5,6 +5,11 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from bot.__main__ import main
+from bot.core.digest_marker import parse_digest_marker
+from bot.core.document import parse_document
+from bot.store.folder import FolderStore
 from lantern_world import (
     DOCUMENT,
     DOCUMENT_PATH,
@@ -14,11 +19,6 @@ from lantern_world import (
     WEEK_47,
     WEEK_48,
 )
-
-from bot.__main__ import main
-from bot.core.digest_marker import parse_digest_marker
-from bot.core.document import parse_document
-from bot.store.folder import FolderStore
 
 COMMENTS = f"/repos/{REPO}/issues/*/comments"
 

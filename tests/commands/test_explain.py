@@ -95,7 +95,10 @@ def test_bad_arguments_exit_2_with_a_reason(monkeypatch, capsys, tmp_path: Path,
     assert message in err
 
 
-@pytest.mark.parametrize(("spelling", "canonical"), [("Q-clienttrust", "Q-clienttrust"), ("Q14.1", "Q14.1"), ("q5a", "Q5a"), ("**Q8.**", "Q8"), ("question 5", "Q5"), ("7", "Q7"), ("8a.", "Q8a")])
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [("Q-clienttrust", "Q-clienttrust"), ("Q14.1", "Q14.1"), ("q5a", "Q5a"), ("**Q8.**", "Q8"), ("question 5", "Q5"), ("7", "Q7"), ("8a.", "Q8a")],
+)
 def test_question_accepts_every_id_form_the_documents_use(monkeypatch, capsys, spelling: str, canonical: str) -> None:
     _, out, _ = explain(monkeypatch, capsys, "yes", "--question", spelling, "--json")
     assert json.loads(out)["question"] == canonical

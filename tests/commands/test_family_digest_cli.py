@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.__main__ import main
+from bot.core.digest_marker import parse_family_digest_marker
+from bot.core.document import parse_document
+from bot.store.folder import FolderStore
 from lantern_world import (
     DOCUMENT,
     DOCUMENT_PATH,
@@ -12,11 +16,6 @@ from lantern_world import (
     WEEK_47,
     WEEK_48,
 )
-
-from bot.__main__ import main
-from bot.core.digest_marker import parse_family_digest_marker
-from bot.core.document import parse_document
-from bot.store.folder import FolderStore
 
 SATELLITE = "lantern/lantern-go"
 WITHOUT_PR = "lantern/lantern-ui"

@@ -4,11 +4,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-from corpus import CLOUDSTACK_DOCUMENT, corpus_file
-
 from bot.__main__ import main
 from bot.store.folder import FolderStore
+from corpus import CLOUDSTACK_DOCUMENT, corpus_file
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "documents" / "cloudstack-shaped.md"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 from bot.__main__ import main
 from bot.commands.sync import history_comments, questions_directory
@@ -15,6 +14,7 @@ from bot.core.document import parse_document
 from bot.github.batch import PullRequestHistory
 from bot.store.folder import FolderStore
 from bot.store.pull_state import pull_directory
+from lantern_world import MAINTAINER, MEMBER, REPO, app_id_of
 
 
 def _user(login: str) -> dict:

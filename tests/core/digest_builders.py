@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
 from bot.core.model import Document, Question, QuestionState, Span, Tally
 from bot.core.records import Answer, FollowUp, FollowUpState, Proposal, Record, Status, Thread
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # a Thursday in ISO week 48
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday in ISO week 48
 PR = "https://github.com/example/widget/pull/77"
 WAVE_ONE = "Wave 1 — what the project promises"
 WAVE_TWO = "Wave 2 — defaults that bite"

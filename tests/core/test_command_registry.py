@@ -27,7 +27,7 @@ def test_the_parser_knows_every_word_in_the_table() -> None:
 
 
 def test_scopes_split_the_commands_and_the_fold_reads_them() -> None:
-    assert PER_QUESTION | CONTROL == frozenset(CommandName)
+    assert frozenset(CommandName) == PER_QUESTION | CONTROL
     assert not PER_QUESTION & CONTROL
     assert {spec.name for spec in COMMANDS if spec.scope is Scope.CONTROL} == conversation._CONTROL
 

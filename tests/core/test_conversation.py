@@ -161,7 +161,10 @@ def test_rebuild_drops_what_was_recorded_from_since_deleted_comments_and_equals_
         comment(30, "Q8: confirm", kind="issue_comment", at="2026-06-01T00:00:00Z"),
         comment(31, "Q9: strike", kind="issue_comment", at="2026-06-02T00:00:00Z"),
     ]
-    kept = dict(author="pmc", association="MEMBER", stance="confirm", excerpt="said on the list", binding=True, comment_id=None, source="mailing-list", at="2026-05-01T00:00:00Z")
+    kept = dict(
+        author="pmc", association="MEMBER", stance="confirm", excerpt="said on the list",
+        binding=True, comment_id=None, source="mailing-list", at="2026-05-01T00:00:00Z",
+    )
 
     def maintainer(item: Comment) -> bool:
         return True

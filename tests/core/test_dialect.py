@@ -1,7 +1,6 @@
 """The id grammar every reader shares (bot/core/dialect.py)."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.core import dialect

@@ -40,7 +40,7 @@ def thirty_one_questions() -> list[Record]:
         record(number, status, wave=WAVE_ONE if number <= 10 else WAVE_TWO)
         for number, status in enumerate(statuses, start=1)
     ]
-    return records + [record(99, Status.RETIRED, wave=WAVE_TWO)]
+    return [*records, record(99, Status.RETIRED, wave=WAVE_TWO)]
 
 
 def test_headline_counts_every_status_past_open_and_ignores_retired() -> None:
@@ -259,13 +259,20 @@ def test_followups_link_opened_issues_and_name_unopened_ones() -> None:
 
 def test_next_steps_cover_proposals_folding_confirmation_followups_and_the_document() -> None:
     records = [
-        record(9, Status.ANSWERED, proposals=(Proposal("Q9-promote-1", "promote", ProposalState.PROPOSED, "flip 2 tags"), Proposal("Q9-x", "resolve", ProposalState.APPLIED, "done"))),
+        record(9, Status.ANSWERED, proposals=(
+            Proposal("Q9-promote-1", "promote", ProposalState.PROPOSED, "flip 2 tags"),
+            Proposal("Q9-x", "resolve", ProposalState.APPLIED, "done"),
+        )),
         record(10, Status.CONFIRMED),
         record(11, Status.CONFIRMED),
         record(12, Status.CORRECTED),
         record(13, Status.FOLDED, followups=(FollowUp("Write a fuzz test", "test", FollowUpState.PROPOSED),)),
     ]
-    doc = document({"documented": 1, "inferred": 1, "maintainer": 1}, question_ids=("Q9", "Q10", "Q14"), disagreements=("inferred: stated 64, counted 1", "maintainer: stated 9, counted 1"))
+    doc = document(
+        {"documented": 1, "inferred": 1, "maintainer": 1},
+        question_ids=("Q9", "Q10", "Q14"),
+        disagreements=("inferred: stated 64, counted 1", "maintainer: stated 9, counted 1"),
+    )
     steps = section(render_digest(records, doc, None, NOW, maintainers=()).markdown, "Proposed next steps")
     assert [line for line in steps.splitlines() if line] == [
         "- Q9: 1 proposal waiting for `/accept`",
@@ -281,7 +288,7 @@ def test_next_steps_cover_proposals_folding_confirmation_followups_and_the_docum
 
 
 def test_same_inputs_give_byte_identical_markdown_whatever_the_input_order() -> None:
-    records = thirty_one_questions() + [record(40, awaiting=("DaanHoogland", "ada-l"), updated_at=ago(30))]
+    records = [*thirty_one_questions(), record(40, awaiting=("DaanHoogland", "ada-l"), updated_at=ago(30))]
     doc = document({"documented": 9, "inferred": 3, "maintainer": 5})
     previous = DigestFigures(week="2026-W47", status_counts={"open": 20}, tally={"documented": 9, "inferred": 6, "maintainer": 2})
     first = render_digest(records, doc, previous, NOW, maintainers=["DaanHoogland", "ada-l"], pr_url=PR)
@@ -308,9 +315,8 @@ def test_every_mention_is_a_maintainer_and_appears_at_most_once(records: list[Re
 # --- over a real document, when the shared corpus is present ---------------------------
 
 def test_digest_over_the_real_cloudstack_document() -> None:
-    from corpus import CLOUDSTACK_DOCUMENT, corpus_file
-
     from bot.core.document import parse_document
+    from corpus import CLOUDSTACK_DOCUMENT, corpus_file
 
     with open(corpus_file(CLOUDSTACK_DOCUMENT), encoding="utf-8") as handle:
         doc = parse_document(handle.read(), "draft-THREAT-MODEL.md")

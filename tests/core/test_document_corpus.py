@@ -6,10 +6,10 @@ is skipped, and with `CI` set a missing corpus fails the run.
 from __future__ import annotations
 
 import pytest
-from corpus import THREAT_MODELS, expected_counts, require_corpus
 
 from bot.core.document import parse_document
 from bot.core.model import QuestionState
+from corpus import THREAT_MODELS, expected_counts, require_corpus
 
 require_corpus()
 CORPUS = THREAT_MODELS

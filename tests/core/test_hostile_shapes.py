@@ -59,7 +59,7 @@ def test_ids_found_in_a_hostile_run_are_small(unit: str) -> None:
 def test_the_benchmark_covers_every_core_pattern() -> None:
     patterns = LINEAR.core_patterns()
     assert len(patterns) > 50
-    assert LINEAR.ANCHORED_PATTERNS <= {(module, name) for module, name, _ in patterns}
+    assert {(module, name) for module, name, _ in patterns} >= LINEAR.ANCHORED_PATTERNS
 
 
 def test_a_body_beyond_githubs_limit_is_read_up_to_it() -> None:

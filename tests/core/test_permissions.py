@@ -1,6 +1,8 @@
 """GitHub's permission order, and reading a level from its collaborator-permission answer."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from bot.core.permissions import (
@@ -13,7 +15,7 @@ from bot.core.settings import SettingsError, parse_settings
 
 
 def test_each_level_includes_the_ones_below_it() -> None:
-    for lower, higher in zip(PERMISSION_ORDER, PERMISSION_ORDER[1:]):
+    for lower, higher in pairwise(PERMISSION_ORDER):
         assert permission_at_least(higher, lower) and not permission_at_least(lower, higher)
     assert permission_at_least("admin", "admin")
 
@@ -33,5 +35,5 @@ def test_the_real_role_wins_over_the_legacy_field_and_a_custom_role_falls_back_t
 def test_the_settings_accept_exactly_the_requirable_levels() -> None:
     for level in REQUIRABLE_PERMISSIONS:
         assert parse_settings({"maintainers": {"permission": level}}).maintainers.permission == level
-    with pytest.raises(SettingsError, match="maintainers.permission"):
+    with pytest.raises(SettingsError, match=r"maintainers\.permission"):
         parse_settings({"maintainers": {"permission": "none"}})

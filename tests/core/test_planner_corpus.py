@@ -19,13 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from corpus import THREAT_MODELS, require_corpus
-
 from bot.core.document import parse_document
-from bot.core.model import Document, QuestionState, TagKind
+from bot.core.model import Document, TagKind
 from bot.core.planner import Plan, PlanOptions, ResolveStyle, plan_promotions, question_key
 from bot.core.records import Answer, Record, Status
 from bot.core.tags import TAG_PATTERN, parse_tag_text
+from corpus import THREAT_MODELS, require_corpus
 
 DOCUMENTS = sorted(THREAT_MODELS.glob("*.md")) if THREAT_MODELS.is_dir() else []
 LOGINS = ("aster", "birch", "cedar-9")
@@ -120,11 +119,11 @@ def assert_only_provenance_changed(document: Document, old: str, plan: Plan) -> 
             numbers = {i1, i1 + 1}  # the lines either side of the insertion point
             if numbers & near:
                 continue
-        elif numbers <= near and numbers & editable:
-            continue
-        elif op == "delete" and _same_as_an_editable_run(old_lines, i1, i2, near):
-            continue
-        elif op == "replace" and j2 - j1 > i2 - i1 and _insertion_beside_a_tag_flip(old_lines[i1:i2], new_lines[j1:j2], i1, i2, near):
+        elif (
+            (numbers <= near and numbers & editable)
+            or (op == "delete" and _same_as_an_editable_run(old_lines, i1, i2, near))
+            or (op == "replace" and j2 - j1 > i2 - i1 and _insertion_beside_a_tag_flip(old_lines[i1:i2], new_lines[j1:j2], i1, i2, near))
+        ):
             continue
         old_block, new_block = "\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2])
         old_block, new_block = _without_tags(old_block), _without_tags(new_block)

@@ -7,8 +7,8 @@ import pytest
 
 from bot.core.model import Question, QuestionState, Span
 from bot.core.records import (
-    SCHEMA_VERSION,
     DOCUMENT_OWNED,
+    SCHEMA_VERSION,
     RecordError,
     Status,
     canonical_question_id,

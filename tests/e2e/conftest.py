@@ -6,10 +6,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from databases import parametrize_databases
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, PASSERBY, Review
 
 from bot.sandbox import REPO, sandbox
+from databases import parametrize_databases
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

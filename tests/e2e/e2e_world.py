@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.sandbox import REPO, Sandbox
-from bot.store.pull_state import load_pull_state, pull_directory
 from bot.store.folder import FolderStore
+from bot.store.pull_state import load_pull_state, pull_directory
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "cloudstack-shaped.md"
 DOC = "draft-THREAT-MODEL.md"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, Review, api_calls_since, answers_by, thread_on, writes_since
+from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, Review, answers_by, api_calls_since, thread_on, writes_since
+
 from bot.sandbox import REPO
 
 CONFIG = ".github/threat-model-bot.yml"

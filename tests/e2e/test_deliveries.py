@@ -5,10 +5,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from databases import BOTH
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, answers_by, notice_in, thread_on
-from localhub.server import LocalHub
+
 from bot.sandbox import APP_ID, INSTALLATION_ID, ORG, REPO, new_app_key, start_service
+from databases import BOTH
+from localhub.server import LocalHub
 
 
 async def test_a_delivery_signed_with_the_wrong_secret_changes_nothing(review: Review) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, Review, answers_by, api_calls_since, notice_in, thread_on
+
 from bot.sandbox import REPO
 
 

@@ -1,8 +1,6 @@
 """The family digest: one weekly comment for a canonical model and its satellite delta models."""
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 from datetime import timedelta
 from pathlib import Path

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-
-import aiohttp
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from e2e_world import AUTHOR, BRANCH, DOC, FIXTURE, MAINTAINERS, Review, answers_by, thread_on
+
 from bot.core.document import parse_document
 from bot.sandbox import REPO, sandbox
 
@@ -134,12 +134,11 @@ async def test_a_fork_pr_closed_to_maintainer_edits_gets_the_fold_on_a_branch_he
     assert len([c for c in hub.state.issue_comments.values() if c.user.endswith("[bot]") and "fold-branch" in c.body]) == 1
 
     # The author allows maintainer edits (as on GitHub, a PATCH of the PR); the next /accept folds on the fork.
-    async with aiohttp.ClientSession() as session:
-        async with session.patch(
-            f"{hub.url}/repos/{REPO}/pulls/{review.number}", json={"maintainer_can_modify": True},
-            headers={"Authorization": f"token {hub.personal_token(AUTHOR)}"},
-        ) as response:
-            assert response.status == 200
+    async with aiohttp.ClientSession() as session, session.patch(
+        f"{hub.url}/repos/{REPO}/pulls/{review.number}", json={"maintainer_can_modify": True},
+        headers={"Authorization": f"token {hub.personal_token(AUTHOR)}"},
+    ) as response:
+        assert response.status == 200
     await review.box.settle()
     hub.comment(REPO, review.number, "/accept", user="daan")
     await review.box.settle()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from e2e_world import Review, bot_issues, notice_in, thread_on
+
 from bot.sandbox import REPO
 
 

@@ -1,7 +1,7 @@
 """What people (or stale state) must not be able to make the bot do."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from e2e_world import AUTHOR, DOC, FIXTURE, Review, api_calls_since, bot_issues, notice_in, thread_on
 
@@ -62,7 +62,7 @@ async def test_a_closed_pr_gets_no_more_digests(review: Review) -> None:
     hub.close_issue(REPO, review.number, user="asf-sec")
     await review.box.settle()
     assert review.state().closed
-    review.box.scheduler.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    review.box.scheduler.clock = lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     await review.box.scheduler.tick(reconcile_all=True)
     comments = [c for c in hub.state.issue_comments.values() if c.issue_number == review.number]
     assert not [c for c in comments if parse_digest_marker(c.body)]
@@ -135,7 +135,7 @@ async def test_a_yaml_bomb_in_the_settings_gets_one_short_comment_and_costs_noth
     hub = review.hub
     bomb = "".join(
         f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['lol'] * 9)}]\n"
-        for previous, name in zip(["", "a", "b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f", "g", "h"])
+        for previous, name in zip(["", "a", "b", "c", "d", "e", "f", "g"], ["a", "b", "c", "d", "e", "f", "g", "h"], strict=True)
     )
     hub.push(REPO, "main", {".github/threat-model-bot.yml": bomb}, user="daan", message="Configure")
     await review.box.settle()

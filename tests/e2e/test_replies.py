@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from e2e_world import AUTHOR, DOC, FIXTURE, PASSERBY, Review, bot_issues
+
 from bot.sandbox import REPO
 
 

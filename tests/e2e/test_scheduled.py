@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from e2e_world import DOC, Review, notice_in, thread_on
 
@@ -11,7 +11,7 @@ from bot.sandbox import REPO, start_service
 
 ON_BOTH_DATABASES = True  # the `review` here runs on SQLite and on PostgreSQL (conftest.py)
 
-MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # after the default Monday 09:00
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # after the default Monday 09:00
 
 
 def digests_on(review: Review) -> list:
@@ -29,7 +29,7 @@ async def test_reconcile_heals_replies_and_deletes_whose_webhooks_were_lost(revi
 
     hub.faults.drop_webhooks(times=2, event="pull_request_review_comment")
     hub.reply(REPO, review.number, q3, "/confirm", user="daan")
-    strike = [c for c in hub.state.review_comments.values() if c.in_reply_to_id == q6 and c.user == "vish"][0]
+    strike = next(c for c in hub.state.review_comments.values() if c.in_reply_to_id == q6 and c.user == "vish")
     hub.delete_comment(REPO, strike.id, user="vish")
     await review.box.settle()
     assert review.records()["Q3"]["status"] == "open" and review.records()["Q6"]["status"] == "struck"
@@ -42,7 +42,10 @@ async def test_reconcile_heals_replies_and_deletes_whose_webhooks_were_lost(revi
     before = len(hub.requests)
     await review.box.scheduler.tick(reconcile_all=True)
     assert review.records() == records
-    assert not [r for r in hub.requests[before:] if r.method not in ("GET", "POST") or (r.method == "POST" and r.path != "/graphql" and not r.path.startswith("/app/"))]
+    assert not [
+        r for r in hub.requests[before:]
+        if r.method not in ("GET", "POST") or (r.method == "POST" and r.path != "/graphql" and not r.path.startswith("/app/"))
+    ]
 
 
 async def test_a_maintainers_thumbs_up_on_the_notice_accepts_its_proposal_and_folds(review: Review) -> None:

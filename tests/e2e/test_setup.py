@@ -82,7 +82,7 @@ async def test_setup_writes_an_env_with_which_serve_handles_a_signed_delivery(tm
             body = await health(port, lambda body: body["deliveries"].get("done", 0) >= len(deliveries))
             assert "failed" not in body["deliveries"]
             # The work used the App's credentials from .env: an installation token, then its calls.
-            assert hub.count_requests("POST", f"/app/installations/*/access_tokens", status=201) >= 1
+            assert hub.count_requests("POST", "/app/installations/*/access_tokens", status=201) >= 1
             assert any(r.caller == "threat-model-bot[bot]" and r.path.startswith("/repos/apache/cloudstack")
                        for r in hub.requests)
         said = (await serve.stdout.read()).decode()

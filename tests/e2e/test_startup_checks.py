@@ -12,11 +12,11 @@ from ports import free_port
 from serve_process import clean_environment, health, serving
 
 from bot.envfile import write_env_file
-from localhub.server import LocalHub
 from bot.sandbox import new_app_key
 from bot.service.runtime.app import create_app
 from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.startup_checks import GitHubStatus, check_github, watch_github
+from localhub.server import LocalHub
 
 
 async def run_serve(folder: Path, **env: str) -> tuple[int, str]:
@@ -69,7 +69,7 @@ async def test_github_unreachable_it_starts_and_health_says_so(tmp_path: Path) -
 
 
 async def test_github_rejecting_the_app_makes_health_degraded(tmp_path: Path) -> None:
-    private_key, public_key = new_app_key()
+    _, public_key = new_app_key()
     other_key, _ = new_app_key()  # not the key GitHub knows for this App
     port = free_port()
     async with LocalHub.start() as hub:

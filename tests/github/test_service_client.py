@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -61,7 +61,7 @@ async def test_one_token_is_minted_for_a_burst_and_reused_by_every_client(hub, s
 
 
 async def test_a_token_is_renewed_when_less_than_five_minutes_are_left(hub, session, rsa_key_pair) -> None:
-    now = [datetime.now(timezone.utc)]
+    now = [datetime.now(UTC)]
     github = make_app(hub, session, rsa_key_pair)
     github.tokens = InstallationTokens(github.app_client(), github.credentials, clock=lambda: now[0])
     first = await github.tokens.token(INSTALLATION_ID)

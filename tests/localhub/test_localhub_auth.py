@@ -6,10 +6,10 @@ import time
 import aiohttp
 import jwt
 import pytest
-from hub_world import APP_ID, INSTALLATION_ID, REPO, app_jwt
 from gidgethub import BadRequest, apps
 from gidgethub.aiohttp import GitHubAPI
 
+from hub_world import APP_ID, INSTALLATION_ID, REPO
 from localhub import LocalHub
 
 

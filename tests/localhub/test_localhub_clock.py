@@ -6,15 +6,15 @@ test says "a second later" instead of sleeping for one.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from hub_world import INSTALLATION_ID, MAINTAINER, MEMBER, REPO, app_jwt, seed_world
 
+from hub_world import INSTALLATION_ID, MAINTAINER, MEMBER, REPO, app_jwt, seed_world
 from localhub import FixedClock, LocalHub, RealClock
 
-MONDAY = datetime(2026, 1, 5, 9, 0, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 
 
 async def get_json(session: aiohttp.ClientSession, url: str, token: str) -> tuple[int, object]:
@@ -45,7 +45,7 @@ async def test_every_stamp_comes_from_the_given_clock_in_githubs_format(rsa_key_
 
 
 async def test_the_default_clock_is_real_time_and_a_test_can_move_it_on(hub) -> None:
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     first = hub.state.issue_comments[hub.comment(REPO, hub.open_issue(REPO, "t", user=MAINTAINER), "a", user=MAINTAINER)]
     hub.clock.advance(1)
     second = hub.state.issue_comments[hub.comment(REPO, first.issue_number, "b", user=MAINTAINER)]

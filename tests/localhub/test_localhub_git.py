@@ -5,9 +5,10 @@ import base64
 
 import aiohttp
 import pytest
-from hub_world import REPO, SEED_FILES
 from gidgethub import BadRequest
 from gidgethub.aiohttp import GitHubAPI
+
+from hub_world import REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"
 

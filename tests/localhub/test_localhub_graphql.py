@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 from gidgethub import GraphQLAuthorizationFailure, QueryError
 from gidgethub.aiohttp import GitHubAPI
+
+from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"
 THREADS = """
@@ -66,8 +67,8 @@ async def test_resolve_thread_and_minimize_comment(hub, gh, webhook_inbox):
     note = hub.comment(REPO, number, "old digest", user=MAINTAINER)
     node = hub.payloads.issue_comment(hub.state.issue_comments[note])["node_id"]
     minimized = await gh.graphql(
-        'mutation { minimizeComment(input: {subjectId: "%s", classifier: OUTDATED}) '
-        '{ minimizedComment { isMinimized minimizedReason } } }' % node, endpoint=f"{hub.url}/graphql")
+        f'mutation {{ minimizeComment(input: {{subjectId: "{node}", classifier: OUTDATED}}) '
+        '{ minimizedComment { isMinimized minimizedReason } } }', endpoint=f"{hub.url}/graphql")
     assert minimized["minimizeComment"]["minimizedComment"] == {"isMinimized": True, "minimizedReason": "outdated"}
     await hub.deliveries_settled()
     event = webhook_inbox.named("pull_request_review_thread", "resolved")[0]

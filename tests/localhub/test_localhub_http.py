@@ -6,9 +6,10 @@ import time
 
 import aiohttp
 import pytest
-from hub_world import MEMBER, REPO
 from gidgethub import BadRequest, GitHubBroken, RateLimitExceeded
 from gidgethub.aiohttp import GitHubAPI
+
+from hub_world import MEMBER, REPO
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 from gidgethub import BadRequest
 from gidgethub.aiohttp import GitHubAPI
 
+from hub_world import MAINTAINER, MEMBER, REPO, SEED_FILES
 from localhub.errors import GitHubError
 
 MODEL = "security/threat-model.md"

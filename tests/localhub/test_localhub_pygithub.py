@@ -4,8 +4,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hub_world import APP_ID, INSTALLATION_ID, MAINTAINER, MEMBER, REPO, SEED_FILES
 from github import Auth, Github, GithubException, GithubIntegration
+
+from hub_world import APP_ID, INSTALLATION_ID, MAINTAINER, MEMBER, REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"
 FAST = {"seconds_between_requests": 0, "seconds_between_writes": 0}  # PyGithub throttles by default

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import aiohttp
-from hub_world import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
 from gidgethub.aiohttp import GitHubAPI
+
+from hub_world import MAINTAINER, MEMBER, ORG, REPO, SEED_FILES
 
 MODEL = "security/threat-model.md"
 
@@ -58,7 +59,7 @@ async def test_a_conversation_emits_schema_valid_signed_webhooks(hub, webhook_in
         ("pull_request_review_thread", "resolved"), ("pull_request_review_thread", "unresolved"),
         ("issues", "closed"),
     }
-    for event, guid, payload in webhook_inbox.events:
+    for _event, guid, payload in webhook_inbox.events:
         assert payload["installation"]["id"] == 77 and payload["installation"]["node_id"]
         assert payload["organization"]["login"] == ORG
         assert payload["repository"]["full_name"] == REPO
@@ -139,15 +140,14 @@ async def test_deleting_a_branch_sends_a_deleted_push_and_a_delete(hub, webhook_
     hub.delete_branch(REPO, "records", user=MEMBER)
     hub.push(REPO, "other", {"x.md": "x\n"}, user=MEMBER)
     token = await installation_token(hub)
-    async with aiohttp.ClientSession() as session:
-        async with session.delete(f"{hub.url}/repos/{REPO}/git/refs/heads/other",
-                                  headers={"Authorization": f"token {token}"}) as response:
-            assert response.status == 204
+    async with aiohttp.ClientSession() as session, session.delete(f"{hub.url}/repos/{REPO}/git/refs/heads/other",
+                              headers={"Authorization": f"token {token}"}) as response:
+        assert response.status == 204
     await hub.deliveries_settled()
 
     events = [(event, payload) for event, _, payload in webhook_inbox.events]
     deleted = [payload for event, payload in events if event == "push" and payload["deleted"]]
-    assert [(p["ref"], p["before"], p["after"], p["head_commit"], p["commits"]) for p in deleted][0] == (
+    assert next((p["ref"], p["before"], p["after"], p["head_commit"], p["commits"]) for p in deleted) == (
         "refs/heads/records", before, "0" * 40, None, [])
     assert [(p["ref"], p["ref_type"], p["pusher_type"]) for event, p in events if event == "delete"] == [
         ("records", "branch", "user"), ("other", "branch", "user")]

@@ -76,7 +76,8 @@ class _Route:
     def matches(self, parts: list[str]) -> bool:
         if len(parts) != len(self.segments) and not (self.greedy and len(parts) > len(self.segments)):
             return False
-        return all(part != "" if segment is None else segment == part for segment, part in zip(self.segments, parts))
+        # A greedy route may have more parts than segments: the extra ones are its tail.
+        return all(part != "" if segment is None else segment == part for segment, part in zip(self.segments, parts, strict=False))
 
 
 def _route(template: str) -> _Route:
@@ -144,7 +145,7 @@ class Description:
         self._webhook_registry = _registry(WEBHOOKS_URI, self.webhooks, DRAFT202012)
 
     @classmethod
-    def load(cls, rest: Path, webhooks: Path) -> "Description":
+    def load(cls, rest: Path, webhooks: Path) -> Description:
         """From the gzipped JSON files of the REST and the webhooks descriptions."""
         def read(path: Path) -> Json:
             with gzip.open(path, "rt", encoding="utf-8") as handle:

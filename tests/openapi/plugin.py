@@ -22,8 +22,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import pytest
-from corpus import SHARED
 
+from corpus import SHARED
 from localhub.observers import OBSERVERS, HttpExchange, WebhookEmitted
 
 if TYPE_CHECKING:  # the validators take seconds to import: only a test that met a hub pays for them
@@ -62,7 +62,7 @@ class Recorder:
         with self._lock:
             self.webhooks.append(emitted)
 
-    def __enter__(self) -> "Recorder":
+    def __enter__(self) -> Recorder:
         OBSERVERS.http.append(self.saw_http)
         OBSERVERS.webhooks.append(self.saw_webhook)
         return self

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from hub_world import REPO
 
+from hub_world import REPO
 from localhub.observers import HttpExchange, WebhookEmitted
 from localhub.server import LocalHub
 from openapi.checks import check_http, check_webhook

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
-from databases import parametrize_databases
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.github.auth import AppCredentials
 from bot.github.client import GitHubApp, RetryPolicy
-from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.handler_context import Context
+from bot.service.runtime.service_config import ServiceConfig
 from bot.store.inbox import SqliteInbox
+from databases import parametrize_databases
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -51,7 +51,7 @@ async def context_for(hub, rsa_key_pair, tmp_path: Path) -> AsyncIterator:
             return Context(
                 gh=github.installation_client(INSTALLATION_ID), installation_id=INSTALLATION_ID, repo=REPO,
                 delivery_id=delivery_id, state_dir=tmp_path, settings=config,
-                clock=lambda: datetime.now(timezone.utc), inbox=inbox,
+                clock=lambda: datetime.now(UTC), inbox=inbox,
                 log=logging.LoggerAdapter(logging.getLogger("test"), {}),
             )
 

@@ -25,9 +25,9 @@ from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
 from bot.service.runtime.app import INBOX, WORKER, create_app
-from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.handler_context import Context, PermanentFailure
 from bot.service.runtime.routing import ComposedRouter, build_router, compose
+from bot.service.runtime.service_config import ServiceConfig
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "service"
 SECRET = "It's a Secret to Everybody"

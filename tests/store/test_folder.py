@@ -153,7 +153,7 @@ def test_a_nested_error_points_at_the_nested_key(store: FolderStore) -> None:
 def test_record_in_the_wrong_file_or_twice_is_an_error(store: FolderStore, document) -> None:
     store.import_document(document)
     (store.directory / "Q99.yaml").write_bytes(store.path_for("Q1").read_bytes())
-    with pytest.raises(RecordError, match="belongs in Q01.yaml"):
+    with pytest.raises(RecordError, match=r"belongs in Q01\.yaml"):
         store.load()
 
 

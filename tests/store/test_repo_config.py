@@ -1,7 +1,6 @@
 """load_repo_settings: YAML text to RepoSettings; YAML errors carry a line, shape errors a key path."""
 from __future__ import annotations
 
-
 import pytest
 
 from bot.core.settings import RepoSettings
@@ -57,7 +56,7 @@ def test_shape_errors_are_listed_together_in_one_comment() -> None:
 # Six lines of nine aliases each: 9**6 "lol"s once expanded. Written for this test.
 YAML_BOMB = "".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9) if previous else ', '.join(['lol'] * 9)}]\n"
-    for previous, name in zip(["", "a", "b", "c", "d", "e"], ["a", "b", "c", "d", "e", "f"])
+    for previous, name in zip(["", "a", "b", "c", "d", "e"], ["a", "b", "c", "d", "e", "f"], strict=True)
 )
 
 

@@ -27,6 +27,7 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
     """The family digest for `week`, built around canonical PR `number` and posted where the
     settings say (that PR by default). None when this repository has no family."""
     assert ctx.repo is not None
+    repo = ctx.repo  # named, so the nested render() below knows it is set
     settings = await settings_or_report(ctx, number)
     canonical = load_pull(ctx, number)
     if settings is None or not settings.family.enabled or not settings.digest.enabled or not canonical.tracked:
@@ -42,9 +43,9 @@ async def post_family_digest(ctx: Context, number: int, now: datetime, *, week: 
     def render(look: DigestLook) -> Digest:
         satellites = [
             (satellite.repo, newest_tracked_pull(ctx.state_dir, satellite.repo, satellite.pr))
-            for satellite in settings.family.satellites_besides(ctx.repo)
+            for satellite in settings.family.satellites_besides(repo)
         ]
-        members = [member_from_state(ctx.state_dir, ctx.repo, canonical.state, FamilyRole.CANONICAL)]
+        members = [member_from_state(ctx.state_dir, repo, canonical.state, FamilyRole.CANONICAL)]
         members += [member_from_state(ctx.state_dir, repo, state, FamilyRole.SATELLITE) for repo, state in satellites]
         # A PMC's repositories share one set of maintainers: the canonical repository's rule
         # decides, over every member's answers, plus whom GitHub confirmed as maintainers.

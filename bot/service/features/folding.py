@@ -95,9 +95,8 @@ def _settle(ctx: Context, pull: TrackedPull, plan: Plan, sha: str | None) -> Fol
     at = ctx.clock().isoformat()
     for question_id in plan.folded:
         mapping = pull.records.get(question_id)
-        if mapping is not None and mark_folded(mapping, at):
-            if sha:
-                mapping["folded_in"] = sha
+        if mapping is not None and mark_folded(mapping, at) and sha:
+            mapping["folded_in"] = sha
     pull.save(ctx, [qid for qid in plan.folded if qid in pull.records])
     return FoldResult(sha, tuple(plan.folded), plan)
 

@@ -81,6 +81,7 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
     pull.state.needs_reconcile = False
     pull.save(ctx)
     if healed.accepted_by_reaction and not settings.dry_run:
+        assert ctx.gh is not None and ctx.repo is not None
         result = await fold(ctx, pull, await github.get_pull(ctx.gh, ctx.repo, number), settings)
         healed.folded = result.folded
         if result.commit_sha:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from functools import partial
 
 from bot.core.conversation import Comment, CommentOutcome, apply_comment_safely, question_for_comment, retract
 from bot.core.limits import LOGINS_PER_COMMENT
@@ -19,7 +20,13 @@ from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
 from bot.service.features.one_off_remarks import post_once
-from bot.service.features.thread_notices import SUMMARY_KEY, summary_body, thread_notice_body, upsert_summary_notice, upsert_thread_notice
+from bot.service.features.thread_notices import (
+    SUMMARY_KEY,
+    summary_body,
+    thread_notice_body,
+    upsert_summary_notice,
+    upsert_thread_notice,
+)
 from bot.service.features.tracked_pulls import TrackedPull, load_pull, track
 from bot.service.runtime.comment_versions import Version, note_version, version_of
 from bot.service.runtime.handler_context import Context
@@ -110,10 +117,11 @@ async def _handle_reply(ctx: Context, number: int, comment: Comment, *, deleted:
 
 
 async def _question_of(ctx: Context, pull: TrackedPull, comment: Comment) -> str | None:
-    mapped = dict(
-        document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records)
+    question_of = partial(
+        question_for_comment,
+        document_path=pull.state.document_path, spans=pull.state.spans, threads=pull.state.threads, known=list(pull.records),
     )
-    question = question_for_comment(comment, **mapped)
+    question = question_of(comment)
     if comment.kind != "review_comment":
         return question
     root = comment.in_reply_to_id or comment.id
@@ -121,7 +129,7 @@ async def _question_of(ctx: Context, pull: TrackedPull, comment: Comment) -> str
         assert ctx.gh is not None and ctx.repo is not None
         first = await github.get_review_comment(ctx.gh, ctx.repo, comment.in_reply_to_id)
         if first is not None:
-            question = question_for_comment(comment_from_review_comment(first), **mapped)
+            question = question_of(comment_from_review_comment(first))
     if question is not None:
         pull.state.threads.setdefault(str(root), question)
     return question

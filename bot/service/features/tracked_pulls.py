@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
 
 from bot.core.document import parse_document
 from bot.core.document_matching import AmbiguousDocument, document_among
@@ -28,7 +29,7 @@ class TrackedPull:
 
     state: PullState
     store: FolderStore
-    records: dict[str, MutableMapping]  # the store's round-trip mappings
+    records: dict[str, CommentedMap]  # the store's round-trip mappings
 
     @property
     def tracked(self) -> bool:
@@ -92,7 +93,8 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Tra
     number = int(pr["number"])
     pull = load_pull(ctx, number)
     if not wants_pull(pr, settings):
-        return _not_tracked(ctx, pull, pr["head"]["sha"])
+        _not_tracked(ctx, pull, pr["head"]["sha"])
+        return None
     head_sha = pr["head"]["sha"]
     if pull.state.closed and pr.get("state") == "open":
         pull.state.closed = False  # reopened
@@ -101,21 +103,26 @@ async def track(ctx: Context, pr: dict[str, Any], settings: RepoSettings) -> Tra
         return pull  # already imported at this head: a duplicate or replayed event
     path = pull.state.document_path or await _find_document(ctx, number, settings)
     if path is None:
-        return _not_tracked(ctx, pull, head_sha)
+        _not_tracked(ctx, pull, head_sha)
+        return None
     document_file = await github.read_file(ctx.gh, _head_repo(pr, ctx.repo), path, head_sha)
     if document_file is None:
         ctx.log.warning("PR #%s: %s is not in the head commit %s", number, path, head_sha[:7])
         return None
     if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text)):
-        return _not_tracked(ctx, pull, head_sha)
+        _not_tracked(ctx, pull, head_sha)
+        return None
     document = _read_document(ctx, pull, document_file.text, path, head_sha)
     if document is None:
-        return _not_tracked(ctx, pull, head_sha)
+        _not_tracked(ctx, pull, head_sha)
+        return None
     if await _over_limit(ctx, pull, path, head_sha, document_problem(document_file.text, len(document.questions))):
-        return _not_tracked(ctx, pull, head_sha)
+        _not_tracked(ctx, pull, head_sha)
+        return None
     if not _has_questions(document, pull):
         ctx.log.warning("PR #%s: %s has no §14 questions to track", number, path)
-        return _not_tracked(ctx, pull, head_sha)
+        _not_tracked(ctx, pull, head_sha)
+        return None
     if records_branch.on_branch(settings):  # the branch may hold edits (or everything, after a move)
         await records_branch.take_changes(ctx, number, settings.records.branch)
         pull = load_pull(ctx, number)  # what it took, and the branch shas it noted
@@ -173,7 +180,6 @@ def _not_tracked(ctx: Context, pull: TrackedPull, head_sha: str) -> None:
     if not pull.tracked and pull.state.not_tracked_at != head_sha:
         pull.state.not_tracked_at = head_sha
         save_pull_state(ctx.state_dir, pull.state)
-    return None
 
 
 async def _find_document(ctx: Context, number: int, settings: RepoSettings) -> str | None:

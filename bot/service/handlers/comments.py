@@ -4,7 +4,12 @@ from __future__ import annotations
 from gidgethub.routing import Router
 from gidgethub.sansio import Event
 
-from bot.github.normalise import comment_from_issue_comment, comment_from_review, comment_from_review_comment, is_pending_review
+from bot.github.normalise import (
+    comment_from_issue_comment,
+    comment_from_review,
+    comment_from_review_comment,
+    is_pending_review,
+)
 from bot.service.features.replies import handle_reply
 from bot.service.runtime.handler_context import Context
 

@@ -83,7 +83,7 @@ class Intake:
 
         try:
             new = await self._inbox.record(describe(event, body))
-        except Exception:  # noqa: BLE001 - without a durable row we must not say 202
+        except Exception:  # without a durable row we must not say 202
             log.exception("delivery %s could not be recorded", delivery_id)
             return _answer(503, "inbox unavailable; redeliver later")
         if not new:

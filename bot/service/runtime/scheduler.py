@@ -67,9 +67,9 @@ class Scheduler:
             last = self._last_reconcile.get((repo, number))
             due = reconcile_all or last is None or now - last >= self.reconcile_every
             if due or state.needs_reconcile:
-                await self._guarded(repo, number, state.installation_id, "reconcile", lambda ctx: reconcile_pull(ctx, number))
+                await self._guarded(repo, number, state.installation_id, "reconcile", lambda ctx: reconcile_pull(ctx, number))  # noqa: B023 - awaited before the loop moves on
                 self._last_reconcile[(repo, number)] = now
-            await self._guarded(repo, number, state.installation_id, "digest", lambda ctx: self._digest_if_due(ctx, number, now))
+            await self._guarded(repo, number, state.installation_id, "digest", lambda ctx: self._digest_if_due(ctx, number, now))  # noqa: B023 - awaited before the loop moves on
 
     async def _digest_if_due(self, ctx: Context, number: int, now: datetime) -> None:
         settings = await settings_or_report(ctx, number)

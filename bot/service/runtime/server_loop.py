@@ -93,9 +93,9 @@ class _Counted(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if len(self._gate.open) >= self._gate.limit and not self._gate.make_room():
             self._gate.refuse()
-            transport.abort()  # type: ignore[attr-defined]
+            transport.abort()  # type: ignore[attr-defined]  # a TCP server hands over an asyncio.Transport
             return
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport  # type: ignore[assignment]  # as above
         self._gate.open.add(self)
         self._inner.connection_made(transport)
 
@@ -141,7 +141,7 @@ async def serve(
         # Start-up (opening the inbox) may itself be what a SIGTERM interrupts.
         if not await _unless_stopped(runner.setup(), stopping):
             return
-        server = await loop.create_server(lambda: _Counted(runner.server(), gate), host, port, backlog=128)  # type: ignore[misc]
+        server = await loop.create_server(lambda: _Counted(runner.server(), gate), host, port, backlog=128)  # type: ignore[misc]  # aiohttp types server() as Optional; set up above
         sweeper = asyncio.create_task(gate.sweep(), name="idle-connections")
         bound = server.sockets[0].getsockname()
         log.info("serving on http://%s:%d (at most %d connections)", bound[0], bound[1], gate.limit)
@@ -154,7 +154,7 @@ async def serve(
             server.close()  # no new connections
         try:
             await asyncio.wait_for(runner.cleanup(), STOP_BOUND_SECONDS - 1.0)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - stopping regardless; the inbox keeps the work
+        except (TimeoutError, Exception):  # noqa: BLE001 - stopping regardless; the inbox keeps the work
             log.warning("the service did not stop cleanly in time; pending deliveries resume at the next start", exc_info=False)
         if sweeper is not None:
             sweeper.cancel()

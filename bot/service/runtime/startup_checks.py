@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
@@ -115,12 +115,12 @@ async def check_github(config: ServiceConfig, status: GitHubStatus, session: aio
         status.state, status.detail = REJECTED, f"HTTP {int(error.status_code)}: {error}"
     except GitHubBroken as error:
         status.state, status.detail = UNREACHABLE, f"HTTP {int(error.status_code)}"
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
         status.state, status.detail = UNREACHABLE, str(error) or type(error).__name__
     finally:
         if owned:
             await session.close()
-    status.checked_at = datetime.now(timezone.utc)
+    status.checked_at = datetime.now(UTC)
     return status
 
 

@@ -48,7 +48,7 @@ class WorkSide:
         while True:
             try:
                 await self.inbox.prune()
-            except Exception:  # noqa: BLE001 - pruning can wait for the next hour
+            except Exception:  # pruning can wait for the next hour
                 logging.getLogger(__name__).exception("could not prune the inbox")
             await asyncio.sleep(_PRUNE_EVERY_SECONDS)
 
