@@ -13,10 +13,10 @@ from pathlib import Path
 
 from aiohttp import ClientSession
 from dotenv import dotenv_values
-from ports import free_port
 from serve_process import clean_environment, health, serving
 
 from localhub.server import LocalHub
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = (ROOT / "bot" / "demo_data" / "draft-THREAT-MODEL.md").read_text(encoding="utf-8")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from aiohttp import ClientSession, web
-from ports import free_port
 from serve_process import clean_environment, health, serving
 
 from bot.envfile import write_env_file
@@ -17,6 +16,7 @@ from bot.service.runtime.app import create_app
 from bot.service.runtime.service_config import ServiceConfig
 from bot.service.runtime.startup_checks import GitHubStatus, check_github, watch_github
 from localhub.server import LocalHub
+from ports import free_port
 
 
 async def run_serve(folder: Path, **env: str) -> tuple[int, str]:
