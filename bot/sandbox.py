@@ -7,6 +7,7 @@ GraphQL calls answered by the local GitHub.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -70,6 +71,13 @@ class Sandbox:
         return (await self.app[INBOX].counts()).get("failed", 0)
 
 
+@functools.cache
+def sandbox_app_key() -> tuple[str, bytes]:
+    """One App key for every sandbox of a process: each sandbox has its own local GitHub, so
+    sharing it costs nothing, and making a 2048-bit key takes about 75 ms of CPU."""
+    return new_app_key()
+
+
 def new_app_key() -> tuple[str, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -125,7 +133,7 @@ async def sandbox(
     """A local GitHub with org `apache` (`maintainers`: login -> org role), repo
     apache/cloudstack holding `files`, the App installed, and the service running (on
     PostgreSQL with `database_url`, else SQLite in `state_dir`)."""
-    private_key, public_key = new_app_key()
+    private_key, public_key = sandbox_app_key()
     async with LocalHub.start() as hub:
         hub.register_app(APP_ID, public_key)
         hub.add_org(ORG, maintainers)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ from lantern_world import (
 from localhub.server import LocalHub, ThreadedHub
 
 pytest_plugins = ["openapi.plugin"]  # every exchange with the local GitHub held to GitHub's description
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers a core. Most tests wait on a subprocess, a loopback server or a
+    poll, so one worker a core leaves the cores half idle."""
+    return 2 * len(os.sched_getaffinity(0))
 
 
 @pytest.fixture(scope="session")
