@@ -63,6 +63,15 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return 2 * len(os.sched_getaffinity(0))
 
 
+# Tests that spend most of a minute waiting on subprocesses (a chaos run, `serve` stopped by
+# signals): started first, they wait while the other workers get through the rest.
+LONG_WAITS = ("tests/service/test_chaos.py", "tests/service/test_serve_process.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_WAITS))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def rsa_key_pair() -> KeyPair:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
