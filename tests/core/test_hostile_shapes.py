@@ -6,34 +6,20 @@ guarantee that do not depend on a clock, at 16 KB (well past the 4,300 digits at
 refuses to convert a number, which once made a comment unreadable)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
+from bench_modules import load_bench
 from bot.core.commands_parser import ANY_QUESTION
 from bot.core.dialect import find_ids
 from bot.core.document import parse_document
 from bot.core.limits import LOGINS_PER_COMMENT
 from bot.core.reader import MAX_BODY_CHARS, read_reply
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "linear.py"
 HOSTILE_SIZE = 16 * 1024
 LONGEST_ID = 24  # the longest id in the corpus is well under this; a run of digits must not become one
 
 
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_linear", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_linear"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-LINEAR = _bench()
+LINEAR = load_bench("linear")
 
 
 @pytest.mark.parametrize("shape", sorted(LINEAR.REPLY_SHAPES))

@@ -1,24 +1,11 @@
 """bench/hostile.py's fast subset: the attacks it replays hold against the real service."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "hostile.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_hostile", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_hostile"] = module
-    spec.loader.exec_module(module)
-    return module
+from bench_modules import load_bench
 
 
 async def test_the_fast_subset_of_hostile_attacks_holds() -> None:
-    bench = _bench()
+    bench = load_bench("hostile")
     names = ["YAML bomb in settings", "500 /ask logins", "--> and <img> in a follow-up title", "document: '**/*'"]
     rows = await bench.main_async(names, fast=True, memory=False)
     assert [row.attack for row in rows] == names
