@@ -12,7 +12,7 @@ from gidgethub import BadRequest
 
 from bot.core.document import parse_document
 from bot.core.markdown import quoted_notes
-from bot.core.notice_text import notice_marker, render_help, render_notice
+from bot.core.notice_text import notice_marker, parse_notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.github import pulls as github
 from bot.service.features.tracked_pulls import TrackedPull
@@ -25,6 +25,8 @@ async def upsert_thread_notice(ctx: Context, pull: TrackedPull, root_id: int, bo
     """Reply once in the thread, then edit that reply (one API call either way)."""
     assert ctx.gh is not None and ctx.repo is not None
     known = pull.state.notices.get(str(root_id))
+    if known is None and ctx.attempt > 1:
+        known = await _notice_posted_before(ctx, pull.state.number, "review_comment", root_id)
     if known is not None:
         try:
             await github.edit_review_comment(ctx.gh, ctx.repo, known, body)
@@ -40,6 +42,8 @@ async def upsert_thread_notice(ctx: Context, pull: TrackedPull, root_id: int, bo
 async def upsert_summary_notice(ctx: Context, pull: TrackedPull, body: str) -> None:
     """The PR-level notice for replies outside review threads (bulk answers, /accept)."""
     assert ctx.gh is not None and ctx.repo is not None
+    if pull.state.summary_notice is None and ctx.attempt > 1:
+        pull.state.summary_notice = await _notice_posted_before(ctx, pull.state.number, "issue_comment", None, SUMMARY_KEY)
     if pull.state.summary_notice is not None:
         try:
             await github.edit_issue_comment(ctx.gh, ctx.repo, pull.state.summary_notice, body)
@@ -50,6 +54,21 @@ async def upsert_summary_notice(ctx: Context, pull: TrackedPull, body: str) -> N
             pull.state.summary_notice = None
     created = await github.post_issue_comment(ctx.gh, ctx.repo, pull.state.number, body)
     pull.state.summary_notice = int(created["id"])
+
+
+async def _notice_posted_before(
+    ctx: Context, number: int, kind: str, root_id: int | None, key: str | None = None,
+) -> int | None:
+    """A notice an earlier attempt posted but never saved (it crashed in between): found by its
+    marker, so a retried delivery edits it instead of posting a second one. Only a retry looks,
+    which keeps a first attempt to one API call."""
+    assert ctx.gh is not None and ctx.repo is not None
+    for comment in await github.list_comments(ctx.gh, ctx.repo, number, kind):
+        by_app = (comment.get("user") or {}).get("type") == "Bot"
+        marked = parse_notice_marker(comment.get("body") or "")
+        if by_app and comment.get("in_reply_to_id") == root_id and marked and (key is None or marked == key):
+            return int(comment["id"])
+    return None
 
 
 def thread_notice_body(

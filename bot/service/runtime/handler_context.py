@@ -37,6 +37,7 @@ class Context:
     clock: Callable[[], datetime]  # aware datetimes; injectable so handlers are testable in time
     inbox: Inbox  # where deliveries and idempotency keys are kept
     log: logging.LoggerAdapter[Any]
+    attempt: int = 1  # this delivery's attempt; a later one may follow a crash right after a write
     _repo_settings: RepoSettings | None = field(default=None, repr=False)
 
     async def once(self, key: str) -> bool:

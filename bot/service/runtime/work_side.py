@@ -73,7 +73,9 @@ def build_work_side(
     inbox = database.inbox
     gh_app = github or GitHubApp.create(AppCredentials(config.app_id, config.private_key), base_url=config.api_url)
 
-    def context_for(repo: str | None, installation_id: int | None, work_id: str, log: logging.LoggerAdapter[Any]) -> Context:
+    def context_for(
+        repo: str | None, installation_id: int | None, work_id: str, log: logging.LoggerAdapter[Any], attempt: int = 1,
+    ) -> Context:
         return Context(
             gh=gh_app.installation_client(installation_id) if installation_id is not None else None,
             installation_id=installation_id,
@@ -84,10 +86,11 @@ def build_work_side(
             clock=clock,
             inbox=inbox,
             log=log,
+            attempt=attempt,
         )
 
     def make_context(delivery: Delivery, log: logging.LoggerAdapter[Any]) -> Context:
-        return context_for(delivery.repo, delivery.installation_id, delivery.delivery_id, log)
+        return context_for(delivery.repo, delivery.installation_id, delivery.delivery_id, log, delivery.attempts)
 
     def job_context(repo: str, installation_id: int, job_id: str) -> Context:
         return context_for(repo, installation_id, job_id, logging.LoggerAdapter(_job_log, {"job": job_id}))
