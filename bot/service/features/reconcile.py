@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from bot.core.answers import accept_proposals, instant
 from bot.core.conversation import Comment, rebuild
-from bot.core.notice_text import parse_notice_marker
 from bot.core.records import RecordError
 from bot.core.settings import RepoSettings
 from bot.github import pulls as github
@@ -21,7 +20,7 @@ from bot.service.features.folding import fold, resolve_folded_threads
 from bot.service.features.followup_issues import open_followups
 from bot.service.features.maintainers import UNKNOWN, is_maintainer
 from bot.service.features.replies import known_maintainers, settings_and_pull
-from bot.service.features.thread_notices import thread_notice_body, upsert_thread_notice
+from bot.service.features.thread_notices import remember_notices, thread_notice_body, upsert_thread_notice
 from bot.service.features.tracked_pulls import TrackedPull
 from bot.service.runtime.handler_context import Context
 from bot.service.runtime.unreadable_comments import known_unreadable, note_unreadable_comment
@@ -49,7 +48,7 @@ async def reconcile_pull(ctx: Context, number: int) -> Healed | None:
         return None
     settings, pull = found
     comments = await _history(ctx, number)
-    _remember_notices(pull, comments)
+    remember_notices(pull, comments)
     people = [
         comment for comment in comments
         if not comment.author_is_bot and comment.id not in pull.state.deleted_comments and not known_unreadable(pull.state, comment)
@@ -136,12 +135,6 @@ async def _refresh_notices(ctx: Context, pull: TrackedPull, settings: RepoSettin
 def _gist(body: str) -> list[str]:
     """What a notice says about where its question stands: the status line and who is awaited."""
     return [line for line in body.splitlines() if "· status:" in line or line.startswith("Still awaited:")]
-
-
-def _remember_notices(pull: TrackedPull, comments: list[Comment]) -> None:
-    for comment in comments:
-        if comment.author_is_bot and comment.kind == "review_comment" and comment.in_reply_to_id and parse_notice_marker(comment.body):
-            pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
 
 
 async def _accept_by_reaction(ctx: Context, pull: TrackedPull, settings: RepoSettings) -> list[str]:

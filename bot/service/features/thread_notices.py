@@ -6,15 +6,17 @@ webhook re-registers it, so the next change edits it instead of posting a second
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from gidgethub import BadRequest
 
+from bot.core.conversation import Comment
 from bot.core.document import parse_document
 from bot.core.markdown import quoted_notes
 from bot.core.notice_text import notice_marker, parse_notice_marker, render_help, render_notice
 from bot.core.planner import HumanItem, PlanOptions, Promotion, plan_document
 from bot.github import pulls as github
+from bot.github.normalise import comment_from_issue_comment, comment_from_review_comment
 from bot.service.features.tracked_pulls import TrackedPull
 from bot.service.runtime.handler_context import Context
 
@@ -24,9 +26,9 @@ SUMMARY_KEY = "pr"
 async def upsert_thread_notice(ctx: Context, pull: TrackedPull, root_id: int, body: str) -> None:
     """Reply once in the thread, then edit that reply (one API call either way)."""
     assert ctx.gh is not None and ctx.repo is not None
+    if str(root_id) not in pull.state.notices and ctx.attempt > 1:
+        await _adopt_lost_notices(ctx, pull)
     known = pull.state.notices.get(str(root_id))
-    if known is None and ctx.attempt > 1:
-        known = await _notice_posted_before(ctx, pull.state.number, "review_comment", root_id)
     if known is not None:
         try:
             await github.edit_review_comment(ctx.gh, ctx.repo, known, body)
@@ -43,7 +45,7 @@ async def upsert_summary_notice(ctx: Context, pull: TrackedPull, body: str) -> N
     """The PR-level notice for replies outside review threads (bulk answers, /accept)."""
     assert ctx.gh is not None and ctx.repo is not None
     if pull.state.summary_notice is None and ctx.attempt > 1:
-        pull.state.summary_notice = await _notice_posted_before(ctx, pull.state.number, "issue_comment", None, SUMMARY_KEY)
+        pull.state.summary_notice = await _lost_summary_notice(ctx, pull)
     if pull.state.summary_notice is not None:
         try:
             await github.edit_issue_comment(ctx.gh, ctx.repo, pull.state.summary_notice, body)
@@ -56,19 +58,27 @@ async def upsert_summary_notice(ctx: Context, pull: TrackedPull, body: str) -> N
     pull.state.summary_notice = int(created["id"])
 
 
-async def _notice_posted_before(
-    ctx: Context, number: int, kind: str, root_id: int | None, key: str | None = None,
-) -> int | None:
-    """A notice an earlier attempt posted but never saved (it crashed in between): found by its
-    marker, so a retried delivery edits it instead of posting a second one. Only a retry looks,
-    which keeps a first attempt to one API call."""
+def remember_notices(pull: TrackedPull, comments: Iterable[Comment]) -> None:
+    """Adopt the bot's notices found among `comments` (one per thread, by its marker)."""
+    for comment in comments:
+        if comment.author_is_bot and comment.kind == "review_comment" and comment.in_reply_to_id and parse_notice_marker(comment.body):
+            pull.state.notices.setdefault(str(comment.in_reply_to_id), comment.id)
+
+
+async def _adopt_lost_notices(ctx: Context, pull: TrackedPull) -> None:
+    """A retried delivery may follow a crash between posting a notice and saving its id: find
+    such notices by their marker before posting. Only a retry looks, so a first attempt stays
+    at one API call."""
     assert ctx.gh is not None and ctx.repo is not None
-    for comment in await github.list_comments(ctx.gh, ctx.repo, number, kind):
-        by_app = (comment.get("user") or {}).get("type") == "Bot"
-        marked = parse_notice_marker(comment.get("body") or "")
-        if by_app and comment.get("in_reply_to_id") == root_id and marked and (key is None or marked == key):
-            return int(comment["id"])
-    return None
+    found = await github.list_comments(ctx.gh, ctx.repo, pull.state.number, "review_comment")
+    remember_notices(pull, [comment_from_review_comment(item) for item in found])
+
+
+async def _lost_summary_notice(ctx: Context, pull: TrackedPull) -> int | None:
+    assert ctx.gh is not None and ctx.repo is not None
+    found = await github.list_comments(ctx.gh, ctx.repo, pull.state.number, "issue_comment")
+    comments = [comment_from_issue_comment(item) for item in found]
+    return next((c.id for c in comments if c.author_is_bot and parse_notice_marker(c.body) == SUMMARY_KEY), None)
 
 
 def thread_notice_body(
