@@ -41,7 +41,6 @@ def run(args: argparse.Namespace) -> int:
         CredentialsError,
         GitHubStatus,
         check_credentials,
-        check_github,
         watch_github,
     )
 
@@ -69,10 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.service.runtime.app import create_app
     from bot.service.runtime.server_loop import connection_limit, serve
 
-    github = asyncio.run(check_github(config, GitHubStatus(config.api_url)))
-    print(f"serve: {github.describe()}", file=sys.stderr, flush=True)
     app = create_app(config)
-    watch_github(app, config, github)
+    watch_github(app, config, GitHubStatus(config.api_url),
+                 on_first_answer=lambda github: print(f"serve: {github.describe()}", file=sys.stderr, flush=True))
     limit = connection_limit(config.max_connections)
 
     def listening(host: str, bound_port: int) -> None:

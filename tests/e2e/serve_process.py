@@ -49,3 +49,15 @@ async def health(port: int, wanted: Callable[[dict], bool], timeout: float = 60.
     raise AssertionError(f"/health never became what the test waits for; last: {body}")
 
 
+
+
+async def line_starting(serve: asyncio.subprocess.Process, prefix: str, timeout: float = 30.0) -> str:
+    """The first line of serve's output (stdout and stderr together) that starts with `prefix`."""
+    async def read() -> str:
+        assert serve.stdout is not None
+        while line := (await serve.stdout.readline()).decode():
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"serve ended without a line starting {prefix!r}")
+
+    return await asyncio.wait_for(read(), timeout)

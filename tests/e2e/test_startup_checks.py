@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import ClientSession, web
-from serve_process import clean_environment, health, serving
+from serve_process import clean_environment, health, line_starting, serving
 
 from bot.envfile import write_env_file
 from bot.sandbox import new_app_key
@@ -61,8 +61,8 @@ async def test_github_unreachable_it_starts_and_health_says_so(tmp_path: Path) -
     port = free_port()
     async with serving(tmp_path, port, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY=private_key, GITHUB_WEBHOOK_SECRET="s",
                        GITHUB_API_URL=nobody_listens) as serve:
-        body = await health(port, lambda body: "github" in body)
-        first_line = (await serve.stdout.readline()).decode()
+        body = await health(port, lambda body: body["github"]["state"] != "unchecked")
+        first_line = await line_starting(serve, "serve: GitHub")
     assert body["status"] == "degraded" and body["github"]["state"] == "unreachable"
     assert body["problems"][0].startswith(f"GitHub at {nobody_listens} cannot be reached")
     assert first_line.startswith(f"serve: GitHub at {nobody_listens} cannot be reached") and "starting anyway" in first_line
@@ -76,8 +76,8 @@ async def test_github_rejecting_the_app_makes_health_degraded(tmp_path: Path) ->
         hub.register_app(4242, public_key)
         async with serving(tmp_path, port, GITHUB_APP_ID="4242", GITHUB_PRIVATE_KEY=other_key, GITHUB_WEBHOOK_SECRET="s",
                            GITHUB_API_URL=hub.url) as serve:
-            body = await health(port, lambda body: "github" in body)
-            first_line = (await serve.stdout.readline()).decode()
+            body = await health(port, lambda body: body["github"]["state"] != "unchecked")
+            first_line = await line_starting(serve, "serve: GitHub")
     assert body["status"] == "degraded" and body["github"]["state"] == "rejected"
     assert "401" in body["problems"][0]
     assert "rejects the App's credentials" in first_line and "check GITHUB_APP_ID and the private key" in first_line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import signal
 import socket
 import subprocess
@@ -138,6 +139,14 @@ def inbox_counts(state_dir: Path) -> dict[str, int]:
             await inbox.close()
 
     return asyncio.run(read())
+
+
+def test_it_takes_deliveries_before_github_has_answered_who_the_app_is(serve: Serve) -> None:
+    serve.wait_until_listening()
+    with urllib.request.urlopen(serve.url("/health"), timeout=5) as response:
+        assert json.load(response)["github"]["state"] == "unchecked"  # GitHub (a black hole) never answered
+    assert serve.post((FIXTURES / "ping.json").read_bytes(), "ping", "early") == 202
+    assert_stopped_cleanly(serve, serve.terminate())
 
 
 @pytest.mark.parametrize("after", [0.2, 0.8])

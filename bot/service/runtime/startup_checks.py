@@ -2,9 +2,10 @@
 
 - The credentials must be usable: the App id a number, the private key a PEM RSA key. A wrong
   one is refused at start with the variable named, not discovered by the first delivery.
-- GitHub is asked once who the App is (`GET /app`, with the App's JWT). Reachable: the log says
-  which App this is. Unreachable: the service starts anyway (deliveries wait in the inbox),
-  and /health says so. Rejected: it starts too, and /health says `degraded` until GitHub accepts
+- GitHub is asked who the App is (`GET /app`, with the App's JWT) as soon as the service
+  listens, not before: a GitHub that is slow to answer must not keep deliveries out. Until it
+  answers, /health says `unchecked`. Reachable: the log says which App this is. Unreachable: the
+  service runs anyway (deliveries wait in the inbox), and /health says so. Rejected: it starts too, and /health says `degraded` until GitHub accepts
   the credentials again (rechecked every minute while something is wrong, every 15 minutes
   otherwise).
 - /health is also `degraded` while deliveries keep failing: a delivery failed (after all its
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -128,12 +129,14 @@ async def check_github(config: ServiceConfig, status: GitHubStatus, session: aio
 GITHUB_STATUS = web.AppKey("github_status", GitHubStatus)
 
 
-def watch_github(app: web.Application, config: ServiceConfig, status: GitHubStatus) -> None:
-    """Expose `status` to /health and keep it current while the service runs."""
+def watch_github(app: web.Application, config: ServiceConfig, status: GitHubStatus,
+                 on_first_answer: Callable[[GitHubStatus], None] | None = None) -> None:
+    """Expose `status` to /health and keep it current while the service runs: checked at once
+    (unless already checked), then rechecked; `on_first_answer` hears the first check's outcome."""
     app[GITHUB_STATUS] = status
 
     async def lifetime(_: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_recheck_forever(config, status), name="github-status")
+        task = asyncio.create_task(_recheck_forever(config, status, on_first_answer), name="github-status")
         try:
             yield
         finally:
@@ -143,8 +146,13 @@ def watch_github(app: web.Application, config: ServiceConfig, status: GitHubStat
     app.cleanup_ctx.append(lifetime)
 
 
-async def _recheck_forever(config: ServiceConfig, status: GitHubStatus) -> None:
+async def _recheck_forever(config: ServiceConfig, status: GitHubStatus,
+                           on_first_answer: Callable[[GitHubStatus], None] | None) -> None:
     async with aiohttp.ClientSession() as session:
+        if status.state == UNCHECKED:
+            await check_github(config, status, session)
+            if on_first_answer is not None:
+                on_first_answer(status)
         while True:
             await asyncio.sleep(RECHECK_WHEN_OK_SECONDS if status.state == OK else RECHECK_WHEN_WRONG_SECONDS)
             was = status.state
