@@ -17,7 +17,8 @@ def test_a_small_chaos_run_loses_nothing_and_doubles_nothing(database: str, inst
         request.getfixturevalue("postgres_server")  # skips (or fails under CI) without PostgreSQL
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "bench" / "chaos.py"), "--database", database, "--instances", instances,
-         "--deliveries", "50", "--rate-limit-seconds", "3", "--seed", "5"],
+         "--deliveries", "50", "--rate-limit-seconds", "3", "--seed", "5",
+         "--takeover-seconds", "8"],  # shorter than the default 30 s: a harsher test, and 40 s less wait
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
