@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ from lantern_world import (
 from localhub.server import LocalHub, ThreadedHub
 
 pytest_plugins = ["openapi.plugin"]  # every exchange with the local GitHub held to GitHub's description
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Cache bytecode even where PYTHONDONTWRITEBYTECODE is set (these machines set it): otherwise
+    every xdist worker rewrites and compiles every test module again, and each of the suite's
+    hundred-odd `python -m bot` subprocesses compiles the bot. The workers and subprocesses
+    inherit this environment; __pycache__ is ignored by git."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
