@@ -135,10 +135,39 @@ def shapes_validated() -> int:
     return validated_shapes()
 
 
+# Under pytest-xdist the checks run in the workers: each sends its totals back when it ends
+# (xdist's `workeroutput`), and the controller adds them up for the summary line.
+SHAPES_SEEN: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["openapi_tally"] = {
+            "requests": TALLY.requests, "webhooks": TALLY.webhooks, "operations": sorted(TALLY.operations),
+            "events": sorted(TALLY.events), "disagreements": TALLY.disagreements, "seconds": TALLY.seconds,
+            "shapes": shapes_validated() if TALLY.requests or TALLY.webhooks else 0}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    worker = getattr(node, "workeroutput", {}).get("openapi_tally")
+    if worker:
+        TALLY.requests += worker["requests"]
+        TALLY.webhooks += worker["webhooks"]
+        TALLY.operations.update(worker["operations"])
+        TALLY.events.update(worker["events"])
+        TALLY.disagreements += worker["disagreements"]
+        TALLY.seconds += worker["seconds"]
+        SHAPES_SEEN.append(worker["shapes"])
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if TALLY.requests or TALLY.webhooks:
+        shapes = f"{max(SHAPES_SEEN)} shapes validated in the busiest worker" if SHAPES_SEEN else (
+            f"{shapes_validated()} shapes validated")
         terminalreporter.write_line(
             f"OpenAPI check: {TALLY.requests} requests over {len(TALLY.operations)} operations and "
-            f"{TALLY.webhooks} webhooks over {len(TALLY.events)} events ({shapes_validated()} shapes validated), "
-            f"in {TALLY.seconds:.1f} s; "
+            f"{TALLY.webhooks} webhooks over {len(TALLY.events)} events ({shapes}), "
+            f"in {TALLY.seconds:.1f} s of checking; "
             f"{TALLY.disagreements} disagreements")
