@@ -15,6 +15,8 @@ from typing import TypeGuard
 from gidgethub.abc import GitHubAPI
 from gidgethub.apps import get_installation_access_token
 
+from bot.github.keys import signing_key
+
 RENEW_BEFORE = timedelta(minutes=5)
 
 
@@ -83,7 +85,7 @@ class InstallationTokens:
             self._app_api,
             installation_id=str(installation_id),
             app_id=self._credentials.app_id,
-            private_key=self._credentials.private_key,
+            private_key=signing_key(self._credentials.private_key),  # type: ignore[arg-type]  # loaded once; PyJWT takes it
         )
         self.fetches += 1
         expires_at = datetime.fromisoformat(response["expires_at"].replace("Z", "+00:00"))

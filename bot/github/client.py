@@ -29,6 +29,7 @@ from gidgethub.aiohttp import GitHubAPI
 from gidgethub.apps import get_jwt
 
 from bot.github.auth import AppCredentials, InstallationTokens
+from bot.github.keys import signing_key
 
 log = logging.getLogger(__name__)
 
@@ -244,4 +245,6 @@ class GitHubApp:
         return None if state is None else state.rate_limit_remaining
 
     def app_jwt(self) -> str:
-        return get_jwt(app_id=self.credentials.app_id, private_key=self.credentials.private_key)
+        # PyJWT signs with a loaded key as well as with PEM text; the loaded one is cached.
+        key = signing_key(self.credentials.private_key)
+        return get_jwt(app_id=self.credentials.app_id, private_key=key)  # type: ignore[arg-type]

@@ -3,6 +3,12 @@ for telling whether it can sign. Shared by the service's start-up checks and the
 cryptography loads only when a key is checked."""
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 
 class PrivateKeyError(ValueError):
     """The text is not a key an App can sign with; the message says what it is instead."""
@@ -16,6 +22,14 @@ def pem_from_setting(text: str) -> str:
 
 def check_private_key(pem: str) -> None:
     """Raise PrivateKeyError unless `pem` is an unencrypted RSA private key (GitHub Apps sign RS256)."""
+    signing_key(pem)
+
+
+@functools.lru_cache(maxsize=4)
+def signing_key(pem: str) -> RSAPrivateKey:
+    """The key `pem` holds, loaded once: loading checks the RSA key, which costs ~25 ms of CPU,
+    and every App JWT would otherwise pay it again on the event loop. PrivateKeyError if it
+    is not an unencrypted RSA private key."""
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -26,3 +40,4 @@ def check_private_key(pem: str) -> None:
         raise PrivateKeyError(f"not a PEM private key without a passphrase ({reason})") from None
     if not isinstance(key, RSAPrivateKey):
         raise PrivateKeyError("not an RSA key")
+    return key
