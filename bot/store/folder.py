@@ -48,12 +48,13 @@ class FolderStore:
 
     # --- reading -------------------------------------------------------------------------
 
-    def load(self) -> dict[str, CommentedMap]:
-        """Every record, id -> mapping, in question order; RecordError on the first bad file."""
+    def load(self, *, shared: bool = False) -> dict[str, CommentedMap]:
+        """Every record, id -> mapping, in question order; RecordError on the first bad file.
+        `shared=True`: mappings the caller only reads (see `load_record_text`)."""
         records: dict[str, CommentedMap] = {}
         origins: dict[str, Path] = {}
         for path in sorted(self.directory.glob("*.yaml")) if self.directory.is_dir() else ():
-            mapping = self._load_file(path)
+            mapping = self._load_file(path, shared=shared)
             question_id = str(mapping["id"])
             if path.name != record_filename(question_id):
                 raise RecordError(str(path), _key_line(mapping, "id"), f"id {question_id} belongs in {record_filename(question_id)}")
@@ -70,7 +71,8 @@ class FolderStore:
 
     def records(self) -> list[Record]:
         """The typed snapshots, in question order (for the digest, status and the planner)."""
-        return [validate_record(mapping, str(self.path_for(question_id))) for question_id, mapping in self.load().items()]
+        return [validate_record(mapping, str(self.path_for(question_id)))
+                for question_id, mapping in self.load(shared=True).items()]
 
     def path_for(self, question_id: str) -> Path:
         return self.directory / record_filename(question_id)
@@ -83,9 +85,9 @@ class FolderStore:
         path = self.path_for(question_id) if question_id else self.directory / "unnamed.yaml"
         validate_record(mapping, str(path))
         if path.exists():
-            self._load_file(path)  # raises RecordError: a file that fails to load is left alone
+            self._load_file(path, shared=True)  # RecordError: a file that fails to load is left alone
         text = dump_record(mapping)
-        load_record_text(text, str(path))  # what we write must read back, or nothing is written
+        load_record_text(text, str(path), shared=True)  # what we write must read back, or nothing is written
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(path, text)
         return path
@@ -147,12 +149,12 @@ class FolderStore:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _load_file(self, path: Path) -> CommentedMap:
+    def _load_file(self, path: Path, *, shared: bool = False) -> CommentedMap:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise RecordError(str(path), None, f"not UTF-8 text: {error}") from error
-        return load_record_text(text, str(path))
+        return load_record_text(text, str(path), shared=shared)
 
 
 def load_records(directory: Path) -> list[Record]:

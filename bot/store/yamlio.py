@@ -108,8 +108,13 @@ def parse_yaml(text: str, path: str) -> Any:
     round-trip parse costs about 7 ms a record, a copy of a parsed one a tenth of that. The
     copy (comments and line marks included) keeps callers from sharing one mutable object.
     """
+    return copy.deepcopy(_shared_parse(text, path))
+
+
+def _shared_parse(text: str, path: str) -> Any:
+    """The cached parse itself: never to be changed, only read."""
     try:
-        return copy.deepcopy(_parsed(text))
+        return _parsed(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -153,9 +158,13 @@ def _own_line(node: Any) -> int | None:
     return line + 1 if isinstance(line, int) else None
 
 
-def load_record_text(text: str, path: str) -> CommentedMap:
-    """Parse and validate one record's text; RecordError(path, line, ...) if it is unusable."""
-    mapping = parse_yaml(text, path)
+def load_record_text(text: str, path: str, *, shared: bool = False) -> CommentedMap:
+    """Parse and validate one record's text; RecordError(path, line, ...) if it is unusable.
+
+    `shared=True` returns the cached parse itself, without the copy: for a caller that only
+    reads it (a typed snapshot, a check that a text loads), never for one that changes it.
+    """
+    mapping = _shared_parse(text, path) if shared else parse_yaml(text, path)
     if mapping is None:
         raise RecordError(path, 1, "the file is empty; expected a question record")
     validate_loaded(mapping, path)

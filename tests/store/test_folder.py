@@ -254,3 +254,13 @@ def test_an_empty_section_14_with_nothing_recorded_is_refused(store: FolderStore
     with pytest.raises(DocumentError):
         store.import_document(replace(document, questions=()))
     assert not store.directory.exists()
+
+
+def test_a_loaded_record_is_the_callers_own_and_a_shared_one_is_only_read(store: FolderStore, document) -> None:
+    store.import_document(document)
+    first = store.load()["Q8"]
+    first["status"] = "confirmed"  # changed in memory only, as a handler does before saving
+    assert store.load()["Q8"]["status"] == "open"  # the cached parse behind it is untouched
+    shared = store.load(shared=True)["Q8"]
+    assert shared is store.load(shared=True)["Q8"]  # no copy: what `records()` and the write check read
+    assert [record.status for record in store.records() if record.id == "Q8"] == [Status.OPEN]

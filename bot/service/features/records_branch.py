@@ -285,7 +285,7 @@ async def _take_from_branch(
         state.records_held.pop(name, None)
         return "same"
     try:
-        record = validate_loaded(load_record_text(found.text, path), path)
+        record = validate_loaded(load_record_text(found.text, path, shared=True), path)
         if record_filename(record.id) != name:
             raise RecordError(path, None, f"id {record.id} belongs in {record_filename(record.id)}")
     except RecordError as error:
