@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import RuleFuncBlockType
 from markdown_it.rules_block import StateBlock, lheading
 
 from bot.core import dialect
@@ -48,10 +49,58 @@ def _setext_heading(state: StateBlock, start_line: int, end_line: int, silent: b
     return False
 
 
+# What a line must open with (after indentation) for each rule that may end a paragraph to
+# accept it. A table may interrupt a paragraph only from a line holding a `|`.
+_OPENED_BY = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "html_block": "<",
+    "heading": "#",
+}
+
+
+def _paragraph_terminators(rules: list[tuple[str, RuleFuncBlockType]]) -> RuleFuncBlockType:
+    """markdown-it's rules that may end a paragraph, each tried only on a line it could accept.
+
+    The paragraph (and setext) rule runs every rule of this chain on each of its lines; most
+    lines open with plain text that none of them accepts, so one character test settles them.
+    Every other line still goes to the rules themselves, in their own order, minus those whose
+    first test (made before they touch any state) would refuse it. A rule not listed in
+    `_OPENED_BY` is always tried.
+    """
+    anywhere = tuple(rule for name, rule in rules if name not in _OPENED_BY and name != "table")
+    table = tuple(rule for name, rule in rules if name == "table")
+    by_opener: dict[str, tuple[RuleFuncBlockType, ...]] = {}
+    for opener in "".join(_OPENED_BY.values()):
+        by_opener[opener] = tuple(
+            rule for name, rule in rules if (name not in _OPENED_BY and name != "table") or opener in _OPENED_BY.get(name, "")
+        )
+
+    def may_end_paragraph(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
+        if not silent:  # also in the main chain, where it claims nothing
+            return False
+        start = state.bMarks[line] + state.tShift[line]
+        candidates = by_opener.get(state.src[start : start + 1], anywhere)
+        if table and state.src.find("|", start, state.eMarks[line]) >= 0:
+            candidates = table + candidates
+        return any(rule(state, line, end_line, True) for rule in candidates)
+
+    return may_end_paragraph
+
+
 def block_parser() -> MarkdownIt:
     """Block rules only: inline parsing is not needed for structure and is the costly part."""
     parser = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
-    parser.block.ruler.at("lheading", _setext_heading)
+    ruler = parser.block.ruler
+    ruler.at("lheading", _setext_heading)
+    # Each rule leaves the paragraph chain, which then holds only the one guarded rule above.
+    terminators = [(rule.name, rule.fn) for rule in ruler.__rules__ if rule.enabled and "paragraph" in rule.alt]
+    for name, fn in terminators:
+        alt = next(rule.alt for rule in ruler.__rules__ if rule.name == name)
+        ruler.at(name, fn, {"alt": [chain for chain in alt if chain != "paragraph"]})
+    ruler.before("table", "paragraph_end", _paragraph_terminators(terminators), {"alt": ["paragraph"]})
     return parser
 
 
