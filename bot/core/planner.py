@@ -797,12 +797,13 @@ def _states_after(document: Document, source: _Lines, new_text: str) -> dict[str
     """
     section = _questions_section(document)
     if section is None:
-        return {question_key(question.id): question.state for question in parse_questions(new_text)}
+        return {question_key(question.id): question.state for question in parse_questions(new_text, document.entry_readings)}
     lines = new_text.split("\n")
     grown = len(lines) - source.text.count("\n") - 1
     # A title line first, so a §14 written as a level-1 heading is still read as a section.
     snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
-    return {question_key(question.id): question.state for question in parse_questions(snippet)}
+    # Entries the plan left as written read as they did in the parse: their readings are reused.
+    return {question_key(question.id): question.state for question in parse_questions(snippet, document.entry_readings)}
 
 
 def _questions_section(document: Document) -> Section | None:
