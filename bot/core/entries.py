@@ -49,45 +49,58 @@ def _setext_heading(state: StateBlock, start_line: int, end_line: int, silent: b
     return False
 
 
-# What a line must open with (after indentation) for each rule that may end a paragraph to
-# accept it. A table may interrupt a paragraph only from a line holding a `|`.
+# What a line must open with (after its indentation) for each of markdown-it's block rules to
+# accept it; each of them checks this first, before it touches any parser state. A table starts
+# only on a line holding a `|`, an indented code block only on a line indented 4 columns past
+# the block's own. Any other rule (setext heading, paragraph) is tried on every line.
 _OPENED_BY = {
     "fence": "`~",
     "blockquote": ">",
     "hr": "*-_",
     "list": "*-+0123456789",
+    "reference": "[",
     "html_block": "<",
     "heading": "#",
 }
+_OPENERS = frozenset("".join(_OPENED_BY.values()))
 
 
-def _paragraph_terminators(rules: list[tuple[str, RuleFuncBlockType]]) -> RuleFuncBlockType:
-    """markdown-it's rules that may end a paragraph, each tried only on a line it could accept.
+def _may_accept(name: str, opener: str, pipe: bool, indented: bool) -> bool:
+    if name == "table":
+        return pipe
+    if name == "code":
+        return indented
+    if name in _OPENED_BY:
+        return bool(opener) and opener in _OPENED_BY[name]  # `opener` is "" for a line none of them accepts
+    return True
 
-    The paragraph (and setext) rule runs every rule of this chain on each of its lines; most
-    lines open with plain text that none of them accepts, so one character test settles them.
-    Every other line still goes to the rules themselves, in their own order, minus those whose
-    first test (made before they touch any state) would refuse it. A rule not listed in
-    `_OPENED_BY` is always tried.
+
+def _first_accepting(rules: list[tuple[str, RuleFuncBlockType]]) -> RuleFuncBlockType:
+    """A rule that runs `rules` in order until one accepts the line, skipping those that cannot.
+
+    markdown-it tries every rule of a chain on a line until one accepts it: at each block's
+    first line (the main chain) and on each line of a paragraph (the rules that may end it).
+    Most lines open with plain text only the paragraph rules accept, so a character test picks
+    the rules worth running; each skipped rule would have refused the line at its first test.
     """
-    anywhere = tuple(rule for name, rule in rules if name not in _OPENED_BY and name != "table")
-    table = tuple(rule for name, rule in rules if name == "table")
-    by_opener: dict[str, tuple[RuleFuncBlockType, ...]] = {}
-    for opener in "".join(_OPENED_BY.values()):
-        by_opener[opener] = tuple(
-            rule for name, rule in rules if (name not in _OPENED_BY and name != "table") or opener in _OPENED_BY.get(name, "")
-        )
+    candidates = {
+        (opener, pipe, indented): tuple(rule for name, rule in rules if _may_accept(name, opener, pipe, indented))
+        for opener in ["", *_OPENERS]
+        for pipe in (False, True)
+        for indented in (False, True)
+    }
 
-    def may_end_paragraph(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
-        if not silent:  # also in the main chain, where it claims nothing
-            return False
+    def run(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
         start = state.bMarks[line] + state.tShift[line]
-        candidates = by_opener.get(state.src[start : start + 1], anywhere)
-        if table and state.src.find("|", start, state.eMarks[line]) >= 0:
-            candidates = table + candidates
-        return any(rule(state, line, end_line, True) for rule in candidates)
+        opener = state.src[start : start + 1]
+        pipe = state.src.find("|", start, state.eMarks[line]) >= 0
+        indented = state.sCount[line] - state.blkIndent >= 4
+        for rule in candidates[opener if opener in _OPENERS else "", pipe, indented]:
+            if rule(state, line, end_line, silent):
+                return True
+        return False
 
-    return may_end_paragraph
+    return run
 
 
 def block_parser() -> MarkdownIt:
@@ -95,12 +108,21 @@ def block_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
     ruler = parser.block.ruler
     ruler.at("lheading", _setext_heading)
-    # Each rule leaves the paragraph chain, which then holds only the one guarded rule above.
-    terminators = [(rule.name, rule.fn) for rule in ruler.__rules__ if rule.enabled and "paragraph" in rule.alt]
-    for name, fn in terminators:
-        alt = next(rule.alt for rule in ruler.__rules__ if rule.name == name)
-        ruler.at(name, fn, {"alt": [chain for chain in alt if chain != "paragraph"]})
-    ruler.before("table", "paragraph_end", _paragraph_terminators(terminators), {"alt": ["paragraph"]})
+    enabled = [rule for rule in ruler.__rules__ if rule.enabled]
+    # The rules that may end a paragraph leave its chain, which then holds one rule running them.
+    ending = [(rule.name, rule.fn) for rule in enabled if "paragraph" in rule.alt]
+    for rule in enabled:
+        if "paragraph" in rule.alt:
+            ruler.at(rule.name, rule.fn, {"alt": [chain for chain in rule.alt if chain != "paragraph"]})
+    ends_paragraph = _first_accepting(ending)
+
+    def paragraph_end(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
+        return silent and ends_paragraph(state, line, end_line, True)  # in the main chain it claims nothing
+
+    # Ahead of every rule in the main chain: one that runs them all (the paragraph rule accepts
+    # any line, so the rules behind it are reached only through the chains they end).
+    ruler.before(enabled[0].name, "paragraph_end", paragraph_end, {"alt": ["paragraph"]})
+    ruler.before("paragraph_end", "block_start", _first_accepting([(rule.name, rule.fn) for rule in enabled]))
     return parser
 
 
