@@ -95,7 +95,7 @@ def _first_accepting(rules: list[tuple[str, RuleFuncBlockType]]) -> RuleFuncBloc
         opener = state.src[start : start + 1]
         pipe = state.src.find("|", start, state.eMarks[line]) >= 0
         indented = state.sCount[line] - state.blkIndent >= 4
-        for rule in candidates[opener if opener in _OPENERS else "", pipe, indented]:
+        for rule in candidates[opener if opener in _OPENERS else "", pipe, indented]:  # noqa: SIM110 (any() over a generator costs more, on every line)
             if rule(state, line, end_line, silent):
                 return True
         return False
