@@ -1341,6 +1341,8 @@ def _line_changes(
 ) -> list[tuple[int, int, int, int]]:
     """The lines that differ inside one edited region (a reply added under an entry is an insertion)."""
     i1, i2, j1, j2 = region
+    if i2 - i1 == 1 and j2 - j1 == 1:  # one line for one (a flipped tag): what difflib would say
+        return [] if old_lines[i1] == new_lines[j1] else [region]
     matcher = difflib.SequenceMatcher(None, old_lines[i1:i2], new_lines[j1:j2], autojunk=False)
     return [(i1 + a1, i1 + a2, j1 + b1, j1 + b2) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
 
