@@ -189,7 +189,8 @@ class _Reader:
         fence: str | None = None
         in_comment = False
         for number, line in enumerate(self.lines, start=1):
-            fence_match = _FENCE.match(line)
+            # A fence line holds a run of backticks or tildes: most lines hold neither.
+            fence_match = _FENCE.match(line) if "`" in line or "~" in line else None
             if fence is not None:
                 skipped[number] = True
                 if fence_match and fence_match.group("fence") == fence:
@@ -199,7 +200,7 @@ class _Reader:
                 fence = fence_match.group("fence")
                 skipped[number] = True
                 continue
-            if in_comment or line.lstrip().startswith("<!--"):
+            if in_comment or ("<!--" in line and line.lstrip().startswith("<!--")):
                 skipped[number] = True
                 in_comment = "-->" not in line
         return skipped
@@ -521,14 +522,14 @@ class _Reader:
         if reading is None:
             first_issue = len(self.issues)
             questions = self._read_entry_questions(entry, section_says, resolvers)
-            reading = EntryReading(
-                questions=tuple(_moved(question, -entry.start) for question in questions),
-                issues=tuple(replace(issue, line=issue.line - entry.start) for issue in self.issues[first_issue:]),
-            )
-            self.readings[key] = reading
+            self.readings[key] = EntryReading(entry.start, tuple(questions), tuple(self.issues[first_issue:]))
             return questions
-        self.issues.extend(replace(issue, line=issue.line + entry.start) for issue in reading.issues)
-        return [_moved(question, entry.start) for question in reading.questions]
+        moved = entry.start - reading.start
+        if not moved:
+            self.issues.extend(reading.issues)
+            return list(reading.questions)
+        self.issues.extend(replace(issue, line=issue.line + moved) for issue in reading.issues)
+        return [_moved(question, moved) for question in reading.questions]
 
     def _read_entry_questions(self, entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> list[Question]:
         span = Span(entry.start, entry.end)
@@ -688,7 +689,7 @@ def _entry_key(entry: Entry, section_says: str | None, resolvers: tuple[str, ...
     """Everything an entry's reading depends on but where it sits: same key, same questions.
 
     `_read_entry_questions` reads the entry's words, ids, group and flags, and its first and
-    last line only to place its span and issues, which a reading keeps relative to its start.
+    last line only to place its span and issues, which a reuse moves by the distance it moved.
     """
     return (
         entry.ids,

@@ -99,8 +99,9 @@ class ParseIssue:
 
 @dataclass(frozen=True)
 class EntryReading:
-    """What the reader made of one §14 entry, its lines counted from the entry's first line (0)."""
+    """What the reader made of one §14 entry that started on line `start`."""
 
+    start: int
     questions: tuple[Question, ...]
     issues: tuple[ParseIssue, ...]
 
