@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
@@ -17,6 +17,7 @@ from bot.core import dialect
 from bot.core.entries import Entry, read_section
 from bot.core.model import (
     Document,
+    EntryReading,
     ParseIssue,
     Question,
     QuestionState,
@@ -120,22 +121,26 @@ def parse_document(text: str, path: str = "") -> Document:
     return reader.read()
 
 
-def parse_questions(text: str) -> tuple[Question, ...]:
+def parse_questions(text: str, known: Mapping[Hashable, EntryReading] | None = None) -> tuple[Question, ...]:
     """The §14 questions of a text, exactly as `parse_document` reads them, and nothing else.
 
     Questions depend only on the lines, fences and headings, never on tags, the legend or the
     tally, so a caller that needs only the questions (the planner's read-back) skips those.
+    `known`: entry readings from an earlier parse (`Document.entry_readings`); an entry read
+    there is not read again.
     """
     lines = [line.rstrip("\r") for line in text.split("\n")]
-    return _Reader(text, lines, "").read_questions()
+    return _Reader(text, lines, "", known).read_questions()
 
 
 class _Reader:
-    def __init__(self, text: str, lines: list[str], path: str) -> None:
+    def __init__(self, text: str, lines: list[str], path: str, known: Mapping[Hashable, EntryReading] | None = None) -> None:
         self.text = text
         self.lines = lines
         self.path = path
         self.issues: list[ParseIssue] = []
+        self.known: Mapping[Hashable, EntryReading] = known or {}
+        self.readings: dict[Hashable, EntryReading] = {}  # what this reading adds, for Document.entry_readings
         self.line_starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
         # Each distinct tag text read once: a document repeats its tags (`*(maintainer: login)*`
         # dozens of times) and §14 replies repeat them again. Kept for this one reading only.
@@ -171,6 +176,7 @@ class _Reader:
             tally=tally,
             issues=tuple(sorted(self.issues, key=lambda issue: issue.line)),
             has_open_questions_section=open_section is not None,
+            entry_readings=self.readings,
         )
 
     def _issue(self, line: int, message: str, excerpt: str = "") -> None:
@@ -183,7 +189,8 @@ class _Reader:
         fence: str | None = None
         in_comment = False
         for number, line in enumerate(self.lines, start=1):
-            fence_match = _FENCE.match(line)
+            # A fence line holds a run of backticks or tildes: most lines hold neither.
+            fence_match = _FENCE.match(line) if "`" in line or "~" in line else None
             if fence is not None:
                 skipped[number] = True
                 if fence_match and fence_match.group("fence") == fence:
@@ -193,7 +200,7 @@ class _Reader:
                 fence = fence_match.group("fence")
                 skipped[number] = True
                 continue
-            if in_comment or line.lstrip().startswith("<!--"):
+            if in_comment or ("<!--" in line and line.lstrip().startswith("<!--")):
                 skipped[number] = True
                 in_comment = "-->" not in line
         return skipped
@@ -509,6 +516,22 @@ class _Reader:
             self._issue(number, "§14 paragraph reads like a question but has no question id", flat)
 
     def _entry_questions(self, entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> list[Question]:
+        """The entry's questions, read once per entry as written (see `_entry_key`)."""
+        key = _entry_key(entry, section_says, resolvers)
+        reading = self.known.get(key) or self.readings.get(key)
+        if reading is None:
+            first_issue = len(self.issues)
+            questions = self._read_entry_questions(entry, section_says, resolvers)
+            self.readings[key] = EntryReading(entry.start, tuple(questions), tuple(self.issues[first_issue:]))
+            return questions
+        moved = entry.start - reading.start
+        if not moved:
+            self.issues.extend(reading.issues)
+            return list(reading.questions)
+        self.issues.extend(replace(issue, line=issue.line + moved) for issue in reading.issues)
+        return [_moved(question, moved) for question in reading.questions]
+
+    def _read_entry_questions(self, entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> list[Question]:
         span = Span(entry.start, entry.end)
         state = QuestionState.OPEN
         answered_by: tuple[str, ...] = ()
@@ -662,6 +685,35 @@ class _Reader:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+def _entry_key(entry: Entry, section_says: str | None, resolvers: tuple[str, ...]) -> Hashable:
+    """Everything an entry's reading depends on but where it sits: same key, same questions.
+
+    `_read_entry_questions` reads the entry's words, ids, group and flags, and its first and
+    last line only to place its span and issues, which a reuse moves by the distance it moved.
+    """
+    return (
+        entry.ids,
+        entry.wave,
+        entry.group_state,
+        entry.listy,
+        entry.title,
+        entry.open_status,
+        entry.checked,
+        entry.heading_level,
+        tuple(entry.lines),
+        tuple(entry.segments.items()),
+        entry.end - entry.start,
+        section_says,
+        resolvers,
+    )
+
+
+def _moved(question: Question, lines: int) -> Question:
+    """The question with its span moved down by `lines`."""
+    span = question.span
+    return replace(question, span=Span(span.start_line + lines, span.end_line + lines))
+
+
 def _occurrences(text: str, fragment: str) -> Iterator[int]:
     """Every offset where `fragment` starts in `text` (str.find: no regex scan)."""
     offset = text.find(fragment)

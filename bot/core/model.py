@@ -5,7 +5,8 @@ measured on the line as it appears in the document text.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -97,6 +98,15 @@ class ParseIssue:
 
 
 @dataclass(frozen=True)
+class EntryReading:
+    """What the reader made of one §14 entry that started on line `start`."""
+
+    start: int
+    questions: tuple[Question, ...]
+    issues: tuple[ParseIssue, ...]
+
+
+@dataclass(frozen=True)
 class Document:
     path: str
     title: str | None
@@ -106,6 +116,10 @@ class Document:
     tally: Tally
     issues: tuple[ParseIssue, ...] = ()
     has_open_questions_section: bool = False  # True when a §14 (or equivalent) section exists
+    # Each §14 entry's reading, keyed by everything it depends on (see document.py): the
+    # planner's read-back of §14 reuses those of entries a plan leaves as written. A cache of
+    # the parse, not part of what the document says: left out of comparisons and repr.
+    entry_readings: Mapping[Hashable, EntryReading] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question | None:
         for question in self.questions:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import io
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from itertools import accumulate
 
 from markdown_it import MarkdownIt
 
@@ -161,28 +163,30 @@ def plan_document(
     confirmations = _select_confirmations(document, records, options, resolve_style, humans)
     style = _tag_style(document, options)
 
-    tag_edits, promotions = _plan_tag_flips(document, document_text, records, confirmations, style, options, humans)
-    tally_edits, tally_after = _plan_tally(document, document_text, len(promotions), humans)
+    original = _Lines.of(document_text)
+    tag_edits, promotions = _plan_tag_flips(document, original, records, confirmations, style, options, humans)
+    tally_edits, tally_after = _plan_tally(document, original, len(promotions), humans)
     # Tag flips and the tally change no line count, so the question spans still hold after them.
     first_edits: list[_Edit] = []
     text_after_tags = _apply(document_text, tag_edits + tally_edits, humans, first_edits)
+    after_tags = _Lines.of(text_after_tags)
 
     resolved: list[str] = []
     removed: list[str] = []
     if resolve_style is ResolveStyle.REMOVE:
         settled = _settled(records, confirmations)
-        question_edits, removed, folded = _plan_removals(document, text_after_tags, confirmations, settled, humans)
+        question_edits, removed, folded = _plan_removals(document, after_tags, confirmations, settled, humans)
         second_edits: list[_Edit] = []
         new_text = _apply(text_after_tags, question_edits, humans, second_edits)
     else:
         new_text, resolved, folded, second_edits = _resolve_checked(
-            document, text_after_tags, records, confirmations, style, resolve_style, options, humans
+            document, after_tags, records, confirmations, style, resolve_style, options, humans
         )
     humans.extend(_issues_near(document, confirmations))
     return Plan(
         path=path,
         new_text=new_text,
-        diff=_diff_from_edits(document_text, new_text, [(document_text, first_edits), (text_after_tags, second_edits)], path),
+        diff=_diff_from_edits(original, new_text, [(original, first_edits), (after_tags, second_edits)], path),
         promotions=tuple(promotions),
         resolved=tuple(resolved),
         for_humans=tuple(sorted(humans, key=lambda item: (item.line, item.kind.value, item.message))),
@@ -342,7 +346,7 @@ def _tag_style(document: Document, options: PlanOptions) -> TagStyle:
 
 def _plan_tag_flips(
     document: Document,
-    text: str,
+    source: _Lines,
     records: Sequence[Record],
     confirmations: Mapping[str, _Confirmation],
     style: TagStyle,
@@ -351,8 +355,7 @@ def _plan_tag_flips(
 ) -> tuple[list[_Edit], list[Promotion]]:
     if not confirmations:
         return [], []
-    lines = _split_lines(text)
-    line_starts = _line_starts(lines)
+    lines, line_starts = source.lines, source.starts
     regions = _QuestionRegions(document, lines)
     settled = _settled(records, confirmations)
     skipped_lines = _tally_lines(document, lines)
@@ -592,7 +595,7 @@ def _tally_lines(document: Document, lines: Sequence[str]) -> set[int]:
 
 
 def _plan_tally(
-    document: Document, text: str, promoted: int, humans: list[HumanItem]
+    document: Document, source: _Lines, promoted: int, humans: list[HumanItem]
 ) -> tuple[list[_Edit], dict[str, int] | None]:
     stated = document.tally.stated
     if not stated:
@@ -600,11 +603,10 @@ def _plan_tally(
     after = dict(stated)
     if promoted == 0:
         return [], after
-    lines = _split_lines(text)
+    lines, line_starts = source.lines, source.starts
     window = _tally_window(document, lines)
     if window is None:
         return [], after
-    line_starts = _line_starts(lines)
     base = line_starts[window[0] - 1]
     window_text = "".join(lines[window[0] - 1 : window[1]])
     after = _shifted_tally(stated, promoted)
@@ -718,7 +720,7 @@ class _Entry:
 
 def _resolve_checked(
     document: Document,
-    text: str,
+    source: _Lines,
     records: Sequence[Record],
     confirmations: Mapping[str, _Confirmation],
     style: TagStyle,
@@ -748,12 +750,12 @@ def _resolve_checked(
         attempt: list[HumanItem] = []
         applied: list[_Edit] = []
         edits, resolved, folded = _plan_resolutions(
-            document, text, records, confirmations, style, resolve_style, options, attempt, plain, frozenset(left)
+            document, source, records, confirmations, style, resolve_style, options, attempt, plain, frozenset(left)
         )
-        new_text = _apply(text, edits, attempt, applied)
+        new_text = _apply(source.text, edits, attempt, applied)
         if not resolved:
             break
-        after = _states_after(document, text, new_text)
+        after = _states_after(document, source, new_text)
         resolved_keys = {question_key(question_id) for question_id in resolved}
         spans = {question.span for question in document.questions if question_key(question.id) in resolved_keys}
         marked = {question_key(question.id) for question in document.questions if question.span in spans} | resolved_keys
@@ -787,7 +789,7 @@ def _resolve_checked(
     return new_text, resolved, folded, applied
 
 
-def _states_after(document: Document, text: str, new_text: str) -> dict[str, QuestionState]:
+def _states_after(document: Document, source: _Lines, new_text: str) -> dict[str, QuestionState]:
     """How the reader sees every question once the entries are marked: §14 alone is read again.
 
     Every resolution edit is inside §14 and the edits before it change no line count, so §14
@@ -795,12 +797,13 @@ def _states_after(document: Document, text: str, new_text: str) -> dict[str, Que
     """
     section = _questions_section(document)
     if section is None:
-        return {question_key(question.id): question.state for question in parse_questions(new_text)}
+        return {question_key(question.id): question.state for question in parse_questions(new_text, document.entry_readings)}
     lines = new_text.split("\n")
-    grown = len(lines) - text.count("\n") - 1
+    grown = len(lines) - source.text.count("\n") - 1
     # A title line first, so a §14 written as a level-1 heading is still read as a section.
     snippet = "\n".join(["# §14 read back", *lines[section.span.start_line - 1 : section.span.end_line + grown]])
-    return {question_key(question.id): question.state for question in parse_questions(snippet)}
+    # Entries the plan left as written read as they did in the parse: their readings are reused.
+    return {question_key(question.id): question.state for question in parse_questions(snippet, document.entry_readings)}
 
 
 def _questions_section(document: Document) -> Section | None:
@@ -815,7 +818,7 @@ def _questions_section(document: Document) -> Section | None:
 
 def _plan_resolutions(
     document: Document,
-    text: str,
+    source: _Lines,
     records: Sequence[Record],
     confirmations: Mapping[str, _Confirmation],
     style: TagStyle,
@@ -832,8 +835,7 @@ def _plan_resolutions(
     and a human is told which ids it waits for. Marking it earlier would say the others are
     resolved too.
     """
-    lines = _split_lines(text)
-    line_starts = _line_starts(lines)
+    lines, line_starts = source.lines, source.starts
     reply_prefix = _reply_prefix(document, lines)
     settled = _settled(records, confirmations)
     edits: list[_Edit] = []
@@ -1056,7 +1058,7 @@ def _reply_prefix(document: Document, lines: Sequence[str]) -> str | None:
 
 def _plan_removals(
     document: Document,
-    text: str,
+    source: _Lines,
     confirmations: Mapping[str, _Confirmation],
     settled: set[str],
     humans: list[HumanItem],
@@ -1078,10 +1080,10 @@ def _plan_removals(
             humans.append(_shared_entry_item(question, still_open, "removed"))
             continue
         spans.add(question.span)
-    lines = _split_lines(text)
+    lines = source.lines
     labels = _emptied_group_labels(document, lines, spans)
     ordered = sorted([(span.start_line, span.end_line) for span in spans] + labels)
-    edits = [_removal_edit(first, last, lines) for first, last in _runs(ordered, lines)]
+    edits = [_removal_edit(first, last, source) for first, last in _runs(ordered, lines)]
     # Every question in a deleted entry, in document order (a shared entry takes all its ids).
     removed = [other.id for other in document.questions if other.span in spans]
     return edits, removed, folded
@@ -1179,13 +1181,14 @@ def _runs(spans: Sequence[tuple[int, int]], lines: Sequence[str]) -> list[tuple[
     return runs
 
 
-def _removal_edit(first: int, last: int, lines: Sequence[str]) -> _Edit:
+def _removal_edit(first: int, last: int, source: _Lines) -> _Edit:
     """Delete lines first..last and one side's blank lines, keeping the wider gap.
 
     Keeping the wider of the two gaps leaves a loose list loose and a tight one tight, and
     never glues the text before the entry to what follows it (a `---` under a paragraph line
     would turn that line into a heading).
     """
+    lines, line_starts = source.lines, source.starts
     blank_before = _blank_run(lines, first - 2, -1)
     blank_after = _blank_run(lines, last, +1)
     if last + blank_after >= len(lines):  # nothing follows: no trailing blank lines either
@@ -1194,7 +1197,6 @@ def _removal_edit(first: int, last: int, lines: Sequence[str]) -> _Edit:
         first -= blank_before
     else:
         last += blank_after
-    line_starts = _line_starts(lines)
     end = line_starts[last] if last < len(lines) else line_starts[-1] + len(lines[-1])
     return _Edit(line_starts[first - 1], end, "")
 
@@ -1218,17 +1220,28 @@ def _split_lines(text: str) -> list[str]:
 
     str.splitlines also breaks at a form feed, U+2028 and other separators: one of those in
     the prose would shift every later line, and the plan would edit the wrong question.
+    A StringIO whose newline is "\n" breaks there alone, and keeps the endings.
     """
-    pieces = text.split("\n")
-    return [piece + "\n" for piece in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    return io.StringIO(text, newline="\n").readlines()
 
 
 def _line_starts(lines: Sequence[str]) -> list[int]:
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line)
-    return starts
+    """The offset where each line starts."""
+    return list(accumulate(map(len, lines[:-1]), initial=0)) if lines else []
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A text with its lines and their offsets, split once: every step of a plan reads them."""
+
+    text: str
+    lines: list[str]
+    starts: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        lines = _split_lines(text)
+        return cls(text, lines, _line_starts(lines))
 
 
 def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem], applied: list[_Edit] | None = None) -> str:
@@ -1261,7 +1274,7 @@ def _apply(text: str, edits: Iterable[_Edit], humans: list[HumanItem], applied: 
 _CONTEXT = 3  # lines of context around a hunk, as `diff -u`
 
 
-def _diff_from_edits(old: str, new: str, stages: Sequence[tuple[str, Sequence[_Edit]]], path: str) -> str:
+def _diff_from_edits(source: _Lines, new: str, stages: Sequence[tuple[_Lines, Sequence[_Edit]]], path: str) -> str:
     """The unified diff of `old` -> `new`, built from the edits that made it.
 
     `stages` are (text, edits applied to it) in order; every stage before the last keeps the
@@ -1269,10 +1282,10 @@ def _diff_from_edits(old: str, new: str, stages: Sequence[tuple[str, Sequence[_E
     texts line by line (difflib) costs far more on a long document, and is only the fallback
     when the edits do not account for every changed line.
     """
-    old_lines, new_lines = _split_lines(old), _split_lines(new)
+    old, old_lines, new_lines = source.text, source.lines, _split_lines(new)
     touched: list[tuple[int, int, int]] = []  # (first, last, lines added), 0-based old lines
-    for text, edits in stages:
-        starts = _line_starts(old_lines if text is old else _split_lines(text)) or [0]
+    for stage, edits in stages:
+        text, starts = stage.text, stage.starts or [0]
         for edit in edits:
             first = bisect_right(starts, edit.start) - 1
             last = bisect_right(starts, max(edit.start, edit.end - 1)) - 1
@@ -1328,6 +1341,8 @@ def _line_changes(
 ) -> list[tuple[int, int, int, int]]:
     """The lines that differ inside one edited region (a reply added under an entry is an insertion)."""
     i1, i2, j1, j2 = region
+    if i2 - i1 == 1 and j2 - j1 == 1:  # one line for one (a flipped tag): what difflib would say
+        return [] if old_lines[i1] == new_lines[j1] else [region]
     matcher = difflib.SequenceMatcher(None, old_lines[i1:i2], new_lines[j1:j2], autojunk=False)
     return [(i1 + a1, i1 + a2, j1 + b1, j1 + b2) for op, a1, a2, b1, b2 in matcher.get_opcodes() if op != "equal"]
 
