@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
-from markdown_it.parser_block import RuleFuncBlockType
 from markdown_it.rules_block import StateBlock, lheading
 
 from bot.core import dialect
@@ -49,80 +48,10 @@ def _setext_heading(state: StateBlock, start_line: int, end_line: int, silent: b
     return False
 
 
-# What a line must open with (after its indentation) for each of markdown-it's block rules to
-# accept it; each of them checks this first, before it touches any parser state. A table starts
-# only on a line holding a `|`, an indented code block only on a line indented 4 columns past
-# the block's own. Any other rule (setext heading, paragraph) is tried on every line.
-_OPENED_BY = {
-    "fence": "`~",
-    "blockquote": ">",
-    "hr": "*-_",
-    "list": "*-+0123456789",
-    "reference": "[",
-    "html_block": "<",
-    "heading": "#",
-}
-_OPENERS = frozenset("".join(_OPENED_BY.values()))
-
-
-def _may_accept(name: str, opener: str, pipe: bool, indented: bool) -> bool:
-    if name == "table":
-        return pipe
-    if name == "code":
-        return indented
-    if name in _OPENED_BY:
-        return bool(opener) and opener in _OPENED_BY[name]  # `opener` is "" for a line none of them accepts
-    return True
-
-
-def _first_accepting(rules: list[tuple[str, RuleFuncBlockType]]) -> RuleFuncBlockType:
-    """A rule that runs `rules` in order until one accepts the line, skipping those that cannot.
-
-    markdown-it tries every rule of a chain on a line until one accepts it: at each block's
-    first line (the main chain) and on each line of a paragraph (the rules that may end it).
-    Most lines open with plain text only the paragraph rules accept, so a character test picks
-    the rules worth running; each skipped rule would have refused the line at its first test.
-    """
-    candidates = {
-        (opener, pipe, indented): tuple(rule for name, rule in rules if _may_accept(name, opener, pipe, indented))
-        for opener in ["", *_OPENERS]
-        for pipe in (False, True)
-        for indented in (False, True)
-    }
-
-    def run(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
-        start = state.bMarks[line] + state.tShift[line]
-        opener = state.src[start : start + 1]
-        pipe = state.src.find("|", start, state.eMarks[line]) >= 0
-        indented = state.sCount[line] - state.blkIndent >= 4
-        for rule in candidates[opener if opener in _OPENERS else "", pipe, indented]:  # noqa: SIM110 (any() over a generator costs more, on every line)
-            if rule(state, line, end_line, silent):
-                return True
-        return False
-
-    return run
-
-
 def block_parser() -> MarkdownIt:
     """Block rules only: inline parsing is not needed for structure and is the costly part."""
     parser = MarkdownIt("commonmark", {"maxNesting": 40}).enable(["table"]).disable(["inline", "text_join"])
-    ruler = parser.block.ruler
-    ruler.at("lheading", _setext_heading)
-    enabled = [rule for rule in ruler.__rules__ if rule.enabled]
-    # The rules that may end a paragraph leave its chain, which then holds one rule running them.
-    ending = [(rule.name, rule.fn) for rule in enabled if "paragraph" in rule.alt]
-    for rule in enabled:
-        if "paragraph" in rule.alt:
-            ruler.at(rule.name, rule.fn, {"alt": [chain for chain in rule.alt if chain != "paragraph"]})
-    ends_paragraph = _first_accepting(ending)
-
-    def paragraph_end(state: StateBlock, line: int, end_line: int, silent: bool) -> bool:
-        return silent and ends_paragraph(state, line, end_line, True)  # in the main chain it claims nothing
-
-    # Ahead of every rule in the main chain: one that runs them all (the paragraph rule accepts
-    # any line, so the rules behind it are reached only through the chains they end).
-    ruler.before(enabled[0].name, "paragraph_end", paragraph_end, {"alt": ["paragraph"]})
-    ruler.before("paragraph_end", "block_start", _first_accepting([(rule.name, rule.fn) for rule in enabled]))
+    parser.block.ruler.at("lheading", _setext_heading)
     return parser
 
 
