@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
@@ -114,11 +115,27 @@ async def start_service(
         yield Sandbox(hub=hub, app=app, config=config, webhook_url=url, private_key=private_key)
     finally:
         hub.set_webhook(None)
-        try:
-            # Bounded, so that a stop that hangs names itself instead of stalling a test run.
-            await asyncio.wait_for(runner.cleanup(), STOP_BOUND_SECONDS)
-        except TimeoutError:
-            log.warning("sandbox: the service did not stop within %d s", STOP_BOUND_SECONDS)
+        # Bounded, so that a stop that hangs names itself (where each task waits) instead of
+        # stalling a test run.
+        stopping = asyncio.ensure_future(runner.cleanup())
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_BOUND_SECONDS)
+        if not done:
+            log.warning("sandbox: the service did not stop within %d s; still running: %s", STOP_BOUND_SECONDS,
+                        "; ".join(_where(task) for task in asyncio.all_tasks() if task is not asyncio.current_task()))
+            stopping.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    """A task's name and the chain of awaits it is stuck in, for the warning about a hung stop."""
+    steps: list[str] = []
+    awaited: Any = task.get_coro()
+    while awaited is not None and len(steps) < 12:
+        frame = next((getattr(awaited, name) for name in ("cr_frame", "gi_frame", "ag_frame") if getattr(awaited, name, None)), None)
+        if frame is not None:
+            steps.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}:{frame.f_lineno}")
+        awaited = next((getattr(awaited, name) for name in ("cr_await", "gi_yieldfrom", "ag_await") if getattr(awaited, name, None)), None)
+    return f"{task.get_name()} at " + " > ".join(steps)
 
 
 @asynccontextmanager

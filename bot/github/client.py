@@ -136,9 +136,8 @@ class GitHubClient(GitHubAPI):
             sent_headers, token = await self._authorise(headers)
             try:
                 self.calls += 1
-                status, response_headers, data = await asyncio.wait_for(
-                    super()._request(method, url, sent_headers, body), self.retry.request_timeout
-                )
+                async with asyncio.timeout(self.retry.request_timeout):  # not wait_for: it can drop a cancel (3.11)
+                    status, response_headers, data = await super()._request(method, url, sent_headers, body)
             except _TRANSIENT_ERRORS as error:
                 if attempt >= self.retry.attempts:
                     raise

@@ -122,8 +122,11 @@ class Worker:
             if claimed:
                 continue  # more may be claimable right away
             timeout = await self._until_next_look()
-            with suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns a wake that lands in
+            # the same turn as a cancel and drops the cancel, so `stop()` would wait forever.
+            with suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _until_next_look(self) -> float:
         """Seconds to sleep unless woken: until a retry is due, at most `poll_seconds`. (A
