@@ -10,8 +10,9 @@ import functools
 import io
 import pickle
 import textwrap
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -27,6 +28,24 @@ FOLD_AT = 88  # text longer than this is written as a folded block, wrapped at t
 def _represent_none(representer: Any, _data: None) -> Any:
     # Write `null` rather than an empty value: `thread: null` reads as intended.
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+_per_thread = threading.local()
+T = TypeVar("T")
+
+
+def _with_shared_yaml(use: Callable[[YAML], T]) -> T:
+    """`use` one configured instance per thread: ruamel builds its representer and constructor
+    on an instance's first use (about 2 ms a load or dump), and an instance is not for two
+    threads. A load or dump that fails can leave it half-way, so it is then dropped."""
+    yaml: YAML | None = getattr(_per_thread, "yaml", None)
+    if yaml is None:
+        yaml = _per_thread.yaml = make_yaml()
+    try:
+        return use(yaml)
+    except BaseException:
+        _per_thread.yaml = None
+        raise
 
 
 def make_yaml() -> YAML:
@@ -92,13 +111,13 @@ def _folded(text: str) -> str:
 def dump_record(mapping: Mapping) -> str:
     """The YAML text of one record (a loaded CommentedMap keeps its comments and order)."""
     stream = io.StringIO()
-    make_yaml().dump(to_commented(mapping), stream)
+    _with_shared_yaml(lambda yaml: yaml.dump(to_commented(mapping), stream))
     return stream.getvalue()
 
 
 @functools.lru_cache(maxsize=256)
 def _parsed(text: str) -> Any:
-    return make_yaml().load(text)
+    return _with_shared_yaml(lambda yaml: yaml.load(text))
 
 
 @functools.lru_cache(maxsize=256)

@@ -264,3 +264,18 @@ def test_a_loaded_record_is_the_callers_own_and_a_shared_one_is_only_read(store:
     shared = store.load(shared=True)["Q8"]
     assert shared is store.load(shared=True)["Q8"]  # no copy: what `records()` and the write check read
     assert [record.status for record in store.records() if record.id == "Q8"] == [Status.OPEN]
+
+
+def test_a_dump_or_load_that_fails_leaves_the_next_ones_exact(store: FolderStore, document) -> None:
+    store.import_document(document)
+    texts = {path.name: path.read_text(encoding="utf-8") for path in store.directory.glob("*.yaml")}
+
+    class NotYaml:
+        pass
+
+    with pytest.raises(Exception, match="cannot represent"):
+        dump_record({"id": "Q1", "odd": NotYaml()})  # fails half-way through an emit
+    with pytest.raises(RecordError):
+        load_record_text("id: [Q1\n", "broken.yaml")  # fails half-way through a parse
+    for name, text in texts.items():
+        assert dump_record(load_record_text(text, name)) == text
