@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.family_digest import run_family
@@ -35,8 +36,10 @@ from bot.core.document import parse_document
 from bot.core.records import Record, RecordError
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.envfile import load_default_env_file
-from bot.github import batch
 from bot.store.folder import load_records
+
+if TYPE_CHECKING:
+    pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     started = time.monotonic()
     if args.repo is not None:
         load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     now = args.now or datetime.now(UTC)
     if args.repo is None and args.pr is None:
         return run_local(args, now)

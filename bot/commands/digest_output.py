@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.core.digest_publication import DigestLook
 from bot.core.digest_wording import Digest
 from bot.core.settings import CONFIG_PATH, RepoSettings
-from bot.github import batch
+
+if TYPE_CHECKING:
+    from bot.github import batch
 
 
 def wants_posting(args: argparse.Namespace, settings: RepoSettings) -> bool:
@@ -36,6 +39,7 @@ def print_or_publish(
 ) -> int:
     """Render from what `look` found, then print it, or post it unless this week's is there.
     `kind` names the digest in messages ("digest", "family digest")."""
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     where = f"{repository}#{number}"
     what = f"{look.week} {kind}"
     if look.this_week is not None:

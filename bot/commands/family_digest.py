@@ -14,6 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.sync import (
@@ -34,11 +35,13 @@ from bot.core.document_matching import AmbiguousDocument, document_among
 from bot.core.family_digest_wording import FamilyMember, FamilyRole, render_family_digest
 from bot.core.records import Record, RecordError, new_record_mapping, validate_record
 from bot.core.settings import CONFIG_PATH, RepoSettings, SatelliteRef
-from bot.github import batch
 from bot.store.family import member_from_state
 from bot.store.folder import load_records
 from bot.store.pull_state import newest_tracked_pull
 from bot.store.repo_config import RepoConfigError, load_repo_settings
+
+if TYPE_CHECKING:
+    pass
 
 NO_PR = "no open threat-model PR found"
 CANDIDATE_PRS = 10  # newest open PRs looked at when a satellite names none
@@ -55,6 +58,7 @@ class Members:
 
 
 def run_family(args: argparse.Namespace, now: datetime) -> int:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     week = iso_week(now)
     try:
         canonical = open_pull_request(args.repo, args.pr, args.document, environ=os.environ)
@@ -92,6 +96,7 @@ def render(
 
 
 def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Members:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     canonical_records = load_records(questions_directory(args))
     members = [
         FamilyMember(
@@ -116,6 +121,7 @@ def gather_members(args: argparse.Namespace, canonical: OpenedPullRequest) -> Me
 
 
 def member_from_github(satellite: SatelliteRef, canonical: OpenedPullRequest) -> FamilyMember:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     opened = open_satellite(satellite)
     if opened is None:
         return _missing(satellite, NO_PR)
@@ -141,6 +147,7 @@ def member_from_github(satellite: SatelliteRef, canonical: OpenedPullRequest) ->
 
 def open_satellite(satellite: SatelliteRef) -> OpenedPullRequest | None:
     """The satellite's named PR, or the newest of its open PRs that touches its threat model."""
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     gh = batch.connect(batch.credentials_from_environment(os.environ), satellite.repo)
     if satellite.pr is not None:
         return open_pull_request(satellite.repo, satellite.pr, environ=os.environ, gh=gh)
@@ -153,6 +160,7 @@ def open_satellite(satellite: SatelliteRef) -> OpenedPullRequest | None:
 
 
 def _describe(error: Exception) -> str:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     return batch.describe_error(error) if isinstance(error, batch.GithubException) else str(error)
 
 

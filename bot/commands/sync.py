@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.conversation import Comment, rebuild
 from bot.core.document import parse_document
@@ -28,7 +28,6 @@ from bot.core.model import Document
 from bot.core.records import RecordError, RecordsById
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.envfile import load_default_env_file
-from bot.github import batch
 from bot.github.normalise import (
     comment_from_issue_comment,
     comment_from_review,
@@ -38,6 +37,9 @@ from bot.github.normalise import (
 from bot.store.folder import FolderStore
 from bot.store.pull_state import load_pull_state, pull_directory, save_pull_state
 from bot.store.repo_config import load_repo_settings
+
+if TYPE_CHECKING:
+    from bot.github import batch
 
 DEFAULT_QUESTIONS_DIR = Path("questions")
 
@@ -91,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     started = time.monotonic()
     if args.repo is not None:
         load_default_env_file()  # GitHub is asked: the credentials may be in .env, as `setup` wrote them
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     questions = questions_directory(args)
     if not questions.is_dir():
         print(f"sync: no such folder: {questions}; run `python -m bot import` first", file=sys.stderr)
@@ -215,6 +219,7 @@ def _plain(mapping: Mapping) -> dict[str, Any]:
 def maintainer_check(opened: OpenedPullRequest) -> Callable[[Comment], bool]:
     """core.maintainer_rule for each comment's author, asking GitHub what it needs at most once
     per author and question."""
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     rule = opened.settings.maintainers
     owner = opened.repository.split("/")[0]
     asked: dict[tuple[str, Question], bool | str] = {}
@@ -258,6 +263,7 @@ def open_pull_request(
     gh: batch.Github | None = None,
 ) -> OpenedPullRequest:
     """`gh`: a client already connected for `repository` (saves minting another token)."""
+    from bot.github import batch  # PyGithub loads only when a command talks to GitHub
     batch.split_repository(repository)  # a malformed name fails before any network call
     if gh is None:
         gh = batch.connect(batch.credentials_from_environment(environ), repository)
