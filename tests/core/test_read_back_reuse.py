@@ -5,35 +5,22 @@ The corpus is found by tests/corpus.py (beside the repository); with `CI` set a 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from test_planner_corpus import confirmed
 
 from bot.core.document import parse_document, parse_questions
 from bot.core.planner import PlanOptions, ResolveStyle, plan_document
-from bot.core.records import Answer, Record, Status
+from bot.core.records import Record
 from corpus import THREAT_MODELS, require_corpus
 
 CORPUS_DOCUMENTS = sorted(THREAT_MODELS.glob("*.md")) if THREAT_MODELS.is_dir() else []
 
 
 def confirming(document_path: str, question_ids: list[str]) -> list[Record]:
-    return [
-        Record(
-            id=question_id,
-            document=document_path,
-            wave=None,
-            title=question_id,
-            question="...",
-            proposed_answer=None,
-            maps_to=(),
-            document_state="open",
-            lines=(1, 1),
-            status=Status.CONFIRMED,
-            answers=(Answer("aster", "MEMBER", "confirm", "yes", "2026-06-12T09:00:00Z", binding=True),),
-        )
-        for question_id in question_ids
-    ]
+    return [replace(confirmed(question_id, "aster"), document=document_path) for question_id in question_ids]
 
 
 STYLES = (None, ResolveStyle.STRIKE, ResolveStyle.LABEL, ResolveStyle.REPLY, ResolveStyle.QUOTE)
