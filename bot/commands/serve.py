@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         config = ServiceConfig.from_env()
         check_credentials(config, os.environ)
     except (ConfigError, CredentialsError) as error:
-        print(f"serve: {error}", file=sys.stderr)
+        # With nothing read from a file, say where one was looked for and what writes it.
+        hint = "" if env_file.is_file() else (f" (no {env_file} in {Path.cwd()}: `python -m bot setup` writes one, "
+                                              "or set them in the environment)")
+        print(f"serve: {error}{hint}", file=sys.stderr)
         return 2
     # Read after .env, so PORT and LOG_LEVEL may come from it as well.
     port = args.port if args.port is not None else _port_from_environment()

@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif not rows:
-        print(f"{args.questions}: no question records")
+        inside = args.questions / "questions"  # a service PR folder holds its records one level down
+        hint = f" (a PR's records are in {inside}: pass --questions {inside})" if inside.is_dir() else ""
+        print(f"{args.questions}: no question records{hint}")
     else:
         print(render_tables(rows))
     return 0

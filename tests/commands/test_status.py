@@ -75,3 +75,13 @@ def test_a_malformed_record_is_reported(tmp_path: Path, capsys) -> None:
     (questions / "Q04.yaml").write_text("schema: 1\nid: Q4\n", encoding="utf-8")
     assert main(["status", "--questions", str(questions)]) == 2
     assert "Q04.yaml" in capsys.readouterr().err
+
+
+def test_a_pr_folder_of_the_service_points_to_its_questions_subfolder(tmp_path: Path, capsys) -> None:
+    pull = tmp_path / "repos" / "apache" / "cloudstack" / "pulls" / "1"
+    (pull / "questions").mkdir(parents=True)
+    (pull / "state.json").write_text("{}")
+    assert main(["status", "--questions", str(pull)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == f"{pull}: no question records (a PR's records are in {pull / 'questions'}: " \
+                          f"pass --questions {pull / 'questions'})"

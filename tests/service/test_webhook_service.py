@@ -371,6 +371,7 @@ def test_serve_refuses_to_start_without_a_webhook_secret(tmp_path: Path, private
     assert result.returncode == 2
     assert "GITHUB_WEBHOOK_SECRET" in result.stderr
     assert "GITHUB_APP_ID" not in result.stderr  # only what is actually missing is named
+    assert "`python -m bot setup` writes one" in result.stderr  # no .env here: it says what makes one
 
 
 def test_config_names_every_missing_variable_and_reads_the_key_from_a_file(tmp_path: Path, private_key_pem: str) -> None:
