@@ -63,7 +63,8 @@ def _understood(record: Record, mentions: Mentions) -> list[str]:
         weight = "binding" if answer.binding else "input, not binding"
         excerpt = inline_text(answer.excerpt, EXCERPT_LIMIT)
         link = f" ([reply]({answer.url}))" if answer.url else ""
-        lines.append(f"- {mentions.name(answer.author)} ({answer.association.lower()}): **{answer.stance}** — “{excerpt}” · {weight}{link}")
+        said = f" — “{excerpt}”" if excerpt else ""  # a bare `/confirm` has nothing to quote
+        lines.append(f"- {mentions.name(answer.author)} ({answer.association.lower()}): **{answer.stance}**{said} · {weight}{link}")
     return lines
 
 

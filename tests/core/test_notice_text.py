@@ -62,3 +62,10 @@ def test_a_wordless_thumbs_down_asks_for_the_right_answer() -> None:
     answers = (Answer(author="alice", association="MEMBER", stance="correct", excerpt="👎", binding=False),)
     body = render_notice(record(answers=answers, status=Status.OPEN))
     assert "`/correct Q9 <text>`" in body and "not what is right" in body
+
+
+def test_a_bare_command_is_listed_without_an_empty_quote() -> None:
+    answers = (Answer(author="alice", association="MEMBER", stance="confirm", excerpt="", binding=True),)
+    body = render_notice(record(answers=answers, status=Status.CONFIRMED), maintainers={"alice"})
+    line = next(line for line in body.splitlines() if "**confirm**" in line)
+    assert "“" not in line and line.endswith("**confirm** · binding")
