@@ -92,7 +92,8 @@ async def install(request: web.Request) -> web.Response:
         return _page(422, "No such account", f"There is no user or organization {account!r} here.")
     names = [name.strip().split("/")[-1] for name in str(form.get("repositories", "")).split(",") if name.strip()]
     installation = hub.install_app(app.id, account, names or None)
-    return _page(201, "Installed", f"{app.slug} is installed on {account} (installation {installation.id}).")
+    which = f"the repositories {', '.join(names)}" if names else "every repository"
+    return _page(201, "Installed", f"{app.slug} is installed on {account}, {which} (installation {installation.id}).")
 
 
 def _app_by_slug(request: web.Request, slug: str) -> App | None:
