@@ -118,12 +118,17 @@ async def start_service(
         # Bounded, so that a stop that hangs names itself (where each task waits) instead of
         # stalling a test run.
         stopping = asyncio.ensure_future(runner.cleanup())
-        done, _ = await asyncio.wait({stopping}, timeout=STOP_BOUND_SECONDS)
-        if not done:
-            log.warning("sandbox: the service did not stop within %d s; still running: %s", STOP_BOUND_SECONDS,
-                        "; ".join(_where(task) for task in asyncio.all_tasks() if task is not asyncio.current_task()))
-            stopping.cancel()
-        await asyncio.gather(stopping, return_exceptions=True)
+        try:
+            done, _ = await asyncio.wait({stopping}, timeout=STOP_BOUND_SECONDS)
+            if not done:
+                log.warning("sandbox: the service did not stop within %d s; still running: %s", STOP_BOUND_SECONDS,
+                            "; ".join(_where(task) for task in asyncio.all_tasks() if task is not asyncio.current_task()))
+        finally:
+            if not stopping.done():
+                stopping.cancel()
+                await asyncio.gather(stopping, return_exceptions=True)
+        if not stopping.cancelled():
+            stopping.result()  # a stop that failed fails its caller
 
 
 def _where(task: asyncio.Task[Any]) -> str:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.family_digest import run_family
@@ -37,9 +36,6 @@ from bot.core.records import Record, RecordError
 from bot.core.settings import CONFIG_PATH, RepoSettings
 from bot.envfile import load_default_env_file
 from bot.store.folder import load_records
-
-if TYPE_CHECKING:
-    pass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

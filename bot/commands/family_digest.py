@@ -14,7 +14,6 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.commands.digest_output import print_or_publish, wants_posting
 from bot.commands.sync import (
@@ -39,9 +38,6 @@ from bot.store.family import member_from_state
 from bot.store.folder import load_records
 from bot.store.pull_state import newest_tracked_pull
 from bot.store.repo_config import RepoConfigError, load_repo_settings
-
-if TYPE_CHECKING:
-    pass
 
 NO_PR = "no open threat-model PR found"
 CANDIDATE_PRS = 10  # newest open PRs looked at when a satellite names none

@@ -53,11 +53,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = ServiceConfig.from_env()
         check_credentials(config, os.environ)
-    except (ConfigError, CredentialsError) as error:
-        # With nothing read from a file, say where one was looked for and what writes it.
+    except ConfigError as error:
+        # Settings missing, and no file read: say where one was looked for and what writes it.
         hint = "" if env_file.is_file() else (f" (no {env_file} in {Path.cwd()}: `python -m bot setup` writes one, "
                                               "or set them in the environment)")
         print(f"serve: {error}{hint}", file=sys.stderr)
+        return 2
+    except CredentialsError as error:
+        print(f"serve: {error}", file=sys.stderr)
         return 2
     # Read after .env, so PORT and LOG_LEVEL may come from it as well.
     port = args.port if args.port is not None else _port_from_environment()

@@ -34,17 +34,19 @@ _per_thread = threading.local()
 T = TypeVar("T")
 
 
-def _with_shared_yaml(use: Callable[[YAML], T]) -> T:
-    """`use` one configured instance per thread: ruamel builds its representer and constructor
-    on an instance's first use (about 2 ms a load or dump), and an instance is not for two
-    threads. A load or dump that fails can leave it half-way, so it is then dropped."""
-    yaml: YAML | None = getattr(_per_thread, "yaml", None)
+def _with_dumper(use: Callable[[YAML], T]) -> T:
+    """`use` one configured instance per thread for dumping: ruamel builds its representer on an
+    instance's first use (about 2 ms a dump), and an instance is not for two threads. A dump
+    that fails can leave it half-way, so it is then dropped. Loads take a fresh instance each
+    (they are cached by text anyway): a load keeps what it read on the instance, such as a
+    `%YAML 1.1` directive, which would change every later load and dump."""
+    yaml: YAML | None = getattr(_per_thread, "dumper", None)
     if yaml is None:
-        yaml = _per_thread.yaml = make_yaml()
+        yaml = _per_thread.dumper = make_yaml()
     try:
         return use(yaml)
     except BaseException:
-        _per_thread.yaml = None
+        _per_thread.dumper = None
         raise
 
 
@@ -111,13 +113,13 @@ def _folded(text: str) -> str:
 def dump_record(mapping: Mapping) -> str:
     """The YAML text of one record (a loaded CommentedMap keeps its comments and order)."""
     stream = io.StringIO()
-    _with_shared_yaml(lambda yaml: yaml.dump(to_commented(mapping), stream))
+    _with_dumper(lambda yaml: yaml.dump(to_commented(mapping), stream))
     return stream.getvalue()
 
 
 @functools.lru_cache(maxsize=256)
 def _parsed(text: str) -> Any:
-    return _with_shared_yaml(lambda yaml: yaml.load(text))
+    return make_yaml().load(text)
 
 
 @functools.lru_cache(maxsize=256)

@@ -133,3 +133,24 @@ async def _until(read, wanted, timeout: float = 30.0) -> dict:
         if wanted(body) or asyncio.get_running_loop().time() > deadline:
             return body
         await asyncio.sleep(0.1)
+
+
+async def test_an_answer_not_shaped_as_githubs_is_reported_and_checked_again(tmp_path: Path) -> None:
+    async def not_github(_: web.Request) -> web.Response:
+        return web.Response(text="<html>a captive portal</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/app", not_github)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        private_key, _ = new_app_key()
+        config = ServiceConfig(app_id="4242", private_key=private_key, webhook_secret="s",
+                               api_url=f"http://127.0.0.1:{runner.addresses[0][1]}", state_dir=tmp_path)
+        status = await check_github(config, GitHubStatus(config.api_url))
+    finally:
+        await runner.cleanup()
+    assert status.state == "unreachable" and status.detail.startswith("an unexpected answer")
+    assert status.report({})["status"] == "degraded"

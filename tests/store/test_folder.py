@@ -279,3 +279,14 @@ def test_a_dump_or_load_that_fails_leaves_the_next_ones_exact(store: FolderStore
         load_record_text("id: [Q1\n", "broken.yaml")  # fails half-way through a parse
     for name, text in texts.items():
         assert dump_record(load_record_text(text, name)) == text
+
+
+def test_a_yaml_1_1_directive_in_one_file_changes_no_other_load_or_dump(store: FolderStore, document) -> None:
+    from bot.store.yamlio import parse_yaml
+
+    store.import_document(document)
+    texts = {path.name: path.read_text(encoding="utf-8") for path in store.directory.glob("*.yaml")}
+    parse_yaml("%YAML 1.1\n---\nnote: 010\n", "old-style.yaml")  # someone's file in the older dialect
+    assert parse_yaml("answer: yes\ncount: 010\n", "new.yaml") == {"answer": "yes", "count": 10}  # still YAML 1.2
+    for name, text in texts.items():
+        assert dump_record(load_record_text(text, name)) == text  # no `%YAML 1.1` header creeps in

@@ -118,6 +118,8 @@ async def check_github(config: ServiceConfig, status: GitHubStatus, session: aio
         status.state, status.detail = UNREACHABLE, f"HTTP {int(error.status_code)}"
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
         status.state, status.detail = UNREACHABLE, str(error) or type(error).__name__
+    except Exception as error:  # noqa: BLE001 - an answer not shaped as GitHub's (a redirect, not JSON): say so, keep checking
+        status.state, status.detail = UNREACHABLE, f"an unexpected answer ({type(error).__name__}: {error})"
     finally:
         if owned:
             await session.close()
