@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 from serve_process import clean_environment, health, line_starting, serving
 
 from bot.envfile import write_env_file
@@ -141,16 +142,10 @@ async def test_an_answer_not_shaped_as_githubs_is_reported_and_checked_again(tmp
 
     app = web.Application()
     app.router.add_get("/app", not_github)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        private_key, _ = new_app_key()
+    private_key, _ = new_app_key()
+    async with TestServer(app, host="127.0.0.1") as server:
         config = ServiceConfig(app_id="4242", private_key=private_key, webhook_secret="s",
-                               api_url=f"http://127.0.0.1:{runner.addresses[0][1]}", state_dir=tmp_path)
+                               api_url=str(server.make_url("")).rstrip("/"), state_dir=tmp_path)
         status = await check_github(config, GitHubStatus(config.api_url))
-    finally:
-        await runner.cleanup()
     assert status.state == "unreachable" and status.detail.startswith("an unexpected answer")
     assert status.report({})["status"] == "degraded"
