@@ -11,8 +11,8 @@ import io
 import pickle
 import textwrap
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -30,24 +30,11 @@ def _represent_none(representer: Any, _data: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
+# One configured dumper per thread: ruamel builds its representer on an instance's first use
+# (about 2 ms a dump), and an instance is not for two threads. Loads take a fresh instance each
+# (they are cached by text anyway): a load keeps what it read, such as a `%YAML 1.1`
+# directive, on its instance, which would change every later load and dump.
 _per_thread = threading.local()
-T = TypeVar("T")
-
-
-def _with_dumper(use: Callable[[YAML], T]) -> T:
-    """`use` one configured instance per thread for dumping: ruamel builds its representer on an
-    instance's first use (about 2 ms a dump), and an instance is not for two threads. A dump
-    that fails can leave it half-way, so it is then dropped. Loads take a fresh instance each
-    (they are cached by text anyway): a load keeps what it read on the instance, such as a
-    `%YAML 1.1` directive, which would change every later load and dump."""
-    yaml: YAML | None = getattr(_per_thread, "dumper", None)
-    if yaml is None:
-        yaml = _per_thread.dumper = make_yaml()
-    try:
-        return use(yaml)
-    except BaseException:
-        _per_thread.dumper = None
-        raise
 
 
 def make_yaml() -> YAML:
@@ -112,8 +99,15 @@ def _folded(text: str) -> str:
 
 def dump_record(mapping: Mapping) -> str:
     """The YAML text of one record (a loaded CommentedMap keeps its comments and order)."""
+    dumper: YAML | None = getattr(_per_thread, "dumper", None)
+    if dumper is None:
+        dumper = _per_thread.dumper = make_yaml()
     stream = io.StringIO()
-    _with_dumper(lambda yaml: yaml.dump(to_commented(mapping), stream))
+    try:
+        dumper.dump(to_commented(mapping), stream)
+    except BaseException:
+        _per_thread.dumper = None  # a dump that failed half-way may leave it unusable
+        raise
     return stream.getvalue()
 
 
