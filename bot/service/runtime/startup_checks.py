@@ -5,9 +5,9 @@
 - GitHub is asked who the App is (`GET /app`, with the App's JWT) as soon as the service
   listens, not before: a GitHub that is slow to answer must not keep deliveries out. Until it
   answers, /health says `unchecked`. Reachable: the log says which App this is. Unreachable: the
-  service runs anyway (deliveries wait in the inbox), and /health says so. Rejected: it starts too, and /health says `degraded` until GitHub accepts
-  the credentials again (rechecked every minute while something is wrong, every 15 minutes
-  otherwise).
+  service runs anyway (deliveries wait in the inbox), and /health says so. Rejected: it runs
+  too, and /health says `degraded` until GitHub accepts the credentials again (rechecked every
+  minute while something is wrong, every 15 minutes otherwise).
 - /health is also `degraded` while deliveries keep failing: a delivery failed (after all its
   attempts) and none has finished well since. Counted from the inbox's totals, so it sees
   failures between two polls of /health only as totals.
